@@ -1,0 +1,53 @@
+// `inspect`: architecture, parameter count, dtype and the memory a model needs.
+#include <cstdio>
+#include <iostream>
+
+#include "cli_args.h"
+#include "commands.h"
+#include "io/checkpoint.h"
+#include "io/tensor_view.h"
+#include "model/model_config.h"
+
+namespace tb::cli {
+
+void add_inspect(CLI::App& app, std::function<int()>& run) {
+    auto* sub = app.add_subcommand("inspect", "describe a model folder and the memory it needs");
+    auto collector = std::make_shared<ArgCollector>(sub, std::vector<std::string>{"model_name_or_path"});
+    sub->callback([&run, collector] {
+        run = [collector] {
+            auto map = collector->collect();
+            std::filesystem::path folder = model_folder(map);
+            auto c = ModelConfig::from_folder(folder);
+            io::Checkpoint ckpt(folder);
+            int64_t stored = 0, bytes = 0;
+            for (const auto& n : ckpt.names()) {
+                const auto& v = ckpt.view(n);
+                stored += v.numel();
+                bytes += static_cast<int64_t>(v.nbytes);
+            }
+            const double gb = 1e9, P = static_cast<double>(c.parameter_count());
+            auto line = [](const char* k, const std::string& v) { std::printf("%-26s %s\n", k, v.c_str()); };
+            char buf[256];
+            line("architecture", std::string(arch_name(c.arch)) + " (model_type " + c.model_type + ")");
+            std::snprintf(buf, sizeof buf, "%lld layers, hidden %lld, %lld heads / %lld kv heads, head dim %lld, ffn %lld, vocab %lld",
+                          (long long)c.num_hidden_layers, (long long)c.hidden_size, (long long)c.num_attention_heads,
+                          (long long)c.num_key_value_heads, (long long)c.head_dim, (long long)c.intermediate_size,
+                          (long long)c.vocab_size);
+            line("shape", buf);
+            std::snprintf(buf, sizeof buf, "%.3f B (%lld; checkpoint holds %lld elements)", P / 1e9,
+                          (long long)c.parameter_count(), (long long)stored);
+            line("parameters", buf);
+            std::snprintf(buf, sizeof buf, "%s, %s, %.2f GB on disk", c.torch_dtype.c_str(), ckpt.format().c_str(), bytes / gb);
+            line("checkpoint", buf);
+            std::snprintf(buf, sizeof buf, "fp32 %.2f GB, bf16/fp16 %.2f GB, int8 %.2f GB, nf4 %.2f GB", P * 4 / gb,
+                          P * 2 / gb, P / gb, P * 0.5 * (1 + 4.0 / 64 / 4) / gb);
+            line("weights in memory", buf);
+            const double kv = 2.0 * c.num_hidden_layers * c.kv_size() * 2;  // bytes per token, bf16
+            std::snprintf(buf, sizeof buf, "%.1f MB per 1k tokens (bf16)", kv * 1000 / 1e6);
+            line("KV cache", buf);
+            return 0;
+        };
+    });
+}
+
+}  // namespace tb::cli

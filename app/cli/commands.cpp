@@ -1,0 +1,14 @@
+// The list of subcommands.
+#include "commands.h"
+
+namespace tb::cli {
+
+void register_commands(CLI::App& app, std::function<int()>& run) {
+    add_generate(app, run);
+    add_chat(app, run);
+    add_tokenize(app, run);
+    add_inspect(app, run);
+    add_init_demo(app, run);
+}
+
+}  // namespace tb::cli

@@ -1,0 +1,104 @@
+// Builds the embedded demo (see demo_model.h). The demo text is compiled in from
+// datasets/demo/tunebench_demo.json (generated demo_data.cpp).
+#include "demo/demo_model.h"
+
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "io/atomic_file.h"
+#include "model/decoder.h"
+#include "tokenizer/sentencepiece_tokenizer.h"
+#include "tokenizer/spm_library.h"
+
+namespace tb {
+namespace fs = std::filesystem;
+
+std::string_view embedded_demo_dataset();  // demo_data.cpp (generated)
+
+namespace {
+
+ModelConfig demo_config(int64_t tokenizer_size) {
+    ModelConfig c;
+    c.model_type = "chatglm";
+    c.arch = Arch::ChatGLM;
+    c.name_or_path = "tunebench-demo-chatglm3";
+    c.hidden_size = 64;
+    c.num_hidden_layers = 2;
+    c.num_attention_heads = 4;
+    c.num_key_value_heads = 2;
+    c.head_dim = 16;
+    c.intermediate_size = 176;
+    c.vocab_size = (tokenizer_size + 63) / 64 * 64;  // padded like ChatGLM's padded_vocab_size
+    c.max_position_embeddings = 1024;
+    c.rms_norm_eps = 1e-5;
+    c.qkv_bias = true;
+    c.torch_dtype = "float32";
+    c.eos_token_ids = {2};
+    c.pad_token_id = 0;
+    c.validate("demo config");
+    return c;
+}
+
+void train_tokenizer(const fs::path& model_dir, const nlohmann::json& rows) {
+    const fs::path text = model_dir / "demo_corpus.txt";
+    std::string corpus;
+    for (const auto& r : rows) {
+        for (const char* k : {"instruction", "input", "output"}) {
+            std::string s = r.value(k, std::string());
+            if (!s.empty()) corpus += s + "\n";
+        }
+    }
+    io::write_text_atomically(text, corpus);
+    const fs::path prefix = model_dir / "tokenizer";
+    std::string args = "--input=" + text.string() + " --model_prefix=" + prefix.string() +
+                       " --vocab_size=600 --hard_vocab_limit=false --model_type=bpe --byte_fallback=true"
+                       " --character_coverage=1.0 --split_digits=true --unk_id=0 --bos_id=1 --eos_id=2"
+                       " --pad_id=-1 --num_threads=1 --minloglevel=2";
+    try {
+        spm::train(args);
+    } catch (...) {
+        fs::remove(text);
+        throw;
+    }
+    fs::remove(text);
+    fs::remove(model_dir / "tokenizer.vocab");
+}
+
+}  // namespace
+
+fs::path init_demo(const fs::path& dir) {
+    const fs::path model_dir = dir / "model", data_dir = dir / "data";
+    if (fs::exists(model_dir / "model.safetensors") && fs::exists(model_dir / "tokenizer.model") &&
+        fs::exists(data_dir / "dataset_info.json")) {
+        log::info("demo already present in ", dir.string());
+        return model_dir;
+    }
+    fs::create_directories(model_dir);
+    fs::create_directories(data_dir / "demo");
+    const auto text = embedded_demo_dataset();
+    const auto rows = nlohmann::json::parse(text);
+    io::write_text_atomically(data_dir / "demo" / "tunebench_demo.json", std::string(text));
+    nlohmann::ordered_json info;
+    info["tunebench_demo"] = {{"file_name", "demo/tunebench_demo.json"},
+                              {"formatting", "alpaca"},
+                              {"columns", {{"prompt", "instruction"}, {"query", "input"}, {"response", "output"}}}};
+    io::write_text_atomically(data_dir / "dataset_info.json", info.dump(2) + "\n");
+
+    train_tokenizer(model_dir, rows);
+    SentencePieceTokenizer tok(model_dir / "tokenizer.model", nlohmann::json::object(), /*chatglm=*/true);
+    io::write_text_atomically(model_dir / "tokenizer_config.json",
+                              nlohmann::ordered_json{{"name_or_path", "tunebench-demo-chatglm3"},
+                                                     {"tokenizer_class", "ChatGLMTokenizer"},
+                                                     {"remove_space", false},
+                                                     {"padding_side", "left"}}
+                                      .dump(2) + "\n");
+    auto model = Model::random(demo_config(tok.vocab_size()), /*seed=*/20261122);
+    model->save(model_dir);
+    log::info("demo model (", model->config().parameter_count(), " parameters, ChatGLM architecture) written to ",
+              model_dir.string());
+    return model_dir;
+}
+
+}  // namespace tb

@@ -1,0 +1,59 @@
+// Loading and the turn logic of a chat session.
+#include "infer/chat_session.h"
+
+#include "core/error.h"
+#include "core/log.h"
+
+namespace tb {
+
+ChatSession::ChatSession(const InferenceArgs& args) : args_(args) {
+    std::filesystem::path folder = args.model_name_or_path;
+    if (!std::filesystem::is_directory(folder)) {
+        throw FileError("model folder " + folder.string() + " does not exist",
+                        "model_name_or_path must be a local Hugging Face model folder");
+    }
+    model_ = Model::load(folder, {.dtype = args.dtype, .device = args.device});
+    tokenizer_ = load_tokenizer(folder, &model_->config());
+    if (!args.adapter_name_or_path.empty()) {
+        throw UnsupportedError("adapter_name_or_path is not supported by this build yet",
+                               "LoRA adapters arrive with the training feature; run without an adapter");
+    }
+    std::string name = args.template_name.empty() ? detect_template(folder, model_->config(), *tokenizer_)
+                                                   : args.template_name;
+    template_ = &ChatTemplate::get(name);
+    stop_ids_ = template_stop_ids(*template_, *tokenizer_);
+    stop_ids_.push_back(template_eos_id(*template_, *tokenizer_));
+    for (int64_t id : model_->config().eos_token_ids) stop_ids_.push_back(id);
+    for (int64_t id : args.generation.stop_ids) stop_ids_.push_back(id);
+    generator_ = std::make_unique<Generator>(model_, tokenizer_);
+    log::info("model: ", arch_name(model_->config().arch), ", ", model_->config().parameter_count(),
+              " parameters, ", c10::toString(model_->dtype()), " on ", model_->device().str());
+}
+
+std::vector<int64_t> ChatSession::prompt_ids(const std::string& query) const {
+    auto ids = encode_prompt(*template_, *tokenizer_, history_, query, args_.system);
+    auto prefix = tokenizer_->prefix_ids();
+    const bool has_prefix = ids.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), ids.begin());
+    if (!has_prefix) {
+        ids.insert(ids.begin(), prefix.begin(), prefix.end());
+    }
+    return ids;
+}
+
+GenerateResult ChatSession::reply(const std::string& query, const TextCallback& on_text,
+                                  const std::atomic<bool>* cancel) {
+    auto r = generator_->generate(prompt_ids(query), args_.generation, stop_ids_, on_text, cancel);
+    history_.emplace_back(query, r.text);
+    return r;
+}
+
+GenerateResult ChatSession::complete(const std::string& text, const TextCallback& on_text,
+                                     const std::atomic<bool>* cancel) {
+    auto saved = std::move(history_);
+    history_.clear();
+    auto r = generator_->generate(prompt_ids(text), args_.generation, stop_ids_, on_text, cancel);
+    history_ = std::move(saved);
+    return r;
+}
+
+}  // namespace tb

@@ -1,0 +1,50 @@
+// A loaded model + tokenizer + template, ready to chat or complete: what the CLI's chat and
+// generate, and the GUI's Chat tab, hold. Keeps the conversation history and the KV cache.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "infer/generator.h"
+#include "infer/inference_args.h"
+#include "tokenizer/chat_template.h"
+
+namespace tb {
+
+class ChatSession {
+public:
+    explicit ChatSession(const InferenceArgs& args);
+
+    // One chat turn: renders history + query with the template, streams the reply, records it.
+    GenerateResult reply(const std::string& query, const TextCallback& on_text = {},
+                         const std::atomic<bool>* cancel = nullptr);
+    // Plain completion of `text` rendered through the template with no history.
+    GenerateResult complete(const std::string& text, const TextCallback& on_text = {},
+                            const std::atomic<bool>* cancel = nullptr);
+    void clear() { history_.clear(); }
+
+    // Prompt ids for a query given the current history (the tokenizer's prefix added when the
+    // template does not start with it, so a base model still sees its BOS).
+    std::vector<int64_t> prompt_ids(const std::string& query) const;
+
+    const InferenceArgs& args() const { return args_; }
+    const ChatTemplate& chat_template() const { return *template_; }
+    const Tokenizer& tokenizer() const { return *tokenizer_; }
+    const Model& model() const { return *model_; }
+    GenerationConfig& generation() { return args_.generation; }
+    const std::vector<std::pair<std::string, std::string>>& history() const { return history_; }
+
+private:
+    InferenceArgs args_;
+    std::shared_ptr<Model> model_;
+    std::shared_ptr<Tokenizer> tokenizer_;
+    const ChatTemplate* template_ = nullptr;
+    std::unique_ptr<Generator> generator_;
+    std::vector<int64_t> stop_ids_;
+    std::vector<std::pair<std::string, std::string>> history_;
+};
+
+}  // namespace tb

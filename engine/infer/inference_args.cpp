@@ -1,0 +1,113 @@
+// Typed reading of the shared string map; every error names the key and the value found.
+#include "infer/inference_args.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+#include "core/error.h"
+
+namespace tb {
+namespace {
+
+bool parse_bool(const std::string& key, const std::string& v) {
+    if (v == "true" || v == "True" || v == "1" || v == "yes") return true;
+    if (v == "false" || v == "False" || v == "0" || v == "no") return false;
+    throw ConfigError(key + " should be true or false, found '" + v + "'");
+}
+double parse_double(const std::string& key, const std::string& v) {
+    try {
+        size_t n = 0;
+        double d = std::stod(v, &n);
+        if (n == v.size()) return d;
+    } catch (const std::exception&) {
+    }
+    throw ConfigError(key + " should be a number, found '" + v + "'");
+}
+int64_t parse_int(const std::string& key, const std::string& v) {
+    try {
+        size_t n = 0;
+        long long i = std::stoll(v, &n);
+        if (n == v.size()) return i;
+    } catch (const std::exception&) {
+    }
+    throw ConfigError(key + " should be an integer, found '" + v + "'");
+}
+
+}  // namespace
+
+InferenceArgs InferenceArgs::from_map(const ArgMap& args, std::vector<std::string>* unknown) {
+    InferenceArgs a;
+    auto& g = a.generation;
+    static const std::set<std::string> known = {
+        "model_name_or_path", "adapter_name_or_path", "template", "device", "dtype", "infer_dtype",
+        "system", "default_system", "do_sample", "temperature", "top_p", "top_k", "repetition_penalty",
+        "max_new_tokens", "seed", "stop", "infer_backend"};
+    for (const auto& [k, v] : args) {
+        if (k == "model_name_or_path") a.model_name_or_path = v;
+        else if (k == "adapter_name_or_path") a.adapter_name_or_path = v;
+        else if (k == "template") a.template_name = v;
+        else if (k == "device") a.device = v;
+        else if (k == "dtype" || k == "infer_dtype") a.dtype = v;
+        else if (k == "system" || k == "default_system") a.system = v;
+        else if (k == "do_sample") g.do_sample = parse_bool(k, v);
+        else if (k == "temperature") g.temperature = parse_double(k, v);
+        else if (k == "top_p") g.top_p = parse_double(k, v);
+        else if (k == "top_k") g.top_k = parse_int(k, v);
+        else if (k == "repetition_penalty") g.repetition_penalty = parse_double(k, v);
+        else if (k == "max_new_tokens") g.max_new_tokens = parse_int(k, v);
+        else if (k == "seed") g.seed = static_cast<uint64_t>(parse_int(k, v));
+        else if (k == "stop") {
+            if (!v.empty()) g.stop_strings.push_back(v);
+        } else if (k == "infer_backend") {
+            if (v != "huggingface" && v != "tunebench") {
+                throw UnsupportedError("infer_backend '" + v + "' is not supported", "Tunebench runs its own engine; remove the key");
+            }
+        }
+        if (unknown && !known.count(k)) unknown->push_back(k);
+    }
+    if (a.model_name_or_path.empty()) {
+        throw ConfigError("model_name_or_path is not set", "pass --model_name_or_path DIR or put it in the YAML file");
+    }
+    g.validate();
+    return a;
+}
+
+ArgMap read_yaml_args(const std::filesystem::path& path) {
+    YAML::Node root;
+    try {
+        root = YAML::LoadFile(path.string());
+    } catch (const YAML::BadFile&) {
+        throw FileError("cannot read " + path.string(), "check the path of the YAML file");
+    } catch (const YAML::ParserException& e) {
+        throw FileError(path.string() + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg,
+                        "YAML needs 'key: value' lines");
+    }
+    if (root.IsNull()) return {};
+    if (!root.IsMap()) throw FileError(path.string() + " is not a YAML mapping of key: value lines");
+    ArgMap out;
+    for (const auto& kv : root) {
+        const auto key = kv.first.as<std::string>();
+        if (kv.second.IsScalar()) out[key] = kv.second.as<std::string>();
+        else if (kv.second.IsNull()) continue;
+        else if (kv.second.IsSequence()) {
+            std::string joined;
+            for (const auto& e : kv.second) joined += (joined.empty() ? "" : ",") + e.as<std::string>();
+            out[key] = joined;
+        } else {
+            throw ConfigError(path.string() + ":" + std::to_string(kv.second.Mark().line + 1) + ": key '" + key +
+                              "' should be a single value");
+        }
+    }
+    return out;
+}
+
+void apply_override(ArgMap& args, const std::string& kv) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+        throw ConfigError("override '" + kv + "' is not key=value", "write overrides as key=value, e.g. temperature=0.7");
+    }
+    args[kv.substr(0, eq)] = kv.substr(eq + 1);
+}
+
+}  // namespace tb

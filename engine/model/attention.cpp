@@ -1,0 +1,62 @@
+// Attention dispatch; the version switch is the compatibility layer ARCHITECTURE.md asks for.
+#include "model/attention.h"
+
+#include <torch/version.h>
+
+#include <cmath>
+
+namespace tb {
+namespace {
+
+at::Tensor expand_kv(const at::Tensor& x, int64_t heads) {
+    const int64_t groups = x.size(1);
+    if (groups == heads) return x;
+    const int64_t rep = heads / groups;
+    return x.unsqueeze(2).expand({x.size(0), groups, rep, x.size(2), x.size(3)})
+        .reshape({x.size(0), heads, x.size(2), x.size(3)});
+}
+
+// allowed[b, 0, i, j]: key j is visible to query i (absolute position S-T+i).
+at::Tensor build_mask(int64_t T, int64_t S, const at::Tensor& key_mask, const at::Device& device) {
+    auto qpos = at::arange(S - T, S, at::TensorOptions().dtype(at::kLong).device(device)).unsqueeze(1);
+    auto kpos = at::arange(0, S, at::TensorOptions().dtype(at::kLong).device(device)).unsqueeze(0);
+    auto allowed = (kpos <= qpos).unsqueeze(0).unsqueeze(0);  // [1, 1, T, S]
+    if (key_mask.defined()) {
+        allowed = allowed & key_mask.to(at::kBool).unsqueeze(1).unsqueeze(1);  // [B, 1, T, S]
+        // A padded query row with no visible key would give NaN; let it see everything (as
+        // ChatGLM's get_masks does). Its output is never used.
+        auto none = allowed.logical_not().all(-1, /*keepdim=*/true);
+        allowed = allowed | none;
+    }
+    return allowed;
+}
+
+}  // namespace
+
+bool has_sdpa() { return TORCH_VERSION_MAJOR >= 2; }
+
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                     const at::Tensor& key_mask) {
+    const int64_t heads = q.size(1), T = q.size(2), S = k.size(2);
+    auto K = expand_kv(k, heads);
+    auto V = expand_kv(v, heads);
+    const bool plain_causal = !key_mask.defined() && T == S;
+    const bool no_mask = !key_mask.defined() && T == 1;
+#if TORCH_VERSION_MAJOR >= 2
+    if (plain_causal) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, true);
+    if (no_mask) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, false);
+    return at::scaled_dot_product_attention(q, K, V, build_mask(T, S, key_mask, q.device()), 0.0, false);
+#else
+    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
+    auto scores = at::matmul(q.to(at::kFloat), K.to(at::kFloat).transpose(-2, -1)) * scale;
+    if (!no_mask) {
+        auto allowed = build_mask(T, S, key_mask, q.device());
+        scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+    }
+    (void)plain_causal;
+    auto probs = at::softmax(scores, -1);
+    return at::matmul(probs, V.to(at::kFloat)).to(q.scalar_type());
+#endif
+}
+
+}  // namespace tb

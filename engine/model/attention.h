@@ -1,0 +1,18 @@
+// Scaled dot-product attention with grouped K/V heads. LibTorch ≥ 2: at::scaled_dot_product_attention
+// (flash / memory-efficient kernels on CUDA). LibTorch 1.13: an exact math path (fp32 softmax).
+// This is the one place that knows the LibTorch version.
+#pragma once
+
+#include <ATen/ATen.h>
+
+namespace tb {
+
+// q [B, nh, T, hd]; k, v [B, nkv, S, hd] (S = past + T); key_mask [B, S] (true = real token) or
+// undefined. Queries sit at positions S-T … S-1 and attend causally. Returns [B, nh, T, hd].
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                     const at::Tensor& key_mask);
+
+// True when this LibTorch has scaled_dot_product_attention.
+bool has_sdpa();
+
+}  // namespace tb

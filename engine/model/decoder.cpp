@@ -1,0 +1,68 @@
+// Forward pass of the decoder (MODELS.md §1.4 for ChatGLM, §4 for LLaMA/Qwen2).
+#include "model/decoder.h"
+
+#include "model/attention.h"
+
+namespace tb {
+
+at::Tensor RMSNorm::operator()(const at::Tensor& x) const {
+    auto xf = x.to(at::kFloat);
+    auto y = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);  // fp32
+    if (round_once) return (weight * y).to(x.scalar_type());           // fp32 product, one rounding
+    return weight * y.to(x.scalar_type());
+}
+
+at::Tensor Model::forward(const at::Tensor& ids, KVCache* cache, const ForwardOptions& opt) const {
+    const auto& c = config_;
+    const int64_t B = ids.size(0), T = ids.size(1);
+    const int64_t past = cache ? cache->length() : 0;
+    at::Tensor positions = opt.position_ids;
+    if (!positions.defined()) {
+        positions = at::arange(past, past + T, at::TensorOptions().dtype(at::kLong).device(device_))
+                        .unsqueeze(0).expand({B, T});
+    }
+    auto [cos, sin] = rope_.tables(positions.to(device_));
+
+    at::Tensor x = at::embedding(embed_, ids.to(device_));  // [B, T, H]
+    for (size_t i = 0; i < layers_.size(); ++i) {
+        const auto& L = layers_[i];
+        auto h = L.input_norm(x);
+        at::Tensor q, k, v;
+        if (c.arch == Arch::ChatGLM) {
+            auto qkv = L.qkv(h);  // [B, T, q + 2kv]
+            q = qkv.narrow(-1, 0, c.q_size());
+            k = qkv.narrow(-1, c.q_size(), c.kv_size());
+            v = qkv.narrow(-1, c.q_size() + c.kv_size(), c.kv_size());
+        } else {
+            q = L.q(h);
+            k = L.k(h);
+            v = L.v(h);
+        }
+        q = rope_.apply(q.reshape({B, T, c.num_attention_heads, c.head_dim}), cos, sin);
+        k = rope_.apply(k.reshape({B, T, c.num_key_value_heads, c.head_dim}), cos, sin);
+        v = v.reshape({B, T, c.num_key_value_heads, c.head_dim});
+        q = q.transpose(1, 2);  // [B, nh, T, hd]
+        k = k.transpose(1, 2);  // [B, nkv, T, hd]
+        v = v.transpose(1, 2);
+        if (cache) std::tie(k, v) = cache->append(i, k, v);  // [B, nkv, S, hd]
+        auto ctx = attention(q, k, v, opt.key_mask);         // [B, nh, T, hd]
+        ctx = ctx.transpose(1, 2).reshape({B, T, c.q_size()});
+        x = x + L.o(ctx);
+
+        h = L.post_norm(x);
+        at::Tensor m;
+        if (c.arch == Arch::ChatGLM) {
+            auto u = L.gate_up(h);  // [B, T, 2I]: first half is the gate
+            m = at::silu(u.narrow(-1, 0, c.intermediate_size)) * u.narrow(-1, c.intermediate_size, c.intermediate_size);
+        } else {
+            m = at::silu(L.gate(h)) * L.up(h);
+        }
+        x = x + L.down(m);
+    }
+    if (cache) cache->advance(T);
+    if (opt.last_only) x = x.narrow(1, T - 1, 1);
+    x = final_norm_(x);
+    return lm_head_(x);  // [B, T, V]
+}
+
+}  // namespace tb

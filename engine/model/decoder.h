@@ -1,0 +1,100 @@
+// The decoder-only transformer for ChatGLM2/3, LLaMA and Qwen2 as one class with
+// config-driven variants. Every weight's name is its checkpoint key.
+//
+// Shape legend: B batch, T new positions, S cached + new positions, H hidden, nh query heads,
+// nkv key/value heads, hd head dim, I FFN width, V vocabulary rows. Layout is batch-first
+// [B, T, H] for every architecture (ChatGLM's sequence-first layout is a Python detail).
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/kv_cache.h"
+#include "model/linear.h"
+#include "model/model_config.h"
+#include "model/rope.h"
+
+namespace tb {
+
+struct RMSNorm {
+    std::string name;  // without ".weight"
+    at::Tensor weight; // [H]
+    double eps = 1e-6;
+    bool round_once = false;  // ChatGLM: one rounding after the weight; LLaMA: round, then scale
+    at::Tensor operator()(const at::Tensor& x) const;
+};
+
+struct DecoderLayer {
+    RMSNorm input_norm, post_norm;
+    Linear qkv;           // ChatGLM query_key_value: rows q | k | v
+    Linear q, k, v;       // LLaMA / Qwen2
+    Linear o;             // dense / o_proj
+    Linear gate_up;       // ChatGLM dense_h_to_4h: rows gate | up
+    Linear gate, up;      // LLaMA / Qwen2
+    Linear down;          // dense_4h_to_h / down_proj
+};
+
+struct ForwardOptions {
+    at::Tensor position_ids;  // [B, T] int64; default cache.length() + arange(T)
+    at::Tensor key_mask;      // [B, S] (1 = real token) for padded batches; default none
+    bool last_only = false;   // logits for the last position only
+};
+
+struct LoadOptions {
+    std::string dtype = "auto";  // auto | float32 | float16 | bfloat16
+    std::string device = "cpu";  // cpu | cuda | cuda:N | auto
+    std::function<void(int64_t done, int64_t total)> progress;
+};
+
+class Model {
+public:
+    // Loads config.json and the weights tensor by tensor into dtype/device.
+    static std::shared_ptr<Model> load(const std::filesystem::path& folder, const LoadOptions& options = {});
+    // Random weights (normal, std 0.02; norms near 1) for tests and the demo.
+    static std::shared_ptr<Model> random(const ModelConfig& config, uint64_t seed,
+                                         at::ScalarType dtype = at::kFloat,
+                                         at::Device device = at::kCPU);
+
+    // ids [B, T] int64 → logits [B, T or 1, V] in the model dtype. Appends to `cache` if given.
+    at::Tensor forward(const at::Tensor& ids, KVCache* cache, const ForwardOptions& options = {}) const;
+
+    KVCache new_cache(int64_t initial_capacity = 256) const {
+        return KVCache(config_.num_hidden_layers, initial_capacity);
+    }
+
+    // Every weight tensor with its checkpoint key (tied lm_head reported once, as the embedding).
+    std::vector<std::pair<std::string, at::Tensor*>> named_weights();
+    // Writes config.json + model.safetensors (tied head omitted).
+    void save(const std::filesystem::path& folder) const;
+
+    const ModelConfig& config() const { return config_; }
+    at::ScalarType dtype() const { return dtype_; }
+    at::Device device() const { return device_; }
+    std::vector<DecoderLayer>& layers() { return layers_; }
+
+private:
+    Model(ModelConfig config, at::ScalarType dtype, at::Device device);
+    void build_names();
+
+    ModelConfig config_;
+    at::ScalarType dtype_;
+    at::Device device_;
+    at::Tensor embed_;  // [V, H]
+    std::string embed_name_;
+    std::vector<DecoderLayer> layers_;
+    RMSNorm final_norm_;
+    Linear lm_head_;
+    Rope rope_;
+};
+
+// "auto" → cuda when available; "cuda" without CUDA → ConfigError with a hint.
+at::Device resolve_device(const std::string& name);
+// "auto" → the config's dtype on CUDA, float32 on CPU (half matmuls are slow or missing there).
+at::ScalarType resolve_dtype(const std::string& name, const ModelConfig& config, const at::Device& device);
+
+}  // namespace tb

@@ -1,0 +1,66 @@
+// ModelConfig: the architecture facts read from a Hugging Face config.json, key for key.
+// ChatGLM's own names are accepted through a documented alias table (model_config.cpp).
+// Not the weights, not the tokenizer; no torch here so the UI can include it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tb {
+
+enum class Arch { ChatGLM, Llama, Qwen2 };
+
+struct RopeScaling {
+    std::string type;  // "", "linear" or "llama3"
+    double factor = 1.0;
+    double low_freq_factor = 1.0;
+    double high_freq_factor = 4.0;
+    double original_max_position_embeddings = 8192;
+};
+
+struct ModelConfig {
+    std::string model_type;  // "chatglm" | "llama" | "qwen2"
+    Arch arch = Arch::Llama;
+    int64_t hidden_size = 0;
+    int64_t num_hidden_layers = 0;
+    int64_t num_attention_heads = 0;
+    int64_t num_key_value_heads = 0;
+    int64_t head_dim = 0;
+    int64_t intermediate_size = 0;
+    int64_t vocab_size = 0;
+    int64_t max_position_embeddings = 2048;
+    double rms_norm_eps = 1e-6;
+    double rope_theta = 10000.0;
+    RopeScaling rope_scaling;
+    bool tie_word_embeddings = false;
+    bool qkv_bias = false;   // ChatGLM add_qkv_bias, Qwen2 always, LLaMA attention_bias
+    bool o_bias = false;     // LLaMA attention_bias
+    bool mlp_bias = false;   // LLaMA mlp_bias
+    std::string torch_dtype = "float32";
+    std::vector<int64_t> eos_token_ids;
+    std::optional<int64_t> bos_token_id;
+    std::optional<int64_t> pad_token_id;
+    // ChatGLM only
+    double rope_ratio = 1.0;
+    bool glm_rope_in_model_dtype = false;  // ChatGLM2's HF code builds RoPE angles in fp16/bf16
+    std::string name_or_path;              // "_name_or_path", used for template detection
+
+    // Parses and validates; ConfigError naming file, key, value and what was expected.
+    static ModelConfig from_json_text(const std::string& text, const std::string& source);
+    static ModelConfig from_folder(const std::filesystem::path& folder);
+    // HF config.json text for this architecture (ChatGLM names for chatglm).
+    std::string to_json_text() const;
+    void validate(const std::string& source) const;
+
+    int64_t rotary_dim() const { return arch == Arch::ChatGLM ? head_dim / 2 : head_dim; }
+    int64_t q_size() const { return num_attention_heads * head_dim; }
+    int64_t kv_size() const { return num_key_value_heads * head_dim; }
+    int64_t parameter_count() const;
+};
+
+const char* arch_name(Arch arch);
+
+}  // namespace tb

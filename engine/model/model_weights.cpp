@@ -1,0 +1,195 @@
+// Weight naming, loading (tensor by tensor, shape-checked against config.json), random
+// initialisation and saving for the decoder. Names are exactly the HF checkpoint keys.
+#include <ATen/Context.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "io/atomic_file.h"
+#include "io/checkpoint.h"
+#include "io/tensor_io.h"
+#include "model/decoder.h"
+
+namespace tb {
+namespace fs = std::filesystem;
+
+namespace {
+std::string shape_str(c10::IntArrayRef s) {
+    std::ostringstream os;
+    os << "[";
+    for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+    os << "]";
+    return os.str();
+}
+}  // namespace
+
+at::Device resolve_device(const std::string& name) {
+    if (name == "auto") return at::hasCUDA() ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+    if (name == "cpu") return at::kCPU;
+    if (name.rfind("cuda", 0) == 0) {
+        if (!at::hasCUDA()) {
+            throw ConfigError("device '" + name + "' requested but this build or machine has no CUDA",
+                              "use --device cpu, or build against a CUDA LibTorch (see README)");
+        }
+        return at::Device(name);
+    }
+    throw ConfigError("device '" + name + "' is not recognised", "use cpu, cuda, cuda:N or auto");
+}
+
+at::ScalarType resolve_dtype(const std::string& name, const ModelConfig& config, const at::Device& device) {
+    if (name != "auto") return io::parse_dtype_name(name);
+    if (device.is_cpu()) return at::kFloat;
+    return io::parse_dtype_name(config.torch_dtype);
+}
+
+Model::Model(ModelConfig config, at::ScalarType dtype, at::Device device)
+    : config_(std::move(config)), dtype_(dtype), device_(device) {
+    build_names();
+    rope_ = Rope(config_, dtype_, device_);
+}
+
+void Model::build_names() {
+    const auto& c = config_;
+    const bool glm = c.arch == Arch::ChatGLM;
+    auto norm = [&](const std::string& n) { return RMSNorm{n, {}, c.rms_norm_eps, glm}; };
+    layers_.assign(c.num_hidden_layers, {});
+    for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+        auto& L = layers_[i];
+        if (glm) {
+            std::string p = "transformer.encoder.layers." + std::to_string(i) + ".";
+            L.input_norm = norm(p + "input_layernorm");
+            L.post_norm = norm(p + "post_attention_layernorm");
+            L.qkv.name = p + "self_attention.query_key_value";
+            L.o.name = p + "self_attention.dense";
+            L.gate_up.name = p + "mlp.dense_h_to_4h";
+            L.down.name = p + "mlp.dense_4h_to_h";
+        } else {
+            std::string p = "model.layers." + std::to_string(i) + ".";
+            L.input_norm = norm(p + "input_layernorm");
+            L.post_norm = norm(p + "post_attention_layernorm");
+            L.q.name = p + "self_attn.q_proj";
+            L.k.name = p + "self_attn.k_proj";
+            L.v.name = p + "self_attn.v_proj";
+            L.o.name = p + "self_attn.o_proj";
+            L.gate.name = p + "mlp.gate_proj";
+            L.up.name = p + "mlp.up_proj";
+            L.down.name = p + "mlp.down_proj";
+        }
+    }
+    embed_name_ = glm ? "transformer.embedding.word_embeddings.weight" : "model.embed_tokens.weight";
+    final_norm_ = norm(glm ? "transformer.encoder.final_layernorm" : "model.norm");
+    lm_head_.name = glm ? "transformer.output_layer" : "lm_head";
+}
+
+namespace {
+// Every expected tensor: key, slot, shape.
+struct Slot {
+    std::string key;
+    at::Tensor* tensor;
+    std::vector<int64_t> shape;
+};
+
+std::vector<Slot> expected_slots(const ModelConfig& c, at::Tensor& embed, const std::string& embed_name,
+                                 std::vector<DecoderLayer>& layers, RMSNorm& final_norm, Linear& head) {
+    const int64_t H = c.hidden_size, I = c.intermediate_size;
+    std::vector<Slot> s;
+    auto lin = [&](Linear& l, int64_t out, int64_t in, bool bias) {
+        s.push_back({l.name + ".weight", &l.weight, {out, in}});
+        if (bias) s.push_back({l.name + ".bias", &l.bias, {out}});
+    };
+    s.push_back({embed_name, &embed, {c.vocab_size, H}});
+    for (auto& L : layers) {
+        s.push_back({L.input_norm.name + ".weight", &L.input_norm.weight, {H}});
+        if (c.arch == Arch::ChatGLM) {
+            lin(L.qkv, c.q_size() + 2 * c.kv_size(), H, c.qkv_bias);
+        } else {
+            lin(L.q, c.q_size(), H, c.qkv_bias);
+            lin(L.k, c.kv_size(), H, c.qkv_bias);
+            lin(L.v, c.kv_size(), H, c.qkv_bias);
+        }
+        lin(L.o, H, c.q_size(), c.o_bias);
+        s.push_back({L.post_norm.name + ".weight", &L.post_norm.weight, {H}});
+        if (c.arch == Arch::ChatGLM) {
+            lin(L.gate_up, 2 * I, H, c.mlp_bias);
+        } else {
+            lin(L.gate, I, H, c.mlp_bias);
+            lin(L.up, I, H, c.mlp_bias);
+        }
+        lin(L.down, H, I, c.mlp_bias);
+    }
+    s.push_back({final_norm.name + ".weight", &final_norm.weight, {H}});
+    if (!c.tie_word_embeddings) s.push_back({head.name + ".weight", &head.weight, {c.vocab_size, H}});
+    return s;
+}
+}  // namespace
+
+std::vector<std::pair<std::string, at::Tensor*>> Model::named_weights() {
+    std::vector<std::pair<std::string, at::Tensor*>> out;
+    for (auto& s : expected_slots(config_, embed_, embed_name_, layers_, final_norm_, lm_head_))
+        out.emplace_back(s.key, s.tensor);
+    return out;
+}
+
+std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& options) {
+    ModelConfig config = ModelConfig::from_folder(folder);
+    at::Device device = resolve_device(options.device);
+    at::ScalarType dtype = resolve_dtype(options.dtype, config, device);
+    io::Checkpoint ckpt(folder);
+    std::shared_ptr<Model> m(new Model(config, dtype, device));
+    auto slots = expected_slots(m->config_, m->embed_, m->embed_name_, m->layers_, m->final_norm_, m->lm_head_);
+    int64_t done = 0;
+    for (auto& slot : slots) {
+        if (!ckpt.has(slot.key)) {
+            throw FileError("weight '" + slot.key + "' is missing from the checkpoint in " + folder.string(),
+                            "config.json (model_type " + config.model_type +
+                                ") does not match these weights, or a shard is missing");
+        }
+        const auto& view = ckpt.view(slot.key);
+        if (view.shape != slot.shape) {
+            throw FileError("weight '" + slot.key + "' in " + ckpt.file_of(slot.key).string() + " has shape " +
+                                shape_str(view.shape) + " but config.json implies " + shape_str(slot.shape),
+                            "config.json does not belong to these weights (check hidden_size, heads, "
+                            "intermediate/ffn size and vocab size)");
+        }
+        *slot.tensor = io::to_tensor(view, dtype, device);
+        if (options.progress) options.progress(++done, static_cast<int64_t>(slots.size()));
+    }
+    if (config.tie_word_embeddings) m->lm_head_.weight = m->embed_;
+    log::debug("loaded ", slots.size(), " tensors from ", folder.string());
+    return m;
+}
+
+std::shared_ptr<Model> Model::random(const ModelConfig& config, uint64_t seed, at::ScalarType dtype, at::Device device) {
+    std::shared_ptr<Model> m(new Model(config, dtype, device));
+    auto gen = at::detail::createCPUGenerator(seed);
+    for (auto& slot : expected_slots(m->config_, m->embed_, m->embed_name_, m->layers_, m->final_norm_, m->lm_head_)) {
+        auto t = at::empty(slot.shape, at::TensorOptions().dtype(at::kFloat));
+        t.normal_(0.0, 0.02, gen);
+        const auto& k = slot.key;
+        if (k.find("norm") != std::string::npos) t = t * 5.0 + 1.0;  // norms near 1, not exactly 1
+        if (k.size() > 5 && k.compare(k.size() - 5, 5, ".bias") == 0) t = t * 5.0;
+        *slot.tensor = t.to(device, dtype);
+    }
+    if (config.tie_word_embeddings) m->lm_head_.weight = m->embed_;
+    return m;
+}
+
+void Model::save(const fs::path& folder) const {
+    fs::create_directories(folder);
+    auto self = const_cast<Model*>(this);
+    io::NamedTensors tensors;
+    for (auto& [name, t] : self->named_weights()) tensors.emplace_back(name, *t);
+    io::save_safetensors(folder / "model.safetensors", tensors);
+    ModelConfig c = config_;
+    c.torch_dtype = io::dtype_name(dtype_);
+    io::write_text_atomically(folder / "config.json", c.to_json_text());
+    nlohmann::ordered_json gen;
+    if (c.bos_token_id) gen["bos_token_id"] = *c.bos_token_id;
+    if (!c.eos_token_ids.empty()) gen["eos_token_id"] = c.eos_token_ids.size() == 1 ? nlohmann::ordered_json(c.eos_token_ids[0]) : nlohmann::ordered_json(c.eos_token_ids);
+    if (c.pad_token_id) gen["pad_token_id"] = *c.pad_token_id;
+    io::write_text_atomically(folder / "generation_config.json", gen.dump(2) + "\n");
+}
+
+}  // namespace tb

@@ -1,0 +1,74 @@
+// RoPE tables and application; see MODELS.md §1.4.4 (ChatGLM) and §4.2 (LLaMA/Qwen2).
+#include "model/rope.h"
+
+#include <cmath>
+
+namespace tb {
+
+Rope::Rope(const ModelConfig& c, at::ScalarType dtype, at::Device device)
+    : arch_(c.arch), angles_in_model_dtype_(c.glm_rope_in_model_dtype), rotary_dim_(c.rotary_dim()),
+      dtype_(dtype) {
+    const double base = c.rope_theta;
+    if (arch_ == Arch::ChatGLM && angles_in_model_dtype_) {
+        // ChatGLM2: theta = 1 / base ** (arange(0, n, 2, dtype) / n), all in the model dtype.
+        auto idx = at::arange(0, rotary_dim_, 2, at::TensorOptions().dtype(dtype));
+        inv_freq_ = at::reciprocal(at::pow(base, idx / static_cast<double>(rotary_dim_)));
+    } else {
+        auto idx = at::arange(0, rotary_dim_, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat);
+        inv_freq_ = at::reciprocal(at::pow(base, idx / static_cast<double>(rotary_dim_)));
+    }
+    const auto& s = c.rope_scaling;
+    if (s.type == "linear") {
+        inv_freq_ = inv_freq_ / s.factor;
+    } else if (s.type == "llama3") {
+        // transformers _compute_llama3_parameters
+        const double lo_wl = s.original_max_position_embeddings / s.low_freq_factor;
+        const double hi_wl = s.original_max_position_embeddings / s.high_freq_factor;
+        auto f = inv_freq_.contiguous();
+        auto* p = f.data_ptr<float>();
+        for (int64_t i = 0; i < f.numel(); ++i) {
+            double inv = p[i], wl = 2 * M_PI / inv;
+            if (wl < hi_wl) continue;
+            if (wl > lo_wl) {
+                p[i] = static_cast<float>(inv / s.factor);
+            } else {
+                double smooth = (s.original_max_position_embeddings / wl - s.low_freq_factor) /
+                                (s.high_freq_factor - s.low_freq_factor);
+                p[i] = static_cast<float>((1 - smooth) * inv / s.factor + smooth * inv);
+            }
+        }
+        inv_freq_ = f;
+    }
+    inv_freq_ = inv_freq_.to(device);
+}
+
+std::pair<at::Tensor, at::Tensor> Rope::tables(const at::Tensor& positions) const {
+    at::Tensor angles;  // [B, T, rotary_dim/2]
+    if (arch_ == Arch::ChatGLM && angles_in_model_dtype_) {
+        angles = (positions.to(dtype_).unsqueeze(-1) * inv_freq_).to(at::kFloat);
+    } else {
+        angles = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_;
+    }
+    if (arch_ == Arch::ChatGLM) {
+        // [B, T, 1, rot/2]: one (cos, sin) per interleaved pair
+        return {angles.cos().to(dtype_).unsqueeze(2), angles.sin().to(dtype_).unsqueeze(2)};
+    }
+    auto emb = at::cat({angles, angles}, -1);  // [B, T, hd]
+    return {emb.cos().to(dtype_).unsqueeze(2), emb.sin().to(dtype_).unsqueeze(2)};
+}
+
+at::Tensor Rope::apply(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const {
+    if (arch_ == Arch::ChatGLM) {
+        auto rot = x.narrow(-1, 0, rotary_dim_);
+        auto pass = x.narrow(-1, rotary_dim_, x.size(-1) - rotary_dim_);
+        auto shaped = rot.reshape({x.size(0), x.size(1), x.size(2), rotary_dim_ / 2, 2});
+        auto x0 = shaped.select(-1, 0), x1 = shaped.select(-1, 1);
+        auto out = at::stack({x0 * cos - x1 * sin, x1 * cos + x0 * sin}, -1).flatten(3);
+        return at::cat({out, pass}, -1);
+    }
+    const int64_t half = x.size(-1) / 2;
+    auto rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+    return x * cos + rotated * sin;
+}
+
+}  // namespace tb

@@ -1,0 +1,33 @@
+// Rotary position embeddings, both flavours:
+//  - ChatGLM: interleaved pairs (x[2i], x[2i+1]) on the first half of each head;
+//    angles in fp32 (ChatGLM3) or in the model dtype (ChatGLM2's remote code).
+//  - LLaMA/Qwen2: "rotate half" pairs (j, j+hd/2) over the whole head, angles in fp32,
+//    optional linear / llama3 frequency scaling.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include "model/model_config.h"
+
+namespace tb {
+
+class Rope {
+public:
+    Rope() = default;
+    Rope(const ModelConfig& config, at::ScalarType dtype, at::Device device);
+
+    // cos/sin for `positions` [B, T] (int64), shaped to broadcast over [B, T, heads, ...].
+    std::pair<at::Tensor, at::Tensor> tables(const at::Tensor& positions) const;
+    // x [B, T, heads, hd] → rotated x, same shape and dtype.
+    at::Tensor apply(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
+
+private:
+    Arch arch_ = Arch::Llama;
+    bool angles_in_model_dtype_ = false;
+    int64_t rotary_dim_ = 0;
+    at::ScalarType dtype_ = at::kFloat;
+    at::Tensor inv_freq_;  // [rotary_dim/2], fp32 (or model dtype for ChatGLM2)
+    double position_scale_ = 1.0;
+};
+
+}  // namespace tb

@@ -1,0 +1,60 @@
+// Byte-level BPE (GPT-2 family: Qwen2/2.5/3, LLaMA-3) from tokenizer.json or vocab.json +
+// merges.txt: added/special tokens split out first, NFC when the normalizer says so, the
+// pre-tokenizer's own regex (PCRE2), byte→unicode mapping, merges by rank, ignore_merges.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tokenizer/tokenizer.h"
+
+namespace tb {
+
+class BpeTokenizer : public Tokenizer {
+public:
+    static std::unique_ptr<BpeTokenizer> from_tokenizer_json(const std::filesystem::path& folder,
+                                                             const nlohmann::json& tokenizer_config);
+    static std::unique_ptr<BpeTokenizer> from_vocab_merges(const std::filesystem::path& folder,
+                                                           const nlohmann::json& tokenizer_config);
+    ~BpeTokenizer() override;
+
+    std::vector<int64_t> encode(const std::string& text) const override;
+    std::string decode(const std::vector<int64_t>& ids, bool skip_special = true) const override;
+    std::optional<int64_t> token_to_id(const std::string& token) const override;
+    bool is_special(int64_t id) const override;
+    int64_t vocab_size() const override { return static_cast<int64_t>(id_to_token_.size()); }
+    std::string kind() const override { return "bpe"; }
+
+private:
+    BpeTokenizer() = default;
+    void set_pattern(const std::string& pattern, const std::string& source);
+    void add_token(const std::string& content, int64_t id, bool special);
+    void finish(const nlohmann::json& tokenizer_config, const std::string& post_processor_text);
+    void encode_piece(const std::string& piece, std::vector<int64_t>& out) const;
+    void encode_ordinary(const std::string& text, std::vector<int64_t>& out) const;
+
+    std::unordered_map<std::string, int64_t> vocab_;
+    std::vector<std::string> id_to_token_;
+    std::unordered_map<std::string, int> merge_rank_;
+    struct Added {
+        std::string content;
+        int64_t id;
+        bool special;
+    };
+    std::vector<Added> added_;  // longest first
+    std::vector<bool> special_;
+    bool ignore_merges_ = false;
+    bool nfc_ = false;
+    struct Regex;
+    std::unique_ptr<Regex> regex_;
+    mutable std::mutex cache_mutex_;
+    mutable std::unordered_map<std::string, std::vector<int64_t>> cache_;
+};
+
+}  // namespace tb

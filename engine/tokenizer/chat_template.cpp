@@ -1,0 +1,268 @@
+// Template table and encoding. Strings are those of LLaMA-Factory v0.9.1 template.py.
+#include "tokenizer/chat_template.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "io/atomic_file.h"
+#include "model/model_config.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tb {
+namespace {
+
+TemplateSlot T(std::string s) { return {TemplateSlot::Text, std::move(s)}; }
+TemplateSlot K(std::string s) { return {TemplateSlot::Token, std::move(s)}; }
+const TemplateSlot kBos{TemplateSlot::Bos, {}};
+const TemplateSlot kEos{TemplateSlot::Eos, {}};
+
+std::map<std::string, ChatTemplate> build_table() {
+    std::map<std::string, ChatTemplate> m;
+    auto add = [&](ChatTemplate t) {
+        if (t.user.empty()) t.user = {T("{{content}}")};
+        if (t.system.empty()) t.system = {T("{{content}}")};
+        if (t.assistant.empty()) {
+            t.assistant = {T("{{content}}")};
+            if (!t.efficient_eos) t.assistant.push_back(kEos);
+        }
+        m[t.name] = t;
+    };
+    {
+        ChatTemplate t;
+        t.name = "chatglm2";
+        t.prefix = {K("[gMASK]"), K("sop")};
+        t.user = {T("[Round {{idx}}]\n\n问：{{content}}\n\n答：")};
+        t.separator = {T("\n\n")};
+        t.efficient_eos = true;
+        add(t);
+    }
+    {
+        ChatTemplate t;
+        t.name = "chatglm3";
+        t.prefix = {K("[gMASK]"), K("sop")};
+        t.system = {K("<|system|>"), T("\n"), T("{{content}}")};
+        t.user = {K("<|user|>"), T("\n"), T("{{content}}"), K("<|assistant|>")};
+        t.assistant = {T("\n"), T("{{content}}")};
+        t.stop_words = {"<|user|>", "<|observation|>"};
+        t.efficient_eos = true;
+        add(t);
+    }
+    {
+        ChatTemplate t;
+        t.name = "llama2";
+        t.system = {T("<<SYS>>\n{{content}}\n<</SYS>>\n\n")};
+        t.user = {kBos, T("[INST] {{content}} [/INST]")};
+        t.system_in_first_user = true;
+        add(t);
+    }
+    {
+        ChatTemplate t;
+        t.name = "llama3";
+        t.prefix = {kBos};
+        t.system = {T("<|start_header_id|>system<|end_header_id|>\n\n{{content}}<|eot_id|>")};
+        t.user = {T("<|start_header_id|>user<|end_header_id|>\n\n{{content}}<|eot_id|>"
+                    "<|start_header_id|>assistant<|end_header_id|>\n\n")};
+        t.stop_words = {"<|eot_id|>"};
+        t.replace_eos = true;
+        add(t);
+    }
+    {
+        ChatTemplate t;
+        t.name = "qwen";
+        t.system = {T("<|im_start|>system\n{{content}}<|im_end|>\n")};
+        t.user = {T("<|im_start|>user\n{{content}}<|im_end|>\n<|im_start|>assistant\n")};
+        t.separator = {T("\n")};
+        t.default_system = "You are a helpful assistant.";
+        t.stop_words = {"<|im_end|>"};
+        t.replace_eos = true;
+        add(t);
+    }
+    {
+        ChatTemplate t;
+        t.name = "default";
+        t.system = {T("{{content}}\n")};
+        t.user = {T("Human: {{content}}\nAssistant:")};
+        t.separator = {T("\n")};
+        add(t);
+    }
+    {
+        ChatTemplate t;
+        t.name = "alpaca";
+        t.user = {T("### Instruction:\n{{content}}\n\n### Response:\n")};
+        t.separator = {T("\n\n")};
+        t.default_system =
+            "Below is an instruction that describes a task. Write a response that appropriately "
+            "completes the request.\n\n";
+        add(t);
+    }
+    {
+        ChatTemplate t;
+        t.name = "empty";
+        t.efficient_eos = true;
+        add(t);
+    }
+    return m;
+}
+
+const std::map<std::string, ChatTemplate>& table() {
+    static const auto m = build_table();
+    return m;
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+    for (size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size()) s.replace(p, from.size(), to);
+    return s;
+}
+
+int64_t required_id(const Tokenizer& tok, const std::string& token, const std::string& tpl) {
+    auto id = tok.token_to_id(token);
+    if (!id) {
+        throw ConfigError("template '" + tpl + "' needs the token " + token + ", which this tokenizer lacks",
+                          "choose the template that matches the model (--template)");
+    }
+    return *id;
+}
+
+void append_slots(const ChatTemplate& t, const Tokenizer& tok, const Slots& slots, const std::string& content,
+                  const std::string& idx, std::vector<int64_t>& out) {
+    for (const auto& s : slots) {
+        switch (s.kind) {
+            case TemplateSlot::Text: {
+                std::string text = replace_all(replace_all(s.text, "{{content}}", content), "{{idx}}", idx);
+                if (!text.empty()) {
+                    auto ids = tok.encode(text);
+                    out.insert(out.end(), ids.begin(), ids.end());
+                }
+                break;
+            }
+            case TemplateSlot::Token: out.push_back(required_id(tok, s.text, t.name)); break;
+            case TemplateSlot::Bos:
+                if (tok.bos_id) out.push_back(*tok.bos_id);
+                break;
+            case TemplateSlot::Eos: out.push_back(template_eos_id(t, tok)); break;
+        }
+    }
+}
+
+}  // namespace
+
+const ChatTemplate& ChatTemplate::get(const std::string& name) {
+    auto it = table().find(name);
+    if (it == table().end()) {
+        std::string all;
+        for (const auto& n : names()) all += (all.empty() ? "" : ", ") + n;
+        throw UnsupportedError("unknown template '" + name + "'", "available templates: " + all);
+    }
+    return it->second;
+}
+
+std::vector<std::string> ChatTemplate::names() {
+    std::vector<std::string> n;
+    for (const auto& [k, _] : table()) n.push_back(k);
+    return n;
+}
+
+int64_t template_eos_id(const ChatTemplate& t, const Tokenizer& tok) {
+    if (t.replace_eos && !t.stop_words.empty()) return required_id(tok, t.stop_words[0], t.name);
+    if (!tok.eos_id) {
+        throw ConfigError("the tokenizer defines no eos token and template '" + t.name + "' needs one",
+                          "set eos_token in tokenizer_config.json");
+    }
+    return *tok.eos_id;
+}
+
+std::vector<int64_t> template_stop_ids(const ChatTemplate& t, const Tokenizer& tok) {
+    std::vector<int64_t> ids;
+    if (tok.eos_id) ids.push_back(*tok.eos_id);
+    for (const auto& w : t.stop_words)
+        if (auto id = tok.token_to_id(w)) ids.push_back(*id);
+    return ids;
+}
+
+std::vector<std::vector<int64_t>> encode_messages(const ChatTemplate& t, const Tokenizer& tok,
+                                                  const std::vector<ChatMessage>& messages,
+                                                  const std::string& given_system) {
+    const std::string system = given_system.empty() ? t.default_system : given_system;
+    std::vector<std::vector<int64_t>> out;
+    for (size_t i = 0; i < messages.size(); ++i) {
+        const auto& msg = messages[i];
+        const bool is_user = i % 2 == 0;
+        if (msg.role != (is_user ? "user" : "assistant")) {
+            throw ConfigError("message " + std::to_string(i + 1) + " has role '" + msg.role + "' but should be '" +
+                                  (is_user ? "user" : "assistant") + "'",
+                              "conversations alternate user and assistant turns, starting with the user");
+        }
+        std::vector<int64_t> ids;
+        std::string content = msg.content;
+        if (i == 0) {
+            append_slots(t, tok, t.prefix, "", "", ids);
+            if (!system.empty()) {
+                if (t.system_in_first_user) {
+                    // the system slot is plain text here; it is prepended to the first query
+                    std::string sys = t.system[0].text;
+                    content = replace_all(sys, "{{content}}", system) + content;
+                } else {
+                    append_slots(t, tok, t.system, system, "", ids);
+                }
+            }
+        } else if (is_user) {
+            append_slots(t, tok, t.separator, "", "", ids);
+        }
+        append_slots(t, tok, is_user ? t.user : t.assistant, content, std::to_string(i / 2), ids);
+        out.push_back(std::move(ids));
+    }
+    return out;
+}
+
+std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> encode_multiturn(
+    const ChatTemplate& t, const Tokenizer& tok, const std::vector<ChatMessage>& messages,
+    const std::string& system) {
+    auto enc = encode_messages(t, tok, messages, system);
+    std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> pairs;
+    for (size_t i = 0; i + 1 < enc.size(); i += 2) pairs.emplace_back(enc[i], enc[i + 1]);
+    return pairs;
+}
+
+std::vector<int64_t> encode_prompt(const ChatTemplate& t, const Tokenizer& tok,
+                                   const std::vector<std::pair<std::string, std::string>>& history,
+                                   const std::string& query, const std::string& system) {
+    std::vector<ChatMessage> msgs;
+    for (const auto& [q, a] : history) {
+        msgs.push_back({"user", q});
+        msgs.push_back({"assistant", a});
+    }
+    msgs.push_back({"user", query});
+    std::vector<int64_t> ids;
+    for (auto& m : encode_messages(t, tok, msgs, system)) ids.insert(ids.end(), m.begin(), m.end());
+    return ids;
+}
+
+std::string detect_template(const std::filesystem::path& folder, const ModelConfig& config, const Tokenizer& tok) {
+    std::string chat_template, names = config.name_or_path + " " + folder.filename().string();
+    if (std::filesystem::exists(folder / "tokenizer_config.json")) {
+        try {
+            auto j = nlohmann::json::parse(io::read_file(folder / "tokenizer_config.json"));
+            if (j.contains("chat_template") && j["chat_template"].is_string()) chat_template = j["chat_template"];
+            names += " " + j.value("name_or_path", std::string());
+        } catch (const nlohmann::json::exception&) {
+        }
+    }
+    std::string chosen;
+    if (config.arch == Arch::ChatGLM) {
+        chosen = names.find("chatglm2") != std::string::npos ? "chatglm2" : "chatglm3";
+    } else if (config.arch == Arch::Qwen2 || chat_template.find("<|im_start|>") != std::string::npos) {
+        chosen = "qwen";
+    } else if (tok.token_to_id("<|eot_id|>") && chat_template.find("<|start_header_id|>") != std::string::npos) {
+        chosen = "llama3";
+    } else if (chat_template.find("[INST]") != std::string::npos) {
+        chosen = "llama2";
+    } else {
+        chosen = "empty";  // a base model without a chat template: plain completion
+    }
+    log::info("template: ", chosen, " (detected from ", folder.string(), "; override with --template)");
+    return chosen;
+}
+
+}  // namespace tb

@@ -1,0 +1,61 @@
+// Chat templates as LLaMA-Factory v0.9.1 defines them (MODELS.md §3): prefix / system / user /
+// assistant / separator slots; every string slot is tokenised separately. Also picks a model's
+// template from its folder. No torch here.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tb {
+
+class Tokenizer;
+struct ModelConfig;
+
+struct TemplateSlot {
+    enum Kind { Text, Token, Bos, Eos } kind = Text;
+    std::string text;  // Text: may hold {{content}} / {{idx}}; Token: the token string
+};
+using Slots = std::vector<TemplateSlot>;
+
+struct ChatMessage {
+    std::string role;  // "user" | "assistant"
+    std::string content;
+};
+
+struct ChatTemplate {
+    std::string name;
+    Slots prefix, system, user, assistant, separator;
+    std::string default_system;
+    std::vector<std::string> stop_words;
+    bool efficient_eos = false;
+    bool replace_eos = false;
+    bool system_in_first_user = false;  // llama2: <<SYS>> block goes inside the first [INST]
+
+    static const ChatTemplate& get(const std::string& name);  // UnsupportedError listing names
+    static std::vector<std::string> names();
+};
+
+// ids of each message (LLaMA-Factory Template._encode). Messages alternate user/assistant.
+std::vector<std::vector<int64_t>> encode_messages(const ChatTemplate& t, const Tokenizer& tok,
+                                                  const std::vector<ChatMessage>& messages,
+                                                  const std::string& system);
+// (source, target) id pairs of each round (encode_multiturn).
+std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> encode_multiturn(
+    const ChatTemplate& t, const Tokenizer& tok, const std::vector<ChatMessage>& messages,
+    const std::string& system);
+// Generation prompt: history rounds + the new user query, up to where the reply starts.
+std::vector<int64_t> encode_prompt(const ChatTemplate& t, const Tokenizer& tok,
+                                   const std::vector<std::pair<std::string, std::string>>& history,
+                                   const std::string& query, const std::string& system);
+// The template's eos id (its first stop word when replace_eos) and every id that ends a reply.
+int64_t template_eos_id(const ChatTemplate& t, const Tokenizer& tok);
+std::vector<int64_t> template_stop_ids(const ChatTemplate& t, const Tokenizer& tok);
+
+// Template name for a model folder: chatglm2 / chatglm3 / llama2 / llama3 / qwen, or empty for
+// base models without a chat template. Logs why it chose.
+std::string detect_template(const std::filesystem::path& folder, const ModelConfig& config,
+                            const Tokenizer& tok);
+
+}  // namespace tb

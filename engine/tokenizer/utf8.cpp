@@ -1,0 +1,47 @@
+// UTF-8 encode and sanitise.
+#include "tokenizer/utf8.h"
+
+namespace tb::utf8 {
+
+std::string encode(char32_t cp) {
+    std::string s;
+    if (cp < 0x80) {
+        s.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        s.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        s.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        s.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+    return s;
+}
+
+std::string sanitize(const std::string& b) {
+    std::string out;
+    out.reserve(b.size());
+    size_t i = 0;
+    while (i < b.size()) {
+        auto c = static_cast<unsigned char>(b[i]);
+        size_t n = sequence_length(c);
+        bool ok = !(c >= 0x80 && n == 1) && i + n <= b.size();
+        for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(b[i + k]) & 0xC0) == 0x80;
+        if (ok) {
+            out.append(b, i, n);
+            i += n;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+            while (i < b.size() && (static_cast<unsigned char>(b[i]) & 0xC0) == 0x80) ++i;
+        }
+    }
+    return out;
+}
+
+}  // namespace tb::utf8
