@@ -280,7 +280,8 @@ ValuePtr run_pickle(const uint8_t* p, size_t n, const std::filesystem::path& pat
                     auto* st = std::get_if<Storage>(&(*a)[0]->v);
                     if (!st) bad(path, "tensor without a storage");
                     stack.push_back(make(TensorRef{*st, as_int((*a)[1]), int_list((*a)[2]), int_list((*a)[3])}));
-                } else if (g->name == "_rebuild_parameter" || g->name == "_rebuild_parameter_with_state") {
+                } else if (g->name == "_rebuild_parameter" || g->name == "_rebuild_parameter_with_state" ||
+                           g->name == "restore_type_tag") {  // LibTorch's pickle_save wraps the dict
                     stack.push_back((*a)[0]);
                 } else {
                     stack.push_back(make(Object{*g, args}));

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# End-to-end checks of tunebench-cli as a user runs it: stdout carries only the answer, errors
+# are one line on stderr with a non-zero exit. Usage: cli_test.sh CLI SHARED_DIR
+set -u
+CLI=$1
+SHARED=$2
+M=$SHARED/models
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+fails=0
+check() {  # check NAME CONDITION-EXIT-CODE
+    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+}
+
+out=$("$CLI" generate --model_name_or_path "$M/stories260K-hf" --template empty --do_sample false --max_new_tokens 40 2>"$TMP/err")
+[[ "$out" == "Once upon a time, there was a little girl named Lily. She loved to play outside in the park."* ]]
+check "generate: stories260K story on stdout" $?
+grep -q "Once upon" "$TMP/err"; [ $? -ne 0 ]
+check "generate: logs stay on stderr" $?
+
+out=$("$CLI" tokenize --model_name_or_path "$M/qwen3-tokenizer" --text "Hello, world! 你好，世界。")
+[ "$out" = "9707 11 1879 0 220 108386 3837 99489 1773" ]
+check "tokenize: qwen3 ids" $?
+out=$("$CLI" tokenize --model_name_or_path "$M/chatglm3-6b-tokenizer" --add_special_tokens --text "你好")
+[ "$out" = "64790 64792 36474 54591" ]
+check "tokenize: chatglm3 with [gMASK] sop" $?
+
+out=$("$CLI" inspect --model_name_or_path "$M/stories260K-hf")
+echo "$out" | grep -q "LLaMA" && echo "$out" | grep -q "260032"
+check "inspect: architecture and parameters" $?
+
+cat > "$TMP/chat.yaml" <<YAML
+model_name_or_path: $M/stories260K-hf
+template: empty
+do_sample: false
+max_new_tokens: 8
+temperature: 0.5
+YAML
+out=$(printf 'Once upon a time\n/clear\nTom and his dog\n/exit\nnever read\n' | "$CLI" chat "$TMP/chat.yaml" max_new_tokens=6 2>/dev/null)
+[ "$(echo "$out" | wc -l)" -eq 2 ]
+check "chat: one reply line per stdin turn, /clear and /exit" $?
+
+"$CLI" init-demo "$TMP/demo" >/dev/null 2>&1 && "$CLI" init-demo "$TMP/demo" >/dev/null 2>&1
+check "init-demo: writes the demo, and again (idempotent)" $?
+out=$("$CLI" generate --model_name_or_path "$TMP/demo/model" --prompt "你好" --do_sample false --max_new_tokens 5 2>"$TMP/err")
+check "generate: the demo model answers" $?
+grep -q "template: chatglm3" "$TMP/err"
+check "generate: demo template detected as chatglm3" $?
+out=$("$CLI" tokenize --model_name_or_path "$TMP/demo/model" --add_special_tokens --text "Tunebench")
+[[ "$out" =~ ^[0-9]+\ [0-9]+\ [0-9] ]]
+check "tokenize: demo tokenizer" $?
+
+"$CLI" generate --model_name_or_path "$TMP/missing" --prompt x 2>"$TMP/err" >/dev/null
+rc=$?
+[ $rc -ne 0 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q "$TMP/missing" "$TMP/err"
+check "bad input: missing model folder → one line naming it, non-zero exit" $?
+
+mkdir -p "$TMP/bad" && cp "$M/stories260K-hf/config.json" "$TMP/bad/" && sed -i 's/"llama"/"mamba"/' "$TMP/bad/config.json"
+"$CLI" generate --model_name_or_path "$TMP/bad" 2>"$TMP/err" >/dev/null
+[ $? -ne 0 ] && grep -q "model_type 'mamba' is not supported" "$TMP/err" && grep -q "hint:" "$TMP/err"
+check "bad input: unknown model_type" $?
+
+mkdir -p "$TMP/notok" && cp "$M/stories260K-hf/config.json" "$M/stories260K-hf/model.safetensors" "$TMP/notok/"
+"$CLI" generate --model_name_or_path "$TMP/notok" 2>"$TMP/err" >/dev/null
+[ $? -ne 0 ] && grep -q "no tokenizer" "$TMP/err"
+check "bad input: missing tokenizer" $?
+
+"$CLI" chat "$TMP/chat.yaml" top_p=7 </dev/null 2>"$TMP/err" >/dev/null
+[ $? -ne 0 ] && grep -q "top_p" "$TMP/err"
+check "bad input: invalid override names the key" $?
+
+echo "$fails failure(s)"
+[ $fails -eq 0 ]

@@ -1,0 +1,114 @@
+// Loading models: save → load round trip, and bad input (missing files, unknown model_type,
+// config/weight shape mismatch, unsupported dtype, missing tokenizer) as clear errors naming
+// the file and what was expected.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "io/atomic_file.h"
+#include "model/decoder.h"
+#include "tokenizer/tokenizer.h"
+#include "test_support.h"
+
+using namespace tb;
+
+namespace {
+ModelConfig small_glm() {
+    auto c = ModelConfig::from_json_text(test::slurp(test::models_dir() / "chatglm3-6b-tokenizer" / "config.json"), "glm");
+    c.hidden_size = 32;
+    c.num_hidden_layers = 2;
+    c.num_attention_heads = 4;
+    c.num_key_value_heads = 2;
+    c.head_dim = 8;
+    c.intermediate_size = 40;
+    c.vocab_size = 128;
+    return c;
+}
+
+template <class E>
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const E& e) {
+        return std::string(e.what()) + " | " + e.hint();
+    }
+    return "no error";
+}
+}  // namespace
+
+TEST(ModelConfig, ChatGLMAliasesAreRead) {
+    auto c = ModelConfig::from_folder(test::models_dir() / "chatglm3-6b-tokenizer");
+    EXPECT_EQ(c.arch, Arch::ChatGLM);
+    EXPECT_EQ(c.num_hidden_layers, 28);
+    EXPECT_EQ(c.num_key_value_heads, 2);
+    EXPECT_EQ(c.head_dim, 128);
+    EXPECT_EQ(c.vocab_size, 65024);
+    EXPECT_EQ(c.q_size() + 2 * c.kv_size(), 4608);
+    EXPECT_EQ(c.parameter_count(), 6243584000);  // 6,243,584,032 stored minus the 32-element inv_freq buffer
+    EXPECT_FALSE(c.glm_rope_in_model_dtype);
+    EXPECT_TRUE(ModelConfig::from_folder(test::models_dir() / "chatglm2-6b-tokenizer").glm_rope_in_model_dtype);
+    auto q = ModelConfig::from_folder(test::models_dir() / "qwen2-tokenizer");
+    EXPECT_EQ(q.arch, Arch::Qwen2);
+    EXPECT_TRUE(q.qkv_bias);
+    EXPECT_EQ(q.rope_theta, 1000000.0);
+}
+
+TEST(ModelLoading, SaveThenLoadGivesTheSameLogits) {
+    test::TempDir dir;
+    auto m = Model::random(small_glm(), 4);
+    m->save(dir.path);
+    auto back = Model::load(dir.path, {.dtype = "float32", .device = "cpu"});
+    auto ids = at::tensor(std::vector<int64_t>{1, 2, 3, 4}).unsqueeze(0);
+    EXPECT_TRUE(at::equal(m->forward(ids, nullptr), back->forward(ids, nullptr)));
+    auto bf = Model::load(dir.path, {.dtype = "bfloat16", .device = "cpu"});
+    EXPECT_EQ(bf->dtype(), at::kBFloat16);
+    EXPECT_TRUE(at::allclose(bf->forward(ids, nullptr).to(at::kFloat), m->forward(ids, nullptr), 0.05, 0.05));
+}
+
+TEST(ModelLoading, BadInputIsAClearError) {
+    test::TempDir dir;
+    Model::random(small_glm(), 4)->save(dir.path);
+    const auto cfg = dir.path / "config.json";
+    const std::string original = test::slurp(cfg);
+    auto edit = [&](const std::function<void(nlohmann::json&)>& f) {
+        auto j = nlohmann::json::parse(original);
+        f(j);
+        io::write_text_atomically(cfg, j.dump());
+    };
+    auto load = [&] { Model::load(dir.path, {.dtype = "float32", .device = "cpu"}); };
+
+    edit([](auto& j) { j["model_type"] = "mamba"; });
+    auto msg = error_of<UnsupportedError>(load);
+    EXPECT_NE(msg.find("model_type 'mamba' is not supported"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("chatglm"), std::string::npos) << msg;
+
+    edit([](auto& j) { j["ffn_hidden_size"] = 44; });
+    msg = error_of<FileError>(load);
+    EXPECT_NE(msg.find("dense_h_to_4h.weight"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("[88, 32]"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("model.safetensors"), std::string::npos) << msg;
+
+    edit([](auto& j) { j.erase("num_layers"); });
+    msg = error_of<ConfigError>(load);
+    EXPECT_NE(msg.find("num_layers"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("config.json"), std::string::npos) << msg;
+
+    edit([](auto& j) { j["torch_dtype"] = "float8"; });
+    msg = error_of<UnsupportedError>(load);
+    EXPECT_NE(msg.find("float8"), std::string::npos) << msg;
+
+    edit([](auto&) {});
+    EXPECT_NE(error_of<ConfigError>([&] { Model::load(dir.path, {.dtype = "int3", .device = "cpu"}); }).find("int3"), std::string::npos);
+
+    std::filesystem::remove(dir.path / "model.safetensors");
+    msg = error_of<FileError>(load);
+    EXPECT_NE(msg.find("model.safetensors"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(dir.path.string()), std::string::npos) << msg;
+
+    msg = error_of<FileError>([&] { load_tokenizer(dir.path, nullptr); });
+    EXPECT_NE(msg.find("no tokenizer"), std::string::npos) << msg;
+
+    msg = error_of<FileError>([&] { Model::load(dir.path / "nope"); });
+    EXPECT_NE(msg.find("config.json"), std::string::npos) << msg;
+}
