@@ -1,0 +1,30 @@
+// ChatHandle forwards to ChatSession.
+#include "infer/chat_handle.h"
+
+#include <sstream>
+
+#include "infer/chat_session.h"
+
+namespace tb {
+
+ChatHandle::ChatHandle(const InferenceArgs& args) : session_(std::make_unique<ChatSession>(args)) {}
+ChatHandle::~ChatHandle() = default;
+
+ChatReply ChatHandle::reply(const std::string& query, const std::function<bool(const std::string&)>& on_text,
+                            const std::atomic<bool>* cancel) {
+    auto r = session_->reply(query, on_text, cancel);
+    return {r.text, r.finish_reason, static_cast<int64_t>(r.ids.size()), r.tokens_per_second()};
+}
+
+void ChatHandle::clear() { session_->clear(); }
+void ChatHandle::set_generation(const GenerationConfig& g) { session_->generation() = g; }
+
+std::string ChatHandle::summary() const {
+    const auto& m = session_->model();
+    std::ostringstream os;
+    os << arch_name(m.config().arch) << ", " << m.config().parameter_count() << " parameters, "
+       << c10::toString(m.dtype()) << " on " << m.device().str() << ", template " << session_->chat_template().name;
+    return os.str();
+}
+
+}  // namespace tb

@@ -1,0 +1,37 @@
+// The torch-free face of ChatSession for the GUI (ui/ never includes torch headers).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "infer/inference_args.h"
+
+namespace tb {
+
+class ChatSession;
+
+struct ChatReply {
+    std::string text;
+    std::string finish_reason;  // stop | length | cancelled
+    int64_t tokens = 0;
+    double tokens_per_second = 0;
+};
+
+class ChatHandle {
+public:
+    explicit ChatHandle(const InferenceArgs& args);  // loads; throws tb::Error
+    ~ChatHandle();
+
+    ChatReply reply(const std::string& query, const std::function<bool(const std::string&)>& on_text,
+                    const std::atomic<bool>* cancel);
+    void clear();
+    void set_generation(const GenerationConfig& g);
+    std::string summary() const;  // architecture, size, dtype, device, template
+
+private:
+    std::unique_ptr<ChatSession> session_;
+};
+
+}  // namespace tb

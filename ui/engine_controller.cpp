@@ -1,0 +1,33 @@
+// Thread setup and queued requests.
+#include "engine_controller.h"
+
+namespace tb::ui {
+
+EngineController::EngineController(QObject* parent) : QObject(parent), m_worker(new EngineWorker(&m_cancel)) {
+    m_thread.setObjectName("tunebench-engine");
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_thread.start();
+}
+
+EngineController::~EngineController() {
+    m_cancel.store(true);
+    m_thread.quit();
+    m_thread.wait();
+}
+
+void EngineController::requestLoadChat(const QString& modelDir, const QString& templateName, const QString& device,
+                                       const QString& system) {
+    QMetaObject::invokeMethod(m_worker, "loadChat", Qt::QueuedConnection, Q_ARG(QString, modelDir),
+                              Q_ARG(QString, templateName), Q_ARG(QString, device), Q_ARG(QString, system));
+}
+
+void EngineController::requestChat(const QString& query, double temperature, double topP, int maxNewTokens) {
+    m_cancel.store(false);
+    QMetaObject::invokeMethod(m_worker, "sendChat", Qt::QueuedConnection, Q_ARG(QString, query),
+                              Q_ARG(double, temperature), Q_ARG(double, topP), Q_ARG(int, maxNewTokens));
+}
+
+void EngineController::requestClearChat() { QMetaObject::invokeMethod(m_worker, "clearChat", Qt::QueuedConnection); }
+
+}  // namespace tb::ui

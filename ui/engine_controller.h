@@ -1,0 +1,31 @@
+// EngineController: the GUI thread's handle on the engine thread. Owns the QThread and the
+// worker, forwards requests as queued calls, and holds the cancel flag the engine polls.
+#pragma once
+
+#include <QObject>
+#include <QThread>
+#include <atomic>
+
+#include "engine_worker.h"
+
+namespace tb::ui {
+
+class EngineController : public QObject {
+    Q_OBJECT
+public:
+    explicit EngineController(QObject* parent = nullptr);
+    ~EngineController() override;
+
+    EngineWorker* worker() const { return m_worker; }
+    void requestLoadChat(const QString& modelDir, const QString& templateName, const QString& device, const QString& system);
+    void requestChat(const QString& query, double temperature, double topP, int maxNewTokens);
+    void requestClearChat();
+    void requestStop() { m_cancel.store(true); }
+
+private:
+    QThread m_thread;
+    std::atomic<bool> m_cancel{false};
+    EngineWorker* m_worker;
+};
+
+}  // namespace tb::ui

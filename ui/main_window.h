@@ -1,0 +1,30 @@
+// The workbench window: tabs Train, Evaluate & Predict, Chat, Export, Datasets.
+#pragma once
+
+#include <QMainWindow>
+
+class QTabWidget;
+
+namespace tb::ui {
+
+class EngineController;
+class ChatPage;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Selects the demo model (DIR/model) everywhere it applies.
+    void openDemo(const QString& demoDir);
+    QTabWidget* tabs() const { return m_tabs; }
+    ChatPage* chatPage() const { return m_chat; }
+
+private:
+    EngineController* m_engine;
+    QTabWidget* m_tabs;
+    ChatPage* m_chat;
+};
+
+}  // namespace tb::ui
