@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Tunebench vs transformers on the same random weights (run by run_gpu_checks.sh).
+
+1. Logits: tiny LLaMA, Qwen2 and GLM (transformers' GlmForCausalLM = the ChatGLM architecture
+   with q/k/v split; its weights are converted to ChatGLM names and config keys) at fp32 and
+   bf16, plus the LLaMA model saved as torch.save pytorch_model.bin.
+2. Decode speed: a ChatGLM2-6B-shaped model with random bf16 weights, batch 1, greedy, for
+   transformers' generate and for Tunebench, measured in the same run.
+"""
+import json, os, subprocess, sys, time
+import torch
+from safetensors.torch import save_file, load_file
+import transformers
+from transformers import (LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM,
+                          GlmConfig, GlmForCausalLM)
+
+TOOL, WORK = sys.argv[1], sys.argv[2]
+os.makedirs(WORK, exist_ok=True)
+torch.manual_seed(0)
+results = {"torch": torch.__version__, "transformers": transformers.__version__,
+           "gpu": torch.cuda.get_device_name(0), "logits": [], "ok": True}
+
+def randomize(model, std=0.05):
+    # All parameters random (biases and norms too), so a wrong bias or norm cannot hide.
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "norm" in name:
+                p.copy_(1.0 + 0.1 * torch.randn_like(p))
+            else:
+                p.normal_(0.0, std)
+
+def glm_to_chatglm(sd, cfg):
+    out = {"transformer.embedding.word_embeddings.weight": sd["model.embed_tokens.weight"],
+           "transformer.encoder.final_layernorm.weight": sd["model.norm.weight"],
+           "transformer.output_layer.weight": sd["lm_head.weight"]}
+    for i in range(cfg.num_hidden_layers):
+        s, d = f"model.layers.{i}.", f"transformer.encoder.layers.{i}."
+        out[d + "input_layernorm.weight"] = sd[s + "input_layernorm.weight"]
+        out[d + "post_attention_layernorm.weight"] = sd[s + "post_attention_layernorm.weight"]
+        out[d + "self_attention.query_key_value.weight"] = torch.cat([sd[s + f"self_attn.{x}_proj.weight"] for x in "qkv"], 0)
+        out[d + "self_attention.query_key_value.bias"] = torch.cat([sd[s + f"self_attn.{x}_proj.bias"] for x in "qkv"], 0)
+        out[d + "self_attention.dense.weight"] = sd[s + "self_attn.o_proj.weight"]
+        out[d + "mlp.dense_h_to_4h.weight"] = sd[s + "mlp.gate_up_proj.weight"]
+        out[d + "mlp.dense_4h_to_h.weight"] = sd[s + "mlp.down_proj.weight"]
+    return {k: v.contiguous() for k, v in out.items()}
+
+def chatglm_config(cfg, dtype, name="chatglm3-6b"):
+    return {"_name_or_path": name, "model_type": "chatglm", "architectures": ["ChatGLMModel"],
+            "num_layers": cfg.num_hidden_layers, "hidden_size": cfg.hidden_size,
+            "num_attention_heads": cfg.num_attention_heads, "kv_channels": cfg.head_dim,
+            "multi_query_attention": True, "multi_query_group_num": cfg.num_key_value_heads,
+            "ffn_hidden_size": cfg.intermediate_size, "padded_vocab_size": cfg.vocab_size,
+            "layernorm_epsilon": cfg.rms_norm_eps, "seq_length": 8192, "add_qkv_bias": True,
+            "add_bias_linear": False, "rmsnorm": True, "post_layer_norm": True,
+            "apply_residual_connection_post_layernorm": False, "torch_dtype": dtype,
+            "eos_token_id": 2, "pad_token_id": 0, "tie_word_embeddings": False}
+
+def tunebench_logits(folder, ids, dtype):
+    ids_file, out = os.path.join(WORK, "ids.txt"), os.path.join(WORK, "logits.safetensors")
+    open(ids_file, "w").write(" ".join(map(str, ids)))
+    subprocess.run([TOOL, "logits", folder, ids_file, out, dtype, "cuda"], check=True)
+    return load_file(out)["logits"][0]
+
+def compare(name, model, folder, ids, dtype, tol):
+    # Tolerances: fp32 runs the same op sequence (SDPA, cuBLAS GEMMs with TF32 off) so only
+    # reduction order differs: 1e-4 of the logit scale. bf16 rounds after every op (8-bit
+    # mantissa, ~0.4% per rounding; GLM's RMSNorm also rounds at a different point than
+    # ChatGLM's) so differences of a few bf16 ulps of the logits are expected: 3e-2 of the scale.
+    tdtype = {"float32": torch.float32, "bfloat16": torch.bfloat16}[dtype]
+    m = model.to(tdtype).cuda().eval()
+    with torch.no_grad():
+        ref = m(torch.tensor([ids]).cuda()).logits[0].float().cpu()
+    got = tunebench_logits(folder, ids, dtype)
+    scale = ref.abs().max().item()
+    diff = (ref - got).abs().max().item()
+    argmax = (ref.argmax(-1) == got.argmax(-1)).float().mean().item()
+    ok = diff <= tol * scale
+    results["ok"] &= ok
+    row = {"model": name, "dtype": dtype, "max_abs_diff": diff, "logit_scale": scale,
+           "tolerance": tol * scale, "argmax_agreement": argmax, "ok": ok}
+    results["logits"].append(row)
+    print(json.dumps(row), flush=True)
+
+ids = [int(x) for x in torch.randint(3, 250, (48,))]
+common = dict(vocab_size=256, hidden_size=128, intermediate_size=344, num_hidden_layers=3,
+              num_attention_heads=8, num_key_value_heads=2, rms_norm_eps=1e-5, max_position_embeddings=512)
+
+# LLaMA (also written as pytorch_model.bin to check the torch.save reader)
+llama = LlamaForCausalLM(LlamaConfig(**common, rope_theta=10000.0, tie_word_embeddings=False))
+randomize(llama)
+d = os.path.join(WORK, "llama"); llama.save_pretrained(d)
+dbin = os.path.join(WORK, "llama_bin"); os.makedirs(dbin, exist_ok=True)
+torch.save(llama.state_dict(), os.path.join(dbin, "pytorch_model.bin"))
+subprocess.run(["cp", os.path.join(d, "config.json"), dbin], check=True)
+qwen = Qwen2ForCausalLM(Qwen2Config(**common, rope_theta=1000000.0, tie_word_embeddings=True))
+randomize(qwen)
+dq = os.path.join(WORK, "qwen2"); qwen.save_pretrained(dq)
+glm_cfg = GlmConfig(**common, head_dim=16, partial_rotary_factor=0.5, attention_bias=True, pad_token_id=0, eos_token_id=2)
+glm = GlmForCausalLM(glm_cfg)
+randomize(glm)
+dg = os.path.join(WORK, "glm"); os.makedirs(dg, exist_ok=True)
+save_file(glm_to_chatglm({k: v.detach() for k, v in glm.state_dict().items()}, glm_cfg), os.path.join(dg, "model.safetensors"), metadata={"format": "pt"})
+json.dump(chatglm_config(glm_cfg, "float32"), open(os.path.join(dg, "config.json"), "w"), indent=2)
+
+for dtype, tol in (("float32", 1e-4), ("bfloat16", 3e-2)):
+    compare("llama", llama, d, ids, dtype, tol)
+    compare("llama (pytorch_model.bin)", llama, dbin, ids, dtype, tol)
+    compare("qwen2", qwen, dq, ids, dtype, tol)
+    compare("glm → chatglm", glm, dg, ids, dtype, tol)
+del llama, qwen, glm
+torch.cuda.empty_cache()
+
+# Decode speed, ChatGLM2-6B shape, random bf16 weights.
+if os.environ.get("TB_SKIP_BENCH") != "1":
+    cfg = GlmConfig(vocab_size=65024, hidden_size=4096, intermediate_size=13696, num_hidden_layers=28,
+                    num_attention_heads=32, num_key_value_heads=2, head_dim=128, partial_rotary_factor=0.5,
+                    attention_bias=True, rms_norm_eps=1e-5, max_position_embeddings=8192, pad_token_id=0, eos_token_id=2)
+    torch.set_default_dtype(torch.bfloat16)
+    with torch.device("cuda"):
+        big = GlmForCausalLM(cfg)
+    torch.set_default_dtype(torch.float32)
+    with torch.no_grad():
+        for n, p in big.named_parameters():
+            p.copy_(1.0 + 0.1 * torch.randn_like(p)) if "norm" in n else p.normal_(0, 0.02)
+    big.eval()
+    prompt_len, new = 128, 256
+    V = cfg.vocab_size
+    prompt = torch.tensor([[(i * 7919 + 13) % (V - 10) + 5 for i in range(prompt_len)]], device="cuda")
+    with torch.no_grad():
+        big.generate(prompt, max_new_tokens=16, min_new_tokens=16, do_sample=False)  # warm-up
+        torch.cuda.synchronize(); t = time.time()
+        big.generate(prompt, max_new_tokens=new, min_new_tokens=new, do_sample=False)
+        torch.cuda.synchronize(); hf_s = time.time() - t
+    # generate's time includes the prefill; subtract one measured prefill for a fair decode rate.
+    with torch.no_grad():
+        torch.cuda.synchronize(); t = time.time(); big(prompt); torch.cuda.synchronize(); hf_prefill = time.time() - t
+    hf_tps = new / (hf_s - hf_prefill)
+    db = os.path.join(WORK, "chatglm2-6b-shape")
+    os.makedirs(db, exist_ok=True)
+    sd = glm_to_chatglm({k: v.detach() for k, v in big.state_dict().items()}, cfg)
+    save_file({k: v.cpu() for k, v in sd.items()}, os.path.join(db, "model.safetensors"), metadata={"format": "pt"})
+    json.dump(chatglm_config(cfg, "bfloat16", "chatglm2-6b"), open(os.path.join(db, "config.json"), "w"), indent=2)
+    del big, sd
+    torch.cuda.empty_cache()
+    out = subprocess.run([TOOL, "bench", db, "bfloat16", "cuda", str(prompt_len), str(new)], check=True,
+                         capture_output=True, text=True).stdout
+    tb = json.loads(out.strip().splitlines()[-1])
+    results["decode"] = {"shape": "ChatGLM2-6B (28 layers, hidden 4096, 32 heads / 2 kv, ffn 13696, vocab 65024)",
+                         "dtype": "bfloat16", "batch": 1, "prompt_tokens": prompt_len, "new_tokens": new,
+                         "transformers_generate_tokens_per_s": round(hf_tps, 2),
+                         "transformers_generate_total_s": round(hf_s, 3),
+                         "tunebench": tb, "ratio_tunebench_over_transformers": round(tb["tokens_per_s"] / hf_tps, 3)}
+    print(json.dumps(results["decode"]), flush=True)
+
+json.dump(results, open(os.path.join(WORK, "results.json"), "w"), indent=2)
+print("ALL OK" if results["ok"] else "SOME CHECKS FAILED")
+sys.exit(0 if results["ok"] else 1)
