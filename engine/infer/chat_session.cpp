@@ -2,6 +2,7 @@
 #include "infer/chat_session.h"
 
 #include "core/error.h"
+#include "adapters/lora_merge.h"
 #include "core/log.h"
 
 namespace tb {
@@ -14,9 +15,13 @@ ChatSession::ChatSession(const InferenceArgs& args) : args_(args) {
     }
     model_ = Model::load(folder, {.dtype = args.dtype, .device = args.device});
     tokenizer_ = load_tokenizer(folder, &model_->config());
-    if (!args.adapter_name_or_path.empty()) {
-        throw UnsupportedError("adapter_name_or_path is not supported by this build yet",
-                               "LoRA adapters arrive with the training feature; run without an adapter");
+    // LLaMA-Factory accepts a comma list of adapters, merged in order.
+    for (size_t start = 0; start < args.adapter_name_or_path.size();) {
+        size_t comma = args.adapter_name_or_path.find(',', start);
+        if (comma == std::string::npos) comma = args.adapter_name_or_path.size();
+        auto one = args.adapter_name_or_path.substr(start, comma - start);
+        if (!one.empty()) merge_lora_adapter(*model_, one);
+        start = comma + 1;
     }
     std::string name = args.template_name.empty() ? detect_template(folder, model_->config(), *tokenizer_)
                                                    : args.template_name;
