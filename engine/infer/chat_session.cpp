@@ -48,7 +48,11 @@ std::vector<int64_t> ChatSession::prompt_ids(const std::string& query) const {
 GenerateResult ChatSession::reply(const std::string& query, const TextCallback& on_text,
                                   const std::atomic<bool>* cancel) {
     auto r = generator_->generate(prompt_ids(query), args_.generation, stop_ids_, on_text, cancel);
-    history_.emplace_back(query, r.text);
+    // Replies are kept stripped (ChatGLM's chat() strips; templates such as chatglm3 re-add
+    // their own "\n" before the assistant content when the history is rendered again).
+    const auto first = r.text.find_first_not_of(" \t\r\n");
+    const auto last = r.text.find_last_not_of(" \t\r\n");
+    history_.emplace_back(query, first == std::string::npos ? std::string() : r.text.substr(first, last - first + 1));
     return r;
 }
 

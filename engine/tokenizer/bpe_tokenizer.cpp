@@ -2,6 +2,26 @@
 // decoder; verified against llama.cpp's 46 test vectors for Qwen2/Qwen3/LLaMA-3.
 #include "tokenizer/bpe_tokenizer.h"
 
+#ifndef TB_WITH_BPE
+#include "core/error.h"
+namespace tb {
+struct BpeTokenizer::Regex {};
+BpeTokenizer::~BpeTokenizer() = default;
+namespace {
+[[noreturn]] void no_bpe() {
+    throw UnsupportedError("this build has no byte-level BPE tokenizer (Qwen, LLaMA-3): it was built without PCRE2/ICU",
+                           "install libpcre2-dev and libicu-dev and rebuild");
+}
+}  // namespace
+std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tokenizer_json(const std::filesystem::path&, const nlohmann::json&) { no_bpe(); }
+std::unique_ptr<BpeTokenizer> BpeTokenizer::from_vocab_merges(const std::filesystem::path&, const nlohmann::json&) { no_bpe(); }
+std::vector<int64_t> BpeTokenizer::encode(const std::string&) const { no_bpe(); }
+std::string BpeTokenizer::decode(const std::vector<int64_t>&, bool) const { no_bpe(); }
+std::optional<int64_t> BpeTokenizer::token_to_id(const std::string&) const { no_bpe(); }
+bool BpeTokenizer::is_special(int64_t) const { no_bpe(); }
+}  // namespace tb
+#else
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <unicode/unorm2.h>
@@ -363,3 +383,4 @@ bool BpeTokenizer::is_special(int64_t id) const {
 }
 
 }  // namespace tb
+#endif  // TB_WITH_BPE
