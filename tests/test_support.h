@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "model/model_config.h"
+
 namespace tb::test {
 
 inline std::filesystem::path shared_dir() { return TB_SHARED_DIR; }
@@ -28,6 +30,26 @@ inline std::vector<int64_t> parse_ids(const std::string& line) {
     int64_t v;
     while (is >> v) ids.push_back(v);
     return ids;
+}
+
+// A tiny config of each architecture (2 layers, hidden 32, 4 heads / 2 kv heads, head dim 8)
+// for tests that build random models with the project's own code.
+inline ModelConfig tiny_config(const std::string& type) {
+    ModelConfig c;
+    c.model_type = type;
+    c.arch = type == "chatglm" ? Arch::ChatGLM : type == "qwen2" ? Arch::Qwen2 : Arch::Llama;
+    c.hidden_size = 32;
+    c.num_hidden_layers = 2;
+    c.num_attention_heads = 4;
+    c.num_key_value_heads = 2;
+    c.head_dim = 8;
+    c.intermediate_size = 48;
+    c.vocab_size = 97;
+    c.rms_norm_eps = 1e-5;
+    c.qkv_bias = c.arch != Arch::Llama;
+    c.tie_word_embeddings = c.arch == Arch::Qwen2;
+    c.validate("tiny");
+    return c;
 }
 
 // A fresh empty temporary folder, removed by the destructor.

@@ -5,28 +5,11 @@
 #include <gtest/gtest.h>
 
 #include "model/decoder.h"
+#include "test_support.h"
 
 using namespace tb;
 
 namespace {
-
-ModelConfig tiny(const std::string& type) {
-    ModelConfig c;
-    c.model_type = type;
-    c.arch = type == "chatglm" ? Arch::ChatGLM : type == "qwen2" ? Arch::Qwen2 : Arch::Llama;
-    c.hidden_size = 32;
-    c.num_hidden_layers = 2;
-    c.num_attention_heads = 4;
-    c.num_key_value_heads = 2;
-    c.head_dim = 8;
-    c.intermediate_size = 48;
-    c.vocab_size = 97;
-    c.rms_norm_eps = 1e-5;
-    c.qkv_bias = c.arch != Arch::Llama;
-    c.tie_word_embeddings = c.arch == Arch::Qwen2;
-    c.validate("tiny");
-    return c;
-}
 
 void expect_incremental_equals_full(const ModelConfig& c) {
     auto m = Model::random(c, 11);
@@ -51,26 +34,26 @@ void expect_incremental_equals_full(const ModelConfig& c) {
 
 }  // namespace
 
-TEST(KVCache, ChatGLMFp32Rope) { expect_incremental_equals_full(tiny("chatglm")); }
+TEST(KVCache, ChatGLMFp32Rope) { expect_incremental_equals_full(test::tiny_config("chatglm")); }
 
 TEST(KVCache, ChatGLM2RopeInModelDtype) {
-    auto c = tiny("chatglm");
+    auto c = test::tiny_config("chatglm");
     c.glm_rope_in_model_dtype = true;
     expect_incremental_equals_full(c);
 }
 
-TEST(KVCache, Qwen2) { expect_incremental_equals_full(tiny("qwen2")); }
-TEST(KVCache, Llama) { expect_incremental_equals_full(tiny("llama")); }
+TEST(KVCache, Qwen2) { expect_incremental_equals_full(test::tiny_config("qwen2")); }
+TEST(KVCache, Llama) { expect_incremental_equals_full(test::tiny_config("llama")); }
 
 TEST(KVCache, LlamaWithLlama3RopeScaling) {
-    auto c = tiny("llama");
+    auto c = test::tiny_config("llama");
     c.rope_theta = 500000;
     c.rope_scaling = {"llama3", 8.0, 1.0, 4.0, 64};
     expect_incremental_equals_full(c);
 }
 
 TEST(KVCache, RewindReusesAPrefix) {
-    auto c = tiny("llama");
+    auto c = test::tiny_config("llama");
     auto m = Model::random(c, 2);
     auto a = at::tensor(std::vector<int64_t>{5, 6, 7, 8, 9}).unsqueeze(0);
     auto b = at::tensor(std::vector<int64_t>{5, 6, 7, 1, 2}).unsqueeze(0);
@@ -84,7 +67,7 @@ TEST(KVCache, RewindReusesAPrefix) {
 
 TEST(KVCache, LeftPaddedBatchRowEqualsTheSequenceAlone) {
     for (const std::string type : {"chatglm", "qwen2", "llama"}) {
-        auto c = tiny(type);
+        auto c = test::tiny_config(type);
         auto m = Model::random(c, 9);
         auto seq = at::tensor(std::vector<int64_t>{3, 14, 15, 9}).unsqueeze(0);
         auto alone = m->forward(seq, nullptr).select(1, 3);

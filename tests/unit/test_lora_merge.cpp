@@ -14,19 +14,6 @@
 using namespace tb;
 
 namespace {
-ModelConfig tiny_llama() {
-    ModelConfig c;
-    c.model_type = "llama";
-    c.arch = Arch::Llama;
-    c.hidden_size = 32;
-    c.num_hidden_layers = 2;
-    c.num_attention_heads = 4;
-    c.num_key_value_heads = 2;
-    c.head_dim = 8;
-    c.intermediate_size = 48;
-    c.vocab_size = 64;
-    return c;
-}
 void write_adapter(const std::filesystem::path& dir, const io::NamedTensors& t, int r, int alpha) {
     std::filesystem::create_directories(dir);
     io::save_safetensors(dir / "adapter_model.safetensors", t);
@@ -38,7 +25,7 @@ void write_adapter(const std::filesystem::path& dir, const io::NamedTensors& t, 
 
 TEST(LoraMerge, EqualsHandUpdatedWeights) {
     test::TempDir dir;
-    auto base = Model::random(tiny_llama(), 3);
+    auto base = Model::random(test::tiny_config("llama"), 3);
     base->save(dir.path / "base");
     auto g = at::detail::createCPUGenerator(8);
     auto A0 = at::randn({2, 32}, g), B0 = at::randn({32, 2}, g);      // layer 0 q_proj: out 32
@@ -66,7 +53,7 @@ TEST(LoraMerge, EqualsHandUpdatedWeights) {
 
 TEST(LoraMerge, AdapterForAnotherModelIsAClearError) {
     test::TempDir dir;
-    auto base = Model::random(tiny_llama(), 3);
+    auto base = Model::random(test::tiny_config("llama"), 3);
     write_adapter(dir.path / "wrong",
                   {{"base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", at::zeros({2, 64})},
                    {"base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight", at::zeros({32, 2})}},
