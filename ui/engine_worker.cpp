@@ -38,8 +38,7 @@ void EngineWorker::sendChat(const QString& query, double temperature, double top
         g.do_sample = temperature > 0;
         g.top_p = topP;
         g.max_new_tokens = maxNewTokens;
-        m_chat->set_generation(g);
-        m_cancel->store(false);
+        m_chat->set_generation(g);  // the controller resets the cancel flag when it queues the request
         // Chunks are batched to at most ~20 signals per second so the GUI stays responsive.
         QString pending;
         QElapsedTimer timer;

@@ -20,6 +20,7 @@ public:
     void openDemo(const QString& demoDir);
     QTabWidget* tabs() const { return m_tabs; }
     ChatPage* chatPage() const { return m_chat; }
+    EngineController* engine() const { return m_engine; }
 
 private:
     EngineController* m_engine;

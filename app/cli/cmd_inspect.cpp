@@ -39,8 +39,16 @@ void add_inspect(CLI::App& app, std::function<int()>& run) {
             line("parameters", buf);
             std::snprintf(buf, sizeof buf, "%s, %s, %.2f GB on disk", c.torch_dtype.c_str(), ckpt.format().c_str(), bytes / gb);
             line("checkpoint", buf);
+            // QLoRA quantizes the decoder's linear weights only; embeddings, head and norms stay
+            // bf16. NF4 with double quantization (bitsandbytes, MODELS.md §7): 4 bits + one 8-bit
+            // absmax per 64 weights + one fp32 absmax per 64·256 = 4.127 bits per weight.
+            // LLM.int8: 8 bits + one fp32 scale per output row (ignored here, < 0.1%).
+            const double H = static_cast<double>(c.hidden_size);
+            const double linear = static_cast<double>(c.num_hidden_layers) *
+                                  (H * (c.q_size() + 2 * c.kv_size()) + c.q_size() * H + 3 * H * c.intermediate_size);
+            const double rest_bf16 = (P - linear) * 2;
             std::snprintf(buf, sizeof buf, "fp32 %.2f GB, bf16/fp16 %.2f GB, int8 %.2f GB, nf4 %.2f GB", P * 4 / gb,
-                          P * 2 / gb, P / gb, P * 0.5 * (1 + 4.0 / 64 / 4) / gb);
+                          P * 2 / gb, (linear + rest_bf16) / gb, (linear * (4 + 8.0 / 64 + 32.0 / (64 * 256)) / 8 + rest_bf16) / gb);
             line("weights in memory", buf);
             const double kv = 2.0 * c.num_hidden_layers * c.kv_size() * 2;  // bytes per token, bf16
             std::snprintf(buf, sizeof buf, "%.1f MB per 1k tokens (bf16)", kv * 1000 / 1e6);

@@ -23,7 +23,7 @@ struct GenerateResult {
     int64_t reused_prompt_tokens = 0;
     double prefill_seconds = 0;
     double decode_seconds = 0;
-    double tokens_per_second() const { return decode_seconds > 0 ? (ids.size() > 1 ? (ids.size() - 1) / decode_seconds : 0) : 0; }
+    double tokens_per_second() const { return decode_seconds > 0 ? ids.size() / decode_seconds : 0; }
 };
 
 using TextCallback = std::function<bool(const std::string& delta)>;

@@ -21,12 +21,6 @@ std::pair<at::Tensor, at::Tensor> KVCache::append(size_t layer, const at::Tensor
         V = fresh_v;
         capacity_ = cap;
     }
-    if (k.requires_grad() || v.requires_grad()) {
-        // Training-time use keeps autograd intact by concatenating instead of copying in place.
-        auto ck = length_ > 0 ? at::cat({K.narrow(2, 0, length_), k}, 2) : k;
-        auto cv = length_ > 0 ? at::cat({V.narrow(2, 0, length_), v}, 2) : v;
-        return {ck, cv};
-    }
     K.narrow(2, length_, t).copy_(k);
     V.narrow(2, length_, t).copy_(v);
     return {K.narrow(2, 0, need), V.narrow(2, 0, need)};

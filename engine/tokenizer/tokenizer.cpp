@@ -46,27 +46,28 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& folder, const ModelCon
                     "copy the tokenizer files from the base model into this folder");
 }
 
+std::string StreamDecoder::decode_from(size_t begin, size_t end) const {
+    return tok_.decode(std::vector<int64_t>(ids_.begin() + begin, ids_.begin() + end));
+}
+
 std::string StreamDecoder::push(int64_t id) {
     ids_.push_back(id);
-    std::string full = tok_.decode(ids_);
-    // Hold back a trailing replacement char / incomplete UTF-8: the next token may complete it.
-    if (full.size() >= 3 && full.compare(full.size() - 3, 3, "\xEF\xBF\xBD") == 0) return {};
-    if (full.size() < emitted_.size() || full.compare(0, emitted_.size(), emitted_) != 0) {
-        // Decoding is not prefix-stable here (rare SentencePiece spacing): emit nothing new.
-        return {};
-    }
-    std::string delta = full.substr(emitted_.size());
-    emitted_ = std::move(full);
-    return delta;
+    const std::string before = decode_from(prefix_, read_);
+    const std::string now = decode_from(prefix_, ids_.size());
+    // Hold back a trailing replacement char (the next id may complete the UTF-8 sequence) and
+    // text that is not a continuation of what was emitted (SentencePiece spacing at the edge).
+    if (now.size() <= before.size() || now.compare(0, before.size(), before) != 0) return {};
+    if (now.size() >= 3 && now.compare(now.size() - 3, 3, "\xEF\xBF\xBD") == 0) return {};
+    prefix_ = read_;
+    read_ = ids_.size();
+    return now.substr(before.size());
 }
 
 std::string StreamDecoder::flush() {
-    std::string full = tok_.decode(ids_);
-    if (full.size() > emitted_.size() && full.compare(0, emitted_.size(), emitted_) == 0) {
-        std::string delta = full.substr(emitted_.size());
-        emitted_ = std::move(full);
-        return delta;
-    }
+    const std::string before = decode_from(prefix_, read_);
+    const std::string now = decode_from(prefix_, ids_.size());
+    read_ = ids_.size();
+    if (now.size() > before.size() && now.compare(0, before.size(), before) == 0) return now.substr(before.size());
     return {};
 }
 

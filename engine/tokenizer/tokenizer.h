@@ -39,18 +39,21 @@ public:
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& folder, const ModelConfig* config);
 
 // Incremental detokenizer for streaming: feed ids, get the newly completed text (an incomplete
-// UTF-8 sequence is held back until the next id completes it).
+// UTF-8 sequence is held back until the next id completes it). Decodes only a short window
+// (ids since the last emitted text, plus the ids before it as context for SentencePiece
+// spacing), so a long reply costs O(n), not O(n²).
 class StreamDecoder {
 public:
     explicit StreamDecoder(const Tokenizer& tok) : tok_(tok) {}
     std::string push(int64_t id);
     std::string flush();  // whatever is still held back
-    const std::string& text() const { return emitted_; }
 
 private:
+    std::string decode_from(size_t begin, size_t end) const;
     const Tokenizer& tok_;
     std::vector<int64_t> ids_;
-    std::string emitted_;
+    size_t prefix_ = 0;  // window start: context ids already emitted
+    size_t read_ = 0;    // ids up to here are emitted
 };
 
 }  // namespace tb

@@ -122,19 +122,14 @@ TEST(ChatTemplates, UnknownTemplateAndMissingTokenAreClearErrors) {
 }
 
 TEST(ChatTemplates, DetectedFromTheModelFolder) {
-    auto folder = test::models_dir() / "chatglm3-6b-tokenizer";
-    auto c = ModelConfig::from_folder(folder);
-    auto tok = load_tokenizer(folder, &c);
-    EXPECT_EQ(detect_template(folder, c, *tok), "chatglm3");
-    auto folder2 = test::models_dir() / "chatglm2-6b-tokenizer";
-    auto c2 = ModelConfig::from_folder(folder2);
-    EXPECT_EQ(detect_template(folder2, c2, *tok), "chatglm2");
-    auto q = test::models_dir() / "qwen2-tokenizer";
-    auto cq = ModelConfig::from_folder(q);
-    auto tq = load_tokenizer(q, &cq);
-    EXPECT_EQ(detect_template(q, cq, *tq), "qwen");
-    auto s = test::models_dir() / "stories260K-hf";
-    auto cs = ModelConfig::from_folder(s);
-    auto ts = load_tokenizer(s, &cs);
-    EXPECT_EQ(detect_template(s, cs, *ts), "empty");
+    const std::pair<const char*, const char*> cases[] = {{"chatglm3-6b-tokenizer", "chatglm3"},
+                                                         {"chatglm2-6b-tokenizer", "chatglm2"},
+                                                         {"qwen2-tokenizer", "qwen"},
+                                                         {"stories260K-hf", "empty"}};
+    for (const auto& [folder_name, expected] : cases) {
+        auto folder = test::models_dir() / folder_name;
+        auto c = ModelConfig::from_folder(folder);
+        auto tok = load_tokenizer(folder, &c);
+        EXPECT_EQ(detect_template(folder, c, *tok), expected) << folder_name;
+    }
 }

@@ -14,18 +14,6 @@
 using namespace tb;
 
 namespace {
-ModelConfig small_glm() {
-    auto c = ModelConfig::from_json_text(test::slurp(test::models_dir() / "chatglm3-6b-tokenizer" / "config.json"), "glm");
-    c.hidden_size = 32;
-    c.num_hidden_layers = 2;
-    c.num_attention_heads = 4;
-    c.num_key_value_heads = 2;
-    c.head_dim = 8;
-    c.intermediate_size = 40;
-    c.vocab_size = 128;
-    return c;
-}
-
 template <class E>
 std::string error_of(const std::function<void()>& f) {
     try {
@@ -56,7 +44,7 @@ TEST(ModelConfig, ChatGLMAliasesAreRead) {
 
 TEST(ModelLoading, SaveThenLoadGivesTheSameLogits) {
     test::TempDir dir;
-    auto m = Model::random(small_glm(), 4);
+    auto m = Model::random(test::tiny_config("chatglm"), 4);
     m->save(dir.path);
     auto back = Model::load(dir.path, {.dtype = "float32", .device = "cpu"});
     auto ids = at::tensor(std::vector<int64_t>{1, 2, 3, 4}).unsqueeze(0);
@@ -68,7 +56,7 @@ TEST(ModelLoading, SaveThenLoadGivesTheSameLogits) {
 
 TEST(ModelLoading, BadInputIsAClearError) {
     test::TempDir dir;
-    Model::random(small_glm(), 4)->save(dir.path);
+    Model::random(test::tiny_config("chatglm"), 4)->save(dir.path);
     const auto cfg = dir.path / "config.json";
     const std::string original = test::slurp(cfg);
     auto edit = [&](const std::function<void(nlohmann::json&)>& f) {

@@ -7,14 +7,21 @@
 
 using namespace tb;
 
-TEST(Stories260K, GreedyFromBosReproducesTheDocumentedStory) {
+namespace {
+// Greedy, empty template, on the CPU.
+ChatSession stories(int64_t max_new_tokens) {
     InferenceArgs args;
     args.model_name_or_path = (test::models_dir() / "stories260K-hf").string();
     args.template_name = "empty";
     args.device = "cpu";
     args.generation.do_sample = false;
-    args.generation.max_new_tokens = 120;
-    ChatSession session(args);
+    args.generation.max_new_tokens = max_new_tokens;
+    return ChatSession(args);
+}
+}  // namespace
+
+TEST(Stories260K, GreedyFromBosReproducesTheDocumentedStory) {
+    auto session = stories(120);
     EXPECT_EQ(session.prompt_ids(""), std::vector<int64_t>({1}));  // just BOS
     auto r = session.complete("");
     // Ids documented in the README (transformers greedy generate, BOS excluded).
@@ -28,13 +35,7 @@ TEST(Stories260K, GreedyFromBosReproducesTheDocumentedStory) {
 }
 
 TEST(Stories260K, PromptContinuationMatchesReadme) {
-    InferenceArgs args;
-    args.model_name_or_path = (test::models_dir() / "stories260K-hf").string();
-    args.template_name = "empty";
-    args.device = "cpu";
-    args.generation.do_sample = false;
-    args.generation.max_new_tokens = 30;
-    ChatSession session(args);
+    auto session = stories(30);
     auto r = session.complete("Tom and his dog");
     // README: "Tom and his dog, Max, who lived in a big house. They liked to play ..."
     EXPECT_EQ(r.text.substr(0, 44), ", Max, who lived in a big house. They liked ");

@@ -120,6 +120,21 @@ TEST_P(ChatGLMTokenizer, MatchesChatglmCppCases) {
 
 INSTANTIATE_TEST_SUITE_P(Shared, ChatGLMTokenizer, ::testing::Values("chatglm2-6b-tokenizer", "chatglm3-6b-tokenizer"));
 
+TEST(Tokenizers, StreamedTextEqualsTheWholeDecode) {
+    const std::string text =
+        "Once upon a time,  there was a girl.\n\n她叫 Lily，喜欢在公园里玩。 👋 Emoji, digits 12345 and   spaces.\n"
+        "第二段：   Tunebench streams tokens one by one, and the text must come out exactly once.";
+    for (const char* name : {"chatglm3-6b-tokenizer", "llama2-tokenizer", "qwen3-tokenizer", "llama3-tokenizer"}) {
+        auto tok = load_tokenizer(test::models_dir() / name, nullptr);
+        auto ids = tok->encode(text);
+        StreamDecoder stream(*tok);
+        std::string out;
+        for (auto id : ids) out += stream.push(id);
+        out += stream.flush();
+        EXPECT_EQ(out, tok->decode(ids)) << name;
+    }
+}
+
 TEST(Tokenizers, StreamDecoderHoldsBackIncompleteUtf8) {
     auto tok = load_tokenizer(test::models_dir() / "chatglm3-6b-tokenizer",
                               nullptr);  // no config: tokenizer_config says ChatGLMTokenizer
