@@ -9,6 +9,9 @@ void register_commands(CLI::App& app, std::function<int()>& run) {
     add_tokenize(app, run);
     add_inspect(app, run);
     add_init_demo(app, run);
+    add_train(app, run);
+    add_export(app, run);
+    add_convert(app, run);
 }
 
 }  // namespace tb::cli

@@ -14,5 +14,8 @@ void add_chat(CLI::App& app, std::function<int()>& run);
 void add_tokenize(CLI::App& app, std::function<int()>& run);
 void add_inspect(CLI::App& app, std::function<int()>& run);
 void add_init_demo(CLI::App& app, std::function<int()>& run);
+void add_train(CLI::App& app, std::function<int()>& run);
+void add_export(CLI::App& app, std::function<int()>& run);
+void add_convert(CLI::App& app, std::function<int()>& run);
 
 }  // namespace tb::cli

@@ -2,7 +2,7 @@
 #include "infer/chat_session.h"
 
 #include "core/error.h"
-#include "adapters/lora_merge.h"
+#include "adapters/lora_adapter.h"
 #include "core/log.h"
 
 namespace tb {

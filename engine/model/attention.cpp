@@ -3,7 +3,9 @@
 
 #include <torch/version.h>
 
+#include <atomic>
 #include <cmath>
+#include <limits>
 
 namespace tb {
 namespace {
@@ -31,7 +33,23 @@ at::Tensor build_mask(int64_t T, int64_t S, const at::Tensor& key_mask, const at
     return allowed;
 }
 
+at::Tensor eager_attention(const at::Tensor& q, const at::Tensor& K, const at::Tensor& V, const at::Tensor& key_mask) {
+    const int64_t T = q.size(2), S = K.size(2);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
+    auto scores = at::matmul(q.to(at::kFloat), K.to(at::kFloat).transpose(-2, -1)) * scale;
+    if (key_mask.defined() || T != 1) {
+        auto allowed = build_mask(T, S, key_mask, q.device());
+        scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+    }
+    auto probs = at::softmax(scores, -1);
+    return at::matmul(probs, V.to(at::kFloat)).to(q.scalar_type());
+}
+
+std::atomic<bool> g_eager{false};
+
 }  // namespace
+
+void set_attention_kernel(const std::string& flash_attn) { g_eager = flash_attn == "disabled"; }
 
 bool has_sdpa() { return TORCH_VERSION_MAJOR >= 2; }
 
@@ -43,20 +61,15 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
     const bool plain_causal = !key_mask.defined() && T == S;
     const bool no_mask = !key_mask.defined() && T == 1;
 #if TORCH_VERSION_MAJOR >= 2
-    if (plain_causal) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, true);
-    if (no_mask) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, false);
-    return at::scaled_dot_product_attention(q, K, V, build_mask(T, S, key_mask, q.device()), 0.0, false);
-#else
-    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
-    auto scores = at::matmul(q.to(at::kFloat), K.to(at::kFloat).transpose(-2, -1)) * scale;
-    if (!no_mask) {
-        auto allowed = build_mask(T, S, key_mask, q.device());
-        scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+    if (!g_eager) {
+        if (plain_causal) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, true);
+        if (no_mask) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, false);
+        return at::scaled_dot_product_attention(q, K, V, build_mask(T, S, key_mask, q.device()), 0.0, false);
     }
-    (void)plain_causal;
-    auto probs = at::softmax(scores, -1);
-    return at::matmul(probs, V.to(at::kFloat)).to(q.scalar_type());
 #endif
+    (void)plain_causal;
+    (void)no_mask;
+    return eager_attention(q, K, V, key_mask);
 }
 
 }  // namespace tb

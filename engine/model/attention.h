@@ -5,6 +5,8 @@
 
 #include <ATen/ATen.h>
 
+#include <string>
+
 namespace tb {
 
 // q [B, nh, T, hd]; k, v [B, nkv, S, hd] (S = past + T); key_mask [B, S] (true = real token) or
@@ -14,5 +16,9 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
 
 // True when this LibTorch has scaled_dot_product_attention.
 bool has_sdpa();
+
+// LLaMA-Factory's flash_attn: auto | fa2 | sdpa use scaled_dot_product_attention (which picks
+// the flash kernel on CUDA when it can); disabled uses the exact eager math path. Process-wide.
+void set_attention_kernel(const std::string& flash_attn);
 
 }  // namespace tb

@@ -2,6 +2,9 @@
 #include "model/decoder.h"
 
 #include "model/attention.h"
+#include "model/checkpointing.h"
+
+#include <cmath>
 
 namespace tb {
 
@@ -24,45 +27,82 @@ at::Tensor Model::forward(const at::Tensor& ids, KVCache* cache, const ForwardOp
     auto [cos, sin] = rope_.tables(positions.to(device_));
 
     at::Tensor x = at::embedding(embed_, ids.to(device_));  // [B, T, H]
+    if (opt.neftune_noise_alpha > 0) {
+        // transformers' neftune_post_forward_hook: mag = alpha / sqrt(T * H), uniform(-mag, mag)
+        const double mag = opt.neftune_noise_alpha / std::sqrt(static_cast<double>(T * c.hidden_size));
+        x = x + at::empty_like(x).uniform_(-mag, mag);
+    }
+    if (opt.gradient_checkpointing && !x.requires_grad()) x.requires_grad_(true);  // so backward reaches layer 0
     for (size_t i = 0; i < layers_.size(); ++i) {
-        const auto& L = layers_[i];
-        auto h = L.input_norm(x);
-        at::Tensor q, k, v;
-        if (c.arch == Arch::ChatGLM) {
-            auto qkv = L.qkv(h);  // [B, T, q + 2kv]
-            q = qkv.narrow(-1, 0, c.q_size());
-            k = qkv.narrow(-1, c.q_size(), c.kv_size());
-            v = qkv.narrow(-1, c.q_size() + c.kv_size(), c.kv_size());
+        if (opt.gradient_checkpointing) {
+            x = checkpointed(x, [this, i, cos, sin, mask = opt.key_mask](const at::Tensor& in) {
+                return layer_forward(i, in, cos, sin, nullptr, mask);
+            });
         } else {
-            q = L.q(h);
-            k = L.k(h);
-            v = L.v(h);
+            x = layer_forward(i, x, cos, sin, cache, opt.key_mask);
         }
-        q = rope_.apply(q.reshape({B, T, c.num_attention_heads, c.head_dim}), cos, sin);
-        k = rope_.apply(k.reshape({B, T, c.num_key_value_heads, c.head_dim}), cos, sin);
-        v = v.reshape({B, T, c.num_key_value_heads, c.head_dim});
-        q = q.transpose(1, 2);  // [B, nh, T, hd]
-        k = k.transpose(1, 2);  // [B, nkv, T, hd]
-        v = v.transpose(1, 2);
-        if (cache) std::tie(k, v) = cache->append(i, k, v);  // [B, nkv, S, hd]
-        auto ctx = attention(q, k, v, opt.key_mask);         // [B, nh, T, hd]
-        ctx = ctx.transpose(1, 2).reshape({B, T, c.q_size()});
-        x = x + L.o(ctx);
-
-        h = L.post_norm(x);
-        at::Tensor m;
-        if (c.arch == Arch::ChatGLM) {
-            auto u = L.gate_up(h);  // [B, T, 2I]: first half is the gate
-            m = at::silu(u.narrow(-1, 0, c.intermediate_size)) * u.narrow(-1, c.intermediate_size, c.intermediate_size);
-        } else {
-            m = at::silu(L.gate(h)) * L.up(h);
-        }
-        x = x + L.down(m);
     }
     if (cache) cache->advance(T);
     if (opt.last_only) x = x.narrow(1, T - 1, 1);
     x = final_norm_(x);
     return lm_head_(x);  // [B, T, V]
+}
+
+at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tensor& cos, const at::Tensor& sin,
+                                KVCache* cache, const at::Tensor& key_mask) const {
+    const auto& c = config_;
+    const int64_t B = x_in.size(0), T = x_in.size(1);
+    at::Tensor x = x_in;
+    const auto& L = layers_[i];
+    auto h = L.input_norm(x);
+    at::Tensor q, k, v;
+    if (c.arch == Arch::ChatGLM) {
+        auto qkv = L.qkv(h);  // [B, T, q + 2kv]
+        q = qkv.narrow(-1, 0, c.q_size());
+        k = qkv.narrow(-1, c.q_size(), c.kv_size());
+        v = qkv.narrow(-1, c.q_size() + c.kv_size(), c.kv_size());
+    } else {
+        q = L.q(h);
+        k = L.k(h);
+        v = L.v(h);
+    }
+    q = rope_.apply(q.reshape({B, T, c.num_attention_heads, c.head_dim}), cos, sin);
+    k = rope_.apply(k.reshape({B, T, c.num_key_value_heads, c.head_dim}), cos, sin);
+    v = v.reshape({B, T, c.num_key_value_heads, c.head_dim});
+    q = q.transpose(1, 2);  // [B, nh, T, hd]
+    k = k.transpose(1, 2);  // [B, nkv, T, hd]
+    v = v.transpose(1, 2);
+    if (cache) std::tie(k, v) = cache->append(i, k, v);  // [B, nkv, S, hd]
+    auto ctx = attention(q, k, v, key_mask);         // [B, nh, T, hd]
+    ctx = ctx.transpose(1, 2).reshape({B, T, c.q_size()});
+    x = x + L.o(ctx);
+
+    h = L.post_norm(x);
+    at::Tensor m;
+    if (c.arch == Arch::ChatGLM) {
+        auto u = L.gate_up(h);  // [B, T, 2I]: first half is the gate
+        m = at::silu(u.narrow(-1, 0, c.intermediate_size)) * u.narrow(-1, c.intermediate_size, c.intermediate_size);
+    } else {
+        m = at::silu(L.gate(h)) * L.up(h);
+    }
+    x = x + L.down(m);
+    return x;
+}
+
+std::vector<Linear*> Model::linears() {
+    std::vector<Linear*> out;
+    for (auto& L : layers_) {
+        for (Linear* l : {&L.qkv, &L.q, &L.k, &L.v, &L.o, &L.gate_up, &L.gate, &L.up, &L.down}) {
+            if (l->weight.defined() || l->quant) out.push_back(l);
+        }
+    }
+    return out;
+}
+
+bool Model::quantized() {
+    for (Linear* l : linears())
+        if (l->quant) return true;
+    return false;
 }
 
 }  // namespace tb

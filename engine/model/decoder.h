@@ -43,6 +43,9 @@ struct ForwardOptions {
     at::Tensor position_ids;  // [B, T] int64; default cache.length() + arange(T)
     at::Tensor key_mask;      // [B, S] (1 = real token) for padded batches; default none
     bool last_only = false;   // logits for the last position only
+    // Training only:
+    bool gradient_checkpointing = false;  // recompute each layer in backward (model/checkpointing.h)
+    double neftune_noise_alpha = 0;       // NEFTune: uniform noise on the embeddings, alpha/sqrt(T·H)
 };
 
 struct LoadOptions {
@@ -76,8 +79,15 @@ public:
     at::ScalarType dtype() const { return dtype_; }
     at::Device device() const { return device_; }
     std::vector<DecoderLayer>& layers() { return layers_; }
+    // The decoder-layer linears (LoRA targets and quantized ones); not the output head.
+    std::vector<Linear*> linears();
+    Linear& lm_head() { return lm_head_; }
+    at::Tensor& embedding() { return embed_; }
+    bool quantized();
 
 private:
+    at::Tensor layer_forward(size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                             KVCache* cache, const at::Tensor& key_mask) const;
     Model(ModelConfig config, at::ScalarType dtype, at::Device device);
     void build_names();
 

@@ -1,19 +1,37 @@
 // A named linear layer: `name` is its checkpoint path without ".weight", so loading, adapters
-// and export need no mapping tables. Adapters and quantized weights hook in here later.
+// and export need no mapping tables. It may carry a LoRA adapter (trained or loaded) and may keep
+// its base weight quantized (QLoRA), dequantized on the fly for each call.
 #pragma once
 
 #include <ATen/ATen.h>
 
+#include <memory>
 #include <string>
 
 namespace tb {
 
+struct QuantizedWeight;
+
+// PEFT LoRA on one linear: y = base(x) + B(A(dropout(x))) * scaling (MODELS.md §5.1).
+struct LoraWeights {
+    at::Tensor A;  // [r, in], fp32 while training
+    at::Tensor B;  // [out, r]
+    double scaling = 1.0;
+    double dropout = 0.0;  // applied only while autograd records (training), as nn.Dropout in train()
+};
+
 struct Linear {
     std::string name;
-    at::Tensor weight;  // [out, in]
+    at::Tensor weight;  // [out, in]; undefined when `quant` holds it
     at::Tensor bias;    // [out] or undefined
+    std::shared_ptr<QuantizedWeight> quant;
+    std::shared_ptr<LoraWeights> lora;
 
-    at::Tensor operator()(const at::Tensor& x) const { return at::linear(x, weight, bias); }
+    at::Tensor operator()(const at::Tensor& x) const;
+    // The base weight in its compute dtype (dequantized when quantized).
+    at::Tensor dense_weight() const;
+    int64_t out_features() const;
+    int64_t in_features() const;
 };
 
 }  // namespace tb

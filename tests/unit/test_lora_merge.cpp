@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "adapters/lora_merge.h"
+#include "adapters/lora_adapter.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/tensor_io.h"

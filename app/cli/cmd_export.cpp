@@ -1,0 +1,29 @@
+// `export config.yaml [key=value ...]`: merge adapters into the base and write a HF folder.
+#include "cli_args.h"
+#include "commands.h"
+#include "core/log.h"
+#include "export/merge_export.h"
+
+namespace tb::cli {
+
+void add_export(CLI::App& app, std::function<int()>& run) {
+    auto* sub = app.add_subcommand("export", "merge LoRA adapters into the base model and write a Hugging Face folder");
+    auto collector = std::make_shared<ArgCollector>(
+        sub, std::vector<std::string>{"model_name_or_path", "adapter_name_or_path", "export_dir", "export_size", "export_device", "export_dtype",
+              "export_legacy_format", "quantization_bit", "template"});
+    sub->callback([&run, collector] {
+        run = [collector] {
+            std::vector<std::string> unknown;
+            auto args = ExportArgs::from_map(collector->collect(), &unknown);
+            if (!unknown.empty()) {
+                std::string list;
+                for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
+                log::warn("ignoring keys export does not use: ", list);
+            }
+            export_merged_model(args);
+            return 0;
+        };
+    });
+}
+
+}  // namespace tb::cli

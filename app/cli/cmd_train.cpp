@@ -1,0 +1,78 @@
+// `train config.yaml [key=value ...]`: LLaMA-Factory's SFT YAML as it is. On a terminal a
+// progress line is redrawn; otherwise each logging step prints one line. Ctrl-C once stops and
+// saves a checkpoint; twice cancels.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "cli_args.h"
+#include "commands.h"
+#include "core/log.h"
+#include "train/trainer.h"
+
+namespace tb::cli {
+namespace {
+
+std::atomic<int> g_request{0};
+
+void on_sigint(int) {
+    g_request = g_request.load() == 0 ? static_cast<int>(TrainRequest::StopAndSave) : static_cast<int>(TrainRequest::Cancel);
+}
+
+std::string duration(double s) {
+    char buf[32];
+    const auto t = static_cast<long long>(s);
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", t / 3600, t / 60 % 60, t % 60);
+    return buf;
+}
+
+}  // namespace
+
+void add_train(CLI::App& app, std::function<int()>& run) {
+    auto* sub = app.add_subcommand("train", "fine-tune with LoRA / QLoRA / freeze / full (LLaMA-Factory SFT YAML)");
+    auto collector = std::make_shared<ArgCollector>(sub, training_keys());
+    sub->callback([&run, collector] {
+        run = [collector] {
+            std::vector<std::string> unknown;
+            auto args = TrainingArgs::from_map(collector->collect(), &unknown);
+            if (!unknown.empty()) {
+                std::string list;
+                for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
+                log::warn("ignoring keys Tunebench does not know: ", list);
+            }
+            const bool tty = isatty(STDERR_FILENO);
+            std::signal(SIGINT, on_sigint);
+            double last_loss = -1;
+            auto result = run_training(args, [&](const TrainProgress& p) {
+                if (p.loss >= 0) last_loss = p.loss;
+                if (p.phase != "training") {
+                    if (!p.message.empty()) {
+                        if (tty) std::cerr << "\r\033[K";
+                        log::info(p.message);
+                    }
+                    return;
+                }
+                if (p.eval_loss >= 0) {
+                    if (tty) std::cerr << "\r\033[K";
+                    log::info("step ", p.step, ": eval_loss ", p.eval_loss);
+                }
+                char line[256];
+                std::snprintf(line, sizeof line, "step %lld/%lld  epoch %.2f  loss %.4f  lr %.2e  %.0f tok/s  %s<%s  %.0f MiB",
+                              static_cast<long long>(p.step), static_cast<long long>(p.total_steps), p.epoch, last_loss,
+                              p.learning_rate, p.tokens_per_second, duration(p.elapsed_s).c_str(), duration(p.eta_s).c_str(),
+                              p.memory_bytes / 1048576.0);
+                if (tty) std::cerr << "\r\033[K" << line << std::flush;
+                else if (p.is_log) std::cerr << line << "\n";
+            }, &g_request);
+            if (tty) std::cerr << "\n";
+            std::signal(SIGINT, SIG_DFL);
+            log::info(result.stopped_early ? "stopped at step " : "done: ", result.global_step, " steps, train_loss ",
+                      result.train_loss, ", output in ", result.output_dir);
+            return 0;
+        };
+    });
+}
+
+}  // namespace tb::cli

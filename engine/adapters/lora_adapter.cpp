@@ -1,0 +1,229 @@
+// LoRA attach / save / load / merge on top of Linear::lora.
+#include "adapters/lora_adapter.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "io/atomic_file.h"
+#include "io/safetensors.h"
+#include "model/decoder.h"
+
+namespace tb {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string leaf(const std::string& name) { return name.substr(name.rfind('.') + 1); }
+
+bool targeted(const std::string& name, const std::vector<std::string>& targets) {
+    for (const auto& t : targets) {
+        if (name == t || (name.size() > t.size() && name.compare(name.size() - t.size() - 1, t.size() + 1, "." + t) == 0))
+            return true;
+    }
+    return false;
+}
+
+std::string peft_key(const Linear& l, const char* which) { return "base_model.model." + l.name + "." + which + ".weight"; }
+
+}  // namespace
+
+double LoraConfig::scaling() const { return use_rslora ? alpha / std::sqrt(static_cast<double>(r)) : alpha / r; }
+
+LoraConfig LoraConfig::read(const fs::path& dir) {
+    const auto path = dir / "adapter_config.json";
+    if (!fs::exists(path)) {
+        throw FileError("no adapter_config.json in " + dir.string(),
+                        "adapter_name_or_path must be a PEFT adapter folder (adapter_config.json + adapter_model.safetensors)");
+    }
+    nlohmann::json cfg;
+    try {
+        cfg = nlohmann::json::parse(io::read_file(path));
+    } catch (const nlohmann::json::parse_error& e) {
+        throw FileError(path.string() + " is not valid JSON: " + e.what());
+    }
+    auto number = [&](const char* key) {
+        if (!cfg.contains(key) || !cfg[key].is_number()) throw ConfigError(path.string() + ": key '" + key + "' should be a number");
+        return cfg[key].get<double>();
+    };
+    const std::string type = cfg.value("peft_type", std::string("LORA"));
+    if (type != "LORA") throw UnsupportedError(path.string() + ": peft_type '" + type + "' is not supported", "only LoRA adapters");
+    if (cfg.value("use_dora", false)) throw UnsupportedError(path.string() + ": DoRA adapters are not supported");
+    if (cfg.value("fan_in_fan_out", false)) throw UnsupportedError(path.string() + ": fan_in_fan_out adapters are not supported");
+    for (const char* k : {"rank_pattern", "alpha_pattern"}) {
+        if (cfg.contains(k) && cfg[k].is_object() && !cfg[k].empty())
+            throw UnsupportedError(path.string() + ": per-module " + k + " is not supported");
+    }
+    LoraConfig c;
+    c.r = static_cast<int64_t>(number("r"));
+    c.alpha = number("lora_alpha");
+    c.dropout = cfg.value("lora_dropout", 0.0);
+    c.use_rslora = cfg.value("use_rslora", false);
+    if (cfg.contains("target_modules") && cfg["target_modules"].is_array())
+        c.target_modules = cfg["target_modules"].get<std::vector<std::string>>();
+    if (cfg.contains("base_model_name_or_path") && cfg["base_model_name_or_path"].is_string())
+        c.base_model_name_or_path = cfg["base_model_name_or_path"];
+    return c;
+}
+
+std::string LoraConfig::to_json() const {
+    nlohmann::json j = {  // nlohmann::json objects are sorted by key, like sort_keys=True
+        {"alpha_pattern", nlohmann::json::object()}, {"auto_mapping", nullptr},
+        {"base_model_name_or_path", base_model_name_or_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(base_model_name_or_path)},
+        {"bias", "none"}, {"fan_in_fan_out", false}, {"inference_mode", true}, {"init_lora_weights", true},
+        {"layer_replication", nullptr}, {"layers_pattern", nullptr}, {"layers_to_transform", nullptr},
+        {"loftq_config", nlohmann::json::object()}, {"lora_alpha", alpha}, {"lora_dropout", dropout},
+        {"megatron_config", nullptr}, {"megatron_core", "megatron.core"}, {"modules_to_save", nullptr},
+        {"peft_type", "LORA"}, {"r", r}, {"rank_pattern", nlohmann::json::object()}, {"revision", nullptr},
+        {"target_modules", target_modules}, {"task_type", "CAUSAL_LM"}, {"use_dora", false},
+        {"use_rslora", use_rslora}};
+    if (alpha == std::floor(alpha)) j["lora_alpha"] = static_cast<int64_t>(alpha);  // PEFT writes an int
+    return j.dump(2) + "\n";
+}
+
+std::vector<std::string> resolve_lora_targets(Model& model, const std::string& spec) {
+    std::set<std::string> available;
+    for (Linear* l : model.linears()) available.insert(leaf(l->name));
+    std::vector<std::string> out;
+    if (spec.empty() || spec == "all") return {available.begin(), available.end()};
+    std::stringstream ss(spec);
+    std::string t;
+    while (std::getline(ss, t, ',')) {
+        t.erase(0, t.find_first_not_of(" "));
+        t.erase(t.find_last_not_of(" ") + 1);
+        if (t.empty()) continue;
+        bool found = false;
+        for (Linear* l : model.linears()) found = found || targeted(l->name, {t});
+        if (!found) {
+            std::string names;
+            for (const auto& a : available) names += (names.empty() ? "" : ", ") + a;
+            throw ConfigError("lora_target '" + t + "' matches no linear layer of this " + model.config().model_type + " model",
+                              "its linear layers are: " + names + " (or use all)");
+        }
+        out.push_back(t);
+    }
+    return out;
+}
+
+int64_t attach_lora(Model& model, const LoraConfig& c, uint64_t seed) {
+    if (c.r <= 0) throw ConfigError("lora_rank should be positive, found " + std::to_string(c.r));
+    auto gen = at::detail::createCPUGenerator(seed);
+    int64_t params = 0;
+    for (Linear* l : model.linears()) {
+        if (!targeted(l->name, c.target_modules)) continue;
+        const int64_t in = l->in_features(), out = l->out_features();
+        auto A = at::empty({c.r, in}, at::kFloat);
+        const double bound = 1.0 / std::sqrt(static_cast<double>(in));  // kaiming_uniform(a=sqrt(5))
+        A.uniform_(-bound, bound, gen);
+        const auto base_dtype = l->quant ? at::kFloat : l->weight.scalar_type();
+        auto lw = std::make_shared<LoraWeights>();
+        lw->A = A.to(base_dtype).to(model.device(), at::kFloat).requires_grad_(true);
+        lw->B = at::zeros({out, c.r}, at::TensorOptions().dtype(at::kFloat).device(model.device())).requires_grad_(true);
+        lw->scaling = c.scaling();
+        lw->dropout = c.dropout;
+        l->lora = lw;
+        params += lw->A.numel() + lw->B.numel();
+    }
+    if (params == 0) throw ConfigError("lora_target matched no module", "check lora_target");
+    return params;
+}
+
+LoraConfig load_lora(Model& model, const fs::path& dir) {
+    LoraConfig c = LoraConfig::read(dir);
+    const auto weights_path = dir / "adapter_model.safetensors";
+    if (!fs::exists(weights_path)) {
+        throw FileError("no adapter_model.safetensors in " + dir.string(),
+                        fs::exists(dir / "adapter_model.bin") ? "convert adapter_model.bin to safetensors (PEFT: safe_serialization=True)"
+                                                              : "the adapter folder is incomplete");
+    }
+    io::SafetensorsReader st(weights_path);
+    std::set<std::string> used;
+    for (Linear* l : model.linears()) {
+        const auto ka = peft_key(*l, "lora_A"), kb = peft_key(*l, "lora_B");
+        if (!st.has(ka) && !st.has(kb)) continue;
+        if (!st.has(ka) || !st.has(kb)) throw FileError(weights_path.string() + ": " + l->name + " has only one of lora_A / lora_B");
+        auto A = io::to_tensor(st.tensor(ka), at::kFloat, model.device());
+        auto B = io::to_tensor(st.tensor(kb), at::kFloat, model.device());
+        if (A.dim() != 2 || B.dim() != 2 || A.size(1) != l->in_features() || B.size(0) != l->out_features() ||
+            A.size(0) != B.size(1)) {
+            throw FileError(weights_path.string() + ": " + l->name + " has lora_A " + std::to_string(A.size(0)) + "x" +
+                                std::to_string(A.size(1)) + " and lora_B " + std::to_string(B.size(0)) + "x" +
+                                std::to_string(B.size(1)) + ", which do not fit the base weight " +
+                                std::to_string(l->out_features()) + "x" + std::to_string(l->in_features()),
+                            "this adapter was trained on a different base model");
+        }
+        auto lw = std::make_shared<LoraWeights>();
+        lw->A = A;
+        lw->B = B;
+        lw->scaling = c.scaling();
+        lw->dropout = c.dropout;
+        l->lora = lw;
+        used.insert(ka);
+        used.insert(kb);
+    }
+    std::vector<std::string> unused;
+    for (const auto& n : st.names())
+        if (!used.count(n)) unused.push_back(n);
+    if (used.empty() || !unused.empty()) {
+        throw FileError(weights_path.string() + ": " + std::to_string(unused.size()) +
+                            " adapter tensors match no module of the base model (first: " +
+                            (unused.empty() ? std::string("none") : unused[0]) + ")",
+                        "this adapter was trained on a different base model, or uses modules_to_save, which is not supported yet");
+    }
+    return c;
+}
+
+io::NamedTensors lora_state_dict(Model& model) {
+    io::NamedTensors out;
+    for (Linear* l : model.linears()) {
+        if (!l->lora) continue;
+        out.emplace_back(peft_key(*l, "lora_A"), l->lora->A.detach().to(at::kCPU, at::kFloat).contiguous());
+        out.emplace_back(peft_key(*l, "lora_B"), l->lora->B.detach().to(at::kCPU, at::kFloat).contiguous());
+    }
+    return out;
+}
+
+void save_lora(Model& model, const LoraConfig& c, const fs::path& dir) {
+    fs::create_directories(dir);
+    io::save_safetensors(dir / "adapter_model.safetensors", lora_state_dict(model));
+    io::write_text_atomically(dir / "adapter_config.json", c.to_json());
+    std::string targets;
+    for (const auto& t : c.target_modules) targets += (targets.empty() ? "" : ", ") + t;
+    io::write_text_atomically(dir / "README.md",
+                              "---\nlibrary_name: peft\nbase_model: " + c.base_model_name_or_path +
+                                  "\n---\n\n# LoRA adapter\n\nTrained with Tunebench. PEFT LoRA, r=" + std::to_string(c.r) +
+                                  ", lora_alpha=" + nlohmann::json(c.alpha).dump() + ", target modules: " + targets +
+                                  ".\n\nLoad with `PeftModel.from_pretrained(base, this_folder)` or "
+                                  "`tunebench-cli chat --model_name_or_path BASE --adapter_name_or_path this_folder`.\n");
+}
+
+int merge_lora(Model& model) {
+    int merged = 0;
+    for (Linear* l : model.linears()) {
+        if (!l->lora) continue;
+        if (l->quant) {
+            throw UnsupportedError("cannot merge a LoRA adapter into a quantized base (" + l->name + ")",
+                                   "merge into the unquantized base model: load it without quantization_bit");
+        }
+        at::NoGradGuard no_grad;
+        auto delta = at::matmul(l->lora->B.to(at::kFloat), l->lora->A.to(at::kFloat)) * l->lora->scaling;
+        l->weight = (l->weight.to(at::kFloat) + delta).to(l->weight.scalar_type());
+        l->lora.reset();
+        ++merged;
+    }
+    return merged;
+}
+
+LoraMergeReport merge_lora_adapter(Model& model, const fs::path& dir) {
+    auto c = load_lora(model, dir);
+    LoraMergeReport r{merge_lora(model), static_cast<int>(c.r), c.scaling()};
+    log::info("adapter: merged LoRA r=", r.rank, " (scaling ", r.scaling, ") into ", r.merged_modules, " modules from ", dir.string());
+    return r;
+}
+
+}  // namespace tb

@@ -1,0 +1,63 @@
+// PEFT-compatible LoRA (MODELS.md §5): attach to a model's linears with PEFT's initialisation,
+// save and load PEFT's adapter layout (adapter_config.json + adapter_model.safetensors, keys
+// base_model.model.<module path>.lora_A.weight), and merge into the base weights.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "io/tensor_io.h"
+
+namespace tb {
+
+class Model;
+
+struct LoraConfig {
+    int64_t r = 8;
+    double alpha = 16;
+    double dropout = 0;
+    bool use_rslora = false;
+    std::vector<std::string> target_modules;  // last name components, e.g. query_key_value
+    std::string base_model_name_or_path;
+
+    double scaling() const;
+    // Reads and validates <dir>/adapter_config.json (FileError / UnsupportedError naming the key).
+    static LoraConfig read(const std::filesystem::path& adapter_dir);
+    // PEFT 0.13.2's field set, sort_keys + indent 2, so every PEFT version loads it.
+    std::string to_json() const;
+};
+
+// LLaMA-Factory's lora_target: "all" → every linear leaf name except the output head;
+// otherwise a comma list, each entry checked against the model (ConfigError listing names).
+std::vector<std::string> resolve_lora_targets(Model& model, const std::string& spec);
+
+// Adds fresh adapters (A ~ U(±1/sqrt(in)) from `seed`, B = 0, fp32, rounded through the base
+// dtype first as PEFT does) to every targeted linear; returns the trainable parameter count.
+int64_t attach_lora(Model& model, const LoraConfig& config, uint64_t seed);
+
+// Attaches the adapter saved in `dir` (its own config) with its weights; FileError when a tensor
+// does not fit the model or matches no module.
+LoraConfig load_lora(Model& model, const std::filesystem::path& dir);
+
+// lora_A / lora_B of every adapted linear under PEFT's keys (fp32, CPU).
+io::NamedTensors lora_state_dict(Model& model);
+
+// Writes adapter_config.json, adapter_model.safetensors and a README.md model card into `dir`
+// (each file atomically).
+void save_lora(Model& model, const LoraConfig& config, const std::filesystem::path& dir);
+
+// W += (B @ A) * scaling in fp32, rounded once to W's dtype; removes the adapters.
+// UnsupportedError for a quantized base.
+int merge_lora(Model& model);
+
+struct LoraMergeReport {
+    int merged_modules = 0;
+    int rank = 0;
+    double scaling = 0;
+};
+// For inference: load_lora + merge_lora.
+LoraMergeReport merge_lora_adapter(Model& model, const std::filesystem::path& adapter_dir);
+
+}  // namespace tb

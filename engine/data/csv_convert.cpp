@@ -1,0 +1,92 @@
+// The converter behind `tunebench-cli convert` (and the Datasets tab later).
+#include "data/csv_convert.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "data/csv.h"
+#include "data/dataset_registry.h"
+#include "io/atomic_file.h"
+
+namespace tb::data {
+namespace fs = std::filesystem;
+
+std::string fill_template(const std::string& t, const std::vector<std::string>& header,
+                          const std::vector<std::string>& row, const std::string& option_name) {
+    std::string out;
+    for (size_t i = 0; i < t.size(); ++i) {
+        if (t[i] == '{' && i + 1 < t.size() && t[i + 1] == '{') {
+            out += '{';
+            ++i;
+        } else if (t[i] == '}' && i + 1 < t.size() && t[i + 1] == '}') {
+            out += '}';
+            ++i;
+        } else if (t[i] == '{') {
+            size_t close = t.find('}', i);
+            if (close == std::string::npos) {
+                throw ConfigError(option_name + ": '{' without a closing '}' in \"" + t + "\"",
+                                  "write {column} for a value and {{ for a literal brace");
+            }
+            std::string name = t.substr(i + 1, close - i - 1);
+            size_t c = 0;
+            while (c < header.size() && header[c] != name) ++c;
+            if (c == header.size()) {
+                std::string known;
+                for (const auto& h : header) known += (known.empty() ? "" : ", ") + h;
+                throw ConfigError(option_name + ": column '" + name + "' is not in the CSV", "columns: " + known);
+            }
+            out += row[c];
+            i = close;
+        } else {
+            out += t[i];
+        }
+    }
+    return out;
+}
+
+CsvConvertReport convert_csv(const CsvConvertOptions& o) {
+    if (o.output.empty()) throw ConfigError("--output is not set", "name the JSON file to write");
+    if (o.instruction.empty() && o.input_template.empty()) {
+        throw ConfigError("neither --instruction nor --input_template is set", "say what the model is asked");
+    }
+    auto table = read_csv(o.csv);
+    CsvConvertReport report;
+    report.encoding = table.encoding;
+    const bool jsonl = o.output.extension() == ".jsonl";
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    std::string lines;
+    for (size_t r = 0; r < table.rows.size(); ++r) {
+        const auto& row = table.rows[r];
+        nlohmann::ordered_json ex;
+        ex["instruction"] = fill_template(o.instruction, table.header, row, "--instruction");
+        ex["input"] = fill_template(o.input_template, table.header, row, "--input_template");
+        ex["output"] = fill_template(o.output_template, table.header, row, "--output_template");
+        if (!o.system_template.empty()) ex["system"] = fill_template(o.system_template, table.header, row, "--system");
+        if (ex["output"].get<std::string>().empty()) {
+            if (report.empty_outputs == 0) {
+                log::warn(o.csv.string(), ":", table.row_lines[r], ": empty output (training skips such rows)");
+            }
+            ++report.empty_outputs;
+        }
+        if (jsonl) lines += ex.dump() + "\n";
+        else rows.push_back(std::move(ex));
+    }
+    report.rows = static_cast<int64_t>(table.rows.size());
+    if (!o.output.parent_path().empty()) fs::create_directories(o.output.parent_path());
+    io::write_text_atomically(o.output, jsonl ? lines : rows.dump(2) + "\n");
+    if (!o.dataset_name.empty()) {
+        if (o.dataset_dir.empty()) throw ConfigError("--dataset_name needs --dataset_dir");
+        DatasetAttr a;
+        a.name = o.dataset_name;
+        auto rel = fs::absolute(o.output).lexically_relative(fs::absolute(o.dataset_dir));
+        const bool inside = !rel.empty() && rel.begin()->string() != "..";
+        a.file_name = inside ? rel.string() : fs::absolute(o.output).string();
+        if (!o.system_template.empty()) a.columns = {{"prompt", "instruction"}, {"query", "input"}, {"response", "output"}, {"system", "system"}};
+        fs::create_directories(o.dataset_dir);
+        register_dataset(o.dataset_dir, a);
+    }
+    return report;
+}
+
+}  // namespace tb::data

@@ -1,0 +1,21 @@
+// Rows of a data file as JSON objects, whatever the file's layout: a JSON array (pretty or on
+// one line), JSON Lines (any extension: .json, .jsonl, .txt) or CSV (every field a string).
+// Each row remembers the line it starts on, so errors can name file:line.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace tb::data {
+
+struct Record {
+    nlohmann::json value;  // an object
+    int64_t line = 0;
+};
+
+// FileError naming file and line for malformed JSON, a row that is not an object, or bad CSV.
+std::vector<Record> read_records(const std::filesystem::path& path);
+
+}  // namespace tb::data

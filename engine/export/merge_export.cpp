@@ -1,0 +1,109 @@
+// Export = load base in the export dtype, merge each adapter in order (W += B·A·s in fp32,
+// rounded once), write the weights sharded, copy config (with torch_dtype updated) and the
+// tokenizer. The folder is written under a temporary name and renamed when complete.
+#include "export/merge_export.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <sstream>
+
+#include "adapters/lora_adapter.h"
+#include "core/arg_values.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "io/atomic_file.h"
+#include "io/sharded_writer.h"
+#include "model/decoder.h"
+
+namespace tb {
+namespace fs = std::filesystem;
+
+ExportArgs ExportArgs::from_map(const ArgMap& map, std::vector<std::string>* unknown) {
+    ExportArgs a;
+    for (const auto& [k, v] : map) {
+        if (k == "model_name_or_path") a.model_name_or_path = v;
+        else if (k == "adapter_name_or_path") a.adapter_name_or_path = v;
+        else if (k == "export_dir") a.export_dir = v;
+        else if (k == "export_size") a.export_size = parse_double(k, v);
+        else if (k == "export_device") a.export_device = v;
+        else if (k == "export_dtype" || k == "infer_dtype") a.export_dtype = v;
+        else if (k == "export_legacy_format") a.export_legacy_format = parse_bool(k, v);
+        else if (k == "quantization_bit") a.quantization_bit = v.empty() ? 0 : static_cast<int>(parse_int(k, v));
+        else if (k == "template" || k == "finetuning_type" || k == "trust_remote_code" || k == "export_hub_model_id") continue;
+        else if (k == "export_quantization_bit") {
+            if (!v.empty()) throw UnsupportedError("export_quantization_bit (GPTQ export) is not supported", "remove the key");
+        } else if (unknown) unknown->push_back(k);
+    }
+    if (a.model_name_or_path.empty()) throw ConfigError("model_name_or_path is not set", "name the base model folder");
+    if (a.export_dir.empty()) throw ConfigError("export_dir is not set", "name the folder to write the merged model to");
+    if (a.export_size <= 0) throw ConfigError("export_size should be a positive number of GB");
+    if (a.quantization_bit) {
+        throw UnsupportedError("cannot merge an adapter into a quantized base model (quantization_bit " +
+                                   std::to_string(a.quantization_bit) + ")",
+                               "merge into the unquantized base: remove quantization_bit; the adapter trained with QLoRA "
+                               "merges into the original model");
+    }
+    return a;
+}
+
+ExportReport export_merged_model(const ExportArgs& a, const std::function<void(const std::string&)>& status) {
+    auto say = [&](const std::string& s) {
+        log::info(s);
+        if (status) status(s);
+    };
+    const fs::path base = a.model_name_or_path, out = a.export_dir;
+    if (!fs::is_directory(base)) throw FileError("model folder " + base.string() + " does not exist");
+    if (fs::exists(out) && fs::absolute(out) == fs::absolute(base))
+        throw ConfigError("export_dir is the base model folder", "choose a new folder");
+    if (fs::exists(out) && !fs::is_empty(out) && !fs::exists(out / "config.json"))
+        throw ConfigError("export_dir " + out.string() + " already holds files that are not a model",
+                          "choose a new or empty folder (an earlier export there is replaced)");
+    say("loading " + base.string());
+    auto model = Model::load(base, {.dtype = a.export_dtype, .device = a.export_device == "auto" ? "auto" : a.export_device});
+    ExportReport r;
+    std::stringstream ss(a.adapter_name_or_path);
+    for (std::string one; std::getline(ss, one, ',');) {
+        if (one.empty()) continue;
+        say("merging " + one);
+        r.merged_modules += merge_lora_adapter(*model, one).merged_modules;
+    }
+    const fs::path tmp = out.parent_path() / ("." + out.filename().string() + ".partial");
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    io::NamedTensors tensors;
+    for (auto& [name, t] : model->named_weights()) tensors.emplace_back(name, *t);
+    say("writing " + out.string());
+    auto shards = io::save_sharded(tmp, tensors, static_cast<int64_t>(std::llround(a.export_size * 1e9)), a.export_legacy_format);
+    r.shards = shards.shards;
+    r.total_bytes = shards.total_bytes;
+    r.dtype = io::dtype_name(model->dtype());
+    // config.json of the base with its own keys (auto_map, …), torch_dtype updated
+    auto config = nlohmann::ordered_json::parse(io::read_file(base / "config.json"));
+    config["torch_dtype"] = r.dtype;
+    io::write_text_atomically(tmp / "config.json", config.dump(2) + "\n");
+    for (const auto& e : fs::directory_iterator(base)) {
+        const auto name = e.path().filename().string();
+        const bool weights = name.find(".safetensors") != std::string::npos || name.find(".bin") != std::string::npos;
+        if (!e.is_regular_file() || weights || name == "config.json") continue;
+        if (name == "generation_config.json" || name.rfind("tokeniz", 0) == 0 || name == "special_tokens_map.json" ||
+            name == "vocab.json" || name == "merges.txt" || name == "added_tokens.json" || e.path().extension() == ".py") {
+            fs::copy_file(e.path(), tmp / name, fs::copy_options::overwrite_existing);
+        }
+    }
+    if (!fs::exists(tmp / "generation_config.json")) {
+        nlohmann::ordered_json gen;
+        const auto& c = model->config();
+        if (c.bos_token_id) gen["bos_token_id"] = *c.bos_token_id;
+        if (!c.eos_token_ids.empty()) gen["eos_token_id"] = c.eos_token_ids[0];
+        if (c.pad_token_id) gen["pad_token_id"] = *c.pad_token_id;
+        io::write_text_atomically(tmp / "generation_config.json", gen.dump(2) + "\n");
+    }
+    fs::remove_all(out);
+    if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
+    fs::rename(tmp, out);
+    say("exported " + std::to_string(r.total_bytes / 1000000) + " MB in " + std::to_string(r.shards) + " shard(s), " + r.dtype);
+    return r;
+}
+
+}  // namespace tb

@@ -1,0 +1,35 @@
+// `tunebench-cli export`: merge LoRA adapters into their base and write a Hugging Face folder
+// (sharded safetensors + index, config.json, generation_config.json, tokenizer and remote-code
+// files) that this engine and transformers both load. LLaMA-Factory's export keys.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "infer/inference_args.h"
+
+namespace tb {
+
+struct ExportArgs {
+    std::string model_name_or_path, adapter_name_or_path, export_dir;
+    double export_size = 1;             // GB (10^9 bytes) per shard
+    std::string export_device = "cpu";  // cpu | cuda | auto
+    std::string export_dtype = "auto";  // auto (config torch_dtype) | float32 | float16 | bfloat16
+    bool export_legacy_format = false;  // pytorch_model.bin instead of safetensors
+    int quantization_bit = 0;           // set → refused: merge into the unquantized base
+
+    static ExportArgs from_map(const ArgMap& map, std::vector<std::string>* unknown = nullptr);
+};
+
+struct ExportReport {
+    int merged_modules = 0;
+    int shards = 0;
+    int64_t total_bytes = 0;
+    std::string dtype;
+};
+
+ExportReport export_merged_model(const ExportArgs& args, const std::function<void(const std::string&)>& status = {});
+
+}  // namespace tb

@@ -1,0 +1,33 @@
+// Linear forward with optional quantized base and LoRA, matching PEFT's dtype handling:
+// unquantized base: (base(x) + lora(x)) computed with type promotion, cast back once;
+// 4/8-bit base (bnb.py): the LoRA output is cast to the base output's dtype before adding.
+#include "model/linear.h"
+
+#include <ATen/core/grad_mode.h>
+
+#include "model/quantization.h"
+
+namespace tb {
+
+at::Tensor Linear::dense_weight() const { return quant ? quant->dequantize() : weight; }
+
+int64_t Linear::out_features() const { return quant ? quant->shape[0] : weight.size(0); }
+int64_t Linear::in_features() const { return quant ? quant->shape[1] : weight.size(1); }
+
+at::Tensor Linear::operator()(const at::Tensor& x) const {
+    at::Tensor y;
+    if (quant) {
+        y = at::linear(x.to(quant->compute_dtype), quant->dequantize(), bias.defined() ? bias.to(quant->compute_dtype) : bias)
+                .to(x.scalar_type());
+    } else {
+        y = at::linear(x, weight, bias);
+    }
+    if (!lora) return y;
+    auto h = x.to(lora->A.scalar_type());
+    if (lora->dropout > 0 && at::GradMode::is_enabled()) h = at::dropout(h, lora->dropout, /*train=*/true);
+    auto delta = at::linear(at::linear(h, lora->A), lora->B) * lora->scaling;
+    if (quant) return y + delta.to(y.scalar_type());
+    return (y + delta).to(y.scalar_type());
+}
+
+}  // namespace tb

@@ -1,0 +1,34 @@
+// Training batches: a seeded shuffle per epoch (optionally grouped by length, like HF's
+// LengthGroupedSampler), right padding to a multiple of 8 as LLaMA-Factory's collator does,
+// and optional packing of short examples into cutoff_len rows.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "data/sft_encoding.h"
+
+namespace tb {
+
+struct Batch {
+    at::Tensor input_ids;  // [B, T] int64, right-padded
+    at::Tensor labels;     // [B, T] int64, -100 on prompt and padding
+    int64_t tokens = 0;    // real (unpadded) tokens
+    int64_t label_tokens = 0;  // tokens that carry loss after the causal shift
+};
+
+// Example indices of every batch of one epoch; same (seed, epoch) → same order.
+std::vector<std::vector<int64_t>> epoch_batches(const std::vector<data::EncodedExample>& examples,
+                                                int64_t batch_size, uint64_t seed, int64_t epoch, bool shuffle,
+                                                bool group_by_length);
+
+Batch collate(const std::vector<data::EncodedExample>& examples, const std::vector<int64_t>& indices,
+              int64_t pad_id, const at::Device& device, int64_t multiple_of = 8);
+
+// First-fit-decreasing packing of whole examples into rows of at most cutoff_len tokens
+// (LLaMA-Factory's packing; attention is not blocked between the packed examples).
+std::vector<data::EncodedExample> pack_examples(const std::vector<data::EncodedExample>& examples, int64_t cutoff_len);
+
+}  // namespace tb

@@ -1,0 +1,627 @@
+// The training loop. Semantics follow HF Trainer (optimizer steps of gradient_accumulation_steps
+// micro-batches, loss normalised by the label tokens of the whole step, lr from LambdaLR,
+// grad_norm logged before clipping) and LLaMA-Factory's outputs (trainer_log.jsonl, plots).
+// Checkpoints carry everything needed to continue bit for bit: trainable weights, AdamW moments,
+// scheduler position, RNG states, data position and the running log sums.
+#include "train/trainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Context.h>
+#include <ATen/core/grad_mode.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
+
+#include "adapters/lora_adapter.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "data/dataset_registry.h"
+#include "data/sft_encoding.h"
+#include "io/atomic_file.h"
+#include "io/tensor_io.h"
+#include "model/attention.h"
+#include "model/decoder.h"
+#include "model/quantization.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+#include "train/adamw.h"
+#include "train/batching.h"
+#include "train/loss_plot.h"
+#include "train/lr_schedule.h"
+
+namespace tb {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const char* const kTokenizerFiles[] = {"tokenizer.model", "tokenizer.json", "tokenizer_config.json",
+                                       "special_tokens_map.json", "vocab.json", "merges.txt",
+                                       "added_tokens.json", "tokenization_chatglm.py"};
+
+void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
+    for (const char* f : kTokenizerFiles) {
+        if (fs::exists(from / f)) fs::copy_file(from / f, to / f, fs::copy_options::overwrite_existing);
+    }
+}
+
+int64_t resident_memory_bytes() {
+    std::ifstream in("/proc/self/statm");
+    int64_t size = 0, resident = 0;
+    in >> size >> resident;
+    return resident * sysconf(_SC_PAGESIZE);
+}
+
+std::string hms(double seconds) {
+    const auto s = static_cast<int64_t>(std::max(0.0, seconds));
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+    return buf;
+}
+
+std::vector<std::pair<int64_t, fs::path>> checkpoints_in(const fs::path& dir) {
+    std::vector<std::pair<int64_t, fs::path>> out;
+    if (!fs::is_directory(dir)) return out;
+    static const std::regex re("checkpoint-([0-9]+)");
+    for (const auto& e : fs::directory_iterator(dir)) {
+        std::smatch m;
+        const auto name = e.path().filename().string();
+        if (e.is_directory() && std::regex_match(name, m, re)) out.emplace_back(std::stoll(m[1]), e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+class Trainer {
+public:
+    Trainer(const TrainingArgs& a, const std::function<void(const TrainProgress&)>& cb, std::atomic<int>* req)
+        : a_(a), cb_(cb), req_(req), out_(a.output_dir) {}
+
+    TrainResult run();
+
+private:
+    void check_output_dir();
+    void load_model_and_data();
+    void setup_trainable();
+    void resume(const fs::path& ckpt);
+    double evaluate();
+    void save_checkpoint();
+    void save_final(bool stopped);
+    void write_trainable(const fs::path& dir);
+    json trainer_state() const;
+    void log_event(json entry);
+    void report(TrainProgress p);
+    [[noreturn]] void diverged(const std::string& what);
+    int request() const { return req_ ? req_->load() : 0; }
+
+    TrainingArgs a_;
+    std::function<void(const TrainProgress&)> cb_;
+    std::atomic<int>* req_;
+    fs::path out_;
+    at::Device device_{at::kCPU};
+    std::shared_ptr<Model> model_;
+    std::unique_ptr<Tokenizer> tok_;
+    std::string template_name_;
+    LoraConfig lora_;
+    std::vector<data::EncodedExample> train_, eval_;
+    std::vector<std::pair<std::string, at::Tensor>> trainable_;
+    std::unique_ptr<AdamW> opt_;
+    LrSchedule sched_;
+    int64_t pad_id_ = 0, total_steps_ = 0, steps_per_epoch_ = 1, num_batches_ = 1;
+    int64_t trainable_count_ = 0, all_count_ = 0;
+    // loop position and running sums (all saved in checkpoints)
+    int64_t global_step_ = 0, epoch_index_ = 0, batch_pos_ = 0, tokens_seen_ = 0;
+    double loss_scale_ = 65536.0;
+    int64_t growth_tracker_ = 0;
+    double interval_loss_ = 0, run_loss_ = 0, elapsed_before_ = 0;
+    int64_t interval_steps_ = 0, run_steps_ = 0;
+    json log_history_ = json::array();
+    Clock::time_point start_;
+    int64_t session_start_step_ = 0, session_tokens_ = 0;
+    int64_t last_saved_step_ = -1;
+};
+
+void Trainer::report(TrainProgress p) {
+    if (!cb_) return;
+    p.total_steps = total_steps_;
+    p.elapsed_s = elapsed_before_ + std::chrono::duration<double>(Clock::now() - start_).count();
+    const double session = std::chrono::duration<double>(Clock::now() - start_).count();
+    const int64_t done = global_step_ - session_start_step_;
+    if (done > 0) p.eta_s = session / done * (total_steps_ - global_step_);
+    if (session > 0) p.tokens_per_second = session_tokens_ / session;
+    p.memory_bytes = resident_memory_bytes();
+    cb_(p);
+}
+
+void Trainer::check_output_dir() {
+    if (!a_.resume_from_checkpoint.empty()) return;
+    auto existing = checkpoints_in(out_);
+    const bool has_adapter = fs::exists(out_ / "adapter_model.safetensors") || fs::exists(out_ / "trainer_state.json");
+    if ((existing.empty() && !has_adapter) || a_.overwrite_output_dir) {
+        if (a_.overwrite_output_dir) {
+            for (auto& [n, p] : existing) fs::remove_all(p);
+            for (const char* f : {"trainer_log.jsonl", "trainer_state.json", "all_results.json", "train_results.json",
+                                  "eval_results.json", "adapter_model.safetensors", "adapter_config.json"})
+                fs::remove(out_ / f);
+        }
+        return;
+    }
+    throw ConfigError("output_dir " + out_.string() + " already holds an earlier run" +
+                          (existing.empty() ? std::string() : " (up to " + existing.back().second.filename().string() + ")"),
+                      "set resume_from_checkpoint: true to continue it, overwrite_output_dir: true to start over, "
+                      "or choose another output_dir");
+}
+
+void Trainer::load_model_and_data() {
+    report({.phase = "loading", .message = "loading " + a_.model_name_or_path});
+    const fs::path folder = a_.model_name_or_path;
+    if (!fs::is_directory(folder)) {
+        throw FileError("model folder " + folder.string() + " does not exist", "model_name_or_path must be a local model folder");
+    }
+    device_ = resolve_device(a_.device);
+    std::string dtype = "float32";
+    if (a_.bf16) dtype = "bfloat16";
+    if (a_.fp16) {
+        if (device_.is_cpu()) throw ConfigError("fp16 training needs a CUDA device", "use bf16 or fp32 (the default) on CPU");
+        dtype = "float16";
+    }
+    set_attention_kernel(a_.flash_attn);
+    model_ = Model::load(folder, {.dtype = dtype, .device = device_.str()});
+    tok_ = load_tokenizer(folder, &model_->config());
+    template_name_ = a_.template_name.empty() ? detect_template(folder, model_->config(), *tok_) : a_.template_name;
+    if (template_name_.empty()) template_name_ = "empty";
+    const auto& tmpl = ChatTemplate::get(template_name_);
+    pad_id_ = tok_->pad_id ? *tok_->pad_id : (tok_->eos_id ? *tok_->eos_id : 0);
+
+    report({.phase = "preparing", .message = "reading dataset " + a_.dataset});
+    data::DatasetLoadReport rep;
+    auto examples = data::load_datasets(a_.dataset_dir, a_.dataset, a_.max_samples, &rep);
+    for (const auto& w : rep.warnings) log::warn(w);
+    if (rep.dropped) log::warn(rep.dropped, " conversations skipped (see the first ones above)");
+    std::vector<data::Example> eval_examples;
+    if (!a_.eval_dataset.empty()) {
+        eval_examples = data::load_datasets(a_.dataset_dir, a_.eval_dataset, a_.max_samples, nullptr);
+    } else if (a_.val_size > 0) {
+        const int64_t n = static_cast<int64_t>(examples.size());
+        const int64_t k = a_.val_size >= 1 ? static_cast<int64_t>(a_.val_size) : static_cast<int64_t>(std::ceil(a_.val_size * n));
+        if (k >= n) throw ConfigError("val_size " + std::to_string(a_.val_size) + " leaves no training examples", "use a smaller val_size");
+        std::vector<int64_t> order(n);
+        std::iota(order.begin(), order.end(), 0);
+        std::mt19937_64 rng(a_.seed);
+        for (int64_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+        std::vector<data::Example> tr;
+        for (int64_t i = 0; i < n; ++i) (i < k ? eval_examples : tr).push_back(std::move(examples[order[i]]));
+        examples = std::move(tr);
+    }
+    data::SftEncodeOptions eo{a_.cutoff_len, a_.train_on_prompt, a_.mask_history};
+    auto encode = [&](const std::vector<data::Example>& in, std::vector<data::EncodedExample>& out) {
+        for (const auto& ex : in) {
+            auto e = data::encode_supervised(ex, tmpl, *tok_, eo);
+            if (e.trained_tokens() == 0) continue;  // nothing to learn (e.g. cut off entirely)
+            out.push_back(std::move(e));
+        }
+    };
+    encode(examples, train_);
+    encode(eval_examples, eval_);
+    if (train_.empty()) throw ConfigError("no example of '" + a_.dataset + "' has a trainable response within cutoff_len",
+                                          "raise cutoff_len or check the data");
+    if (a_.packing) train_ = pack_examples(train_, a_.cutoff_len);
+    log::info("dataset: ", train_.size(), " training and ", eval_.size(), " evaluation examples (template ", template_name_, ")");
+}
+
+void Trainer::setup_trainable() {
+    at::manual_seed(a_.seed);
+    if (a_.quantization_bit) quantize_model(*model_, a_.quantization_bit, a_.double_quantization);
+    for (auto& [name, t] : model_->named_weights())
+        if (t->defined()) all_count_ += t->numel();
+    for (Linear* l : model_->linears())
+        if (l->quant) all_count_ += l->out_features() * l->in_features();
+    if (a_.finetuning_type == "lora") {
+        std::vector<std::string> adapters;
+        std::stringstream ss(a_.adapter_name_or_path);
+        for (std::string s; std::getline(ss, s, ',');)
+            if (!s.empty()) adapters.push_back(s);
+        for (size_t i = 0; i + 1 < adapters.size(); ++i) merge_lora_adapter(*model_, adapters[i]);
+        if (!adapters.empty()) {
+            lora_ = load_lora(*model_, adapters.back());  // continue training this adapter
+            log::info("continuing to train the adapter in ", adapters.back());
+        } else {
+            lora_.r = a_.lora_rank;
+            lora_.alpha = a_.effective_lora_alpha();
+            lora_.dropout = a_.lora_dropout;
+            lora_.use_rslora = a_.use_rslora;
+            lora_.target_modules = resolve_lora_targets(*model_, a_.lora_target);
+            attach_lora(*model_, lora_, a_.seed);
+        }
+        lora_.base_model_name_or_path = a_.model_name_or_path;
+        for (Linear* l : model_->linears()) {
+            if (!l->lora) continue;
+            l->lora->A.requires_grad_(true);
+            l->lora->B.requires_grad_(true);
+        }
+        auto keys = lora_state_dict(*model_);
+        size_t k = 0;
+        for (Linear* l : model_->linears()) {
+            if (!l->lora) continue;
+            trainable_.emplace_back(keys[k++].first, l->lora->A);
+            trainable_.emplace_back(keys[k++].first, l->lora->B);
+        }
+    } else {
+        const int64_t layers = model_->config().num_hidden_layers;
+        std::set<std::string> prefixes;
+        if (a_.finetuning_type == "freeze") {
+            const int64_t n = a_.freeze_trainable_layers;
+            for (int64_t i = 0; i < layers; ++i) {
+                const bool on = n > 0 ? i >= layers - n : i < -n;
+                if (on) prefixes.insert(model_->layers()[i].input_norm.name.substr(0, model_->layers()[i].input_norm.name.rfind('.') + 1));
+            }
+        }
+        for (auto& [name, t] : model_->named_weights()) {
+            bool on = a_.finetuning_type == "full";
+            for (const auto& p : prefixes) on = on || name.rfind(p, 0) == 0;
+            if (!on) continue;
+            t->requires_grad_(true);
+            trainable_.emplace_back(name, *t);
+        }
+    }
+    for (auto& [n, t] : trainable_) trainable_count_ += t.numel();
+    if (a_.finetuning_type == "lora") all_count_ += trainable_count_;
+    log::info("trainable params: ", trainable_count_, " || all params: ", all_count_, " || trainable%: ",
+              100.0 * trainable_count_ / std::max<int64_t>(1, all_count_));
+    opt_ = std::make_unique<AdamW>(trainable_, AdamWOptions{a_.adam_beta1, a_.adam_beta2, a_.adam_epsilon, a_.weight_decay});
+}
+
+void Trainer::write_trainable(const fs::path& dir) {
+    if (a_.finetuning_type == "lora") {
+        save_lora(*model_, lora_, dir);
+    } else {
+        model_->save(dir);
+    }
+    copy_tokenizer_files(a_.model_name_or_path, dir);
+}
+
+json Trainer::trainer_state() const {
+    json s = {{"best_metric", nullptr},
+              {"best_model_checkpoint", nullptr},
+              {"epoch", log_history_.empty() ? 0.0 : log_history_.back().value("epoch", 0.0)},
+              {"eval_steps", a_.eval_steps},
+              {"global_step", global_step_},
+              {"is_hyper_param_search", false},
+              {"is_local_process_zero", true},
+              {"is_world_process_zero", true},
+              {"log_history", log_history_},
+              {"logging_steps", a_.logging_steps},
+              {"max_steps", total_steps_},
+              {"num_input_tokens_seen", tokens_seen_},
+              {"num_train_epochs", static_cast<int64_t>(std::ceil(static_cast<double>(total_steps_) / steps_per_epoch_))},
+              {"save_steps", a_.save_steps},
+              {"stateful_callbacks", json::object()},
+              {"total_flos", 0},
+              {"train_batch_size", a_.per_device_train_batch_size},
+              {"trial_name", nullptr},
+              {"trial_params", nullptr}};
+    s["tunebench"] = {{"epoch_index", epoch_index_},       {"batch_pos", batch_pos_},
+                      {"loss_scale", loss_scale_},         {"growth_tracker", growth_tracker_},
+                      {"interval_loss", interval_loss_},   {"interval_steps", interval_steps_},
+                      {"run_loss", run_loss_},             {"run_steps", run_steps_},
+                      {"elapsed_s", elapsed_before_ + std::chrono::duration<double>(Clock::now() - start_).count()},
+                      {"finetuning_type", a_.finetuning_type}, {"total_steps", total_steps_}};
+    return s;
+}
+
+void Trainer::save_checkpoint() {
+    report({.phase = "saving", .message = "saving checkpoint-" + std::to_string(global_step_), .step = global_step_});
+    const fs::path final_dir = out_ / ("checkpoint-" + std::to_string(global_step_));
+    const fs::path tmp = out_ / (".checkpoint-" + std::to_string(global_step_) + ".partial");
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    write_trainable(tmp);
+    io::save_safetensors(tmp / "optimizer.safetensors", opt_->state());
+    io::NamedTensors rng = {{"cpu", at::detail::getDefaultCPUGenerator().get_state()}};
+    if (device_.is_cuda()) rng.emplace_back("cuda", at::globalContext().defaultGenerator(device_).get_state().to(at::kCPU));
+    io::save_safetensors(tmp / "rng_state.safetensors", rng);
+    json sched = {{"last_epoch", global_step_}, {"type", sched_.type}, {"warmup_steps", sched_.warmup_steps},
+                  {"total_steps", sched_.total_steps}, {"base_lr", a_.learning_rate}};
+    io::write_text_atomically(tmp / "scheduler.json", sched.dump(2) + "\n");
+    io::write_text_atomically(tmp / "trainer_state.json", trainer_state().dump(2) + "\n");
+    fs::remove_all(final_dir);
+    fs::rename(tmp, final_dir);  // a checkpoint folder exists only when complete
+    last_saved_step_ = global_step_;
+    if (a_.save_total_limit > 0) {
+        auto all = checkpoints_in(out_);
+        for (size_t i = 0; i + a_.save_total_limit < all.size(); ++i) fs::remove_all(all[i].second);
+    }
+}
+
+void Trainer::resume(const fs::path& requested) {
+    fs::path ckpt = requested;
+    if (a_.resume_from_checkpoint == "true" || a_.resume_from_checkpoint == "last") {
+        auto all = checkpoints_in(out_);
+        if (all.empty()) throw FileError("no checkpoint-N folder in " + out_.string() + " to resume from",
+                                         "train without resume_from_checkpoint first");
+        ckpt = all.back().second;
+    }
+    if (!fs::exists(ckpt / "trainer_state.json")) {
+        throw FileError(ckpt.string() + " is not a complete Tunebench checkpoint (no trainer_state.json)",
+                        "resume_from_checkpoint should name an output_dir/checkpoint-N folder");
+    }
+    json st = json::parse(io::read_file(ckpt / "trainer_state.json"));
+    if (!st.contains("tunebench")) throw FileError(ckpt.string() + " was not written by Tunebench", "resume needs its optimizer and data position");
+    const auto& tb = st["tunebench"];
+    if (tb.value("finetuning_type", "") != a_.finetuning_type)
+        throw ConfigError("the checkpoint was trained with finetuning_type " + tb.value("finetuning_type", std::string("?")),
+                          "resume with the same arguments");
+    at::NoGradGuard no_grad;
+    if (a_.finetuning_type == "lora") {
+        auto loaded = io::load_safetensors(ckpt / "adapter_model.safetensors");
+        std::map<std::string, at::Tensor> byname(loaded.begin(), loaded.end());
+        for (auto& [name, t] : trainable_) {
+            auto it = byname.find(name);
+            if (it == byname.end() || it->second.sizes() != t.sizes())
+                throw FileError(ckpt.string() + ": adapter tensor " + name + " is missing or has another shape",
+                                "resume with the same lora_rank, lora_target and model");
+            t.copy_(it->second);
+        }
+    } else {
+        auto loaded = io::load_safetensors(ckpt / "model.safetensors");
+        std::map<std::string, at::Tensor> byname(loaded.begin(), loaded.end());
+        for (auto& [name, t] : trainable_) {
+            auto it = byname.find(name);
+            if (it == byname.end()) throw FileError(ckpt.string() + ": weight " + name + " is missing");
+            t.copy_(it->second);
+        }
+    }
+    opt_->load_state(io::load_safetensors(ckpt / "optimizer.safetensors"));
+    for (auto& [name, t] : io::load_safetensors(ckpt / "rng_state.safetensors")) {
+        at::Generator gen;  // a handle: setting its state sets the default generator's
+        if (name == "cpu") gen = at::detail::getDefaultCPUGenerator();
+        else if (name == "cuda" && device_.is_cuda()) gen = at::globalContext().defaultGenerator(device_);
+        else continue;
+        gen.set_state(t);
+    }
+    global_step_ = st.value("global_step", int64_t{0});
+    tokens_seen_ = st.value("num_input_tokens_seen", int64_t{0});
+    log_history_ = st.value("log_history", json::array());
+    epoch_index_ = tb.value("epoch_index", int64_t{0});
+    batch_pos_ = tb.value("batch_pos", int64_t{0});
+    loss_scale_ = tb.value("loss_scale", 65536.0);
+    growth_tracker_ = tb.value("growth_tracker", int64_t{0});
+    interval_loss_ = tb.value("interval_loss", 0.0);
+    interval_steps_ = tb.value("interval_steps", int64_t{0});
+    run_loss_ = tb.value("run_loss", 0.0);
+    run_steps_ = tb.value("run_steps", int64_t{0});
+    elapsed_before_ = tb.value("elapsed_s", 0.0);
+    last_saved_step_ = global_step_;
+    // trainer_log.jsonl: keep only what the checkpoint had seen
+    const fs::path log = out_ / "trainer_log.jsonl";
+    if (fs::exists(log)) {
+        std::string kept, line;
+        std::ifstream in(log);
+        while (std::getline(in, line)) {
+            try {
+                if (json::parse(line).value("current_steps", int64_t{0}) <= global_step_) kept += line + "\n";
+            } catch (const json::exception&) {
+            }
+        }
+        io::write_text_atomically(log, kept);
+    }
+    log::info("resumed from ", ckpt.string(), " at step ", global_step_);
+}
+
+double Trainer::evaluate() {
+    at::NoGradGuard no_grad;
+    double loss = 0;
+    int64_t tokens = 0;
+    for (size_t s = 0; s < eval_.size(); s += a_.per_device_eval_batch_size) {
+        std::vector<int64_t> idx;
+        for (size_t i = s; i < std::min(eval_.size(), s + a_.per_device_eval_batch_size); ++i) idx.push_back(i);
+        auto b = collate(eval_, idx, pad_id_, device_);
+        auto logits = model_->forward(b.input_ids, nullptr);
+        const int64_t T = logits.size(1), V = logits.size(2);
+        loss += at::cross_entropy_loss(logits.narrow(1, 0, T - 1).to(at::kFloat).reshape({-1, V}),
+                                       b.labels.narrow(1, 1, T - 1).reshape({-1}), {}, at::Reduction::Sum, data::kIgnoreIndex)
+                    .item<double>();
+        tokens += b.label_tokens;
+    }
+    return loss / std::max<int64_t>(1, tokens);
+}
+
+void Trainer::log_event(json entry) {
+    log_history_.push_back(entry);
+    json line = {{"current_steps", global_step_}, {"total_steps", total_steps_}};
+    for (const char* k : {"loss", "eval_loss"})
+        if (entry.contains(k)) line[k] = entry[k];
+    if (entry.contains("learning_rate")) line["lr"] = entry["learning_rate"];
+    line["epoch"] = entry.value("epoch", 0.0);
+    line["percentage"] = std::round(10000.0 * global_step_ / std::max<int64_t>(1, total_steps_)) / 100.0;
+    const double session = std::chrono::duration<double>(Clock::now() - start_).count();
+    const int64_t done = global_step_ - session_start_step_;
+    line["elapsed_time"] = hms(elapsed_before_ + session);
+    line["remaining_time"] = hms(done > 0 ? session / done * (total_steps_ - global_step_) : 0);
+    if (session > 0) line["throughput"] = std::round(100.0 * session_tokens_ / session) / 100.0;
+    line["total_tokens"] = tokens_seen_;
+    std::ofstream(out_ / "trainer_log.jsonl", std::ios::app) << line.dump() << "\n";
+}
+
+[[noreturn]] void Trainer::diverged(const std::string& what) {
+    auto all = checkpoints_in(out_);
+    throw Error(what + " at step " + std::to_string(global_step_ + 1) + "; training stopped" +
+                    (all.empty() ? std::string(" (no checkpoint was saved yet)")
+                                 : "; the last good checkpoint " + all.back().second.string() + " is intact"),
+                "lower learning_rate, use bf16 rather than fp16, or set max_grad_norm; check the data near this step");
+}
+
+void Trainer::save_final(bool stopped) {
+    report({.phase = "saving", .message = "saving the final " + std::string(a_.finetuning_type == "lora" ? "adapter" : "model"),
+            .step = global_step_});
+    write_trainable(out_);
+    const double runtime = elapsed_before_ + std::chrono::duration<double>(Clock::now() - start_).count();
+    const double epoch = static_cast<double>(global_step_) / steps_per_epoch_;
+    json train = {{"epoch", epoch},
+                  {"total_flos", 0},
+                  {"train_loss", run_steps_ ? run_loss_ / run_steps_ : 0.0},
+                  {"train_runtime", runtime},
+                  {"train_samples_per_second", runtime > 0 ? global_step_ * a_.per_device_train_batch_size * a_.gradient_accumulation_steps / runtime : 0.0},
+                  {"train_steps_per_second", runtime > 0 ? global_step_ / runtime : 0.0}};
+    json final_entry = train;
+    final_entry["step"] = global_step_;
+    log_history_.push_back(final_entry);
+    json all = train;
+    if (!eval_.empty()) {
+        const auto t0 = Clock::now();
+        const double el = evaluate();
+        const double rt = std::chrono::duration<double>(Clock::now() - t0).count();
+        json ev = {{"epoch", epoch}, {"eval_loss", el}, {"eval_runtime", rt},
+                   {"eval_samples_per_second", rt > 0 ? eval_.size() / rt : 0.0}};
+        for (auto it = ev.begin(); it != ev.end(); ++it) all[it.key()] = it.value();
+        io::write_text_atomically(out_ / "eval_results.json", ev.dump(4) + "\n");
+    }
+    io::write_text_atomically(out_ / "train_results.json", train.dump(4) + "\n");
+    io::write_text_atomically(out_ / "all_results.json", all.dump(4) + "\n");
+    io::write_text_atomically(out_ / "trainer_state.json", trainer_state().dump(2) + "\n");
+    if (a_.plot_loss) {
+        for (const char* key : {"loss", "eval_loss"}) {
+            auto svg = loss_plot_svg(log_history_, key);
+            if (!svg.empty()) io::write_text_atomically(out_ / (std::string("training_") + key + ".svg"), svg);
+        }
+    }
+    log::info(stopped ? "stopped early and saved to " : "training finished; saved to ", out_.string());
+}
+
+TrainResult Trainer::run() {
+    start_ = Clock::now();
+    check_output_dir();
+    fs::create_directories(out_);
+    load_model_and_data();
+    setup_trainable();
+    const int64_t bs = a_.per_device_train_batch_size, accum = a_.gradient_accumulation_steps;
+    num_batches_ = (static_cast<int64_t>(train_.size()) + bs - 1) / bs;
+    steps_per_epoch_ = std::max<int64_t>(1, (num_batches_ + accum - 1) / accum);
+    total_steps_ = a_.max_steps > 0 ? a_.max_steps : static_cast<int64_t>(std::ceil(a_.num_train_epochs * steps_per_epoch_));
+    sched_ = {a_.lr_scheduler_type, warmup_steps_for(a_.warmup_steps, a_.warmup_ratio, total_steps_), total_steps_};
+    if (!a_.resume_from_checkpoint.empty()) resume(a_.resume_from_checkpoint);
+    io::write_text_atomically(out_ / "training_args.yaml", a_.to_yaml());
+    session_start_step_ = global_step_;
+    start_ = Clock::now();
+
+    ForwardOptions fo;
+    fo.gradient_checkpointing = a_.gradient_checkpointing;
+    fo.neftune_noise_alpha = a_.neftune_noise_alpha;
+    const bool fp16 = a_.fp16;
+    std::vector<std::vector<int64_t>> batches = epoch_batches(train_, bs, a_.seed, epoch_index_, true, a_.group_by_length);
+    bool stopped = false;
+    report({.phase = "training", .message = "training", .step = global_step_});
+    while (global_step_ < total_steps_) {
+        if (request() == static_cast<int>(TrainRequest::Cancel)) throw CancelledError("training cancelled");
+        if (request() == static_cast<int>(TrainRequest::StopAndSave)) {
+            stopped = true;
+            break;
+        }
+        if (batch_pos_ >= static_cast<int64_t>(batches.size())) {
+            ++epoch_index_;
+            batch_pos_ = 0;
+            batches = epoch_batches(train_, bs, a_.seed, epoch_index_, true, a_.group_by_length);
+        }
+        const int64_t n_micro = std::min<int64_t>(accum, static_cast<int64_t>(batches.size()) - batch_pos_);
+        std::vector<Batch> micro;
+        int64_t label_tokens = 0;
+        for (int64_t m = 0; m < n_micro; ++m) {
+            micro.push_back(collate(train_, batches[batch_pos_ + m], pad_id_, device_));
+            label_tokens += micro.back().label_tokens;
+        }
+        double step_loss = 0;
+        for (auto& b : micro) {
+            if (request() == static_cast<int>(TrainRequest::Cancel)) throw CancelledError("training cancelled");
+            auto logits = model_->forward(b.input_ids, nullptr, fo);
+            const int64_t T = logits.size(1), V = logits.size(2);
+            auto loss_sum = at::cross_entropy_loss(logits.narrow(1, 0, T - 1).to(at::kFloat).reshape({-1, V}),
+                                                   b.labels.narrow(1, 1, T - 1).reshape({-1}), {}, at::Reduction::Sum,
+                                                   data::kIgnoreIndex);
+            const double value = loss_sum.item<double>();
+            if (!std::isfinite(value)) diverged("the loss became " + std::string(std::isnan(value) ? "NaN" : "Inf"));
+            auto loss = loss_sum / static_cast<double>(std::max<int64_t>(1, label_tokens));
+            (fp16 ? loss * loss_scale_ : loss).backward();
+            step_loss += value / std::max<int64_t>(1, label_tokens);
+            tokens_seen_ += b.tokens;
+            session_tokens_ += b.tokens;
+        }
+        batch_pos_ += n_micro;
+        bool skip = false;
+        if (fp16) {
+            opt_->scale_grads(1.0 / loss_scale_);
+            if (!opt_->grads_finite()) {
+                skip = true;
+                loss_scale_ *= 0.5;
+                growth_tracker_ = 0;
+                log::warn("fp16: gradient overflow at step ", global_step_ + 1, ", loss scale lowered to ", loss_scale_);
+            } else if (++growth_tracker_ == 2000) {
+                loss_scale_ *= 2.0;
+                growth_tracker_ = 0;
+            }
+        }
+        double grad_norm = 0;
+        if (!skip) {
+            grad_norm = opt_->clip_grad_norm(a_.max_grad_norm);
+            if (!std::isfinite(grad_norm)) diverged("the gradient norm became " + std::string(std::isnan(grad_norm) ? "NaN" : "Inf"));
+            opt_->step(a_.learning_rate * sched_.factor(global_step_));
+        }
+        opt_->zero_grad();
+        ++global_step_;
+        interval_loss_ += step_loss;
+        ++interval_steps_;
+        run_loss_ += step_loss;
+        ++run_steps_;
+        const double epoch = epoch_index_ + static_cast<double>(batch_pos_) / static_cast<double>(batches.size());
+        const double lr = a_.learning_rate * sched_.factor(global_step_);
+        TrainProgress p{.phase = "training", .step = global_step_, .epoch = epoch, .learning_rate = lr, .grad_norm = grad_norm};
+        if (global_step_ % a_.logging_steps == 0 || global_step_ == total_steps_) {
+            const double loss = interval_loss_ / interval_steps_;
+            log_event({{"epoch", epoch}, {"grad_norm", grad_norm}, {"learning_rate", lr}, {"loss", loss}, {"step", global_step_}});
+            interval_loss_ = 0;
+            interval_steps_ = 0;
+            p.loss = loss;
+            p.is_log = true;
+        }
+        report(p);
+        if (!eval_.empty() && a_.eval_steps > 0 && global_step_ % a_.eval_steps == 0) {
+            report({.phase = "evaluating", .step = global_step_, .epoch = epoch});
+            const auto t0 = Clock::now();
+            const double el = evaluate();
+            const double rt = std::chrono::duration<double>(Clock::now() - t0).count();
+            log_event({{"epoch", epoch}, {"eval_loss", el}, {"eval_runtime", rt},
+                       {"eval_samples_per_second", rt > 0 ? eval_.size() / rt : 0.0},
+                       {"eval_steps_per_second", rt > 0 ? std::ceil(eval_.size() / double(a_.per_device_eval_batch_size)) / rt : 0.0},
+                       {"step", global_step_}});
+            report({.phase = "training", .step = global_step_, .epoch = epoch, .eval_loss = el, .is_log = true});
+        }
+        if (global_step_ % a_.save_steps == 0 || global_step_ == total_steps_) save_checkpoint();
+    }
+    if (stopped && last_saved_step_ != global_step_ && global_step_ > 0) save_checkpoint();
+    save_final(stopped);
+    report({.phase = "done", .message = stopped ? "stopped and saved" : "finished", .step = global_step_});
+    TrainResult r;
+    r.global_step = global_step_;
+    r.train_loss = run_steps_ ? run_loss_ / run_steps_ : 0;
+    r.trainable_params = trainable_count_;
+    r.all_params = all_count_;
+    r.stopped_early = stopped;
+    r.output_dir = out_.string();
+    return r;
+}
+
+}  // namespace
+
+TrainResult run_training(const TrainingArgs& args, const std::function<void(const TrainProgress&)>& on_progress,
+                         std::atomic<int>* request) {
+    Trainer t(args, on_progress, request);
+    return t.run();
+}
+
+}  // namespace tb

@@ -1,0 +1,166 @@
+// One table drives parsing, the --flags list and training_args.yaml, so they cannot drift apart.
+#include "train/training_args.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <set>
+
+#include "core/arg_values.h"
+#include "core/error.h"
+
+namespace tb {
+namespace {
+
+struct Field {
+    const char* key;
+    std::function<void(TrainingArgs&, const std::string&)> set;
+    std::function<std::string(const TrainingArgs&)> get;
+};
+
+std::string num(double v) {
+    YAML::Emitter e;
+    e << v;
+    return e.c_str();
+}
+
+#define STR(k, m) Field{k, [](TrainingArgs& a, const std::string& v) { a.m = v; }, [](const TrainingArgs& a) { return a.m; }}
+#define INT(k, m) Field{k, [](TrainingArgs& a, const std::string& v) { a.m = parse_int(k, v); }, [](const TrainingArgs& a) { return std::to_string(a.m); }}
+#define DBL(k, m) Field{k, [](TrainingArgs& a, const std::string& v) { a.m = parse_double(k, v); }, [](const TrainingArgs& a) { return num(a.m); }}
+#define BOOL(k, m) Field{k, [](TrainingArgs& a, const std::string& v) { a.m = parse_bool(k, v); }, [](const TrainingArgs& a) { return std::string(a.m ? "true" : "false"); }}
+
+const std::vector<Field>& fields() {
+    static const std::vector<Field> f = {
+        STR("model_name_or_path", model_name_or_path), STR("adapter_name_or_path", adapter_name_or_path),
+        STR("template", template_name), STR("device", device), STR("flash_attn", flash_attn),
+        STR("dataset", dataset), STR("dataset_dir", dataset_dir), STR("eval_dataset", eval_dataset),
+        INT("cutoff_len", cutoff_len), INT("max_samples", max_samples), DBL("val_size", val_size),
+        BOOL("train_on_prompt", train_on_prompt), BOOL("mask_history", mask_history), BOOL("packing", packing),
+        BOOL("group_by_length", group_by_length), STR("finetuning_type", finetuning_type), INT("lora_rank", lora_rank),
+        DBL("lora_alpha", lora_alpha), DBL("lora_dropout", lora_dropout), STR("lora_target", lora_target),
+        BOOL("use_rslora", use_rslora), INT("freeze_trainable_layers", freeze_trainable_layers),
+        INT("quantization_bit", quantization_bit), BOOL("double_quantization", double_quantization),
+        STR("output_dir", output_dir), BOOL("overwrite_output_dir", overwrite_output_dir),
+        INT("per_device_train_batch_size", per_device_train_batch_size),
+        INT("per_device_eval_batch_size", per_device_eval_batch_size),
+        INT("gradient_accumulation_steps", gradient_accumulation_steps), DBL("learning_rate", learning_rate),
+        DBL("num_train_epochs", num_train_epochs), INT("max_steps", max_steps), STR("lr_scheduler_type", lr_scheduler_type),
+        DBL("warmup_ratio", warmup_ratio), INT("warmup_steps", warmup_steps), DBL("weight_decay", weight_decay),
+        DBL("adam_beta1", adam_beta1), DBL("adam_beta2", adam_beta2), DBL("adam_epsilon", adam_epsilon),
+        DBL("max_grad_norm", max_grad_norm), BOOL("bf16", bf16), BOOL("fp16", fp16), BOOL("pure_bf16", pure_bf16),
+        BOOL("gradient_checkpointing", gradient_checkpointing), DBL("neftune_noise_alpha", neftune_noise_alpha),
+        INT("seed", seed), INT("logging_steps", logging_steps), INT("save_steps", save_steps),
+        INT("save_total_limit", save_total_limit), INT("eval_steps", eval_steps), BOOL("plot_loss", plot_loss),
+        STR("resume_from_checkpoint", resume_from_checkpoint),
+    };
+    return f;
+}
+
+// Keys LLaMA-Factory files carry that change nothing here.
+const std::set<std::string>& ignored_keys() {
+    static const std::set<std::string> k = {"do_train", "trust_remote_code", "overwrite_cache", "preprocessing_num_workers",
+                                            "dataloader_num_workers", "report_to", "ddp_timeout", "logging_dir",
+                                            "save_strategy", "logging_strategy", "include_num_input_tokens_seen",
+                                            "quantization_method", "upcast_layernorm", "save_only_model", "run_name"};
+    return k;
+}
+
+void check_choice(const std::string& key, const std::string& v, std::initializer_list<const char*> allowed) {
+    std::string list;
+    for (const char* a : allowed) {
+        if (v == a) return;
+        list += (list.empty() ? "" : ", ") + std::string(a);
+    }
+    throw ConfigError(key + " '" + v + "' is not supported", "use one of: " + list);
+}
+
+}  // namespace
+
+const std::vector<std::string>& training_keys() {
+    static const std::vector<std::string> keys = [] {
+        std::vector<std::string> k;
+        for (const auto& f : fields()) k.push_back(f.key);
+        for (const char* extra : {"stage", "do_eval", "disable_gradient_checkpointing", "eval_strategy",
+                                  "evaluation_strategy", "quantization_type", "deepspeed", "use_dora", "pissa_init"})
+            k.push_back(extra);
+        return k;
+    }();
+    return keys;
+}
+
+TrainingArgs TrainingArgs::from_map(const ArgMap& map, std::vector<std::string>* unknown) {
+    TrainingArgs a;
+    for (const auto& [k, v] : map) {
+        bool known = false;
+        for (const auto& f : fields()) {
+            if (k == f.key) {
+                f.set(a, v);
+                known = true;
+            }
+        }
+        if (known || ignored_keys().count(k)) continue;
+        if (k == "stage") {
+            if (v != "sft") {
+                throw UnsupportedError("stage '" + v + "' is not supported",
+                                       "Tunebench trains supervised fine-tuning: stage: sft");
+            }
+        } else if (k == "do_eval" || k == "eval_strategy" || k == "evaluation_strategy") {
+            // evaluation runs when there is a validation split and eval_steps
+        } else if (k == "disable_gradient_checkpointing") {
+            a.gradient_checkpointing = !parse_bool(k, v);
+        } else if (k == "quantization_type") {
+            if (v != "nf4") throw UnsupportedError("quantization_type '" + v + "' is not supported", "use nf4");
+        } else if (k == "deepspeed" || k == "fsdp" || k == "fsdp_config") {
+            if (!v.empty()) {
+                throw UnsupportedError(k + " is not supported", "Tunebench trains on one device; remove the " + k + " key");
+            }
+        } else if (k == "use_dora" || k == "pissa_init" || k == "use_galore" || k == "use_badam" || k == "use_unsloth") {
+            if (parse_bool(k, v)) throw UnsupportedError(k + " is not supported", "remove the key or set it to false");
+        } else if (unknown) {
+            unknown->push_back(k);
+        }
+    }
+    if (a.model_name_or_path.empty()) throw ConfigError("model_name_or_path is not set", "name the base model folder");
+    if (a.dataset.empty()) throw ConfigError("dataset is not set", "name a dataset registered in dataset_dir/dataset_info.json");
+    if (a.output_dir.empty()) throw ConfigError("output_dir is not set", "name a folder for checkpoints and the adapter");
+    check_choice("finetuning_type", a.finetuning_type, {"lora", "freeze", "full"});
+    check_choice("lr_scheduler_type", a.lr_scheduler_type,
+                 {"linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts"});
+    check_choice("flash_attn", a.flash_attn, {"auto", "fa2", "sdpa", "disabled"});
+    if (a.quantization_bit != 0 && a.quantization_bit != 4 && a.quantization_bit != 8)
+        throw ConfigError("quantization_bit " + std::to_string(a.quantization_bit) + " is not supported", "use 4 or 8");
+    if (a.quantization_bit && a.finetuning_type != "lora")
+        throw ConfigError("quantization_bit needs finetuning_type lora", "QLoRA trains adapters on a quantized base");
+    if (a.bf16 && a.fp16) throw ConfigError("bf16 and fp16 are both set", "choose one");
+    if (a.pure_bf16) a.bf16 = true;
+    auto positive = [](const char* key, int64_t v) {
+        if (v <= 0) throw ConfigError(std::string(key) + " should be positive, found " + std::to_string(v));
+    };
+    positive("per_device_train_batch_size", a.per_device_train_batch_size);
+    positive("per_device_eval_batch_size", a.per_device_eval_batch_size);
+    positive("gradient_accumulation_steps", a.gradient_accumulation_steps);
+    positive("cutoff_len", a.cutoff_len);
+    positive("lora_rank", a.lora_rank);
+    positive("logging_steps", a.logging_steps);
+    positive("save_steps", a.save_steps);
+    if (a.max_steps <= 0 && a.num_train_epochs <= 0)
+        throw ConfigError("num_train_epochs should be positive (or set max_steps)");
+    if (a.learning_rate <= 0) throw ConfigError("learning_rate should be positive");
+    if (a.lora_dropout < 0 || a.lora_dropout >= 1) throw ConfigError("lora_dropout should be in [0, 1)");
+    if (a.val_size < 0) throw ConfigError("val_size should be a fraction in (0, 1) or a row count");
+    return a;
+}
+
+std::string TrainingArgs::to_yaml() const {
+    YAML::Emitter e;
+    e << YAML::BeginMap << YAML::Key << "stage" << YAML::Value << "sft" << YAML::Key << "do_train" << YAML::Value << true;
+    for (const auto& f : fields()) {
+        auto v = f.get(*this);
+        if (v.empty()) continue;
+        e << YAML::Key << f.key << YAML::Value << v;
+    }
+    e << YAML::EndMap;
+    return std::string(e.c_str()) + "\n";
+}
+
+}  // namespace tb

@@ -1,0 +1,64 @@
+// Arguments of `tunebench-cli train` with LLaMA-Factory's / HF Trainer's key names and defaults,
+// read from the shared string map (YAML < key=value < --flags). No torch here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "infer/inference_args.h"
+
+namespace tb {
+
+struct TrainingArgs {
+    // model
+    std::string model_name_or_path, adapter_name_or_path, template_name;
+    std::string device = "auto";
+    std::string flash_attn = "auto";  // auto | fa2 | sdpa | disabled
+    // data
+    std::string dataset, dataset_dir = "data", eval_dataset;
+    int64_t cutoff_len = 2048;
+    int64_t max_samples = 0;
+    double val_size = 0;
+    bool train_on_prompt = false, mask_history = false, packing = false, group_by_length = false;
+    // method
+    std::string finetuning_type = "lora";  // lora | freeze | full
+    int64_t lora_rank = 8;
+    double lora_alpha = 0;  // 0 → 2 × rank
+    double lora_dropout = 0;
+    std::string lora_target = "all";
+    bool use_rslora = false;
+    int64_t freeze_trainable_layers = 2;
+    int quantization_bit = 0;  // 0 | 4 | 8
+    bool double_quantization = true;
+    // optimisation
+    std::string output_dir;
+    bool overwrite_output_dir = false;
+    int64_t per_device_train_batch_size = 8, per_device_eval_batch_size = 8, gradient_accumulation_steps = 1;
+    double learning_rate = 5e-5, num_train_epochs = 3.0;
+    int64_t max_steps = -1;
+    std::string lr_scheduler_type = "linear";
+    double warmup_ratio = 0;
+    int64_t warmup_steps = 0;
+    double weight_decay = 0, adam_beta1 = 0.9, adam_beta2 = 0.999, adam_epsilon = 1e-8, max_grad_norm = 1.0;
+    bool bf16 = false, fp16 = false, pure_bf16 = false;
+    bool gradient_checkpointing = true;  // LLaMA-Factory: on unless disable_gradient_checkpointing
+    double neftune_noise_alpha = 0;
+    uint64_t seed = 42;
+    int64_t logging_steps = 500, save_steps = 500, save_total_limit = 0, eval_steps = 0;
+    bool plot_loss = false;
+    std::string resume_from_checkpoint;  // a checkpoint folder, or "true" for the latest in output_dir
+
+    // Unknown keys are returned for one warning; unsupported values (stage: dpo, deepspeed, …)
+    // and bad values throw ConfigError / UnsupportedError naming the key.
+    static TrainingArgs from_map(const ArgMap& map, std::vector<std::string>* unknown = nullptr);
+    bool do_eval() const { return val_size > 0 || !eval_dataset.empty(); }
+    double effective_lora_alpha() const { return lora_alpha > 0 ? lora_alpha : 2.0 * lora_rank; }
+    // The arguments as a LLaMA-Factory YAML file (training_args.yaml).
+    std::string to_yaml() const;
+};
+
+// Every key `train` understands (for the CLI's --flags).
+const std::vector<std::string>& training_keys();
+
+}  // namespace tb
