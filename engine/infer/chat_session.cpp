@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "adapters/lora_adapter.h"
 #include "core/log.h"
+#include "model/quantization.h"
 
 namespace tb {
 
@@ -15,13 +16,20 @@ ChatSession::ChatSession(const InferenceArgs& args) : args_(args) {
     }
     model_ = Model::load(folder, {.dtype = args.dtype, .device = args.device});
     tokenizer_ = load_tokenizer(folder, &model_->config());
+    if (args.quantization_bit) {
+        quantize_model(*model_, args.quantization_bit, /*double_quant=*/true);
+        if (args.adapter_name_or_path.find(',') != std::string::npos)
+            throw UnsupportedError("several adapters on a quantized base are not supported", "merge them first with export");
+    }
     // LLaMA-Factory accepts a comma list of adapters, merged in order.
     for (size_t start = 0; start < args.adapter_name_or_path.size();) {
         size_t comma = args.adapter_name_or_path.find(',', start);
         if (comma == std::string::npos) comma = args.adapter_name_or_path.size();
         auto one = args.adapter_name_or_path.substr(start, comma - start);
-        if (!one.empty()) merge_lora_adapter(*model_, one);
         start = comma + 1;
+        if (one.empty()) continue;
+        if (args.quantization_bit) load_lora(*model_, one);  // a quantized base keeps the adapter unmerged
+        else merge_lora_adapter(*model_, one);
     }
     std::string name = args.template_name.empty() ? detect_template(folder, model_->config(), *tokenizer_)
                                                    : args.template_name;

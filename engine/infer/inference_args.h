@@ -20,6 +20,7 @@ struct InferenceArgs {
     std::string device = "auto";
     std::string dtype = "auto";  // keys "dtype" or "infer_dtype"
     std::string system;          // keys "system" or "default_system"
+    int quantization_bit = 0;    // 4 | 8: base kept quantized, adapters applied unmerged (QLoRA)
     GenerationConfig generation;
 
     // Unknown keys are returned (the caller warns once, listing them).

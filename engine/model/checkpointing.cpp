@@ -1,6 +1,8 @@
 // A custom autograd Function; the only translation unit that needs the autograd headers.
 #include "model/checkpointing.h"
 
+#include "model/linear.h"
+
 #include <ATen/Context.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/autograd/autograd.h>
@@ -12,6 +14,7 @@ struct Closure : torch::CustomClassHolder {
     std::function<at::Tensor(const at::Tensor&)> fn;
     at::Tensor rng_state;
     at::Device device = at::kCPU;
+    bool training = false;  // the backward may run on another thread (CUDA)
 };
 
 at::Generator generator_for(const at::Device& d) { return at::globalContext().defaultGenerator(d); }
@@ -20,6 +23,7 @@ struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
     static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& input,
                               c10::intrusive_ptr<Closure> closure) {
         closure->device = input.device();
+        closure->training = training_mode();
         closure->rng_state = generator_for(input.device()).get_state();
         ctx->save_for_backward({input});
         ctx->saved_data["closure"] = c10::IValue::make_capsule(c10::static_intrusive_pointer_cast<torch::CustomClassHolder>(closure));
@@ -36,6 +40,7 @@ struct CheckpointFunction : torch::autograd::Function<CheckpointFunction> {
         at::Tensor out;
         {
             at::AutoGradMode enable(true);
+            TrainingModeGuard mode(closure->training);
             out = closure->fn(input);
         }
         gen.set_state(now);

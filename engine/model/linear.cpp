@@ -3,11 +3,17 @@
 // 4/8-bit base (bnb.py): the LoRA output is cast to the base output's dtype before adding.
 #include "model/linear.h"
 
-#include <ATen/core/grad_mode.h>
-
 #include "model/quantization.h"
 
 namespace tb {
+
+namespace {
+thread_local bool t_training = false;
+}
+
+bool training_mode() { return t_training; }
+TrainingModeGuard::TrainingModeGuard(bool on) : previous_(t_training) { t_training = on; }
+TrainingModeGuard::~TrainingModeGuard() { t_training = previous_; }
 
 at::Tensor Linear::dense_weight() const { return quant ? quant->dequantize() : weight; }
 
@@ -24,7 +30,7 @@ at::Tensor Linear::operator()(const at::Tensor& x) const {
     }
     if (!lora) return y;
     auto h = x.to(lora->A.scalar_type());
-    if (lora->dropout > 0 && at::GradMode::is_enabled()) h = at::dropout(h, lora->dropout, /*train=*/true);
+    if (lora->dropout > 0 && t_training) h = at::dropout(h, lora->dropout, /*train=*/true);
     auto delta = at::linear(at::linear(h, lora->A), lora->B) * lora->scaling;
     if (quant) return y + delta.to(y.scalar_type());
     return (y + delta).to(y.scalar_type());

@@ -17,7 +17,20 @@ struct LoraWeights {
     at::Tensor A;  // [r, in], fp32 while training
     at::Tensor B;  // [out, r]
     double scaling = 1.0;
-    double dropout = 0.0;  // applied only while autograd records (training), as nn.Dropout in train()
+    double dropout = 0.0;  // applied only in training mode, as nn.Dropout in train()
+};
+
+// Training mode (nn.Module.train()) for the calling thread: LoRA dropout is active only inside.
+bool training_mode();
+class TrainingModeGuard {
+public:
+    explicit TrainingModeGuard(bool on);
+    ~TrainingModeGuard();
+    TrainingModeGuard(const TrainingModeGuard&) = delete;
+    TrainingModeGuard& operator=(const TrainingModeGuard&) = delete;
+
+private:
+    bool previous_;
 };
 
 struct Linear {

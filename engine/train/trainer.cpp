@@ -417,6 +417,7 @@ void Trainer::resume(const fs::path& requested) {
 
 double Trainer::evaluate() {
     at::NoGradGuard no_grad;
+    TrainingModeGuard eval_mode(false);
     double loss = 0;
     int64_t tokens = 0;
     for (size_t s = 0; s < eval_.size(); s += a_.per_device_eval_batch_size) {
@@ -517,6 +518,7 @@ TrainResult Trainer::run() {
     const bool fp16 = a_.fp16;
     std::vector<std::vector<int64_t>> batches = epoch_batches(train_, bs, a_.seed, epoch_index_, true, a_.group_by_length);
     bool stopped = false;
+    TrainingModeGuard training_mode_on(true);  // LoRA dropout on; evaluate() turns it off
     report({.phase = "training", .message = "training", .step = global_step_});
     while (global_step_ < total_steps_) {
         if (request() == static_cast<int>(TrainRequest::Cancel)) throw CancelledError("training cancelled");

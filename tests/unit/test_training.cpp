@@ -1,0 +1,225 @@
+// Training on the demo model (a 2-layer ChatGLM with a SentencePiece tokenizer, made by
+// init_demo): LoRA and QLoRA learn the demo answers, a resumed run equals an uninterrupted one
+// bit for bit, gradient checkpointing changes nothing, an export equals base + adapter, and a
+// diverging run stops with its last checkpoint intact.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/lora_adapter.h"
+#include "core/error.h"
+#include "demo/demo_model.h"
+#include "export/merge_export.h"
+#include "infer/chat_session.h"
+#include "io/atomic_file.h"
+#include "io/tensor_io.h"
+#include "model/decoder.h"
+#include "test_support.h"
+#include "train/trainer.h"
+
+using namespace tb;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path& demo_dir() {
+    static test::TempDir dir;
+    static fs::path model = init_demo(dir.path);
+    (void)model;
+    return dir.path;
+}
+
+TrainingArgs demo_args(const fs::path& out, ArgMap extra = {}) {
+    ArgMap m = {{"model_name_or_path", (demo_dir() / "model").string()},
+                {"dataset", "tunebench_demo"},
+                {"dataset_dir", (demo_dir() / "data").string()},
+                {"template", "chatglm3"},
+                {"output_dir", out.string()},
+                {"cutoff_len", "256"},
+                {"per_device_train_batch_size", "4"},
+                {"learning_rate", "1e-2"},
+                {"num_train_epochs", "30"},
+                {"lr_scheduler_type", "cosine"},
+                {"warmup_ratio", "0.05"},
+                {"logging_steps", "10"},
+                {"save_steps", "1000"},
+                {"device", "cpu"},
+                {"gradient_checkpointing", "false"}};
+    for (auto& [k, v] : extra) m[k] = v;
+    return TrainingArgs::from_map(m);
+}
+
+std::vector<double> losses(const fs::path& out) {
+    auto st = nlohmann::json::parse(test::slurp(out / "trainer_state.json"));
+    std::vector<double> l;
+    for (const auto& e : st["log_history"])
+        if (e.contains("loss")) l.push_back(e["loss"]);
+    return l;
+}
+
+std::string greedy_answer(const fs::path& adapter, const std::string& question, int quantization_bit = 0) {
+    ArgMap m = {{"model_name_or_path", (demo_dir() / "model").string()},
+                {"adapter_name_or_path", adapter.string()},
+                {"template", "chatglm3"},
+                {"device", "cpu"},
+                {"do_sample", "false"},
+                {"max_new_tokens", "80"},
+                {"quantization_bit", std::to_string(quantization_bit)}};
+    ChatSession s(InferenceArgs::from_map(m));
+    return s.reply(question).text;
+}
+
+const std::string kQuestion = "What is Tunebench?";
+const std::string kAnswer =
+    "Tunebench is a desktop workbench for fine-tuning large language models with LoRA and QLoRA, chatting with the "
+    "result and exporting a merged model.";
+
+}  // namespace
+
+TEST(Training, LoraLearnsTheDemoAnswers) {
+    test::TempDir out;
+    auto r = run_training(demo_args(out.path));
+    auto l = losses(out.path);
+    ASSERT_GE(l.size(), 10u);
+    EXPECT_LT(l.back(), 0.1 * l.front()) << "first " << l.front() << " last " << l.back();
+    EXPECT_EQ(r.global_step, 240);
+    EXPECT_EQ(greedy_answer(out.path, kQuestion), kAnswer);
+    // outputs as LLaMA-Factory writes them
+    for (const char* f : {"adapter_config.json", "adapter_model.safetensors", "trainer_log.jsonl", "all_results.json",
+                          "training_args.yaml", "trainer_state.json", "tokenizer.model", "checkpoint-240/optimizer.safetensors"})
+        EXPECT_TRUE(fs::exists(out.path / f)) << f;
+    auto cfg = nlohmann::json::parse(test::slurp(out.path / "adapter_config.json"));
+    EXPECT_EQ(cfg["peft_type"], "LORA");
+    EXPECT_EQ(cfg["r"], 8);
+    EXPECT_EQ(cfg["lora_alpha"], 16);
+    EXPECT_EQ(cfg["target_modules"], (nlohmann::json{"dense", "dense_4h_to_h", "dense_h_to_4h", "query_key_value"}));
+    auto tensors = io::load_safetensors(out.path / "adapter_model.safetensors");
+    EXPECT_EQ(tensors.size(), 2u * 4 * 2);  // 2 layers × 4 modules × (A, B)
+    EXPECT_EQ(tensors[0].first.rfind("base_model.model.transformer.encoder.layers.", 0), 0u);
+    // trainer_log.jsonl: one line per logging step
+    auto log = test::slurp(out.path / "trainer_log.jsonl");
+    EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 24);
+    EXPECT_NE(log.find("\"current_steps\":240"), std::string::npos);
+}
+
+TEST(Training, QloraFourBitLearnsTheDemoAnswers) {
+    test::TempDir out;
+    run_training(demo_args(out.path, {{"quantization_bit", "4"}}));
+    auto l = losses(out.path);
+    EXPECT_LT(l.back(), 0.1 * l.front()) << "first " << l.front() << " last " << l.back();
+    EXPECT_EQ(greedy_answer(out.path, kQuestion, 4), kAnswer);
+    // merging into the quantized base is refused with the way out
+    ArgMap m = {{"model_name_or_path", (demo_dir() / "model").string()}, {"adapter_name_or_path", out.path.string()},
+                {"export_dir", (out.path / "merged").string()}, {"quantization_bit", "4"}};
+    try {
+        ExportArgs::from_map(m);
+        FAIL();
+    } catch (const UnsupportedError& e) {
+        EXPECT_NE(e.hint().find("unquantized base"), std::string::npos) << e.hint();
+    }
+}
+
+TEST(Training, ResumeFromCheckpointEqualsAnUninterruptedRunBitForBit) {
+    // dropout and NEFTune draw random numbers: the RNG state must be restored too
+    ArgMap extra = {{"max_steps", "14"}, {"save_steps", "5"}, {"logging_steps", "3"}, {"lora_dropout", "0.1"},
+                    {"neftune_noise_alpha", "5"}, {"gradient_accumulation_steps", "2"}, {"per_device_train_batch_size", "3"}};
+    test::TempDir full, part;
+    run_training(demo_args(full.path, extra));
+
+    std::atomic<int> request{0};
+    auto stopped = run_training(demo_args(part.path, extra), [&](const TrainProgress& p) {
+        if (p.phase == "training" && p.step == 7) request = static_cast<int>(TrainRequest::StopAndSave);
+    }, &request);
+    EXPECT_TRUE(stopped.stopped_early);
+    EXPECT_EQ(stopped.global_step, 7);
+    ASSERT_TRUE(fs::exists(part.path / "checkpoint-5"));
+    ASSERT_TRUE(fs::exists(part.path / "checkpoint-7"));  // stop and save
+    extra["resume_from_checkpoint"] = (part.path / "checkpoint-5").string();
+    run_training(demo_args(part.path, extra));
+
+    EXPECT_EQ(losses(part.path), losses(full.path));
+    auto a = io::load_safetensors(full.path / "adapter_model.safetensors");
+    auto b = io::load_safetensors(part.path / "adapter_model.safetensors");
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(at::equal(a[i].second, b[i].second)) << a[i].first;
+    // an earlier run in output_dir without resume or overwrite is a clear error
+    extra.erase("resume_from_checkpoint");
+    EXPECT_THROW(run_training(demo_args(part.path, extra)), ConfigError);
+}
+
+TEST(Training, GradientCheckpointingGivesTheSameLosses) {
+    test::TempDir a, b;
+    ArgMap extra = {{"max_steps", "6"}, {"logging_steps", "1"}, {"lora_dropout", "0.1"}};
+    run_training(demo_args(a.path, extra));
+    extra["gradient_checkpointing"] = "true";
+    run_training(demo_args(b.path, extra));
+    auto la = losses(a.path), lb = losses(b.path);
+    ASSERT_EQ(la.size(), lb.size());
+    for (size_t i = 0; i < la.size(); ++i) EXPECT_NEAR(la[i], lb[i], 1e-6 * std::abs(la[i])) << i;
+}
+
+TEST(Training, ExportedMergedModelEqualsBasePlusAdapterAndReloads) {
+    test::TempDir out;
+    run_training(demo_args(out.path, {{"max_steps", "20"}, {"learning_rate", "5e-3"}}));
+    ArgMap m = {{"model_name_or_path", (demo_dir() / "model").string()}, {"adapter_name_or_path", out.path.string()},
+                {"export_dir", (out.path / "merged").string()}, {"export_size", "0.0005"}, {"export_dtype", "float32"}};
+    auto report = export_merged_model(ExportArgs::from_map(m));
+    EXPECT_GT(report.shards, 1);  // 0.5 MB shards
+    EXPECT_TRUE(fs::exists(out.path / "merged/model.safetensors.index.json"));
+    EXPECT_TRUE(fs::exists(out.path / "merged/tokenizer.model"));
+    auto merged = Model::load(out.path / "merged", {.dtype = "float32", .device = "cpu"});
+    auto base = Model::load(demo_dir() / "model", {.dtype = "float32", .device = "cpu"});
+    load_lora(*base, out.path);  // unmerged: base(x) + B·A·s
+    auto ids = at::tensor(std::vector<int64_t>{5, 17, 99, 200, 31, 7, 300}).unsqueeze(0);
+    at::NoGradGuard ng;
+    auto a = merged->forward(ids, nullptr), b = base->forward(ids, nullptr);
+    EXPECT_TRUE(at::allclose(a, b, 1e-4, 1e-4)) << (a - b).abs().max().item<double>();
+    auto plain = Model::load(demo_dir() / "model", {.dtype = "float32", .device = "cpu"});
+    EXPECT_FALSE(at::allclose(a, plain->forward(ids, nullptr), 1e-3, 1e-3));  // the adapter matters
+    // the folder is a complete model: it chats like base + adapter
+    ChatSession exported(InferenceArgs::from_map({{"model_name_or_path", (out.path / "merged").string()},
+                                                  {"template", "chatglm3"}, {"device", "cpu"}, {"do_sample", "false"},
+                                                  {"max_new_tokens", "40"}}));
+    EXPECT_EQ(exported.reply(kQuestion).text, greedy_answer(out.path, kQuestion));
+}
+
+TEST(Training, NanLossStopsAndLeavesTheLastCheckpointIntact) {
+    test::TempDir out;
+    try {
+        run_training(demo_args(out.path, {{"learning_rate", "1e30"}, {"lr_scheduler_type", "constant"}, {"save_steps", "1"},
+                                          {"max_steps", "10"}, {"max_grad_norm", "0"}}));
+        FAIL() << "the run should have stopped";
+    } catch (const Error& e) {
+        const std::string msg = e.what();
+        EXPECT_TRUE(msg.find("NaN") != std::string::npos || msg.find("Inf") != std::string::npos) << msg;
+        EXPECT_NE(msg.find("checkpoint-1"), std::string::npos) << msg;
+    }
+    EXPECT_TRUE(fs::exists(out.path / "checkpoint-1/adapter_model.safetensors"));
+    for (const auto& e : fs::directory_iterator(out.path))
+        EXPECT_EQ(e.path().filename().string().find("partial"), std::string::npos) << e.path();
+}
+
+TEST(Training, ArgumentsLikeLlamaFactory) {
+    ArgMap m = {{"model_name_or_path", "m"}, {"dataset", "d"}, {"output_dir", "o"}, {"stage", "sft"}, {"do_train", "true"},
+                {"lora_rank", "4"}, {"mystery_key", "1"}};
+    std::vector<std::string> unknown;
+    auto a = TrainingArgs::from_map(m, &unknown);
+    EXPECT_EQ(unknown, std::vector<std::string>{"mystery_key"});
+    EXPECT_DOUBLE_EQ(a.effective_lora_alpha(), 8.0);
+    EXPECT_TRUE(a.gradient_checkpointing);
+    m["stage"] = "dpo";
+    EXPECT_THROW(TrainingArgs::from_map(m), UnsupportedError);
+    m["stage"] = "sft";
+    m["deepspeed"] = "ds_z3_config.json";
+    EXPECT_THROW(TrainingArgs::from_map(m), UnsupportedError);
+    m.erase("deepspeed");
+    m["lr_scheduler_type"] = "polynomial";
+    EXPECT_THROW(TrainingArgs::from_map(m), ConfigError);
+    // training_args.yaml reads back to the same arguments
+    m.erase("lr_scheduler_type");
+    m.erase("mystery_key");
+    test::TempDir t;
+    io::write_text_atomically(t.path / "a.yaml", a.to_yaml());
+    auto back = TrainingArgs::from_map(read_yaml_args(t.path / "a.yaml"));
+    EXPECT_EQ(back.to_yaml(), a.to_yaml());
+}
