@@ -53,14 +53,34 @@ std::vector<int64_t> ChatSession::prompt_ids(const std::string& query) const {
     return ids;
 }
 
+namespace {
+// Replies are stripped, as ChatGLM's chat() strips them: chatglm3's assistant turn starts with a
+// "\n" slot, which is template, not answer (the template re-adds it when history is rendered).
+std::string strip(const std::string& s) {
+    const auto first = s.find_first_not_of(" \t\r\n");
+    const auto last = s.find_last_not_of(" \t\r\n");
+    return first == std::string::npos ? std::string() : s.substr(first, last - first + 1);
+}
+
+// The stream without the reply's leading whitespace.
+TextCallback skip_leading_space(const TextCallback& on_text) {
+    if (!on_text) return {};
+    auto started = std::make_shared<bool>(false);
+    return [on_text, started](const std::string& d) {
+        if (*started) return on_text(d);
+        const auto from = d.find_first_not_of(" \t\r\n");
+        if (from == std::string::npos) return true;
+        *started = true;
+        return on_text(d.substr(from));
+    };
+}
+}  // namespace
+
 GenerateResult ChatSession::reply(const std::string& query, const TextCallback& on_text,
                                   const std::atomic<bool>* cancel) {
-    auto r = generator_->generate(prompt_ids(query), args_.generation, stop_ids_, on_text, cancel);
-    // Replies are kept stripped (ChatGLM's chat() strips; templates such as chatglm3 re-add
-    // their own "\n" before the assistant content when the history is rendered again).
-    const auto first = r.text.find_first_not_of(" \t\r\n");
-    const auto last = r.text.find_last_not_of(" \t\r\n");
-    history_.emplace_back(query, first == std::string::npos ? std::string() : r.text.substr(first, last - first + 1));
+    auto r = generator_->generate(prompt_ids(query), args_.generation, stop_ids_, skip_leading_space(on_text), cancel);
+    r.text = strip(r.text);
+    history_.emplace_back(query, r.text);
     return r;
 }
 
@@ -68,7 +88,8 @@ GenerateResult ChatSession::complete(const std::string& text, const TextCallback
                                      const std::atomic<bool>* cancel) {
     auto saved = std::move(history_);
     history_.clear();
-    auto r = generator_->generate(prompt_ids(text), args_.generation, stop_ids_, on_text, cancel);
+    auto r = generator_->generate(prompt_ids(text), args_.generation, stop_ids_, skip_leading_space(on_text), cancel);
+    r.text = strip(r.text);
     history_ = std::move(saved);
     return r;
 }

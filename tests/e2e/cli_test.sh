@@ -50,6 +50,35 @@ out=$("$CLI" tokenize --model_name_or_path "$TMP/demo/model" --add_special_token
 [[ "$out" =~ ^[0-9]+\ [0-9]+\ [0-9] ]]
 check "tokenize: demo tokenizer" $?
 
+# training, export and conversion on the demo
+D="$TMP/demo"
+"$CLI" train "$D/train_lora.yaml" num_train_epochs=30 mystery_key=1 output_dir="$TMP/lora" 2>"$TMP/err" >/dev/null
+check "train: the demo YAML trains a LoRA" $?
+grep -q "ignoring keys Tunebench does not know: mystery_key" "$TMP/err"
+check "train: one warning lists unknown keys" $?
+[ -f "$TMP/lora/adapter_model.safetensors" ] && [ -f "$TMP/lora/training_loss.svg" ] && [ -f "$TMP/lora/trainer_log.jsonl" ]
+check "train: adapter, loss plot and log written" $?
+out=$("$CLI" generate --model_name_or_path "$D/model" --adapter_name_or_path "$TMP/lora" --prompt "如何开始训练？" --do_sample false 2>/dev/null)
+[ "$out" = "在“训练”页选择模型文件夹和数据集，检查参数，然后点击“开始”。" ]
+check "train: the adapter answers a trained question with its trained answer" $?
+"$CLI" export --model_name_or_path "$D/model" --adapter_name_or_path "$TMP/lora" --export_dir "$TMP/merged" 2>"$TMP/err"
+out2=$("$CLI" generate --model_name_or_path "$TMP/merged" --prompt "如何开始训练？" --do_sample false 2>/dev/null)
+[ "$out2" = "$out" ]
+check "export: the merged model answers like base + adapter" $?
+"$CLI" train "$D/train_lora.yaml" stage=dpo 2>"$TMP/err" >/dev/null
+[ $? -ne 0 ] && grep -q "stage 'dpo' is not supported" "$TMP/err"
+check "train: unsupported stage is a clear error" $?
+"$CLI" train "$D/train_lora.yaml" output_dir="$TMP/lora" overwrite_output_dir=false 2>"$TMP/err" >/dev/null
+[ $? -ne 0 ] && grep -q "resume_from_checkpoint" "$TMP/err"
+check "train: an earlier run is not silently resumed or overwritten" $?
+"$CLI" convert --csv "$SHARED/datasets/xfg_paper/testB.csv" --output "$TMP/data/papers.json" --instruction "Classify the paper" \
+    --input_template "title:{title},abstract:{abstract}" --output_template "{uuid}" --dataset_dir "$TMP/data" --dataset_name papers 2>"$TMP/err"
+grep -q "converted 2000 rows" "$TMP/err" && grep -q '"papers"' "$TMP/data/dataset_info.json"
+check "convert: CSV → alpaca JSON, registered" $?
+"$CLI" convert --csv "$SHARED/datasets/xfg_paper/testB.csv" --output "$TMP/x.json" --instruction "{titel}" 2>"$TMP/err"
+[ $? -ne 0 ] && grep -q "column 'titel' is not in the CSV" "$TMP/err" && [ ! -e "$TMP/x.json" ]
+check "convert: unknown column named, nothing written" $?
+
 "$CLI" generate --model_name_or_path "$TMP/missing" --prompt x 2>"$TMP/err" >/dev/null
 rc=$?
 [ $rc -ne 0 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q "$TMP/missing" "$TMP/err"
