@@ -163,9 +163,15 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
 
 std::shared_ptr<Model> Model::random(const ModelConfig& config, uint64_t seed, at::ScalarType dtype, at::Device device) {
     std::shared_ptr<Model> m(new Model(config, dtype, device));
-    auto gen = at::detail::createCPUGenerator(seed);
+    // On CUDA the numbers are drawn there (a 6B model would take minutes on the CPU); the CPU
+    // stream stays the reference for tests.
+    at::Generator gen = at::detail::createCPUGenerator(seed);
+    if (device.is_cuda()) {
+        gen = at::globalContext().defaultGenerator(device);
+        gen.set_current_seed(seed);
+    }
     for (auto& slot : expected_slots(m->config_, m->embed_, m->embed_name_, m->layers_, m->final_norm_, m->lm_head_)) {
-        auto t = at::empty(slot.shape, at::TensorOptions().dtype(at::kFloat));
+        auto t = at::empty(slot.shape, at::TensorOptions().dtype(at::kFloat).device(device.is_cuda() ? device : at::Device(at::kCPU)));
         t.normal_(0.0, 0.02, gen);
         const auto& k = slot.key;
         if (k.find("norm") != std::string::npos) t = t * 5.0 + 1.0;  // norms near 1, not exactly 1

@@ -18,6 +18,7 @@
 #include <regex>
 
 #include "adapters/lora_adapter.h"
+#include "core/device_memory.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "data/dataset_registry.h"
@@ -49,13 +50,6 @@ void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
     for (const char* f : kTokenizerFiles) {
         if (fs::exists(from / f)) fs::copy_file(from / f, to / f, fs::copy_options::overwrite_existing);
     }
-}
-
-int64_t resident_memory_bytes() {
-    std::ifstream in("/proc/self/statm");
-    int64_t size = 0, resident = 0;
-    in >> size >> resident;
-    return resident * sysconf(_SC_PAGESIZE);
 }
 
 std::string hms(double seconds) {
@@ -136,7 +130,7 @@ void Trainer::report(TrainProgress p) {
     const int64_t done = global_step_ - session_start_step_;
     if (done > 0) p.eta_s = session / done * (total_steps_ - global_step_);
     if (session > 0) p.tokens_per_second = session_tokens_ / session;
-    p.memory_bytes = resident_memory_bytes();
+    p.memory_bytes = device_memory(device_.str()).current;
     cb_(p);
 }
 
@@ -213,6 +207,13 @@ void Trainer::load_model_and_data() {
     if (train_.empty()) throw ConfigError("no example of '" + a_.dataset + "' has a trainable response within cutoff_len",
                                           "raise cutoff_len or check the data");
     if (a_.packing) train_ = pack_examples(train_, a_.cutoff_len);
+    if (!a_.tokenized_path.empty()) {
+        // the exact rows the loop trains on, for reference implementations to train on too
+        std::string lines;
+        for (const auto& e : train_) lines += json{{"input_ids", e.input_ids}, {"labels", e.labels}}.dump() + "\n";
+        fs::create_directories(a_.tokenized_path);
+        io::write_text_atomically(fs::path(a_.tokenized_path) / "train.jsonl", lines);
+    }
     log::info("dataset: ", train_.size(), " training and ", eval_.size(), " evaluation examples (template ", template_name_, ")");
 }
 

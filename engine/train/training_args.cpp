@@ -51,7 +51,7 @@ const std::vector<Field>& fields() {
         BOOL("gradient_checkpointing", gradient_checkpointing), DBL("neftune_noise_alpha", neftune_noise_alpha),
         INT("seed", seed), INT("logging_steps", logging_steps), INT("save_steps", save_steps),
         INT("save_total_limit", save_total_limit), INT("eval_steps", eval_steps), BOOL("plot_loss", plot_loss),
-        STR("resume_from_checkpoint", resume_from_checkpoint),
+        STR("resume_from_checkpoint", resume_from_checkpoint), STR("tokenized_path", tokenized_path),
     };
     return f;
 }

@@ -48,6 +48,7 @@ struct TrainingArgs {
     int64_t logging_steps = 500, save_steps = 500, save_total_limit = 0, eval_steps = 0;
     bool plot_loss = false;
     std::string resume_from_checkpoint;  // a checkpoint folder, or "true" for the latest in output_dir
+    std::string tokenized_path;  // also write the encoded training set there (train.jsonl: input_ids, labels)
 
     // Unknown keys are returned for one warning; unsupported values (stage: dpo, deepspeed, …)
     // and bad values throw ConfigError / UnsupportedError naming the key.

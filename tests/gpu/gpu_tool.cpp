@@ -1,6 +1,10 @@
 // tunebench_gpu_tool — the engine side of the GPU checks (tests/gpu/compare.py drives it).
-//   logits MODEL_DIR IDS_FILE OUT.safetensors DTYPE DEVICE
-//       full-sequence logits (fp32 copy) for the ids in IDS_FILE (one line, space-separated)
+//   logits MODEL_DIR IDS_FILE OUT.safetensors DTYPE DEVICE [ADAPTER_DIR]
+//       full-sequence logits (fp32 copy) for the ids in IDS_FILE (one line, space-separated),
+//       with a PEFT LoRA adapter applied unmerged when ADAPTER_DIR is given
+//   train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING
+//       LoRA training steps on random weights of CONFIG_DIR/config.json (forward, backward,
+//       clip, AdamW) on random ids; prints tokens/s and the peak allocated memory as JSON.
 //   bench MODEL_DIR DTYPE DEVICE PROMPT_LEN NEW_TOKENS
 //       batch-1 greedy decode: prefill PROMPT_LEN fixed ids, then NEW_TOKENS steps, each
 //       step as the Generator does it (last-position logits copied to the host, argmax there).
@@ -19,9 +23,13 @@
 #include <ATen/cuda/CUDAContext.h>
 #endif
 
+#include "adapters/lora_adapter.h"
+#include "core/device_memory.h"
 #include "core/error.h"
 #include "io/tensor_io.h"
 #include "model/decoder.h"
+#include "model/quantization.h"
+#include "train/adamw.h"
 
 using namespace tb;
 using Clock = std::chrono::steady_clock;
@@ -37,6 +45,7 @@ double seconds(Clock::time_point a) { return std::chrono::duration<double>(Clock
 int logits(int argc, char** argv) {
     if (argc < 7) throw Error("usage: logits MODEL_DIR IDS_FILE OUT DTYPE DEVICE");
     auto model = Model::load(argv[2], {.dtype = argv[5], .device = argv[6]});
+    if (argc > 7) load_lora(*model, argv[7]);
     std::ifstream in(argv[3]);
     std::vector<int64_t> ids;
     for (int64_t v; in >> v;) ids.push_back(v);
@@ -78,6 +87,61 @@ int bench(int argc, char** argv) {
                 load_s, p, d, (long long)new_tokens, new_tokens / d);
     return 0;
 }
+int train_bench(int argc, char** argv) {
+    if (argc < 12) throw Error("usage: train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING");
+    const auto config = ModelConfig::from_folder(argv[2]);
+    const at::Device device(argv[4]);
+    const auto dtype = io::parse_dtype_name(argv[3]);
+    const int64_t B = std::stoll(argv[5]), S = std::stoll(argv[6]), steps = std::stoll(argv[7]);
+    const int qbits = std::stoi(argv[10]);
+    const bool checkpointing = std::string(argv[11]) == "1";
+    auto t0 = Clock::now();
+    auto model = Model::random(config, 1, dtype, device);
+    if (qbits) quantize_model(*model, qbits, true);
+    sync(device);
+    const double init_s = seconds(t0);
+    LoraConfig lc;
+    lc.r = std::stoll(argv[8]);
+    lc.alpha = 2.0 * lc.r;
+    lc.target_modules = {argv[9]};
+    const int64_t trainable = attach_lora(*model, lc, 2);
+    std::vector<std::pair<std::string, at::Tensor>> params;
+    for (Linear* l : model->linears()) {
+        if (!l->lora) continue;
+        params.emplace_back(l->name + ".A", l->lora->A);
+        params.emplace_back(l->name + ".B", l->lora->B);
+    }
+    AdamW opt(params, {});
+    auto ids = at::randint(5, config.vocab_size - 5, {B, S}, at::TensorOptions().dtype(at::kLong)).to(device);
+    ForwardOptions fo;
+    fo.gradient_checkpointing = checkpointing;
+    TrainingModeGuard training(true);
+    double last_loss = 0;
+    auto step = [&] {
+        auto logits = model->forward(ids, nullptr, fo);
+        const int64_t T = logits.size(1), V = logits.size(2);
+        auto loss = at::cross_entropy_loss(logits.narrow(1, 0, T - 1).to(at::kFloat).reshape({-1, V}),
+                                           ids.narrow(1, 1, T - 1).reshape({-1}));
+        loss.backward();
+        opt.clip_grad_norm(1.0);
+        opt.step(1e-4);
+        opt.zero_grad();
+        last_loss = loss.item<double>();
+    };
+    step();  // warm-up: kernel selection, allocator
+    step();
+    sync(device);
+    reset_peak_device_memory(device.str());
+    auto t = Clock::now();
+    for (int64_t i = 0; i < steps; ++i) step();
+    sync(device);
+    const double dt = seconds(t);
+    const auto mem = device_memory(device.str());
+    std::printf("{\"init_s\": %.1f, \"step_s\": %.4f, \"tokens_per_s\": %.1f, \"peak_allocated_gib\": %.3f, "
+                "\"trainable\": %lld, \"loss\": %.4f}\n",
+                init_s, dt / steps, B * S * steps / dt, mem.peak / 1073741824.0, (long long)trainable, last_loss);
+    return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -85,6 +149,7 @@ int main(int argc, char** argv) {
         std::string cmd = argc > 1 ? argv[1] : "";
         if (cmd == "logits") return logits(argc, argv);
         if (cmd == "bench") return bench(argc, argv);
+        if (cmd == "train-bench") return train_bench(argc, argv);
         std::cerr << "usage: tunebench_gpu_tool logits|bench ...\n";
         return 2;
     } catch (const Error& e) {

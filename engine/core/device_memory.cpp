@@ -1,0 +1,42 @@
+#include "core/device_memory.h"
+
+#include <unistd.h>
+
+#include <fstream>
+
+#ifdef TB_WITH_C10_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+namespace tb {
+namespace {
+int cuda_index(const std::string& device) {
+    auto colon = device.find(':');
+    return colon == std::string::npos ? 0 : std::stoi(device.substr(colon + 1));
+}
+}  // namespace
+
+DeviceMemory device_memory(const std::string& device) {
+#ifdef TB_WITH_C10_CUDA
+    if (device.rfind("cuda", 0) == 0) {
+        const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(cuda_index(device));
+        const auto& s = stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)];
+        return {s.current, s.peak};
+    }
+#endif
+    (void)cuda_index;
+    std::ifstream in("/proc/self/statm");
+    int64_t size = 0, resident = 0;
+    in >> size >> resident;
+    const int64_t bytes = resident * sysconf(_SC_PAGESIZE);
+    return {bytes, bytes};
+}
+
+void reset_peak_device_memory(const std::string& device) {
+#ifdef TB_WITH_C10_CUDA
+    if (device.rfind("cuda", 0) == 0) c10::cuda::CUDACachingAllocator::resetPeakStats(cuda_index(device));
+#endif
+    (void)device;
+}
+
+}  // namespace tb

@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""Tunebench training vs PEFT on a CUDA machine (run by tests/gpu/run_training_checks.sh).
+
+(a) Adapter interchange: an adapter trained by `tunebench-cli train` loads in PEFT, and a PEFT
+    adapter loads in Tunebench, with matching logits - on stories260K (LLaMA), a random tiny
+    Qwen2 and a random tiny GLM (transformers' GlmForCausalLM, converted to ChatGLM's layout;
+    its adapters are converted between the fused query_key_value and split q/k/v forms).
+(b) 20 LoRA steps from the same initial adapter on the same tokenized rows (written by
+    Tunebench's tokenized_path): Tunebench's loss curve vs a PEFT + torch AdamW loop, fp32 and bf16.
+(c) Training tokens/s and peak memory, ChatGLM2-6B shape, random bf16, batch 4 x 1024, LoRA r=8 on
+    query_key_value (PEFT: q/k/v of GlmForCausalLM), gradient checkpointing on both sides; also
+    QLoRA 4-bit (PEFT side only when bitsandbytes is installed).
+Prints one JSON document; exit 1 when a check is out of tolerance.
+"""
+import json, os, shutil, subprocess, sys, time
+import torch
+from safetensors.torch import load_file, save_file
+import transformers, peft
+from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, GlmConfig, GlmForCausalLM
+from hf_models import randomize, glm_to_chatglm, chatglm_config
+
+TOOL, CLI, WORK, STORIES = sys.argv[1:5]
+SKIP_BENCH = os.environ.get("TB_SKIP_BENCH") == "1"
+os.makedirs(WORK, exist_ok=True)
+torch.manual_seed(0)
+R = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__,
+     "gpu": torch.cuda.get_device_name(0), "interchange": [], "loss_curve": [], "bench": [], "ok": True}
+
+
+def run(cmd):
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
+    if p.returncode != 0:
+        print(p.stdout[-3000:], p.stderr[-3000:], file=sys.stderr)
+        raise RuntimeError("failed: " + " ".join(map(str, cmd)))
+    return p.stdout
+
+
+def tb_logits(folder, ids, adapter=None, dtype="float32"):
+    ids_file, out = os.path.join(WORK, "ids.txt"), os.path.join(WORK, "logits.safetensors")
+    open(ids_file, "w").write(" ".join(map(str, ids)))
+    run([TOOL, "logits", folder, ids_file, out, dtype, "cuda"] + ([adapter] if adapter else []))
+    return load_file(out)["logits"][0].cuda()
+
+
+# a small instruction set in the stories vocabulary
+DATA = os.path.join(WORK, "data")
+os.makedirs(DATA, exist_ok=True)
+names = ["Lily", "Tom", "Ben", "Sue", "Max", "Anna", "Tim", "Mia", "Sam", "Lucy", "Jack", "Amy", "Bob", "Kim", "Zoe", "Dan"]
+rows = [{"instruction": f"Who is {n}?", "input": "", "output": f"{n} is a little friend who likes to play with a red ball in the park."}
+        for n in names]
+json.dump(rows, open(os.path.join(DATA, "toy.json"), "w"))
+json.dump({"toy": {"file_name": "toy.json"}}, open(os.path.join(DATA, "dataset_info.json"), "w"))
+
+
+def tb_train(model_dir, out, **kw):
+    args = dict(model_name_or_path=model_dir, dataset="toy", dataset_dir=DATA, template="empty", output_dir=out,
+                overwrite_output_dir="true", device="cuda", cutoff_len=128, per_device_train_batch_size=16,
+                save_steps=1000, logging_steps=1, gradient_checkpointing="false", lora_rank=8)
+    args.update(kw)
+    run([CLI, "train"] + [f"{k}={v}" for k, v in args.items()])
+
+
+def compare_logits(name, direction, ref, ours, tol=1e-4):
+    scale = ref.abs().max().item()
+    diff = (ref.float() - ours.float()).abs().max().item()
+    ok = diff <= tol * scale
+    R["interchange"].append({"model": name, "direction": direction, "max_abs_diff": diff, "scale": scale, "ok": ok})
+    R["ok"] &= ok
+
+
+def models():
+    """(name, HF model on cuda fp32, Tunebench folder, PEFT target list, Tunebench lora_target)"""
+    llama = LlamaForCausalLM.from_pretrained(STORIES, dtype=torch.float32).cuda()
+    yield "llama (stories260K)", llama, STORIES, ["q_proj", "v_proj", "o_proj", "down_proj"], "q_proj,v_proj,o_proj,down_proj"
+    common = dict(vocab_size=640, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, rms_norm_eps=1e-5, max_position_embeddings=512, tie_word_embeddings=False)
+    qwen = Qwen2ForCausalLM(Qwen2Config(**common, pad_token_id=0, bos_token_id=1, eos_token_id=2))
+    randomize(qwen)
+    dq = os.path.join(WORK, "qwen2")
+    qwen.save_pretrained(dq)
+    for f in ["tokenizer.model", "tokenizer_config.json"]:
+        shutil.copy(os.path.join(STORIES, f), dq)
+    yield "qwen2 (random)", qwen.cuda(), dq, ["q_proj", "k_proj", "v_proj", "gate_proj"], "all"
+    gcfg = GlmConfig(**common, head_dim=16, partial_rotary_factor=0.5, attention_bias=True, pad_token_id=0, eos_token_id=2)
+    glm = GlmForCausalLM(gcfg)
+    randomize(glm)
+    dg = os.path.join(WORK, "glm")
+    os.makedirs(dg, exist_ok=True)
+    save_file(glm_to_chatglm({k: v.detach() for k, v in glm.state_dict().items()}, gcfg), os.path.join(dg, "model.safetensors"),
+              metadata={"format": "pt"})
+    json.dump(chatglm_config(gcfg, "float32"), open(os.path.join(dg, "config.json"), "w"), indent=2)
+    shutil.copy(os.path.join(STORIES, "tokenizer.model"), dg)
+    yield "glm -> chatglm (random)", glm.cuda(), dg, None, "all"
+
+
+GLM_NAMES = {"self_attention.dense": "self_attn.o_proj", "mlp.dense_h_to_4h": "mlp.gate_up_proj",
+             "mlp.dense_4h_to_h": "mlp.down_proj"}
+
+
+def chatglm_adapter_to_glm(src, dst, cfg):
+    """Our fused query_key_value LoRA → PEFT on split q/k/v (same A, B split by rows): exact."""
+    sd, out = load_file(os.path.join(src, "adapter_model.safetensors")), {}
+    q, kv = cfg.num_attention_heads * cfg.head_dim, cfg.num_key_value_heads * cfg.head_dim
+    for k, v in sd.items():
+        i = k.split(".layers.")[1].split(".")[0]
+        p = f"base_model.model.model.layers.{i}."
+        if "query_key_value" in k:
+            for name, (a, b) in zip("qkv", [(0, q), (q, q + kv), (q + kv, q + 2 * kv)]):
+                out[p + f"self_attn.{name}_proj." + k.split("query_key_value.")[1]] = v if ".lora_A." in k else v[a:b].contiguous()
+        else:
+            for ours, theirs in GLM_NAMES.items():
+                if ours in k:
+                    out[p + theirs + "." + k.split(ours + ".")[1]] = v
+    os.makedirs(dst, exist_ok=True)
+    save_file(out, os.path.join(dst, "adapter_model.safetensors"), metadata={"format": "pt"})
+    c = json.load(open(os.path.join(src, "adapter_config.json")))
+    c["target_modules"] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_up_proj", "down_proj"]
+    json.dump(c, open(os.path.join(dst, "adapter_config.json"), "w"))
+
+
+def glm_adapter_to_chatglm(src, dst, cfg):
+    """PEFT on split q/k/v (separate A's) → one fused LoRA of rank 3r: A = [Aq; Ak; Av], B block-diagonal."""
+    sd, c = load_file(os.path.join(src, "adapter_model.safetensors")), json.load(open(os.path.join(src, "adapter_config.json")))
+    r, out = c["r"], {}
+    for i in range(cfg.num_hidden_layers):
+        p, d = f"base_model.model.model.layers.{i}.", f"base_model.model.transformer.encoder.layers.{i}."
+        A = [sd[p + f"self_attn.{x}_proj.lora_A.weight"] for x in "qkv"]
+        B = [sd[p + f"self_attn.{x}_proj.lora_B.weight"] for x in "qkv"]
+        out[d + "self_attention.query_key_value.lora_A.weight"] = torch.cat(A, 0).contiguous()
+        out[d + "self_attention.query_key_value.lora_B.weight"] = torch.block_diag(*B).contiguous()
+        for ours, theirs in GLM_NAMES.items():
+            for ab in ["lora_A", "lora_B"]:
+                w = sd[p + theirs + f".{ab}.weight"]
+                # the rank-r modules keep scaling alpha/r when the config says rank 3r, alpha 3·alpha
+                out[d + ours + f".{ab}.weight"] = w
+    os.makedirs(dst, exist_ok=True)
+    save_file(out, os.path.join(dst, "adapter_model.safetensors"), metadata={"format": "pt"})
+    c["r"], c["lora_alpha"] = 3 * r, 3 * c["lora_alpha"]
+    c["target_modules"] = ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"]
+    json.dump(c, open(os.path.join(dst, "adapter_config.json"), "w"))
+
+
+ids = [1] + [int(x) for x in torch.randint(5, 500, (47,))]
+x = torch.tensor([ids], device="cuda")
+for name, hf, folder, peft_targets, tb_target in models():
+    key = name.split()[0]
+    # ours → PEFT
+    ours_dir = os.path.join(WORK, f"tb-adapter-{key}")
+    tb_train(folder, ours_dir, max_steps=30, learning_rate=5e-3, lora_target=tb_target)
+    load_dir = ours_dir
+    if key == "glm":
+        load_dir = os.path.join(WORK, "tb-adapter-glm-as-peft")
+        chatglm_adapter_to_glm(ours_dir, load_dir, hf.config)
+    pm = PeftModel.from_pretrained(hf, load_dir)
+    with torch.no_grad():
+        ref = pm(x).logits[0]
+    compare_logits(name, "tunebench-trained adapter -> PEFT", ref, tb_logits(folder, ids, ours_dir))
+    hf = pm.unload()
+    # PEFT → ours
+    targets = peft_targets or ["q_proj", "k_proj", "v_proj", "o_proj", "gate_up_proj", "down_proj"]
+    pm = get_peft_model(hf, LoraConfig(r=4, lora_alpha=8, target_modules=targets))
+    with torch.no_grad():
+        for n, p in pm.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.05)
+        ref = pm(x).logits[0]
+    peft_dir = os.path.join(WORK, f"peft-adapter-{key}")
+    pm.save_pretrained(peft_dir)
+    load_dir = peft_dir
+    if key == "glm":
+        load_dir = os.path.join(WORK, "peft-adapter-glm-fused")
+        glm_adapter_to_chatglm(peft_dir, load_dir, hf.config)
+    compare_logits(name, "PEFT adapter -> tunebench", ref, tb_logits(folder, ids, load_dir))
+    del pm, hf
+    torch.cuda.empty_cache()
+
+# (b) loss curves from the same initial adapter on the same rows
+for dtype, tol in [("float32", 1e-4), ("bfloat16", 3e-2)]:
+    td = torch.float32 if dtype == "float32" else torch.bfloat16
+    base = LlamaForCausalLM.from_pretrained(STORIES, dtype=td).cuda()
+    init = os.path.join(WORK, "init-adapter")
+    get_peft_model(base, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])).save_pretrained(init)
+    base = LlamaForCausalLM.from_pretrained(STORIES, dtype=td).cuda()
+    out, tok = os.path.join(WORK, f"curve-{dtype}"), os.path.join(WORK, "tokenized")
+    tb_train(STORIES, out, adapter_name_or_path=init, max_steps=20, learning_rate=1e-3, lr_scheduler_type="constant",
+             max_grad_norm=1.0, tokenized_path=tok, bf16="true" if dtype == "bfloat16" else "false")
+    ours = [e["loss"] for e in json.load(open(os.path.join(out, "trainer_state.json")))["log_history"] if "loss" in e]
+    rows_t = [json.loads(l) for l in open(os.path.join(tok, "train.jsonl"))]
+    T = (max(len(r["input_ids"]) for r in rows_t) + 7) // 8 * 8
+    inp = torch.zeros(len(rows_t), T, dtype=torch.long)
+    lab = torch.full((len(rows_t), T), -100, dtype=torch.long)
+    att = torch.zeros(len(rows_t), T, dtype=torch.long)
+    for i, r in enumerate(rows_t):
+        n = len(r["input_ids"])
+        inp[i, :n], lab[i, :n], att[i, :n] = torch.tensor(r["input_ids"]), torch.tensor(r["labels"]), 1
+    inp, lab, att = inp.cuda(), lab.cuda(), att.cuda()
+    pm = PeftModel.from_pretrained(base, init, is_trainable=True)  # adapter weights upcast to fp32
+    params = [p for p in pm.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    theirs = []
+    for step in range(20):
+        loss = pm(input_ids=inp, attention_mask=att, labels=lab).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        opt.zero_grad()
+        theirs.append(loss.item())
+    rel = max(abs(a - b) / abs(b) for a, b in zip(ours, theirs))
+    ok = len(ours) == 20 and rel <= tol
+    R["loss_curve"].append({"dtype": dtype, "tunebench": ours, "peft": theirs, "max_rel_diff": rel, "tolerance": tol, "ok": ok})
+    R["ok"] &= ok
+    del pm, base
+    torch.cuda.empty_cache()
+
+# (c) throughput and memory, ChatGLM2-6B shape
+if not SKIP_BENCH:
+    cfg = GlmConfig(vocab_size=65024, hidden_size=4096, intermediate_size=13696, num_hidden_layers=28, num_attention_heads=32,
+                    num_key_value_heads=2, head_dim=128, partial_rotary_factor=0.5, attention_bias=True, rms_norm_eps=1e-5,
+                    max_position_embeddings=8192, tie_word_embeddings=False, pad_token_id=0, eos_token_id=2)
+    B, S, STEPS = 4, 1024, 5
+    db = os.path.join(WORK, "chatglm2-6b-shape")
+    os.makedirs(db, exist_ok=True)
+    json.dump(chatglm_config(cfg, "bfloat16", "chatglm2-6b"), open(os.path.join(db, "config.json"), "w"), indent=2)
+
+    def hf_bench(qlora):
+        torch.cuda.empty_cache()
+        t0 = time.time()
+        with torch.device("cuda"):
+            try:
+                model = GlmForCausalLM._from_config(cfg, dtype=torch.bfloat16, attn_implementation="sdpa")
+            except TypeError:
+                model = GlmForCausalLM._from_config(cfg, torch_dtype=torch.bfloat16, attn_implementation="sdpa")
+        if qlora:
+            import bitsandbytes as bnb
+            for layer in model.model.layers:
+                for parent, names in [(layer.self_attn, ["q_proj", "k_proj", "v_proj", "o_proj"]),
+                                      (layer.mlp, ["gate_up_proj", "down_proj"])]:
+                    for n in names:
+                        old = getattr(parent, n)
+                        new = bnb.nn.Linear4bit(old.in_features, old.out_features, bias=old.bias is not None,
+                                                compute_dtype=torch.bfloat16, compress_statistics=True, quant_type="nf4")
+                        new.weight = bnb.nn.Params4bit(old.weight.data.cpu(), requires_grad=False, quant_type="nf4",
+                                                       compress_statistics=True)
+                        if old.bias is not None:
+                            new.bias = torch.nn.Parameter(old.bias.data, requires_grad=False)
+                        setattr(parent, n, new.cuda())
+                        del old
+            torch.cuda.empty_cache()
+        model.config.use_cache = False
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": True})
+        model.enable_input_require_grads()
+        pm = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj"]))
+        pm.train()  # gradient checkpointing is active only in train mode
+        init_s = time.time() - t0
+        params = [p for p in pm.parameters() if p.requires_grad]
+        opt = torch.optim.AdamW(params, lr=1e-4)
+        ids = torch.randint(5, cfg.vocab_size - 5, (B, S), device="cuda")
+
+        def step():
+            loss = pm(input_ids=ids, labels=ids).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            opt.zero_grad()
+        step(); step()
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        t = time.time()
+        for _ in range(STEPS):
+            step()
+        torch.cuda.synchronize()
+        dt = time.time() - t
+        r = {"init_s": init_s, "step_s": dt / STEPS, "tokens_per_s": B * S * STEPS / dt,
+             "peak_allocated_gib": torch.cuda.max_memory_allocated() / 2**30,
+             "trainable": sum(p.numel() for p in params)}
+        del pm, model, opt
+        torch.cuda.empty_cache()
+        return r
+
+    for qbits in [0, 4]:
+        entry = {"method": "QLoRA 4-bit" if qbits else "LoRA", "batch": B, "seq": S, "rank": 8}
+        try:
+            entry["transformers+peft"] = hf_bench(qbits == 4)
+        except Exception as e:  # bitsandbytes missing or failing: reported, not hidden
+            entry["transformers+peft"] = {"error": repr(e)[:300]}
+        entry["tunebench"] = json.loads(run([TOOL, "train-bench", db, "bfloat16", "cuda", B, S, STEPS, 8, "query_key_value", qbits, 1]).strip().splitlines()[-1])
+        if "tokens_per_s" in entry["transformers+peft"]:
+            entry["speed_ratio"] = entry["tunebench"]["tokens_per_s"] / entry["transformers+peft"]["tokens_per_s"]
+            entry["memory_ratio"] = entry["tunebench"]["peak_allocated_gib"] / entry["transformers+peft"]["peak_allocated_gib"]
+        R["bench"].append(entry)
+
+print(json.dumps(R, indent=1))
+sys.exit(0 if R["ok"] else 1)
