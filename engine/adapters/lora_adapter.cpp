@@ -2,6 +2,7 @@
 #include "adapters/lora_adapter.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
