@@ -107,7 +107,7 @@ def chatglm_adapter_to_glm(src, dst, cfg):
         p = f"base_model.model.model.layers.{i}."
         if "query_key_value" in k:
             for name, (a, b) in zip("qkv", [(0, q), (q, q + kv), (q + kv, q + 2 * kv)]):
-                out[p + f"self_attn.{name}_proj." + k.split("query_key_value.")[1]] = v if ".lora_A." in k else v[a:b].contiguous()
+                out[p + f"self_attn.{name}_proj." + k.split("query_key_value.")[1]] = v.clone() if ".lora_A." in k else v[a:b].contiguous()
         else:
             for ours, theirs in GLM_NAMES.items():
                 if ours in k:
