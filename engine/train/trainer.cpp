@@ -15,7 +15,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <regex>
 
 #include "adapters/lora_adapter.h"
 #include "core/device_memory.h"
@@ -63,11 +62,14 @@ std::string hms(double seconds) {
 std::vector<std::pair<int64_t, fs::path>> checkpoints_in(const fs::path& dir) {
     std::vector<std::pair<int64_t, fs::path>> out;
     if (!fs::is_directory(dir)) return out;
-    static const std::regex re("checkpoint-([0-9]+)");
+    // by hand, not std::regex: std::regex crashed when linked with the pip LibTorch (g++ 13)
+    const std::string prefix = "checkpoint-";
     for (const auto& e : fs::directory_iterator(dir)) {
-        std::smatch m;
         const auto name = e.path().filename().string();
-        if (e.is_directory() && std::regex_match(name, m, re)) out.emplace_back(std::stoll(m[1]), e.path());
+        const auto digits = name.substr(std::min(name.size(), prefix.size()));
+        if (e.is_directory() && name.rfind(prefix, 0) == 0 && !digits.empty() && digits.size() < 12 &&
+            digits.find_first_not_of("0123456789") == std::string::npos)
+            out.emplace_back(std::stoll(digits), e.path());
     }
     std::sort(out.begin(), out.end());
     return out;
