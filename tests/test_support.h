@@ -5,10 +5,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "model/model_config.h"
 
 namespace tb::test {
@@ -50,6 +52,17 @@ inline ModelConfig tiny_config(const std::string& type) {
     c.tie_word_embeddings = c.arch == Arch::Qwen2;
     c.validate("tiny");
     return c;
+}
+
+// "what | hint" of the tb::Error (or subclass E) that f throws, "no error" when it throws none.
+template <class E = Error>
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const E& e) {
+        return std::string(e.what()) + " | " + e.hint();
+    }
+    return "no error";
 }
 
 // A fresh empty temporary folder, removed by the destructor.

@@ -35,12 +35,15 @@ ArgMap ArgCollector::collect() const {
 InferenceArgs inference_args(const ArgMap& map) {
     std::vector<std::string> unknown;
     auto a = InferenceArgs::from_map(map, &unknown);
-    if (!unknown.empty()) {
-        std::string list;
-        for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
-        log::warn("ignoring keys this command does not use: ", list);
-    }
+    warn_unknown_keys(unknown, "this command does not use");
     return a;
+}
+
+void warn_unknown_keys(const std::vector<std::string>& unknown, const std::string& what) {
+    if (unknown.empty()) return;
+    std::string list;
+    for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
+    log::warn("ignoring keys ", what, ": ", list);
 }
 
 std::string model_folder(const ArgMap& map) {

@@ -29,6 +29,8 @@ private:
 
 const std::vector<std::string>& inference_keys();
 InferenceArgs inference_args(const ArgMap& map);  // warns about unknown keys
+// One warning listing the keys a command ignores (nothing when the list is empty).
+void warn_unknown_keys(const std::vector<std::string>& unknown, const std::string& what);
 // model_name_or_path of the map; ConfigError when unset.
 std::string model_folder(const ArgMap& map);
 

@@ -15,11 +15,7 @@ void add_export(CLI::App& app, std::function<int()>& run) {
         run = [collector] {
             std::vector<std::string> unknown;
             auto args = ExportArgs::from_map(collector->collect(), &unknown);
-            if (!unknown.empty()) {
-                std::string list;
-                for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
-                log::warn("ignoring keys export does not use: ", list);
-            }
+            warn_unknown_keys(unknown, "export does not use");
             export_merged_model(args);
             return 0;
         };

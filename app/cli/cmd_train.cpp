@@ -37,11 +37,7 @@ void add_train(CLI::App& app, std::function<int()>& run) {
         run = [collector] {
             std::vector<std::string> unknown;
             auto args = TrainingArgs::from_map(collector->collect(), &unknown);
-            if (!unknown.empty()) {
-                std::string list;
-                for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
-                log::warn("ignoring keys Tunebench does not know: ", list);
-            }
+            warn_unknown_keys(unknown, "Tunebench does not know");
             const bool tty = isatty(STDERR_FILENO);
             std::signal(SIGINT, on_sigint);
             double last_loss = -1;

@@ -7,10 +7,10 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/string_list.h"
 #include "io/atomic_file.h"
 #include "io/safetensors.h"
 #include "model/decoder.h"
@@ -92,12 +92,7 @@ std::vector<std::string> resolve_lora_targets(Model& model, const std::string& s
     for (Linear* l : model.linears()) available.insert(leaf(l->name));
     std::vector<std::string> out;
     if (spec.empty() || spec == "all") return {available.begin(), available.end()};
-    std::stringstream ss(spec);
-    std::string t;
-    while (std::getline(ss, t, ',')) {
-        t.erase(0, t.find_first_not_of(" "));
-        t.erase(t.find_last_not_of(" ") + 1);
-        if (t.empty()) continue;
+    for (const auto& t : split_comma_list(spec)) {
         bool found = false;
         for (Linear* l : model.linears()) found = found || targeted(l->name, {t});
         if (!found) {

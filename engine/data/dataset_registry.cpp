@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/string_list.h"
 #include "data/records.h"
 #include "io/atomic_file.h"
 
@@ -265,12 +266,7 @@ std::vector<Example> load_datasets(const fs::path& dir, const std::string& names
                                    DatasetLoadReport* report) {
     auto info = read_dataset_info(dir);
     std::vector<Example> all;
-    std::stringstream ss(names);
-    std::string name;
-    while (std::getline(ss, name, ',')) {
-        name.erase(0, name.find_first_not_of(" \t"));
-        name.erase(name.find_last_not_of(" \t") + 1);
-        if (name.empty()) continue;
+    for (const auto& name : split_comma_list(names)) {
         auto it = info.find(name);
         if (it == info.end()) {
             std::string known;

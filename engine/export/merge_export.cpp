@@ -6,12 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <sstream>
 
 #include "adapters/lora_adapter.h"
 #include "core/arg_values.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/string_list.h"
 #include "io/atomic_file.h"
 #include "io/sharded_writer.h"
 #include "model/decoder.h"
@@ -62,9 +62,7 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
     say("loading " + base.string());
     auto model = Model::load(base, {.dtype = a.export_dtype, .device = a.export_device == "auto" ? "auto" : a.export_device});
     ExportReport r;
-    std::stringstream ss(a.adapter_name_or_path);
-    for (std::string one; std::getline(ss, one, ',');) {
-        if (one.empty()) continue;
+    for (const auto& one : split_comma_list(a.adapter_name_or_path)) {
         say("merging " + one);
         r.merged_modules += merge_lora_adapter(*model, one).merged_modules;
     }

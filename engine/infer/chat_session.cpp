@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "adapters/lora_adapter.h"
 #include "core/log.h"
+#include "core/string_list.h"
 #include "model/quantization.h"
 
 namespace tb {
@@ -22,12 +23,7 @@ ChatSession::ChatSession(const InferenceArgs& args) : args_(args) {
             throw UnsupportedError("several adapters on a quantized base are not supported", "merge them first with export");
     }
     // LLaMA-Factory accepts a comma list of adapters, merged in order.
-    for (size_t start = 0; start < args.adapter_name_or_path.size();) {
-        size_t comma = args.adapter_name_or_path.find(',', start);
-        if (comma == std::string::npos) comma = args.adapter_name_or_path.size();
-        auto one = args.adapter_name_or_path.substr(start, comma - start);
-        start = comma + 1;
-        if (one.empty()) continue;
+    for (const auto& one : split_comma_list(args.adapter_name_or_path)) {
         if (args.quantization_bit) load_lora(*model_, one);  // a quantized base keeps the adapter unmerged
         else merge_lora_adapter(*model_, one);
     }

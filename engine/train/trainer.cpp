@@ -20,6 +20,7 @@
 #include "core/device_memory.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/string_list.h"
 #include "data/dataset_registry.h"
 #include "data/sft_encoding.h"
 #include "io/atomic_file.h"
@@ -227,10 +228,7 @@ void Trainer::setup_trainable() {
     for (Linear* l : model_->linears())
         if (l->quant) all_count_ += l->out_features() * l->in_features();
     if (a_.finetuning_type == "lora") {
-        std::vector<std::string> adapters;
-        std::stringstream ss(a_.adapter_name_or_path);
-        for (std::string s; std::getline(ss, s, ',');)
-            if (!s.empty()) adapters.push_back(s);
+        const auto adapters = split_comma_list(a_.adapter_name_or_path);
         for (size_t i = 0; i + 1 < adapters.size(); ++i) merge_lora_adapter(*model_, adapters[i]);
         if (!adapters.empty()) {
             lora_ = load_lora(*model_, adapters.back());  // continue training this adapter

@@ -7,12 +7,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$ROOT/build-gpu-checks}
 : "${STORIES_DIR:?set STORIES_DIR to the stories260K-hf folder (../shared/models/stories260K-hf)}"
-mkdir -p "$OUT"
-PREFIX=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
-GEN=()
-command -v ninja >/dev/null && GEN=(-G Ninja)
-cmake -S "$ROOT" -B "$OUT/build" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$PREFIX" \
-      -DTUNEBENCH_BUILD_UI=OFF -DTUNEBENCH_BUILD_TESTS=OFF >"$OUT/cmake.log" 2>&1 || { tail -30 "$OUT/cmake.log"; exit 1; }
-cmake --build "$OUT/build" --target tunebench_gpu_tool tunebench-cli -j "$(nproc)" >"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
+source "$ROOT/tests/gpu/build_cuda.sh"
+build_cuda "$ROOT" "$OUT" tunebench_gpu_tool tunebench-cli
 python3 "$ROOT/tests/gpu/peft_compare.py" "$OUT/build/tests/gpu/tunebench_gpu_tool" "$OUT/build/app/cli/tunebench-cli" \
         "$OUT/work" "$STORIES_DIR"

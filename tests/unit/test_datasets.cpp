@@ -16,16 +16,7 @@
 using namespace tb;
 namespace fs = std::filesystem;
 
-namespace {
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return std::string(e.what()) + " | " + e.hint();
-    }
-    return "no error";
-}
-}  // namespace
+using test::error_of;
 
 TEST(Datasets, EveryRegisteredLlamaFactoryDatasetLoadsOrIsClearlyUnsupported) {
     const fs::path dir = test::datasets_dir() / "llama_factory";

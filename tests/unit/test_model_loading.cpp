@@ -13,17 +13,7 @@
 
 using namespace tb;
 
-namespace {
-template <class E>
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const E& e) {
-        return std::string(e.what()) + " | " + e.hint();
-    }
-    return "no error";
-}
-}  // namespace
+using test::error_of;
 
 TEST(ModelConfig, ChatGLMAliasesAreRead) {
     auto c = ModelConfig::from_folder(test::models_dir() / "chatglm3-6b-tokenizer");

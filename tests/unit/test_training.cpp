@@ -15,6 +15,7 @@
 #include "io/tensor_io.h"
 #include "model/decoder.h"
 #include "test_support.h"
+#include "train/batching.h"
 #include "train/trainer.h"
 
 using namespace tb;
@@ -222,4 +223,88 @@ TEST(Training, ArgumentsLikeLlamaFactory) {
     io::write_text_atomically(t.path / "a.yaml", a.to_yaml());
     auto back = TrainingArgs::from_map(read_yaml_args(t.path / "a.yaml"));
     EXPECT_EQ(back.to_yaml(), a.to_yaml());
+}
+
+TEST(Training, EvalLossOnAValidationSplitAndTwoDatasetsJoined) {
+    test::TempDir out;
+    // the demo dataset registered twice under another name: "a,b" concatenates
+    auto info = nlohmann::json::parse(test::slurp(demo_dir() / "data/dataset_info.json"));
+    test::TempDir data;
+    fs::create_directories(data.path / "demo");
+    fs::copy_file(demo_dir() / "data/demo/tunebench_demo.json", data.path / "demo/tunebench_demo.json");
+    info["again"] = info["tunebench_demo"];
+    io::write_text_atomically(data.path / "dataset_info.json", info.dump());
+    run_training(demo_args(out.path, {{"dataset", "tunebench_demo, again"}, {"dataset_dir", data.path.string()},
+                                      {"val_size", "0.25"}, {"eval_steps", "5"}, {"max_steps", "10"}, {"plot_loss", "true"}}));
+    auto st = nlohmann::json::parse(test::slurp(out.path / "trainer_state.json"));
+    int evals = 0;
+    for (const auto& e : st["log_history"]) evals += e.contains("eval_loss");
+    EXPECT_EQ(evals, 2);  // steps 5 and 10
+    auto all = nlohmann::json::parse(test::slurp(out.path / "all_results.json"));
+    EXPECT_TRUE(all.contains("eval_loss"));
+    EXPECT_TRUE(all.contains("train_loss"));
+    EXPECT_TRUE(fs::exists(out.path / "training_eval_loss.svg"));
+    EXPECT_TRUE(fs::exists(out.path / "training_loss.svg"));
+    // 64 rows, 16 held out, batch 4 → 12 steps per epoch: epoch after 10 steps = 10/12
+    EXPECT_NEAR(st["log_history"][0]["epoch"].get<double>(), 1.0 / 12.0 * st["log_history"][0]["step"].get<double>(), 1e-9);
+}
+
+TEST(Training, FreezeTrainsOnlyTheLastLayersAndSavesAFullModel) {
+    test::TempDir out;
+    run_training(demo_args(out.path, {{"finetuning_type", "freeze"}, {"freeze_trainable_layers", "1"}, {"max_steps", "5"},
+                                      {"learning_rate", "1e-3"}}));
+    auto before = Model::load(demo_dir() / "model", {.dtype = "float32", .device = "cpu"});
+    auto after = Model::load(out.path, {.dtype = "float32", .device = "cpu"});  // config.json + model.safetensors
+    auto wb = before->named_weights(), wa = after->named_weights();
+    ASSERT_EQ(wb.size(), wa.size());
+    int changed = 0;
+    for (size_t i = 0; i < wb.size(); ++i) {
+        const bool last_layer = wb[i].first.find("layers.1.") != std::string::npos;
+        const bool same = at::equal(*wb[i].second, *wa[i].second);
+        EXPECT_EQ(same, !last_layer) << wb[i].first;
+        changed += !same;
+    }
+    EXPECT_GT(changed, 0);
+    test::TempDir full;
+    auto r = run_training(demo_args(full.path, {{"finetuning_type", "full"}, {"max_steps", "2"}, {"learning_rate", "1e-4"}}));
+    EXPECT_EQ(r.trainable_params, r.all_params);
+}
+
+TEST(Training, PackingFillsRowsWithWholeExamples) {
+    std::vector<data::EncodedExample> ex;
+    for (int n : {5, 3, 7, 2, 6}) ex.push_back({std::vector<int64_t>(n, n), std::vector<int64_t>(n, n)});
+    auto packed = pack_examples(ex, 10);
+    size_t total = 0;
+    for (const auto& p : packed) {
+        EXPECT_LE(p.input_ids.size(), 10u);
+        total += p.input_ids.size();
+    }
+    EXPECT_EQ(total, 23u);        // nothing lost or split
+    EXPECT_EQ(packed.size(), 3u);  // first fit decreasing: 7+3, 6+2, 5
+    test::TempDir out;
+    auto r = run_training(demo_args(out.path, {{"packing", "true"}, {"max_steps", "3"}}));
+    EXPECT_EQ(r.global_step, 3);
+}
+
+TEST(Training, LegacyExportWritesPytorchModelBinThatReloads) {
+    test::TempDir out;
+    run_training(demo_args(out.path, {{"max_steps", "5"}}));
+    ArgMap m = {{"model_name_or_path", (demo_dir() / "model").string()}, {"adapter_name_or_path", out.path.string()},
+                {"export_dir", (out.path / "legacy").string()}, {"export_legacy_format", "true"}, {"export_dtype", "float32"}};
+    export_merged_model(ExportArgs::from_map(m));
+    EXPECT_TRUE(fs::exists(out.path / "legacy/pytorch_model.bin"));
+    auto legacy = Model::load(out.path / "legacy", {.dtype = "float32", .device = "cpu"});
+    m["export_dir"] = (out.path / "st").string();
+    m["export_legacy_format"] = "false";
+    export_merged_model(ExportArgs::from_map(m));
+    auto st = Model::load(out.path / "st", {.dtype = "float32", .device = "cpu"});
+    auto ids = at::tensor(std::vector<int64_t>{5, 9, 200}).unsqueeze(0);
+    at::NoGradGuard ng;
+    EXPECT_TRUE(at::equal(legacy->forward(ids, nullptr), st->forward(ids, nullptr)));
+    // an export_dir holding other files is never wiped
+    fs::create_directories(out.path / "mine");
+    io::write_text_atomically(out.path / "mine/notes.txt", "keep me");
+    m["export_dir"] = (out.path / "mine").string();
+    EXPECT_THROW(export_merged_model(ExportArgs::from_map(m)), ConfigError);
+    EXPECT_TRUE(fs::exists(out.path / "mine/notes.txt"));
 }
