@@ -5,7 +5,6 @@
 #include "adapters/lora_adapter.h"
 #include "core/log.h"
 #include "core/string_list.h"
-#include "model/quantization.h"
 
 namespace tb {
 
@@ -15,10 +14,9 @@ ChatSession::ChatSession(const InferenceArgs& args) : args_(args) {
         throw FileError("model folder " + folder.string() + " does not exist",
                         "model_name_or_path must be a local Hugging Face model folder");
     }
-    model_ = Model::load(folder, {.dtype = args.dtype, .device = args.device});
+    model_ = Model::load(folder, {.dtype = args.dtype, .device = args.device, .quantization_bit = args.quantization_bit});
     tokenizer_ = load_tokenizer(folder, &model_->config());
     if (args.quantization_bit) {
-        quantize_model(*model_, args.quantization_bit, /*double_quant=*/true);
         if (args.adapter_name_or_path.find(',') != std::string::npos)
             throw UnsupportedError("several adapters on a quantized base are not supported", "merge them first with export");
     }

@@ -99,6 +99,16 @@ std::vector<Linear*> Model::linears() {
     return out;
 }
 
+std::vector<Linear*> Model::linears_for_load() {
+    std::vector<Linear*> out;
+    for (auto& L : layers_) {
+        for (Linear* l : {&L.qkv, &L.q, &L.k, &L.v, &L.o, &L.gate_up, &L.gate, &L.up, &L.down}) {
+            if (!l->name.empty()) out.push_back(l);
+        }
+    }
+    return out;
+}
+
 bool Model::quantized() {
     for (Linear* l : linears())
         if (l->quant) return true;

@@ -52,6 +52,10 @@ struct LoadOptions {
     std::string dtype = "auto";  // auto | float32 | float16 | bfloat16
     std::string device = "cpu";  // cpu | cuda | cuda:N | auto
     std::function<void(int64_t done, int64_t total)> progress;
+    // 4 | 8: decoder-layer linears are quantized as they load (QLoRA), so the dense model
+    // never has to fit in memory at once.
+    int quantization_bit = 0;
+    bool double_quantization = true;
 };
 
 class Model {
@@ -84,6 +88,8 @@ public:
     Linear& lm_head() { return lm_head_; }
     at::Tensor& embedding() { return embed_; }
     bool quantized();
+    // Every decoder-layer linear this architecture has (weights possibly not loaded yet).
+    std::vector<Linear*> linears_for_load();
 
 private:
     at::Tensor layer_forward(size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,

@@ -11,6 +11,9 @@
 #include "io/checkpoint.h"
 #include "io/tensor_io.h"
 #include "model/decoder.h"
+#include "model/quantization.h"
+
+#include <map>
 
 namespace tb {
 namespace fs = std::filesystem;
@@ -139,6 +142,12 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
     io::Checkpoint ckpt(folder);
     std::shared_ptr<Model> m(new Model(config, dtype, device));
     auto slots = expected_slots(m->config_, m->embed_, m->embed_name_, m->layers_, m->final_norm_, m->lm_head_);
+    std::map<const at::Tensor*, Linear*> quantize_on_load;
+    if (options.quantization_bit) {
+        if (options.quantization_bit != 4 && options.quantization_bit != 8)
+            throw ConfigError("quantization_bit " + std::to_string(options.quantization_bit) + " is not supported", "use 4 or 8");
+        for (Linear* l : m->linears_for_load()) quantize_on_load[&l->weight] = l;
+    }
     int64_t done = 0;
     for (auto& slot : slots) {
         if (!ckpt.has(slot.key)) {
@@ -154,6 +163,13 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
                             "intermediate/ffn size and vocab size)");
         }
         *slot.tensor = io::to_tensor(view, dtype, device);
+        if (auto q = quantize_on_load.find(slot.tensor); q != quantize_on_load.end()) {
+            Linear* l = q->second;
+            l->quant = std::make_shared<QuantizedWeight>(options.quantization_bit == 4
+                                                             ? quantize_nf4(l->weight, options.double_quantization)
+                                                             : quantize_int8(l->weight));
+            l->weight = at::Tensor();
+        }
         if (options.progress) options.progress(++done, static_cast<int64_t>(slots.size()));
     }
     if (config.tie_word_embeddings) m->lm_head_.weight = m->embed_;

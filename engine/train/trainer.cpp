@@ -170,7 +170,10 @@ void Trainer::load_model_and_data() {
         dtype = "float16";
     }
     set_attention_kernel(a_.flash_attn);
-    model_ = Model::load(folder, {.dtype = dtype, .device = device_.str()});
+    model_ = Model::load(folder, {.dtype = dtype,
+                                  .device = device_.str(),
+                                  .quantization_bit = a_.quantization_bit,
+                                  .double_quantization = a_.double_quantization});
     tok_ = load_tokenizer(folder, &model_->config());
     template_name_ = a_.template_name.empty() ? detect_template(folder, model_->config(), *tok_) : a_.template_name;
     if (template_name_.empty()) template_name_ = "empty";
@@ -222,7 +225,6 @@ void Trainer::load_model_and_data() {
 
 void Trainer::setup_trainable() {
     at::manual_seed(a_.seed);
-    if (a_.quantization_bit) quantize_model(*model_, a_.quantization_bit, a_.double_quantization);
     for (auto& [name, t] : model_->named_weights())
         if (t->defined()) all_count_ += t->numel();
     for (Linear* l : model_->linears())

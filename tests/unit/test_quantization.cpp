@@ -77,3 +77,19 @@ TEST(Quantization, Int8RowwiseAndQuantizedModelStaysClose) {
         EXPECT_GT(rel, 0.0);
     }
 }
+
+TEST(Quantization, QuantizingWhileLoadingEqualsQuantizingAfter) {
+    test::TempDir dir;
+    Model::random(test::tiny_config("llama"), 4)->save(dir.path);
+    auto during = Model::load(dir.path, {.dtype = "float32", .device = "cpu", .quantization_bit = 4});
+    auto after = Model::load(dir.path, {.dtype = "float32", .device = "cpu"});
+    quantize_model(*after, 4, true);
+    ASSERT_EQ(during->linears().size(), 2u * 7);
+    for (size_t i = 0; i < during->linears().size(); ++i) {
+        ASSERT_TRUE(during->linears()[i]->quant);
+        EXPECT_FALSE(during->linears()[i]->weight.defined());  // the dense copy is gone
+        EXPECT_TRUE(at::equal(during->linears()[i]->quant->packed, after->linears()[i]->quant->packed));
+    }
+    auto ids = at::arange(1, 9).unsqueeze(0);
+    EXPECT_TRUE(at::equal(during->forward(ids, nullptr), after->forward(ids, nullptr)));
+}
