@@ -6,7 +6,8 @@
     Qwen2 and a random tiny GLM (transformers' GlmForCausalLM, converted to ChatGLM's layout;
     its adapters are converted between the fused query_key_value and split q/k/v forms).
 (b) 20 LoRA steps from the same initial adapter on the same tokenized rows (written by
-    Tunebench's tokenized_path): Tunebench's loss curve vs a PEFT + torch AdamW loop, fp32 and bf16.
+    Tunebench's tokenized_path): Tunebench's loss curve vs a PEFT + torch AdamW loop, fp32, bf16
+    and fp16 (dynamic loss scaling on both sides).
 (c) Training tokens/s and peak memory, ChatGLM2-6B shape, random bf16, batch 4 x 1024, LoRA r=8 on
     query_key_value (PEFT: q/k/v of GlmForCausalLM), gradient checkpointing on both sides; also
     QLoRA 4-bit (PEFT side only when bitsandbytes is installed).
@@ -176,15 +177,15 @@ for name, hf, folder, peft_targets, tb_target in models():
     torch.cuda.empty_cache()
 
 # (b) loss curves from the same initial adapter on the same rows
-for dtype, tol in [("float32", 1e-4), ("bfloat16", 3e-2)]:
-    td = torch.float32 if dtype == "float32" else torch.bfloat16
+for dtype, tol in [("float32", 1e-4), ("bfloat16", 3e-2), ("float16", 3e-2)]:
+    td = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
     base = LlamaForCausalLM.from_pretrained(STORIES, dtype=td).cuda()
     init = os.path.join(WORK, "init-adapter")
     get_peft_model(base, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj", "o_proj"])).save_pretrained(init)
     base = LlamaForCausalLM.from_pretrained(STORIES, dtype=td).cuda()
     out, tok = os.path.join(WORK, f"curve-{dtype}"), os.path.join(WORK, "tokenized")
     tb_train(STORIES, out, adapter_name_or_path=init, max_steps=20, learning_rate=1e-3, lr_scheduler_type="constant",
-             max_grad_norm=1.0, tokenized_path=tok, bf16="true" if dtype == "bfloat16" else "false")
+             max_grad_norm=1.0, tokenized_path=tok, bf16=str(dtype == "bfloat16").lower(), fp16=str(dtype == "float16").lower())
     ours = [e["loss"] for e in json.load(open(os.path.join(out, "trainer_state.json")))["log_history"] if "loss" in e]
     rows_t = [json.loads(l) for l in open(os.path.join(tok, "train.jsonl"))]
     T = (max(len(r["input_ids"]) for r in rows_t) + 7) // 8 * 8
@@ -199,11 +200,15 @@ for dtype, tol in [("float32", 1e-4), ("bfloat16", 3e-2)]:
     params = [p for p in pm.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     theirs = []
+    # fp16: dynamic loss scaling as HF Trainer does it (GradScaler, initial scale 2^16)
+    scaler = torch.amp.GradScaler("cuda", init_scale=65536.0, enabled=dtype == "float16")
     for step in range(20):
         loss = pm(input_ids=inp, attention_mask=att, labels=lab).loss
-        loss.backward()
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
         torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        scaler.step(opt)
+        scaler.update()
         opt.zero_grad()
         theirs.append(loss.item())
     rel = max(abs(a - b) / abs(b) for a, b in zip(ours, theirs))
