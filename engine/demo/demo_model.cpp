@@ -92,8 +92,12 @@ fs::path init_demo(const fs::path& dir) {
     const fs::path model_dir = dir / "model", data_dir = dir / "data";
     fs::create_directories(dir);
     write_demo_training_yaml(dir);
+    // Bumped when the demo changes (2: weights scaled so a LoRA learns; identity-normalised
+    // tokenizer), so an older demo on disk is rebuilt rather than reused.
+    const std::string version = "2";
+    const fs::path marker = model_dir / "tunebench_demo_version";
     if (fs::exists(model_dir / "model.safetensors") && fs::exists(model_dir / "tokenizer.model") &&
-        fs::exists(data_dir / "dataset_info.json")) {
+        fs::exists(data_dir / "dataset_info.json") && fs::exists(marker) && io::read_file(marker) == version) {
         log::info("demo already present in ", dir.string());
         return model_dir;
     }
@@ -123,6 +127,7 @@ fs::path init_demo(const fs::path& dir) {
     for (Linear* l : model->linears()) l->weight.mul_(1.0 / std::sqrt(static_cast<double>(l->in_features())) / 0.02);
     model->lm_head().weight.mul_(2.0 / std::sqrt(static_cast<double>(model->config().hidden_size)) / 0.02);
     model->save(model_dir);
+    io::write_text_atomically(marker, version);
     log::info("demo model (", model->config().parameter_count(), " parameters, ChatGLM architecture) written to ",
               model_dir.string());
     return model_dir;
