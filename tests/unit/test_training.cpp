@@ -308,3 +308,20 @@ TEST(Training, LegacyExportWritesPytorchModelBinThatReloads) {
     EXPECT_THROW(export_merged_model(ExportArgs::from_map(m)), ConfigError);
     EXPECT_TRUE(fs::exists(out.path / "mine/notes.txt"));
 }
+
+TEST(Training, CancelStopsWithoutSavingAndInt8BaseAlsoLearns) {
+    test::TempDir out;
+    std::atomic<int> request{0};
+    EXPECT_THROW(run_training(demo_args(out.path, {{"save_steps", "2"}}), [&](const TrainProgress& p) {
+        if (p.phase == "training" && p.step == 3) request = static_cast<int>(TrainRequest::Cancel);
+    }, &request), CancelledError);
+    EXPECT_TRUE(fs::exists(out.path / "checkpoint-2"));
+    EXPECT_FALSE(fs::exists(out.path / "checkpoint-4"));
+    EXPECT_FALSE(fs::exists(out.path / "adapter_model.safetensors"));  // no final adapter from a cancelled run
+
+    test::TempDir q8;
+    run_training(demo_args(q8.path, {{"quantization_bit", "8"}, {"max_steps", "120"}}));
+    auto l = losses(q8.path);
+    EXPECT_LT(l.back(), 0.5 * l.front()) << l.front() << " → " << l.back();
+    EXPECT_THROW(run_training(demo_args(q8.path, {{"template", "nope"}, {"overwrite_output_dir", "true"}})), UnsupportedError);
+}
