@@ -11,6 +11,12 @@
 using namespace tb;
 
 namespace {
+std::unique_ptr<Tokenizer> shared_tokenizer(const std::string& folder, const std::string& model_type) {
+    ModelConfig cfg;
+    cfg.model_type = model_type;
+    return load_tokenizer(test::models_dir() / folder, &cfg);
+}
+
 std::vector<int64_t> cat(std::initializer_list<std::vector<int64_t>> parts) {
     std::vector<int64_t> out;
     for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
@@ -25,10 +31,7 @@ TEST(SftEncoding, InferSeqlenKeepsHeadsProportionally) {
 }
 
 TEST(SftEncoding, ChatGLM3SystemAndOneTurnMatchTheWorkedShape) {
-    const auto dir = test::models_dir() / "chatglm3-6b-tokenizer";
-    ModelConfig cfg;
-    cfg.model_type = "chatglm";
-    auto tok = load_tokenizer(dir, &cfg);
+    auto tok = shared_tokenizer("chatglm3-6b-tokenizer", "chatglm");
     data::Example ex{{{"user", "你好"}, {"assistant", "你好，我是助手。"}}, "你是医生", "t"};
     auto e = data::encode_supervised(ex, ChatTemplate::get("chatglm3"), *tok, {});
     auto nl = tok->encode("\n");
@@ -47,10 +50,7 @@ TEST(SftEncoding, ChatGLM3SystemAndOneTurnMatchTheWorkedShape) {
 }
 
 TEST(SftEncoding, ChatGLM2TwoTurnsWithMaskHistoryAndTrainOnPrompt) {
-    const auto dir = test::models_dir() / "chatglm2-6b-tokenizer";
-    ModelConfig cfg;
-    cfg.model_type = "chatglm";
-    auto tok = load_tokenizer(dir, &cfg);
+    auto tok = shared_tokenizer("chatglm2-6b-tokenizer", "chatglm");
     data::Example ex{{{"user", "Q0"}, {"assistant", "A0"}, {"user", "Q1"}, {"assistant", "A1"}}, "", "t"};
     const auto& t = ChatTemplate::get("chatglm2");
     auto e = data::encode_supervised(ex, t, *tok, {});
@@ -72,10 +72,7 @@ TEST(SftEncoding, ChatGLM2TwoTurnsWithMaskHistoryAndTrainOnPrompt) {
 }
 
 TEST(SftEncoding, Llama2TrainOnPromptLabelsEverything) {
-    const auto dir = test::models_dir() / "llama2-tokenizer";
-    ModelConfig cfg;
-    cfg.model_type = "llama";
-    auto tok = load_tokenizer(dir, &cfg);
+    auto tok = shared_tokenizer("llama2-tokenizer", "llama");
     data::Example ex{{{"user", "hi"}, {"assistant", "hello"}}, "", "t"};
     auto plain = data::encode_supervised(ex, ChatTemplate::get("llama2"), *tok, {});
     auto all = data::encode_supervised(ex, ChatTemplate::get("llama2"), *tok, {.train_on_prompt = true});
