@@ -3,7 +3,7 @@
 
 namespace tb::ui {
 
-EngineController::EngineController(QObject* parent) : QObject(parent), m_worker(new EngineWorker(&m_cancel)) {
+EngineController::EngineController(QObject* parent) : QObject(parent), m_worker(new EngineWorker(&m_cancel, &m_trainRequest)) {
     m_thread.setObjectName("tunebench-engine");
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -12,6 +12,7 @@ EngineController::EngineController(QObject* parent) : QObject(parent), m_worker(
 
 EngineController::~EngineController() {
     m_cancel.store(true);
+    m_trainRequest.store(2);  // a running training is cancelled, not waited for
     m_thread.quit();
     m_thread.wait();
 }
@@ -26,6 +27,11 @@ void EngineController::requestChat(const QString& query, double temperature, dou
     m_cancel.store(false);
     QMetaObject::invokeMethod(m_worker, "sendChat", Qt::QueuedConnection, Q_ARG(QString, query),
                               Q_ARG(double, temperature), Q_ARG(double, topP), Q_ARG(int, maxNewTokens));
+}
+
+void EngineController::requestTrain(const QVariantMap& args) {
+    m_trainRequest.store(0);
+    QMetaObject::invokeMethod(m_worker, "train", Qt::QueuedConnection, Q_ARG(QVariantMap, args));
 }
 
 void EngineController::requestClearChat() { QMetaObject::invokeMethod(m_worker, "clearChat", Qt::QueuedConnection); }

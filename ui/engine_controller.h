@@ -21,10 +21,14 @@ public:
     void requestChat(const QString& query, double temperature, double topP, int maxNewTokens);
     void requestClearChat();
     void requestStop() { m_cancel.store(true); }
+    void requestTrain(const QVariantMap& args);
+    // Stop & save (keeps a checkpoint and the adapter) or cancel (nothing more is written).
+    void requestTrainStop(bool cancel) { m_trainRequest.store(cancel ? 2 : 1); }
 
 private:
     QThread m_thread;
     std::atomic<bool> m_cancel{false};
+    std::atomic<int> m_trainRequest{0};
     EngineWorker* m_worker;
 };
 

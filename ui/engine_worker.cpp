@@ -5,10 +5,12 @@
 
 #include "core/error.h"
 #include "infer/chat_handle.h"
+#include "train/trainer.h"
 
 namespace tb::ui {
 
-EngineWorker::EngineWorker(std::atomic<bool>* cancel) : m_cancel(cancel) {}
+EngineWorker::EngineWorker(std::atomic<bool>* cancel, std::atomic<int>* trainRequest)
+    : m_cancel(cancel), m_trainRequest(trainRequest) {}
 EngineWorker::~EngineWorker() = default;
 
 void EngineWorker::loadChat(const QString& modelDir, const QString& templateName, const QString& device,
@@ -63,6 +65,36 @@ void EngineWorker::sendChat(const QString& query, double temperature, double top
 
 void EngineWorker::clearChat() {
     if (m_chat) m_chat->clear();
+}
+
+void EngineWorker::train(const QVariantMap& args) {
+    try {
+        ArgMap map;
+        for (auto it = args.begin(); it != args.end(); ++it) map[it.key().toStdString()] = it.value().toString().toStdString();
+        auto a = TrainingArgs::from_map(map);
+        QElapsedTimer timer;
+        timer.start();
+        auto r = run_training(a, [&](const TrainProgress& p) {
+            // logging steps, evaluations and phase changes always; other steps at most 10 per second
+            if (p.phase == "training" && !p.is_log && timer.elapsed() < 100) return;
+            timer.restart();
+            Q_EMIT trainProgress({{"phase", QString::fromStdString(p.phase)}, {"message", QString::fromStdString(p.message)},
+                                  {"step", qint64(p.step)}, {"total", qint64(p.total_steps)}, {"epoch", p.epoch},
+                                  {"loss", p.loss}, {"eval_loss", p.eval_loss}, {"lr", p.learning_rate},
+                                  {"grad_norm", p.grad_norm}, {"tokens_per_s", p.tokens_per_second},
+                                  {"elapsed_s", p.elapsed_s}, {"eta_s", p.eta_s}, {"memory_bytes", qint64(p.memory_bytes)},
+                                  {"is_log", p.is_log}});
+        }, m_trainRequest);
+        Q_EMIT trainFinished(tr("%1 steps, train loss %2, saved to %3")
+                                 .arg(r.global_step)
+                                 .arg(r.train_loss, 0, 'f', 4)
+                                 .arg(QString::fromStdString(r.output_dir)),
+                             r.stopped_early);
+    } catch (const tb::Error& e) {
+        Q_EMIT failed(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
+    } catch (const std::exception& e) {
+        Q_EMIT failed(QString::fromUtf8(e.what()), {});
+    }
 }
 
 }  // namespace tb::ui

@@ -4,6 +4,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QVariantMap>
 #include <atomic>
 #include <memory>
 
@@ -18,22 +19,29 @@ namespace tb::ui {
 class EngineWorker : public QObject {
     Q_OBJECT
 public:
-    explicit EngineWorker(std::atomic<bool>* cancel);
+    EngineWorker(std::atomic<bool>* cancel, std::atomic<int>* trainRequest);
     ~EngineWorker() override;
 
 public Q_SLOTS:
     void loadChat(const QString& modelDir, const QString& templateName, const QString& device, const QString& system);
     void sendChat(const QString& query, double temperature, double topP, int maxNewTokens);
     void clearChat();
+    // Runs a whole training (LLaMA-Factory keys → values); progress arrives as trainProgress.
+    void train(const QVariantMap& args);
 
 Q_SIGNALS:
     void chatLoaded(const QString& summary);
     void chatChunk(const QString& text);
     void chatFinished(const QString& finishReason, qint64 tokens, double tokensPerSecond);
     void failed(const QString& message, const QString& hint);
+    // keys: phase, message, step, total, epoch, loss, eval_loss, lr, grad_norm, tokens_per_s,
+    // elapsed_s, eta_s, memory_bytes, is_log (loss/eval_loss/grad_norm < 0: not in this event)
+    void trainProgress(const QVariantMap& progress);
+    void trainFinished(const QString& summary, bool stoppedEarly);
 
 private:
     std::atomic<bool>* m_cancel;
+    std::atomic<int>* m_trainRequest;
     std::unique_ptr<tb::ChatHandle> m_chat;
 };
 

@@ -1,4 +1,4 @@
-// Main window assembly. Pages other than Chat are placeholders until the GUI issue fills them.
+// Main window assembly. Evaluate & Predict, Export and Datasets are placeholders until the GUI issue fills them.
 #include "main_window.h"
 
 #include <QLabel>
@@ -8,6 +8,7 @@
 
 #include "chat_page.h"
 #include "engine_controller.h"
+#include "train_page.h"
 
 namespace tb::ui {
 namespace {
@@ -27,7 +28,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_engine(new Engi
     resize(1100, 720);
     m_tabs = new QTabWidget;
     m_chat = new ChatPage(m_engine);
-    m_tabs->addTab(pendingPage(tr("Training (LoRA / QLoRA) is being built. Use the Chat tab to try a model.")), tr("Train"));
+    m_train = new TrainPage(m_engine);
+    m_tabs->addTab(m_train, tr("Train"));
     m_tabs->addTab(pendingPage(tr("Evaluation and batch prediction are being built.")), tr("Evaluate && Predict"));
     m_tabs->addTab(m_chat, tr("Chat"));
     m_tabs->addTab(pendingPage(tr("Export of merged models is being built.")), tr("Export"));
@@ -39,6 +41,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_engine(new Engi
 MainWindow::~MainWindow() = default;
 
 void MainWindow::openDemo(const QString& demoDir) {
+    m_train->useDemo(demoDir);
     m_chat->setModelDir(demoDir + "/model");
     m_tabs->setCurrentWidget(m_chat);
     m_chat->load();

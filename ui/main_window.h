@@ -9,6 +9,7 @@ namespace tb::ui {
 
 class EngineController;
 class ChatPage;
+class TrainPage;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -20,12 +21,14 @@ public:
     void openDemo(const QString& demoDir);
     QTabWidget* tabs() const { return m_tabs; }
     ChatPage* chatPage() const { return m_chat; }
+    TrainPage* trainPage() const { return m_train; }
     EngineController* engine() const { return m_engine; }
 
 private:
     EngineController* m_engine;
     QTabWidget* m_tabs;
     ChatPage* m_chat;
+    TrainPage* m_train;
 };
 
 }  // namespace tb::ui

@@ -1,5 +1,6 @@
 // Drives the real window offscreen: the five tabs exist, the demo loads in the Chat tab, a reply
 // streams in, Stop stops a reply. Saves a PNG of every tab under the build tree for review.
+#include <QDoubleSpinBox>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -11,6 +12,7 @@
 #include "engine_controller.h"
 #include "engine_worker.h"
 #include "main_window.h"
+#include "train_page.h"
 
 using namespace tb::ui;
 
@@ -75,6 +77,41 @@ private Q_SLOTS:
             QApplication::processEvents();
             QVERIFY(w.grab().save(shots + QString("/tab-%1.png").arg(i)));
         }
+    }
+
+    // The Train tab on the demo: Start from the window, loss points reach the chart, the run
+    // finishes and leaves an adapter; a second run is stopped with Stop & save.
+    void trainOnTheDemo() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        tb::init_demo(tmp.path().toStdString());
+        MainWindow w;
+        w.show();
+        w.openDemo(tmp.path());
+        auto* train = w.trainPage();
+        w.tabs()->setCurrentWidget(train);
+        train->epochsBox()->setValue(5);  // 40 steps of 4 examples, a loss point every 10
+        QSignalSpy done(train, &TrainPage::trainingFinished);
+        QTest::mouseClick(train->startButton(), Qt::LeftButton);
+        QVERIFY(!train->startButton()->isEnabled());
+        QVERIFY(done.wait(120000));
+        QVERIFY2(done.first().at(0).toBool(), qPrintable(train->logText()));
+        QCOMPARE(train->lossPoints(), 4);
+        QVERIFY(QFile::exists(tmp.path() + "/lora-gui/adapter_model.safetensors"));
+        QVERIFY(train->startButton()->isEnabled());
+        const QString shots = QStringLiteral(TB_SCREENSHOT_DIR);
+        QDir().mkpath(shots);
+        QVERIFY(w.grab().save(shots + "/train-finished.png"));
+
+        done.clear();
+        train->epochsBox()->setValue(200);
+        QTest::mouseClick(train->startButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(train->lossPoints() >= 1, 60000);
+        QTest::mouseClick(train->stopButton(), Qt::LeftButton);
+        QVERIFY(done.wait(60000));
+        QVERIFY(done.first().at(0).toBool());
+        QVERIFY(train->logText().contains("Stopped and saved"));
+        QVERIFY(train->lossPoints() < 160);  // it did stop early
     }
 };
 
