@@ -12,6 +12,7 @@ void register_commands(CLI::App& app, std::function<int()>& run) {
     add_train(app, run);
     add_export(app, run);
     add_convert(app, run);
+    add_predict(app, run);
 }
 
 }  // namespace tb::cli

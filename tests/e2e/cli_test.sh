@@ -65,6 +65,14 @@ check "train: the adapter answers a trained question with its trained answer" $?
 out2=$("$CLI" generate --model_name_or_path "$TMP/merged" --prompt "如何开始训练？" --do_sample false 2>/dev/null)
 [ "$out2" = "$out" ]
 check "export: the merged model answers like base + adapter" $?
+"$CLI" predict --model_name_or_path "$D/model" --adapter_name_or_path "$TMP/lora" --csv "$SHARED/datasets/qizhen/drug_indication_eval.csv" \
+    --output "$TMP/pred.csv" --prompt_template "{instruction}" --max_new_tokens 4 2>"$TMP/err" >/dev/null
+grep -q "done: 94 rows" "$TMP/err" && head -1 "$TMP/pred.csv" | grep -q ",prediction"
+check "predict: one prediction per CSV row, input columns kept" $?
+"$CLI" predict --model_name_or_path "$D/model" --csv "$SHARED/datasets/qizhen/drug_indication_eval.csv" \
+    --output "$TMP/pred.csv" --prompt_template "{instruction}" 2>"$TMP/err" >/dev/null
+grep -q "resumed after 94" "$TMP/err"
+check "predict: running again resumes (nothing left to do)" $?
 "$CLI" train "$D/train_lora.yaml" stage=dpo 2>"$TMP/err" >/dev/null
 [ $? -ne 0 ] && grep -q "stage 'dpo' is not supported" "$TMP/err"
 check "train: unsupported stage is a clear error" $?
