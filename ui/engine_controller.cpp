@@ -34,6 +34,10 @@ void EngineController::requestTrain(const QVariantMap& args) {
     QMetaObject::invokeMethod(m_worker, "train", Qt::QueuedConnection, Q_ARG(QVariantMap, args));
 }
 
+void EngineController::requestExport(const QVariantMap& args) {
+    QMetaObject::invokeMethod(m_worker, "exportModel", Qt::QueuedConnection, Q_ARG(QVariantMap, args));
+}
+
 void EngineController::requestClearChat() { QMetaObject::invokeMethod(m_worker, "clearChat", Qt::QueuedConnection); }
 
 }  // namespace tb::ui

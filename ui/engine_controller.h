@@ -22,6 +22,7 @@ public:
     void requestClearChat();
     void requestStop() { m_cancel.store(true); }
     void requestTrain(const QVariantMap& args);
+    void requestExport(const QVariantMap& args);
     // Stop & save (keeps a checkpoint and the adapter) or cancel (nothing more is written).
     void requestTrainStop(bool cancel) { m_trainRequest.store(cancel ? 2 : 1); }
 

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "infer/chat_handle.h"
+#include "export/merge_export.h"
 #include "train/trainer.h"
 
 namespace tb::ui {
@@ -90,6 +91,31 @@ void EngineWorker::train(const QVariantMap& args) {
                                  .arg(r.train_loss, 0, 'f', 4)
                                  .arg(QString::fromStdString(r.output_dir)),
                              r.stopped_early);
+    } catch (const tb::Error& e) {
+        Q_EMIT failed(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
+    } catch (const std::exception& e) {
+        Q_EMIT failed(QString::fromUtf8(e.what()), {});
+    }
+}
+
+void EngineWorker::exportModel(const QVariantMap& args) {
+    try {
+        ArgMap map;
+        for (auto it = args.begin(); it != args.end(); ++it) map[it.key().toStdString()] = it.value().toString().toStdString();
+        auto a = ExportArgs::from_map(map);
+        auto r = export_merged_model(a, [this](const std::string& s) { Q_EMIT exportStatus(QString::fromStdString(s)); });
+        Q_EMIT exportStatus(tr("checking the export against base + adapter…"));
+        auto c = verify_export(a, {"你好", "Hello, who are you?", "Tunebench 是什么？"});
+        Q_EMIT exportFinished(tr("%1 MB in %2 shard(s), %3, %4 adapter modules merged")
+                                  .arg(r.total_bytes / 1000000)
+                                  .arg(r.shards)
+                                  .arg(QString::fromStdString(r.dtype))
+                                  .arg(r.merged_modules),
+                              c.ok,
+                              tr("reloaded; logits on %1 prompts differ from base + adapter by at most %2 (tolerance %3)")
+                                  .arg(c.prompts)
+                                  .arg(c.max_abs_diff, 0, 'g', 3)
+                                  .arg(c.tolerance, 0, 'g', 3));
     } catch (const tb::Error& e) {
         Q_EMIT failed(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
     } catch (const std::exception& e) {

@@ -28,6 +28,8 @@ public Q_SLOTS:
     void clearChat();
     // Runs a whole training (LLaMA-Factory keys → values); progress arrives as trainProgress.
     void train(const QVariantMap& args);
+    // Merge + write (export keys → values), then reload and compare with base + adapter.
+    void exportModel(const QVariantMap& args);
 
 Q_SIGNALS:
     void chatLoaded(const QString& summary);
@@ -38,6 +40,8 @@ Q_SIGNALS:
     // elapsed_s, eta_s, memory_bytes, is_log (loss/eval_loss/grad_norm < 0: not in this event)
     void trainProgress(const QVariantMap& progress);
     void trainFinished(const QString& summary, bool stoppedEarly);
+    void exportStatus(const QString& message);
+    void exportFinished(const QString& summary, bool verified, const QString& check);
 
 private:
     std::atomic<bool>* m_cancel;

@@ -1,4 +1,4 @@
-// Main window assembly. Evaluate & Predict, Export and Datasets are placeholders until the GUI issue fills them.
+// Main window assembly. Evaluate & Predict and Datasets are placeholders until the GUI issue fills them.
 #include "main_window.h"
 
 #include <QLabel>
@@ -8,6 +8,7 @@
 
 #include "chat_page.h"
 #include "engine_controller.h"
+#include "export_page.h"
 #include "train_page.h"
 
 namespace tb::ui {
@@ -32,7 +33,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_engine(new Engi
     m_tabs->addTab(m_train, tr("Train"));
     m_tabs->addTab(pendingPage(tr("Evaluation and batch prediction are being built.")), tr("Evaluate && Predict"));
     m_tabs->addTab(m_chat, tr("Chat"));
-    m_tabs->addTab(pendingPage(tr("Export of merged models is being built.")), tr("Export"));
+    m_export = new ExportPage(m_engine);
+    m_tabs->addTab(m_export, tr("Export"));
     m_tabs->addTab(pendingPage(tr("Dataset import and preview are being built.")), tr("Datasets"));
     setCentralWidget(m_tabs);
     statusBar()->showMessage(tr("Ready"));
@@ -42,6 +44,7 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::openDemo(const QString& demoDir) {
     m_train->useDemo(demoDir);
+    m_export->setPaths(demoDir + "/model", demoDir + "/lora-gui", demoDir + "/merged");
     m_chat->setModelDir(demoDir + "/model");
     m_tabs->setCurrentWidget(m_chat);
     m_chat->load();

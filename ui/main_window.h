@@ -10,6 +10,7 @@ namespace tb::ui {
 class EngineController;
 class ChatPage;
 class TrainPage;
+class ExportPage;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -22,6 +23,7 @@ public:
     QTabWidget* tabs() const { return m_tabs; }
     ChatPage* chatPage() const { return m_chat; }
     TrainPage* trainPage() const { return m_train; }
+    ExportPage* exportPage() const { return m_export; }
     EngineController* engine() const { return m_engine; }
 
 private:
@@ -29,6 +31,7 @@ private:
     QTabWidget* m_tabs;
     ChatPage* m_chat;
     TrainPage* m_train;
+    ExportPage* m_export;
 };
 
 }  // namespace tb::ui

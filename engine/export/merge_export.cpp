@@ -15,6 +15,10 @@
 #include "io/atomic_file.h"
 #include "io/sharded_writer.h"
 #include "model/decoder.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+
+#include <ATen/core/grad_mode.h>
 
 namespace tb {
 namespace fs = std::filesystem;
@@ -102,6 +106,32 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
     fs::rename(tmp, out);
     say("exported " + std::to_string(r.total_bytes / 1000000) + " MB in " + std::to_string(r.shards) + " shard(s), " + r.dtype);
     return r;
+}
+
+ExportCheck verify_export(const ExportArgs& a, const std::vector<std::string>& prompts) {
+    at::NoGradGuard no_grad;
+    const std::string device = a.export_device == "auto" ? "auto" : a.export_device;
+    auto exported = Model::load(a.export_dir, {.dtype = a.export_dtype, .device = device});
+    auto reference = Model::load(a.model_name_or_path, {.dtype = io::dtype_name(exported->dtype()), .device = device});
+    const auto adapters = split_comma_list(a.adapter_name_or_path);
+    for (size_t i = 0; i + 1 < adapters.size(); ++i) merge_lora_adapter(*reference, adapters[i]);
+    if (!adapters.empty()) load_lora(*reference, adapters.back());  // the last one unmerged
+    auto tok = load_tokenizer(a.export_dir, &exported->config());
+    const auto name = detect_template(a.export_dir, exported->config(), *tok);
+    const auto& tmpl = ChatTemplate::get(name.empty() ? "empty" : name);
+    ExportCheck check;
+    for (const auto& p : prompts) {
+        auto ids = encode_prompt(tmpl, *tok, {}, p, "");
+        if (ids.empty()) continue;
+        auto input = at::tensor(ids).unsqueeze(0);
+        auto x = exported->forward(input, nullptr).to(at::kFloat), y = reference->forward(input, nullptr).to(at::kFloat);
+        check.max_abs_diff = std::max(check.max_abs_diff, (x - y).abs().max().item<double>());
+        check.logit_scale = std::max(check.logit_scale, y.abs().max().item<double>());
+        ++check.prompts;
+    }
+    check.tolerance = (exported->dtype() == at::kFloat ? 1e-4 : 5e-2) * check.logit_scale;
+    check.ok = check.prompts > 0 && check.max_abs_diff <= check.tolerance;
+    return check;
 }
 
 }  // namespace tb

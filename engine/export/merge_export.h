@@ -32,4 +32,14 @@ struct ExportReport {
 
 ExportReport export_merged_model(const ExportArgs& args, const std::function<void(const std::string&)>& status = {});
 
+// Reloads the export and compares its logits with base + adapters (applied unmerged) on a few
+// prompts rendered with the model's template. Tolerance: 1e-4 × max|logit| in fp32; 5e-2 in
+// fp16/bf16, where merging rounds W + B·A once while the unmerged path rounds differently.
+struct ExportCheck {
+    double max_abs_diff = 0, logit_scale = 0, tolerance = 0;
+    int prompts = 0;
+    bool ok = false;
+};
+ExportCheck verify_export(const ExportArgs& args, const std::vector<std::string>& prompts);
+
 }  // namespace tb

@@ -12,6 +12,7 @@
 #include "engine_controller.h"
 #include "engine_worker.h"
 #include "main_window.h"
+#include "export_page.h"
 #include "train_page.h"
 
 using namespace tb::ui;
@@ -112,6 +113,17 @@ private Q_SLOTS:
         QVERIFY(done.first().at(0).toBool());
         QVERIFY(train->logText().contains("Stopped and saved"));
         QVERIFY(train->lossPoints() < 160);  // it did stop early
+
+        // Export the adapter just trained: written, reloaded and checked against base + adapter.
+        auto* exp = w.exportPage();
+        w.tabs()->setCurrentWidget(exp);
+        QSignalSpy exported(exp, &ExportPage::exportFinished);
+        QTest::mouseClick(exp->exportButton(), Qt::LeftButton);
+        QVERIFY(exported.wait(120000));
+        QVERIFY2(exported.first().at(0).toBool(), qPrintable(exp->resultText()));
+        QVERIFY(QFile::exists(tmp.path() + "/merged/model.safetensors"));
+        QVERIFY(exp->resultText().contains("verified"));
+        QVERIFY(w.grab().save(shots + "/export-finished.png"));
     }
 };
 

@@ -166,6 +166,11 @@ TEST(Training, ExportedMergedModelEqualsBasePlusAdapterAndReloads) {
                 {"export_dir", (out.path / "merged").string()}, {"export_size", "0.0005"}, {"export_dtype", "float32"}};
     auto report = export_merged_model(ExportArgs::from_map(m));
     EXPECT_GT(report.shards, 1);  // 0.5 MB shards
+    auto check = verify_export(ExportArgs::from_map(m), {"你好", "What is Tunebench?"});
+    EXPECT_TRUE(check.ok) << check.max_abs_diff << " > " << check.tolerance;
+    auto without_adapter = m;
+    without_adapter.erase("adapter_name_or_path");  // the export is not the plain base: the check must say so
+    EXPECT_FALSE(verify_export(ExportArgs::from_map(without_adapter), {"你好", "What is Tunebench?"}).ok);
     EXPECT_TRUE(fs::exists(out.path / "merged/model.safetensors.index.json"));
     EXPECT_TRUE(fs::exists(out.path / "merged/tokenizer.model"));
     auto merged = Model::load(out.path / "merged", {.dtype = "float32", .device = "cpu"});
