@@ -28,6 +28,8 @@ ChatPage::ChatPage(EngineController* engine, QWidget* parent) : QWidget(parent),
     m_device = new QComboBox;
     m_device->addItems({"auto", "cpu", "cuda"});
     m_load = new QPushButton(tr("Load model"));
+    m_adapterDir = new QLineEdit;
+    m_adapterDir->setPlaceholderText(tr("optional LoRA adapter folder (a training output_dir or checkpoint-N)"));
     m_system = new QLineEdit;
     m_system->setPlaceholderText(tr("optional system prompt (applies when the model is loaded)"));
     m_temperature = new QDoubleSpinBox;
@@ -48,6 +50,7 @@ ChatPage::ChatPage(EngineController* engine, QWidget* parent) : QWidget(parent),
     modelRow->addWidget(browse);
     auto* form = new QFormLayout;
     form->addRow(tr("Model"), modelRow);
+    form->addRow(tr("Adapter"), m_adapterDir);
     auto* opts = new QHBoxLayout;
     opts->addWidget(new QLabel(tr("Template")));
     opts->addWidget(m_template);
@@ -125,13 +128,15 @@ ChatPage::ChatPage(EngineController* engine, QWidget* parent) : QWidget(parent),
 }
 
 void ChatPage::setModelDir(const QString& dir) { m_modelDir->setText(dir); }
+
+void ChatPage::setAdapterDir(const QString& dir) { m_adapterDir->setText(dir); }
 QString ChatPage::modelDir() const { return m_modelDir->text(); }
 QString ChatPage::transcript() const { return m_transcript->toPlainText(); }
 
 void ChatPage::load() {
     m_status->setText(tr("Loading %1 …").arg(m_modelDir->text()));
     setBusy(true);
-    m_engine->requestLoadChat(m_modelDir->text(), m_template->currentData().toString(), m_device->currentText(),
+    m_engine->requestLoadChat(m_modelDir->text(), m_adapterDir->text(), m_template->currentData().toString(), m_device->currentText(),
                               m_system->text());
 }
 

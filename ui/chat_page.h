@@ -21,6 +21,7 @@ class ChatPage : public QWidget {
 public:
     ChatPage(EngineController* engine, QWidget* parent = nullptr);
     void setModelDir(const QString& dir);
+    void setAdapterDir(const QString& dir);  // empty: the base model alone
     QString modelDir() const;
 
     // For tests and the demo: load and send without clicking.
@@ -38,6 +39,7 @@ private:
 
     EngineController* m_engine;
     QLineEdit* m_modelDir;
+    QLineEdit* m_adapterDir;
     QComboBox* m_template;
     QComboBox* m_device;
     QLineEdit* m_system;

@@ -17,9 +17,9 @@ EngineController::~EngineController() {
     m_thread.wait();
 }
 
-void EngineController::requestLoadChat(const QString& modelDir, const QString& templateName, const QString& device,
-                                       const QString& system) {
-    QMetaObject::invokeMethod(m_worker, "loadChat", Qt::QueuedConnection, Q_ARG(QString, modelDir),
+void EngineController::requestLoadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName,
+                                       const QString& device, const QString& system) {
+    QMetaObject::invokeMethod(m_worker, "loadChat", Qt::QueuedConnection, Q_ARG(QString, modelDir), Q_ARG(QString, adapterDir),
                               Q_ARG(QString, templateName), Q_ARG(QString, device), Q_ARG(QString, system));
 }
 

@@ -17,7 +17,8 @@ public:
     ~EngineController() override;
 
     EngineWorker* worker() const { return m_worker; }
-    void requestLoadChat(const QString& modelDir, const QString& templateName, const QString& device, const QString& system);
+    void requestLoadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName,
+                         const QString& device, const QString& system);
     void requestChat(const QString& query, double temperature, double topP, int maxNewTokens);
     void requestClearChat();
     void requestStop() { m_cancel.store(true); }

@@ -14,15 +14,17 @@ EngineWorker::EngineWorker(std::atomic<bool>* cancel, std::atomic<int>* trainReq
     : m_cancel(cancel), m_trainRequest(trainRequest) {}
 EngineWorker::~EngineWorker() = default;
 
-void EngineWorker::loadChat(const QString& modelDir, const QString& templateName, const QString& device,
-                            const QString& system) {
+void EngineWorker::loadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName,
+                            const QString& device, const QString& system) {
     try {
         ArgMap map{{"model_name_or_path", modelDir.toStdString()}, {"device", device.toStdString()}};
         if (!templateName.isEmpty()) map["template"] = templateName.toStdString();
         if (!system.isEmpty()) map["system"] = system.toStdString();
+        if (!adapterDir.isEmpty()) map["adapter_name_or_path"] = adapterDir.toStdString();
         m_chat.reset();
         m_chat = std::make_unique<ChatHandle>(InferenceArgs::from_map(map));
-        Q_EMIT chatLoaded(QString::fromStdString(m_chat->summary()));
+        Q_EMIT chatLoaded(QString::fromStdString(m_chat->summary()) +
+                          (adapterDir.isEmpty() ? QString() : tr(" + adapter %1").arg(adapterDir)));
     } catch (const tb::Error& e) {
         Q_EMIT failed(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
     } catch (const std::exception& e) {

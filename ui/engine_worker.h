@@ -23,7 +23,8 @@ public:
     ~EngineWorker() override;
 
 public Q_SLOTS:
-    void loadChat(const QString& modelDir, const QString& templateName, const QString& device, const QString& system);
+    void loadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName, const QString& device,
+                  const QString& system);
     void sendChat(const QString& query, double temperature, double topP, int maxNewTokens);
     void clearChat();
     // Runs a whole training (LLaMA-Factory keys → values); progress arrives as trainProgress.

@@ -114,6 +114,14 @@ private Q_SLOTS:
         QVERIFY(train->logText().contains("Stopped and saved"));
         QVERIFY(train->lossPoints() < 160);  // it did stop early
 
+        // Chat with the base model plus the adapter just trained
+        auto* chat = w.chatPage();
+        QSignalSpy chatLoaded(chat, &ChatPage::loaded);
+        chat->setAdapterDir(tmp.path() + "/lora-gui");
+        chat->load();
+        QVERIFY(chatLoaded.wait(60000));
+        QVERIFY2(chatLoaded.first().first().toString().contains("adapter"), qPrintable(chatLoaded.first().first().toString()));
+
         // Export the adapter just trained: written, reloaded and checked against base + adapter.
         auto* exp = w.exportPage();
         w.tabs()->setCurrentWidget(exp);
