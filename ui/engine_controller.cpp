@@ -34,6 +34,11 @@ void EngineController::requestTrain(const QVariantMap& args) {
     QMetaObject::invokeMethod(m_worker, "train", Qt::QueuedConnection, Q_ARG(QVariantMap, args));
 }
 
+void EngineController::requestBatchPredict(const QVariantMap& args) {
+    m_cancel.store(false);
+    QMetaObject::invokeMethod(m_worker, "batchPredict", Qt::QueuedConnection, Q_ARG(QVariantMap, args));
+}
+
 void EngineController::requestExport(const QVariantMap& args) {
     QMetaObject::invokeMethod(m_worker, "exportModel", Qt::QueuedConnection, Q_ARG(QVariantMap, args));
 }

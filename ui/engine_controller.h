@@ -24,6 +24,7 @@ public:
     void requestStop() { m_cancel.store(true); }
     void requestTrain(const QVariantMap& args);
     void requestExport(const QVariantMap& args);
+    void requestBatchPredict(const QVariantMap& args);  // requestStop() stops it after the current row
     // Stop & save (keeps a checkpoint and the adapter) or cancel (nothing more is written).
     void requestTrainStop(bool cancel) { m_trainRequest.store(cancel ? 2 : 1); }
 

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "infer/chat_handle.h"
 #include "export/merge_export.h"
+#include "infer/batch_predict.h"
 #include "train/trainer.h"
 
 namespace tb::ui {
@@ -93,6 +94,34 @@ void EngineWorker::train(const QVariantMap& args) {
                                  .arg(r.train_loss, 0, 'f', 4)
                                  .arg(QString::fromStdString(r.output_dir)),
                              r.stopped_early);
+    } catch (const tb::Error& e) {
+        Q_EMIT failed(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
+    } catch (const std::exception& e) {
+        Q_EMIT failed(QString::fromUtf8(e.what()), {});
+    }
+}
+
+void EngineWorker::batchPredict(const QVariantMap& args) {
+    try {
+        BatchPredictOptions o;
+        ArgMap inference;
+        for (auto it = args.begin(); it != args.end(); ++it) {
+            const auto k = it.key().toStdString(), v = it.value().toString().toStdString();
+            if (k == "csv") o.csv = v;
+            else if (k == "output") o.output = v;
+            else if (k == "prompt_template") o.prompt_template = v;
+            else if (k == "label_column") o.label_column = v;
+            else if (!v.empty()) inference[k] = v;
+        }
+        o.inference = InferenceArgs::from_map(inference);
+        QElapsedTimer timer;
+        timer.start();
+        auto r = run_batch_predict(o, [&](const BatchPredictProgress& p) {
+            if (timer.elapsed() < 100 && p.done != p.total) return;  // at most ~10 updates per second
+            timer.restart();
+            Q_EMIT predictProgress(p.done, p.total, p.eta_s, QString::fromStdString(p.last_prediction));
+        }, m_cancel);
+        Q_EMIT predictFinished(r.rows, r.resumed_from, r.cancelled, r.accuracy, r.macro_f1);
     } catch (const tb::Error& e) {
         Q_EMIT failed(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
     } catch (const std::exception& e) {

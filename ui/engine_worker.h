@@ -31,6 +31,8 @@ public Q_SLOTS:
     void train(const QVariantMap& args);
     // Merge + write (export keys → values), then reload and compare with base + adapter.
     void exportModel(const QVariantMap& args);
+    // CSV batch prediction: keys csv, output, prompt_template, label_column + inference keys.
+    void batchPredict(const QVariantMap& args);
 
 Q_SIGNALS:
     void chatLoaded(const QString& summary);
@@ -42,6 +44,8 @@ Q_SIGNALS:
     void trainProgress(const QVariantMap& progress);
     void trainFinished(const QString& summary, bool stoppedEarly);
     void exportStatus(const QString& message);
+    void predictProgress(qint64 done, qint64 total, double etaSeconds, const QString& lastPrediction);
+    void predictFinished(qint64 rows, qint64 resumedFrom, bool cancelled, double accuracy, double macroF1);
     void exportFinished(const QString& summary, bool verified, const QString& check);
 
 private:

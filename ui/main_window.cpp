@@ -9,6 +9,9 @@
 #include "chat_page.h"
 #include "engine_controller.h"
 #include "export_page.h"
+#include "predict_wizard.h"
+
+#include <QPushButton>
 #include "train_page.h"
 
 namespace tb::ui {
@@ -31,7 +34,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_engine(new Engi
     m_chat = new ChatPage(m_engine);
     m_train = new TrainPage(m_engine);
     m_tabs->addTab(m_train, tr("Train"));
-    m_tabs->addTab(pendingPage(tr("Evaluation and batch prediction are being built.")), tr("Evaluate && Predict"));
+    auto* predict = pendingPage(tr("Evaluation over a dataset split (BLEU, ROUGE) is being built.\n\n"
+                                   "Batch prediction over a CSV file works now:"));
+    auto* wizardButton = new QPushButton(tr("Batch-predict a CSV…"));
+    connect(wizardButton, &QPushButton::clicked, this, [this] { openPredictWizard(); });
+    predict->layout()->addWidget(wizardButton);
+    static_cast<QVBoxLayout*>(predict->layout())->addStretch(1);
+    m_tabs->addTab(predict, tr("Evaluate && Predict"));
     m_tabs->addTab(m_chat, tr("Chat"));
     m_export = new ExportPage(m_engine);
     m_tabs->addTab(m_export, tr("Export"));
@@ -43,12 +52,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_engine(new Engi
 MainWindow::~MainWindow() = default;
 
 void MainWindow::openDemo(const QString& demoDir) {
+    m_demoDir = demoDir;
     m_train->useDemo(demoDir);
     m_export->setPaths(demoDir + "/model", demoDir + "/lora-gui", demoDir + "/merged");
     m_chat->setModelDir(demoDir + "/model");
     m_tabs->setCurrentWidget(m_chat);
     m_chat->load();
     statusBar()->showMessage(tr("Demo: %1").arg(demoDir));
+}
+
+PredictWizard* MainWindow::openPredictWizard() {
+    auto* wizard = new PredictWizard(m_engine, this);
+    wizard->setAttribute(Qt::WA_DeleteOnClose);
+    if (!m_demoDir.isEmpty()) wizard->setModel(m_demoDir + "/model", QString());
+    wizard->show();
+    return wizard;
 }
 
 }  // namespace tb::ui

@@ -11,6 +11,7 @@ class EngineController;
 class ChatPage;
 class TrainPage;
 class ExportPage;
+class PredictWizard;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -24,6 +25,7 @@ public:
     ChatPage* chatPage() const { return m_chat; }
     TrainPage* trainPage() const { return m_train; }
     ExportPage* exportPage() const { return m_export; }
+    PredictWizard* openPredictWizard();  // the CSV batch-prediction wizard, prefilled with the current model
     EngineController* engine() const { return m_engine; }
 
 private:
@@ -32,6 +34,7 @@ private:
     ChatPage* m_chat;
     TrainPage* m_train;
     ExportPage* m_export;
+    QString m_demoDir;
 };
 
 }  // namespace tb::ui
