@@ -1,6 +1,10 @@
 # Install rules and CPack (.deb). The SentencePiece bridge goes to lib/tunebench (engine CMake).
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/tunebench)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/datasets/ DESTINATION share/tunebench/datasets)
+if(TARGET tunebench)
+    install(FILES ${PROJECT_SOURCE_DIR}/packaging/tunebench.desktop DESTINATION share/applications)
+    install(FILES ${PROJECT_SOURCE_DIR}/resources/icons/tunebench.svg DESTINATION share/icons/hicolor/scalable/apps)
+endif()
 
 set(CPACK_PACKAGE_NAME tunebench)
 set(CPACK_PACKAGE_VENDOR "Tunebench")
@@ -9,4 +13,7 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Desktop workbench for LoRA/QLoRA fine-tun
 set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION science)
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libopenblas0-pthread, fonts-wqy-microhei")  # fast fp32 matmuls on CPU; CJK glyphs
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 include(CPack)
