@@ -4,6 +4,7 @@
 
 #include <QChartView>
 #include <QComboBox>
+#include <QPen>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -22,6 +23,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "data/dataset_registry.h"
 #include "engine_controller.h"
 #include "tokenizer/chat_template.h"
@@ -142,11 +144,15 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
     of->addRow(tr("Output folder"), m_output);
 
     m_preview = new QPushButton(tr("Preview command"));
+    m_saveArgs = new QPushButton(tr("Save arguments…"));
+    m_loadArgs = new QPushButton(tr("Load arguments…"));
     m_start = new QPushButton(tr("Start"));
     m_stopSave = new QPushButton(tr("Stop && save"));
     m_cancel = new QPushButton(tr("Cancel"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_preview);
+    buttons->addWidget(m_saveArgs);
+    buttons->addWidget(m_loadArgs);
     buttons->addStretch(1);
     buttons->addWidget(m_start);
     buttons->addWidget(m_stopSave);
@@ -173,6 +179,10 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
     m_smooth->setName(tr("smoothed"));
     m_eval = new QLineSeries;
     m_eval->setName(tr("eval loss"));
+    m_lrSeries = new QLineSeries;
+    m_lrSeries->setName(tr("learning rate (right axis)"));
+    m_lrAxis = new QValueAxis;
+    m_lrAxis->setLabelFormat("%.1e");
     m_x = new QValueAxis;
     m_x->setTitleText(tr("step"));
     m_x->setLabelFormat("%d");
@@ -184,6 +194,11 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
         s->attachAxis(m_x);
         s->attachAxis(m_y);
     }
+    m_chart->addAxis(m_lrAxis, Qt::AlignRight);
+    m_chart->addSeries(m_lrSeries);
+    m_lrSeries->attachAxis(m_x);
+    m_lrSeries->attachAxis(m_lrAxis);
+    m_lrSeries->setPen(QPen(QColor(150, 150, 150), 1, Qt::DashLine));
     auto* chartView = new QChartView(m_chart);
     chartView->setRenderHint(QPainter::Antialiasing);
     chartView->setMinimumHeight(260);
@@ -211,6 +226,14 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
         if (!yaml.isEmpty()) log(tr("tunebench-cli train config.yaml, where config.yaml is:\n") + yaml);
     });
     connect(m_start, &QPushButton::clicked, this, &TrainPage::start);
+    connect(m_saveArgs, &QPushButton::clicked, this, [this] {
+        auto f = QFileDialog::getSaveFileName(this, tr("Save arguments"), m_output->text() + ".yaml", tr("YAML (*.yaml *.yml)"));
+        if (!f.isEmpty()) saveArguments(f);
+    });
+    connect(m_loadArgs, &QPushButton::clicked, this, [this] {
+        auto f = QFileDialog::getOpenFileName(this, tr("Load arguments"), QString(), tr("YAML (*.yaml *.yml)"));
+        if (!f.isEmpty()) loadArguments(f);
+    });
     connect(m_stopSave, &QPushButton::clicked, this, [this] {
         m_engine->requestTrainStop(false);
         log(tr("Stopping after this step; a checkpoint and the adapter will be saved…"));
@@ -319,12 +342,68 @@ QString TrainPage::previewYaml() const {
     }
 }
 
+bool TrainPage::saveArguments(const QString& path) {
+    const auto yaml = previewYaml();
+    if (yaml.isEmpty()) return false;
+    try {
+        io::write_text_atomically(path.toStdString(), yaml.toStdString());
+    } catch (const tb::Error& e) {
+        log(tr("Error: %1").arg(QString::fromStdString(e.what())));
+        return false;
+    }
+    log(tr("Arguments saved to %1 (train them with: tunebench-cli train %1)").arg(path));
+    return true;
+}
+
+bool TrainPage::loadArguments(const QString& path) {
+    ArgMap a;
+    try {
+        a = read_yaml_args(path.toStdString());
+        TrainingArgs::from_map(a);  // same validation as the CLI
+    } catch (const tb::Error& e) {
+        log(tr("Error: %1\nHint: %2").arg(QString::fromStdString(e.what()), QString::fromStdString(e.hint())));
+        return false;
+    }
+    auto text = [&](const char* k) { return a.count(k) ? QString::fromStdString(a[k]) : QString(); };
+    auto setText = [&](QLineEdit* e, const char* k) { if (a.count(k)) e->setText(text(k)); };
+    auto setCombo = [&](QComboBox* c, const char* k) { if (a.count(k)) c->setCurrentText(text(k)); };
+    auto setInt = [&](QSpinBox* s, const char* k) { if (a.count(k)) s->setValue(text(k).toInt()); };
+    auto setDouble = [&](QDoubleSpinBox* s, const char* k) { if (a.count(k)) s->setValue(text(k).toDouble()); };
+    setText(m_modelDir, "model_name_or_path");
+    if (a.count("dataset_dir")) setDatasetDir(text("dataset_dir"));
+    setCombo(m_dataset, "dataset");
+    if (a.count("template")) m_template->setCurrentText(text("template"));
+    setCombo(m_device, "device");
+    setInt(m_cutoff, "cutoff_len");
+    setDouble(m_valSize, "val_size");
+    setCombo(m_method, "finetuning_type");
+    if (a.count("quantization_bit")) m_quant->setCurrentText(text("quantization_bit") == "0" ? tr("none") : text("quantization_bit"));
+    setInt(m_rank, "lora_rank");
+    setInt(m_alpha, "lora_alpha");
+    setDouble(m_dropout, "lora_dropout");
+    setText(m_target, "lora_target");
+    setText(m_lr, "learning_rate");
+    setDouble(m_epochs, "num_train_epochs");
+    setInt(m_batch, "per_device_train_batch_size");
+    setInt(m_accum, "gradient_accumulation_steps");
+    setCombo(m_scheduler, "lr_scheduler_type");
+    setDouble(m_warmup, "warmup_ratio");
+    m_precision->setCurrentText(text("bf16") == "true" ? "bf16" : text("fp16") == "true" ? "fp16" : "fp32");
+    setInt(m_logging, "logging_steps");
+    setInt(m_save, "save_steps");
+    setText(m_output, "output_dir");
+    log(tr("Arguments loaded from %1").arg(path));
+    return true;
+}
+
 void TrainPage::start() {
     if (m_running || previewYaml().isEmpty()) return;
     m_loss->clear();
     m_smooth->clear();
     m_eval->clear();
+    m_lrSeries->clear();
     m_yMax = 0;
+    m_lrMax = 0;
     setRunning(true);
     m_status->setText(tr("Starting…"));
     log(tr("Training %1 on %2 → %3").arg(m_modelDir->text(), m_dataset->currentText(), m_output->text()));
@@ -362,6 +441,9 @@ void TrainPage::onProgress(const QVariantMap& p) {
     const double loss = p["loss"].toDouble(), eval = p["eval_loss"].toDouble();
     if (loss >= 0) {
         addLossPoint(step, loss);
+        m_lrSeries->append(step, p["lr"].toDouble());
+        m_lrMax = std::max(m_lrMax, p["lr"].toDouble());
+        if (m_lrMax > 0) m_lrAxis->setRange(0, m_lrMax * 1.05);
         log(tr("step %1: loss %2, lr %3").arg(step).arg(loss, 0, 'f', 4).arg(p["lr"].toDouble(), 0, 'g', 3));
     }
     if (eval >= 0) {

@@ -35,6 +35,9 @@ public:
     // The arguments the form describes, with LLaMA-Factory's key names.
     QVariantMap arguments() const;
     QString previewYaml() const;  // empty (and the error in the log) when the form is invalid
+    // training_args YAML (what `tunebench-cli train` reads): write the form / fill the form from one
+    bool saveArguments(const QString& path);
+    bool loadArguments(const QString& path);
 
     void start();
     QPushButton* startButton() const { return m_start; }
@@ -80,6 +83,8 @@ private:
     QSpinBox* m_save;
     QLineEdit* m_output;
     QPushButton* m_preview;
+    QPushButton* m_saveArgs;
+    QPushButton* m_loadArgs;
     QPushButton* m_start;
     QPushButton* m_stopSave;
     QPushButton* m_cancel;
@@ -89,12 +94,15 @@ private:
     QLineSeries* m_loss;
     QLineSeries* m_smooth;
     QLineSeries* m_eval;
+    QLineSeries* m_lrSeries;
+    QValueAxis* m_lrAxis;
     QValueAxis* m_x;
     QValueAxis* m_y;
     QPlainTextEdit* m_log;
     bool m_running = false;
     double m_ema = 0;
     double m_yMax = 0;
+    double m_lrMax = 0;
 };
 
 }  // namespace tb::ui

@@ -93,6 +93,13 @@ private Q_SLOTS:
         auto* train = w.trainPage();
         w.tabs()->setCurrentWidget(train);
         train->epochsBox()->setValue(5);  // 40 steps of 4 examples, a loss point every 10
+        // the form round-trips through a training_args YAML (what tunebench-cli train reads)
+        const QString yaml = tmp.path() + "/args.yaml";
+        QVERIFY(train->saveArguments(yaml));
+        const QString before = train->previewYaml();
+        train->epochsBox()->setValue(99);
+        QVERIFY(train->loadArguments(yaml));
+        QCOMPARE(train->previewYaml(), before);
         QSignalSpy done(train, &TrainPage::trainingFinished);
         QTest::mouseClick(train->startButton(), Qt::LeftButton);
         QVERIFY(!train->startButton()->isEnabled());
