@@ -27,6 +27,7 @@
 #include "data/dataset_registry.h"
 #include "engine_controller.h"
 #include "tokenizer/chat_template.h"
+#include "train/memory_estimate.h"
 #include "train/training_args.h"
 
 namespace tb::ui {
@@ -145,6 +146,8 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
 
     m_preview = new QPushButton(tr("Preview command"));
     m_saveArgs = new QPushButton(tr("Save arguments…"));
+    m_estimate = new QPushButton(tr("Estimate memory"));
+    m_estimate->setToolTip(tr("Weights, optimizer state and activations for these settings, against the free memory of the device"));
     m_loadArgs = new QPushButton(tr("Load arguments…"));
     m_start = new QPushButton(tr("Start"));
     m_stopSave = new QPushButton(tr("Stop && save"));
@@ -153,6 +156,7 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
     buttons->addWidget(m_preview);
     buttons->addWidget(m_saveArgs);
     buttons->addWidget(m_loadArgs);
+    buttons->addWidget(m_estimate);
     buttons->addStretch(1);
     buttons->addWidget(m_start);
     buttons->addWidget(m_stopSave);
@@ -171,6 +175,8 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
     m_status = new QLabel(tr("Not started"));
+    m_estimateLabel = new QLabel;
+    m_estimateLabel->setWordWrap(true);
     m_chart = new QChart;
     m_chart->setTitle(tr("Loss"));
     m_loss = new QLineSeries;
@@ -209,6 +215,7 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
     auto* rl = new QVBoxLayout(right);
     rl->addWidget(m_progress);
     rl->addWidget(m_status);
+    rl->addWidget(m_estimateLabel);
     rl->addWidget(chartView, 3);
     rl->addWidget(m_log, 2);
 
@@ -226,6 +233,7 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
         if (!yaml.isEmpty()) log(tr("tunebench-cli train config.yaml, where config.yaml is:\n") + yaml);
     });
     connect(m_start, &QPushButton::clicked, this, &TrainPage::start);
+    connect(m_estimate, &QPushButton::clicked, this, [this] { estimate(); });
     connect(m_saveArgs, &QPushButton::clicked, this, [this] {
         auto f = QFileDialog::getSaveFileName(this, tr("Save arguments"), m_output->text() + ".yaml", tr("YAML (*.yaml *.yml)"));
         if (!f.isEmpty()) saveArguments(f);
@@ -396,6 +404,34 @@ bool TrainPage::loadArguments(const QString& path) {
     return true;
 }
 
+QString TrainPage::estimate() {
+    ArgMap map;
+    const auto args = arguments();
+    for (auto it = args.begin(); it != args.end(); ++it) map[it.key().toStdString()] = it.value().toString().toStdString();
+    QString text;
+    try {
+        const auto e = estimate_training_memory(TrainingArgs::from_map(map));
+        const double gib = 1024.0 * 1024 * 1024;
+        text = tr("Memory ≈ %1 GiB on %2 (weights %3, optimizer %4, activations %5)")
+                   .arg(e.total_bytes / gib, 0, 'f', 2)
+                   .arg(QString::fromStdString(e.device))
+                   .arg(e.weight_bytes / gib, 0, 'f', 2)
+                   .arg(e.optimizer_bytes / gib, 0, 'f', 2)
+                   .arg(e.activation_bytes / gib, 0, 'f', 2);
+        if (e.available_bytes > 0) {
+            text += e.fits ? tr(" — fits in the %1 GiB free.").arg(e.available_bytes / gib, 0, 'f', 1)
+                           : tr(" — does NOT fit in the %1 GiB free: %2.")
+                                 .arg(e.available_bytes / gib, 0, 'f', 1)
+                                 .arg(QString::fromStdString(e.advice));
+        }
+        text += tr(" The ETA appears after the first steps.");
+    } catch (const tb::Error& e) {
+        text = tr("No estimate: %1").arg(QString::fromStdString(e.what()));
+    }
+    m_estimateLabel->setText(text);
+    return text;
+}
+
 void TrainPage::start() {
     if (m_running || previewYaml().isEmpty()) return;
     m_loss->clear();
@@ -405,6 +441,7 @@ void TrainPage::start() {
     m_yMax = 0;
     m_lrMax = 0;
     setRunning(true);
+    estimate();
     m_status->setText(tr("Starting…"));
     log(tr("Training %1 on %2 → %3").arg(m_modelDir->text(), m_dataset->currentText(), m_output->text()));
     m_engine->requestTrain(arguments());

@@ -38,6 +38,8 @@ public:
     // training_args YAML (what `tunebench-cli train` reads): write the form / fill the form from one
     bool saveArguments(const QString& path);
     bool loadArguments(const QString& path);
+    // "Will it fit?": the engine's memory estimate for the form, shown under the progress bar
+    QString estimate();
 
     void start();
     QPushButton* startButton() const { return m_start; }
@@ -84,6 +86,8 @@ private:
     QLineEdit* m_output;
     QPushButton* m_preview;
     QPushButton* m_saveArgs;
+    QPushButton* m_estimate;
+    QLabel* m_estimateLabel;
     QPushButton* m_loadArgs;
     QPushButton* m_start;
     QPushButton* m_stopSave;

@@ -6,6 +6,7 @@
 
 #ifdef TB_WITH_C10_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <dlfcn.h>
 #endif
 
 namespace tb {
@@ -37,6 +38,24 @@ void reset_peak_device_memory(const std::string& device) {
     if (device.rfind("cuda", 0) == 0) c10::cuda::CUDACachingAllocator::resetPeakStats(cuda_index(device));
 #endif
     (void)device;
+}
+
+int64_t device_free_memory(const std::string& device) {
+#ifdef TB_WITH_C10_CUDA
+    // cudaMemGetInfo from the CUDA runtime LibTorch has loaded (found at run time, so the build
+    // needs no CUDA toolkit link line); for the current device.
+    using MemGetInfo = int (*)(size_t*, size_t*);
+    auto mem_get_info = reinterpret_cast<MemGetInfo>(dlsym(RTLD_DEFAULT, "cudaMemGetInfo"));
+    size_t free = 0, total = 0;
+    if (!mem_get_info || mem_get_info(&free, &total) != 0) return 0;
+    // what the caching allocator holds but does not use is free for this process too
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(cuda_index(device));
+    const auto agg = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+    return static_cast<int64_t>(free) + stats.reserved_bytes[agg].current - stats.allocated_bytes[agg].current;
+#else
+    (void)device;
+    return 0;
+#endif
 }
 
 }  // namespace tb

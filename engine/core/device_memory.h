@@ -15,5 +15,7 @@ struct DeviceMemory {
 // device: "cpu", "cuda", "cuda:N"
 DeviceMemory device_memory(const std::string& device);
 void reset_peak_device_memory(const std::string& device);
+// Free memory of a CUDA device in bytes; 0 when this build or machine has no CUDA.
+int64_t device_free_memory(const std::string& device);
 
 }  // namespace tb

@@ -34,6 +34,7 @@
 #include "train/batching.h"
 #include "train/loss_plot.h"
 #include "train/lr_schedule.h"
+#include "train/memory_estimate.h"
 
 namespace tb {
 namespace fs = std::filesystem;
@@ -163,6 +164,16 @@ void Trainer::load_model_and_data() {
         throw FileError("model folder " + folder.string() + " does not exist", "model_name_or_path must be a local model folder");
     }
     device_ = resolve_device(a_.device);
+    {
+        auto est_args = a_;
+        est_args.device = device_.str();
+        const auto e = estimate_training_memory(est_args);
+        const double gib = 1024.0 * 1024 * 1024;
+        log::info("memory estimate: ", e.total_bytes / gib, " GiB (weights ", e.weight_bytes / gib, ", optimizer ",
+                  e.optimizer_bytes / gib, ", activations ", e.activation_bytes / gib, ")",
+                  e.available_bytes ? ", available " + std::to_string(e.available_bytes / gib).substr(0, 5) + " GiB" : "");
+        if (!e.fits) log::warn("this run will probably not fit in memory: ", e.advice);
+    }
     std::string dtype = "float32";
     if (a_.bf16) dtype = "bfloat16";
     if (a_.fp16) {

@@ -100,6 +100,7 @@ private Q_SLOTS:
         train->epochsBox()->setValue(99);
         QVERIFY(train->loadArguments(yaml));
         QCOMPARE(train->previewYaml(), before);
+        QVERIFY2(train->estimate().contains("fits"), qPrintable(train->estimate()));  // the tiny demo fits anywhere
         QSignalSpy done(train, &TrainPage::trainingFinished);
         QTest::mouseClick(train->startButton(), Qt::LeftButton);
         QVERIFY(!train->startButton()->isEnabled());

@@ -1,0 +1,104 @@
+// Activation model: per layer about 34·b·s·h bytes in 16-bit (Korthikanti et al., "Reducing
+// Activation Recomputation", with the s² attention term gone under fused attention), doubled in
+// fp32; with gradient checkpointing only each layer's input is kept, plus one layer recomputed.
+// Logits: b·s·V in the model dtype plus an fp32 copy and its gradient.
+#include "train/memory_estimate.h"
+
+#include <fstream>
+#include <map>
+
+#include "core/device_memory.h"
+#include "core/error.h"
+#include "core/string_list.h"
+#include "model/model_config.h"
+
+namespace tb {
+namespace {
+
+struct LinearShape {
+    std::string name;
+    int64_t in, out;
+};
+
+std::vector<LinearShape> layer_linears(const ModelConfig& c) {
+    const int64_t H = c.hidden_size, I = c.intermediate_size, q = c.q_size(), kv = c.kv_size();
+    if (c.arch == Arch::ChatGLM)
+        return {{"query_key_value", H, q + 2 * kv}, {"dense", q, H}, {"dense_h_to_4h", H, 2 * I}, {"dense_4h_to_h", I, H}};
+    return {{"q_proj", H, q},     {"k_proj", H, kv},   {"v_proj", H, kv},  {"o_proj", q, H},
+            {"gate_proj", H, I}, {"up_proj", H, I}, {"down_proj", I, H}};
+}
+
+bool targeted(const std::string& name, const std::string& targets) {
+    if (targets.empty() || targets == "all") return true;
+    for (const auto& t : split_comma_list(targets))
+        if (t == name) return true;
+    return false;
+}
+
+int64_t free_memory(const std::string& device) {
+    if (device.rfind("cuda", 0) == 0) return device_free_memory(device);
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    int64_t kb = 0;
+    std::string unit;
+    while (in >> key >> kb >> unit)
+        if (key == "MemAvailable:") return kb * 1024;
+    return 0;
+}
+
+}  // namespace
+
+int64_t lora_parameter_count(const std::string& model_dir, const std::string& targets, int64_t rank) {
+    const auto c = ModelConfig::from_folder(model_dir);
+    int64_t n = 0;
+    for (const auto& l : layer_linears(c))
+        if (targeted(l.name, targets)) n += rank * (l.in + l.out);
+    return n * c.num_hidden_layers;
+}
+
+MemoryEstimate estimate_training_memory(const TrainingArgs& a) {
+    const auto c = ModelConfig::from_folder(a.model_name_or_path);
+    MemoryEstimate e;
+    e.device = a.device == "auto" ? (device_free_memory("cuda") > 0 ? "cuda" : "cpu") : a.device;
+    const bool cuda = e.device.rfind("cuda", 0) == 0;
+    const double bytes = a.bf16 || a.fp16 ? 2.0 : 4.0;  // model dtype of the run
+    int64_t linear_params = 0;
+    for (const auto& l : layer_linears(c)) linear_params += l.in * l.out;
+    linear_params *= c.num_hidden_layers;
+    const int64_t other_params = c.parameter_count() - linear_params;
+    double linear_bytes = linear_params * bytes;
+    if (a.quantization_bit == 4) linear_bytes = linear_params * (0.5 + (a.double_quantization ? 1.0 + 4.0 / 256 : 4.0) / 64);
+    if (a.quantization_bit == 8) linear_bytes = linear_params * (1.0 + 4.0 / c.hidden_size);
+    e.weight_bytes = static_cast<int64_t>(linear_bytes + other_params * bytes);
+
+    if (a.finetuning_type == "lora") {
+        e.trainable_params = lora_parameter_count(a.model_name_or_path, a.lora_target, a.lora_rank);
+    } else if (a.finetuning_type == "full") {
+        e.trainable_params = c.parameter_count();
+    } else {
+        const int64_t layers = std::min<int64_t>(c.num_hidden_layers, std::abs(a.freeze_trainable_layers));
+        e.trainable_params = layers * (linear_params / c.num_hidden_layers + 2 * c.hidden_size);
+    }
+    e.optimizer_bytes = e.trainable_params * 16;  // fp32 master/grad + exp_avg + exp_avg_sq
+    if (a.finetuning_type == "full" || a.finetuning_type == "freeze") e.optimizer_bytes -= static_cast<int64_t>(e.trainable_params * 4);
+
+    const double tokens = static_cast<double>(a.per_device_train_batch_size) * a.cutoff_len;
+    const double layer_act = 34.0 * tokens * c.hidden_size * (bytes / 2.0);
+    const double kept = a.gradient_checkpointing ? c.num_hidden_layers * tokens * c.hidden_size * bytes + layer_act
+                                                 : c.num_hidden_layers * layer_act;
+    const double logits = tokens * c.vocab_size * (bytes + 8.0);
+    e.activation_bytes = static_cast<int64_t>(kept + logits);
+    e.total_bytes = e.weight_bytes + e.optimizer_bytes + e.activation_bytes;
+    e.total_bytes += cuda ? int64_t{1} << 30 : 0;  // CUDA context and allocator slack
+    e.available_bytes = free_memory(e.device);
+    e.fits = e.available_bytes == 0 || e.total_bytes <= e.available_bytes;
+    if (!e.fits) {
+        if (a.finetuning_type != "lora") e.advice = "use finetuning_type lora";
+        else if (!a.quantization_bit) e.advice = "use QLoRA (quantization_bit 4)";
+        else if (!a.gradient_checkpointing) e.advice = "turn gradient checkpointing on";
+        else e.advice = "lower per_device_train_batch_size (raise gradient_accumulation_steps) or cutoff_len";
+    }
+    return e;
+}
+
+}  // namespace tb
