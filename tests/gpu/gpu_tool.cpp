@@ -30,6 +30,9 @@
 #include "model/decoder.h"
 #include "model/quantization.h"
 #include "train/adamw.h"
+#ifdef TB_GPU_TOOL_HAS_ENGINE
+#include "train/memory_estimate.h"
+#endif
 
 using namespace tb;
 using Clock = std::chrono::steady_clock;
@@ -137,9 +140,20 @@ int train_bench(int argc, char** argv) {
     sync(device);
     const double dt = seconds(t);
     const auto mem = device_memory(device.str());
+    double estimate_gib = -1;
+#ifdef TB_GPU_TOOL_HAS_ENGINE
+    {
+        auto a = TrainingArgs::from_map({{"model_name_or_path", argv[2]}, {"dataset", "-"}, {"output_dir", "-"},
+                                         {"bf16", dtype == at::kBFloat16 ? "true" : "false"}, {"device", argv[4]},
+                                         {"per_device_train_batch_size", argv[5]}, {"cutoff_len", argv[6]},
+                                         {"lora_rank", argv[8]}, {"lora_target", argv[9]}, {"quantization_bit", argv[10]},
+                                         {"gradient_checkpointing", checkpointing ? "true" : "false"}});
+        estimate_gib = estimate_training_memory(a).total_bytes / 1073741824.0;
+    }
+#endif
     std::printf("{\"init_s\": %.1f, \"step_s\": %.4f, \"tokens_per_s\": %.1f, \"peak_allocated_gib\": %.3f, "
-                "\"trainable\": %lld, \"loss\": %.4f}\n",
-                init_s, dt / steps, B * S * steps / dt, mem.peak / 1073741824.0, (long long)trainable, last_loss);
+                "\"estimate_gib\": %.3f, \"trainable\": %lld, \"loss\": %.4f}\n",
+                init_s, dt / steps, B * S * steps / dt, mem.peak / 1073741824.0, estimate_gib, (long long)trainable, last_loss);
     return 0;
 }
 }  // namespace
