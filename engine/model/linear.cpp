@@ -4,6 +4,7 @@
 #include "model/linear.h"
 
 #include "model/quantization.h"
+#include "model/quantized_matmul.h"
 
 namespace tb {
 
@@ -23,7 +24,7 @@ int64_t Linear::in_features() const { return quant ? quant->shape[1] : weight.si
 at::Tensor Linear::operator()(const at::Tensor& x) const {
     at::Tensor y;
     if (quant) {
-        y = at::linear(x.to(quant->compute_dtype), quant->dequantize(), bias.defined() ? bias.to(quant->compute_dtype) : bias)
+        y = quantized_linear(x.to(quant->compute_dtype), *quant, bias.defined() ? bias.to(quant->compute_dtype) : bias)
                 .to(x.scalar_type());
     } else {
         y = at::linear(x, weight, bias);

@@ -93,3 +93,15 @@ TEST(Quantization, QuantizingWhileLoadingEqualsQuantizingAfter) {
     auto ids = at::arange(1, 9).unsqueeze(0);
     EXPECT_TRUE(at::equal(during->forward(ids, nullptr), after->forward(ids, nullptr)));
 }
+
+TEST(Quantization, GradientThroughAQuantizedLinearEqualsTheDenseOne) {
+    auto model = Model::random(test::tiny_config("llama"), 4);
+    quantize_model(*model, 4, true);
+    Linear* l = model->linears()[0];
+    auto g = at::detail::createCPUGenerator(9);
+    auto x = at::randn({3, l->in_features()}, g).requires_grad_(true);
+    auto x2 = x.detach().clone().requires_grad_(true);
+    (*l)(x).pow(2).sum().backward();
+    at::linear(x2, l->quant->dequantize()).pow(2).sum().backward();
+    EXPECT_TRUE(at::allclose(x.grad(), x2.grad(), 1e-5, 1e-6));
+}
