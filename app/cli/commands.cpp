@@ -13,6 +13,7 @@ void register_commands(CLI::App& app, std::function<int()>& run) {
     add_export(app, run);
     add_convert(app, run);
     add_predict(app, run);
+    add_evaluate(app, run);
 }
 
 }  // namespace tb::cli

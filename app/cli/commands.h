@@ -18,5 +18,6 @@ void add_train(CLI::App& app, std::function<int()>& run);
 void add_export(CLI::App& app, std::function<int()>& run);
 void add_convert(CLI::App& app, std::function<int()>& run);
 void add_predict(CLI::App& app, std::function<int()>& run);
+void add_evaluate(CLI::App& app, std::function<int()>& run);
 
 }  // namespace tb::cli

@@ -78,6 +78,17 @@ GenerateResult ChatSession::reply(const std::string& query, const TextCallback& 
     return r;
 }
 
+GenerateResult ChatSession::answer(const std::vector<std::pair<std::string, std::string>>& history,
+                                   const std::string& query, const std::string& system, const std::atomic<bool>* cancel) {
+    auto ids = encode_prompt(*template_, *tokenizer_, history, query, system.empty() ? args_.system : system);
+    auto prefix = tokenizer_->prefix_ids();
+    if (ids.size() < prefix.size() || !std::equal(prefix.begin(), prefix.end(), ids.begin()))
+        ids.insert(ids.begin(), prefix.begin(), prefix.end());
+    auto r = generator_->generate(ids, args_.generation, stop_ids_, {}, cancel);
+    r.text = strip(r.text);
+    return r;
+}
+
 GenerateResult ChatSession::complete(const std::string& text, const TextCallback& on_text,
                                      const std::atomic<bool>* cancel) {
     auto saved = std::move(history_);

@@ -21,6 +21,10 @@ public:
     // One chat turn: renders history + query with the template, streams the reply, records it.
     GenerateResult reply(const std::string& query, const TextCallback& on_text = {},
                          const std::atomic<bool>* cancel = nullptr);
+    // A reply to `query` after the given history and system prompt (this session's own history is
+    // neither used nor changed): what prediction over a dataset needs.
+    GenerateResult answer(const std::vector<std::pair<std::string, std::string>>& history, const std::string& query,
+                          const std::string& system, const std::atomic<bool>* cancel = nullptr);
     // Plain completion of `text` rendered through the template with no history.
     GenerateResult complete(const std::string& text, const TextCallback& on_text = {},
                             const std::atomic<bool>* cancel = nullptr);
