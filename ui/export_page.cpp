@@ -14,24 +14,9 @@
 #include <QVBoxLayout>
 
 #include "engine_controller.h"
+#include "folder_field.h"
 
 namespace tb::ui {
-namespace {
-QWidget* folderField(QLineEdit* edit, QWidget* parent) {
-    auto* w = new QWidget;
-    auto* h = new QHBoxLayout(w);
-    h->setContentsMargins(0, 0, 0, 0);
-    auto* browse = new QPushButton(QObject::tr("Browse…"));
-    QObject::connect(browse, &QPushButton::clicked, parent, [edit, parent] {
-        auto dir = QFileDialog::getExistingDirectory(parent, QString(), edit->text());
-        if (!dir.isEmpty()) edit->setText(dir);
-    });
-    h->addWidget(edit, 1);
-    h->addWidget(browse);
-    return w;
-}
-}  // namespace
-
 ExportPage::ExportPage(EngineController* engine, QWidget* parent) : QWidget(parent), m_engine(engine) {
     m_base = new QLineEdit;
     m_base->setToolTip(tr("model_name_or_path: the unquantized base model the adapter was trained on"));

@@ -26,6 +26,7 @@
 #include "io/atomic_file.h"
 #include "data/dataset_registry.h"
 #include "engine_controller.h"
+#include "folder_field.h"
 #include "tokenizer/chat_template.h"
 #include "train/memory_estimate.h"
 #include "train/training_args.h"
@@ -38,19 +39,6 @@ QString duration(double s) {
     return QString("%1:%2:%3").arg(t / 3600).arg(t / 60 % 60, 2, 10, QChar('0')).arg(t % 60, 2, 10, QChar('0'));
 }
 
-QWidget* withBrowse(QLineEdit* edit, QWidget* parent) {
-    auto* w = new QWidget;
-    auto* h = new QHBoxLayout(w);
-    h->setContentsMargins(0, 0, 0, 0);
-    auto* browse = new QPushButton(QObject::tr("Browse…"));
-    QObject::connect(browse, &QPushButton::clicked, parent, [edit, parent] {
-        auto dir = QFileDialog::getExistingDirectory(parent, QString(), edit->text());
-        if (!dir.isEmpty()) edit->setText(dir);
-    });
-    h->addWidget(edit, 1);
-    h->addWidget(browse);
-    return w;
-}
 
 QSpinBox* spin(int lo, int hi, int value, const QString& tip) {
     auto* s = new QSpinBox;
@@ -116,10 +104,10 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
 
     auto* model = new QGroupBox(tr("Model and data"));
     auto* mf = new QFormLayout(model);
-    mf->addRow(tr("Model folder"), withBrowse(m_modelDir, this));
+    mf->addRow(tr("Model folder"), folderField(m_modelDir, this));
     mf->addRow(tr("Template"), m_template);
     mf->addRow(tr("Device"), m_device);
-    mf->addRow(tr("Dataset folder"), withBrowse(m_datasetDir, this));
+    mf->addRow(tr("Dataset folder"), folderField(m_datasetDir, this));
     mf->addRow(tr("Dataset"), m_dataset);
     mf->addRow(tr("Cutoff length"), m_cutoff);
     mf->addRow(tr("Validation size"), m_valSize);
