@@ -1,6 +1,8 @@
 // Engine calls on the worker thread; every engine error becomes one failed() signal.
 #include "engine_worker.h"
 
+#include "arg_map.h"
+
 #include <QElapsedTimer>
 
 #include "core/error.h"
@@ -73,9 +75,7 @@ void EngineWorker::clearChat() {
 
 void EngineWorker::train(const QVariantMap& args) {
     try {
-        ArgMap map;
-        for (auto it = args.begin(); it != args.end(); ++it) map[it.key().toStdString()] = it.value().toString().toStdString();
-        auto a = TrainingArgs::from_map(map);
+        auto a = TrainingArgs::from_map(toArgMap(args));
         QElapsedTimer timer;
         timer.start();
         auto r = run_training(a, [&](const TrainProgress& p) {
@@ -104,15 +104,17 @@ void EngineWorker::train(const QVariantMap& args) {
 void EngineWorker::batchPredict(const QVariantMap& args) {
     try {
         BatchPredictOptions o;
-        ArgMap inference;
-        for (auto it = args.begin(); it != args.end(); ++it) {
-            const auto k = it.key().toStdString(), v = it.value().toString().toStdString();
-            if (k == "csv") o.csv = v;
-            else if (k == "output") o.output = v;
-            else if (k == "prompt_template") o.prompt_template = v;
-            else if (k == "label_column") o.label_column = v;
-            else if (!v.empty()) inference[k] = v;
-        }
+        ArgMap inference = toArgMap(args);
+        auto take = [&](const char* key) {
+            auto v = inference[key];
+            inference.erase(key);
+            return v;
+        };
+        o.csv = take("csv");
+        o.output = take("output");
+        o.prompt_template = take("prompt_template");
+        o.label_column = take("label_column");
+        for (auto it = inference.begin(); it != inference.end();) it = it->second.empty() ? inference.erase(it) : std::next(it);
         o.inference = InferenceArgs::from_map(inference);
         QElapsedTimer timer;
         timer.start();
@@ -131,9 +133,7 @@ void EngineWorker::batchPredict(const QVariantMap& args) {
 
 void EngineWorker::exportModel(const QVariantMap& args) {
     try {
-        ArgMap map;
-        for (auto it = args.begin(); it != args.end(); ++it) map[it.key().toStdString()] = it.value().toString().toStdString();
-        auto a = ExportArgs::from_map(map);
+        auto a = ExportArgs::from_map(toArgMap(args));
         auto r = export_merged_model(a, [this](const std::string& s) { Q_EMIT exportStatus(QString::fromStdString(s)); });
         Q_EMIT exportStatus(tr("checking the export against base + adapter…"));
         auto c = verify_export(a, {"你好", "Hello, who are you?", "Tunebench 是什么？"});

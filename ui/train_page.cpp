@@ -25,6 +25,7 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "data/dataset_registry.h"
+#include "arg_map.h"
 #include "engine_controller.h"
 #include "folder_field.h"
 #include "tokenizer/chat_template.h"
@@ -326,9 +327,7 @@ QVariantMap TrainPage::arguments() const {
 }
 
 QString TrainPage::previewYaml() const {
-    ArgMap map;
-    const auto args = arguments();
-    for (auto it = args.begin(); it != args.end(); ++it) map[it.key().toStdString()] = it.value().toString().toStdString();
+    const ArgMap map = toArgMap(arguments());
     try {
         return QString::fromStdString(TrainingArgs::from_map(map).to_yaml());
     } catch (const tb::Error& e) {
@@ -393,9 +392,7 @@ bool TrainPage::loadArguments(const QString& path) {
 }
 
 QString TrainPage::estimate() {
-    ArgMap map;
-    const auto args = arguments();
-    for (auto it = args.begin(); it != args.end(); ++it) map[it.key().toStdString()] = it.value().toString().toStdString();
+    const ArgMap map = toArgMap(arguments());
     QString text;
     try {
         const auto e = estimate_training_memory(TrainingArgs::from_map(map));

@@ -38,7 +38,12 @@ ChatSession::ChatSession(const InferenceArgs& args) : args_(args) {
 }
 
 std::vector<int64_t> ChatSession::prompt_ids(const std::string& query) const {
-    auto ids = encode_prompt(*template_, *tokenizer_, history_, query, args_.system);
+    return prompt_ids(history_, query, args_.system);
+}
+
+std::vector<int64_t> ChatSession::prompt_ids(const std::vector<std::pair<std::string, std::string>>& history,
+                                             const std::string& query, const std::string& system) const {
+    auto ids = encode_prompt(*template_, *tokenizer_, history, query, system);
     auto prefix = tokenizer_->prefix_ids();
     const bool has_prefix = ids.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), ids.begin());
     if (!has_prefix) {
@@ -80,11 +85,8 @@ GenerateResult ChatSession::reply(const std::string& query, const TextCallback& 
 
 GenerateResult ChatSession::answer(const std::vector<std::pair<std::string, std::string>>& history,
                                    const std::string& query, const std::string& system, const std::atomic<bool>* cancel) {
-    auto ids = encode_prompt(*template_, *tokenizer_, history, query, system.empty() ? args_.system : system);
-    auto prefix = tokenizer_->prefix_ids();
-    if (ids.size() < prefix.size() || !std::equal(prefix.begin(), prefix.end(), ids.begin()))
-        ids.insert(ids.begin(), prefix.begin(), prefix.end());
-    auto r = generator_->generate(ids, args_.generation, stop_ids_, {}, cancel);
+    auto r = generator_->generate(prompt_ids(history, query, system.empty() ? args_.system : system), args_.generation,
+                                  stop_ids_, {}, cancel);
     r.text = strip(r.text);
     return r;
 }

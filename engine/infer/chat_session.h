@@ -33,6 +33,8 @@ public:
     // Prompt ids for a query given the current history (the tokenizer's prefix added when the
     // template does not start with it, so a base model still sees its BOS).
     std::vector<int64_t> prompt_ids(const std::string& query) const;
+    std::vector<int64_t> prompt_ids(const std::vector<std::pair<std::string, std::string>>& history,
+                                    const std::string& query, const std::string& system) const;
 
     const InferenceArgs& args() const { return args_; }
     const ChatTemplate& chat_template() const { return *template_; }

@@ -18,6 +18,13 @@
 
 using namespace tb::ui;
 
+// The window shown on a fresh demo written into dir (what a first launch does).
+static void showOnDemo(MainWindow& w, const QString& dir) {
+    tb::init_demo(dir.toStdString());
+    w.show();
+    w.openDemo(dir);
+}
+
 class MainWindowTest : public QObject {
     Q_OBJECT
 private Q_SLOTS:
@@ -86,10 +93,8 @@ private Q_SLOTS:
     void trainOnTheDemo() {
         QTemporaryDir tmp;
         QVERIFY(tmp.isValid());
-        tb::init_demo(tmp.path().toStdString());
         MainWindow w;
-        w.show();
-        w.openDemo(tmp.path());
+        showOnDemo(w, tmp.path());
         auto* train = w.trainPage();
         w.tabs()->setCurrentWidget(train);
         train->epochsBox()->setValue(5);  // 40 steps of 4 examples, a loss point every 10
@@ -148,10 +153,8 @@ private Q_SLOTS:
     void csvWizardPredictsStopsAndResumes() {
         QTemporaryDir tmp;
         QVERIFY(tmp.isValid());
-        tb::init_demo(tmp.path().toStdString());
         MainWindow w;
-        w.show();
-        w.openDemo(tmp.path());
+        showOnDemo(w, tmp.path());
         auto* wiz = w.openPredictWizard();
         const QString shots = QStringLiteral(TB_SCREENSHOT_DIR);
         QDir().mkpath(shots);
