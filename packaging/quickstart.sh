@@ -21,7 +21,7 @@ install_packages() {
     local pkgs=(build-essential cmake ninja-build pkg-config
                 libsentencepiece-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
                 libgtest-dev libpcre2-dev libicu-dev
-                qt6-base-dev qt6-charts-dev libqt6opengl6-dev libquazip1-qt6-dev xvfb xauth
+                qt6-base-dev qt6-charts-dev libqt6opengl6-dev libquazip1-qt6-dev qt6-l10n-tools qt6-translations-l10n xvfb xauth
                 fonts-wqy-microhei)  # a CJK font: Chinese labels and offscreen screenshots
     if [ -z "${TORCH_DIR:-}" ] && [ -z "${CMAKE_PREFIX_PATH:-}" ]; then
         pkgs+=(libtorch-dev libopenblas0-pthread)  # openblas: LibTorch's fp32 matmuls ~7x faster

@@ -1,9 +1,8 @@
 // Chat tab layout and wiring.
 #include "chat_page.h"
 
-#include <QComboBox>
+#include <QCheckBox>
 #include <QDoubleSpinBox>
-#include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -11,32 +10,34 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QVBoxLayout>
 
 #include "engine_controller.h"
+#include "model_bar.h"
+#include "ui_texts.h"
 
 namespace tb::ui {
+namespace {
+QPlainTextEdit* transcriptView() {
+    auto* t = new QPlainTextEdit;
+    t->setReadOnly(true);
+    return t;
+}
+}  // namespace
 
-ChatPage::ChatPage(EngineController* engine, QWidget* parent) : QWidget(parent), m_engine(engine) {
-    m_modelDir = new QLineEdit;
-    m_modelDir->setPlaceholderText(tr("Hugging Face model folder (config.json + weights + tokenizer)"));
-    auto* browse = new QPushButton(tr("Browse…"));
-    m_template = new QComboBox;
-    m_template->addItem(tr("auto"), QString());
-    for (const char* t : {"chatglm3", "chatglm2", "llama3", "llama2", "qwen", "default", "alpaca", "empty"})
-        m_template->addItem(t, QString(t));
-    m_device = new QComboBox;
-    m_device->addItems({"auto", "cpu", "cuda"});
-    m_load = new QPushButton(tr("Load model"));
-    m_adapterDir = new QLineEdit;
-    m_adapterDir->setPlaceholderText(tr("optional LoRA adapter folder (a training output_dir or checkpoint-N)"));
+ChatPage::ChatPage(EngineController* engine, ModelBar* bar, QWidget* parent)
+    : QWidget(parent), m_engine(engine), m_bar(bar), m_texts(new UiTexts(this)) {
+    m_load = new QPushButton;
+    m_texts->set(m_load, "text", QT_TR_NOOP("Load model"));
+    m_texts->set(m_load, "toolTip", QT_TR_NOOP("Loads the top bar's model, with its adapter when one is chosen"));
     m_system = new QLineEdit;
-    m_system->setPlaceholderText(tr("optional system prompt (applies when the model is loaded)"));
+    m_texts->set(m_system, "placeholderText", QT_TR_NOOP("optional system prompt (applies when the model is loaded)"));
     m_temperature = new QDoubleSpinBox;
     m_temperature->setRange(0.0, 2.0);
     m_temperature->setSingleStep(0.05);
     m_temperature->setValue(0.95);
-    m_temperature->setToolTip(tr("0 = greedy decoding"));
+    m_texts->set(m_temperature, "toolTip", QT_TR_NOOP("0 = greedy decoding"));
     m_topP = new QDoubleSpinBox;
     m_topP->setRange(0.01, 1.0);
     m_topP->setSingleStep(0.05);
@@ -44,55 +45,63 @@ ChatPage::ChatPage(EngineController* engine, QWidget* parent) : QWidget(parent),
     m_maxNewTokens = new QSpinBox;
     m_maxNewTokens->setRange(1, 8192);
     m_maxNewTokens->setValue(512);
+    m_compare = new QCheckBox;
+    m_texts->set(m_compare, "text", QT_TR_NOOP("Compare with the base model"));
+    m_texts->set(m_compare, "toolTip", QT_TR_NOOP("Each message is also answered by the base model without the adapter (loads the base a second time)"));
 
-    auto* modelRow = new QHBoxLayout;
-    modelRow->addWidget(m_modelDir, 1);
-    modelRow->addWidget(browse);
-    auto* form = new QFormLayout;
-    form->addRow(tr("Model"), modelRow);
-    form->addRow(tr("Adapter"), m_adapterDir);
     auto* opts = new QHBoxLayout;
-    opts->addWidget(new QLabel(tr("Template")));
-    opts->addWidget(m_template);
-    opts->addWidget(new QLabel(tr("Device")));
-    opts->addWidget(m_device);
-    opts->addWidget(new QLabel(tr("Temperature")));
-    opts->addWidget(m_temperature);
-    opts->addWidget(new QLabel(tr("Top-p")));
-    opts->addWidget(m_topP);
-    opts->addWidget(new QLabel(tr("Max new tokens")));
-    opts->addWidget(m_maxNewTokens);
+    for (auto [label, w] : std::initializer_list<std::pair<const char*, QWidget*>>{
+             {QT_TR_NOOP("Temperature"), m_temperature}, {QT_TR_NOOP("Top-p"), m_topP}, {QT_TR_NOOP("Max new tokens"), m_maxNewTokens}}) {
+        opts->addWidget(m_texts->label(label));
+        opts->addWidget(w);
+    }
+    opts->addWidget(m_compare);
     opts->addStretch(1);
     opts->addWidget(m_load);
-    form->addRow(tr("Settings"), opts);
-    form->addRow(tr("System"), m_system);
+    auto* form = new QFormLayout;
+    form->addRow(m_texts->label(QT_TR_NOOP("Settings")), opts);
+    form->addRow(m_texts->label(QT_TR_NOOP("System")), m_system);
 
-    m_transcript = new QPlainTextEdit;
-    m_transcript->setReadOnly(true);
+    m_transcript = transcriptView();
+    m_baseTranscript = transcriptView();
+    auto pane = [this](const char* title, QPlainTextEdit* view) {
+        auto* w = new QWidget;
+        auto* l = new QVBoxLayout(w);
+        l->setContentsMargins(0, 0, 0, 0);
+        l->addWidget(m_texts->label(title));
+        l->addWidget(view, 1);
+        return w;
+    };
+    auto* split = new QSplitter;
+    split->addWidget(pane(QT_TR_NOOP("With the adapter (or the model alone)"), m_transcript));
+    m_basePane = pane(QT_TR_NOOP("Base model, without the adapter"), m_baseTranscript);
+    split->addWidget(m_basePane);
+    m_basePane->hide();
+
     m_input = new QLineEdit;
-    m_input->setPlaceholderText(tr("Type a message and press Enter"));
-    m_send = new QPushButton(tr("Send"));
-    m_stop = new QPushButton(tr("Stop"));
-    m_clear = new QPushButton(tr("Clear history"));
+    m_texts->set(m_input, "placeholderText", QT_TR_NOOP("Type a message and press Enter"));
+    m_send = new QPushButton;
+    m_texts->set(m_send, "text", QT_TR_NOOP("Send"));
+    m_stop = new QPushButton;
+    m_texts->set(m_stop, "text", QT_TR_NOOP("Stop"));
+    m_clear = new QPushButton;
+    m_texts->set(m_clear, "text", QT_TR_NOOP("Clear history"));
     auto* inputRow = new QHBoxLayout;
     inputRow->addWidget(m_input, 1);
     inputRow->addWidget(m_send);
     inputRow->addWidget(m_stop);
     inputRow->addWidget(m_clear);
-    m_status = new QLabel(tr("No model loaded."));
+    m_status = new QLabel;
+    m_texts->set(m_status, "text", QT_TR_NOOP("No model loaded."));
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
-    layout->addWidget(m_transcript, 1);
+    layout->addWidget(split, 1);
     layout->addLayout(inputRow);
     layout->addWidget(m_status);
     setBusy(false);
     m_send->setEnabled(false);
 
-    connect(browse, &QPushButton::clicked, this, [this] {
-        auto dir = QFileDialog::getExistingDirectory(this, tr("Model folder"), m_modelDir->text());
-        if (!dir.isEmpty()) m_modelDir->setText(dir);
-    });
     connect(m_load, &QPushButton::clicked, this, &ChatPage::load);
     connect(m_send, &QPushButton::clicked, this, [this] { send(m_input->text()); });
     connect(m_input, &QLineEdit::returnPressed, this, [this] { send(m_input->text()); });
@@ -100,23 +109,28 @@ ChatPage::ChatPage(EngineController* engine, QWidget* parent) : QWidget(parent),
     connect(m_clear, &QPushButton::clicked, this, [this] {
         m_engine->requestClearChat();
         m_transcript->clear();
+        m_baseTranscript->clear();
     });
 
     auto* w = m_engine->worker();
     connect(w, &EngineWorker::chatLoaded, this, [this](const QString& summary) {
         m_status->setText(tr("Loaded: %1").arg(summary));
         m_transcript->clear();
+        m_baseTranscript->clear();
+        m_basePane->setVisible(m_comparing);
         setBusy(false);
         m_send->setEnabled(true);
         Q_EMIT loaded(summary);
     });
-    connect(w, &EngineWorker::chatChunk, this, [this](const QString& text) {
-        m_transcript->moveCursor(QTextCursor::End);
-        m_transcript->insertPlainText(text);
+    connect(w, &EngineWorker::chatChunk, this, [this](const QString& text, int side) {
+        auto* view = side == 0 ? m_transcript : m_baseTranscript;
+        view->moveCursor(QTextCursor::End);
+        view->insertPlainText(text);
     });
-    connect(w, &EngineWorker::chatFinished, this, [this](const QString& reason, qint64 tokens, double tps) {
-        m_transcript->appendPlainText(QString());
+    connect(w, &EngineWorker::chatFinished, this, [this](const QString& reason, qint64 tokens, double tps, int side) {
+        (side == 0 ? m_transcript : m_baseTranscript)->appendPlainText(QString());
         m_status->setText(tr("%1 tokens, %2 tokens/s (%3)").arg(tokens).arg(tps, 0, 'f', 1).arg(reason));
+        if (m_comparing && side == 0 && reason != "cancelled") return;  // the base model answers next
         setBusy(false);
         Q_EMIT replyFinished(reason);
     });
@@ -127,23 +141,25 @@ ChatPage::ChatPage(EngineController* engine, QWidget* parent) : QWidget(parent),
     });
 }
 
-void ChatPage::setModelDir(const QString& dir) { m_modelDir->setText(dir); }
-
-void ChatPage::setAdapterDir(const QString& dir) { m_adapterDir->setText(dir); }
-QString ChatPage::modelDir() const { return m_modelDir->text(); }
 QString ChatPage::transcript() const { return m_transcript->toPlainText(); }
+QString ChatPage::baseTranscript() const { return m_baseTranscript->toPlainText(); }
+void ChatPage::setCompareWithBase(bool on) { m_compare->setChecked(on); }
 
 void ChatPage::load() {
-    m_status->setText(tr("Loading %1 …").arg(m_modelDir->text()));
+    m_status->setText(tr("Loading %1 …").arg(m_bar->modelDir()));
     setBusy(true);
-    m_engine->requestLoadChat(m_modelDir->text(), m_adapterDir->text(), m_template->currentData().toString(), m_device->currentText(),
-                              m_system->text());
+    m_comparing = m_compare->isChecked() && !m_bar->adapterDir().isEmpty();
+    m_engine->requestLoadChat(m_bar->modelDir(), m_bar->adapterDir(), m_bar->templateName(), m_bar->device(), m_system->text(),
+                              m_comparing);
 }
 
 void ChatPage::send(const QString& text) {
     if (text.trimmed().isEmpty()) return;
-    m_transcript->appendPlainText(tr("User: %1").arg(text));
-    m_transcript->appendPlainText(tr("Assistant: "));
+    for (auto* view : {m_transcript, m_baseTranscript}) {
+        if (view == m_baseTranscript && !m_comparing) break;
+        view->appendPlainText(tr("User: %1").arg(text));
+        view->appendPlainText(tr("Assistant: "));
+    }
     m_input->clear();
     setBusy(true);
     m_engine->requestChat(text, m_temperature->value(), m_topP->value(), m_maxNewTokens->value());

@@ -18,9 +18,10 @@ EngineController::~EngineController() {
 }
 
 void EngineController::requestLoadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName,
-                                       const QString& device, const QString& system) {
+                                       const QString& device, const QString& system, bool compareWithBase) {
     QMetaObject::invokeMethod(m_worker, "loadChat", Qt::QueuedConnection, Q_ARG(QString, modelDir), Q_ARG(QString, adapterDir),
-                              Q_ARG(QString, templateName), Q_ARG(QString, device), Q_ARG(QString, system));
+                              Q_ARG(QString, templateName), Q_ARG(QString, device), Q_ARG(QString, system),
+                              Q_ARG(bool, compareWithBase));
 }
 
 void EngineController::requestChat(const QString& query, double temperature, double topP, int maxNewTokens) {
@@ -41,6 +42,15 @@ void EngineController::requestBatchPredict(const QVariantMap& args) {
 
 void EngineController::requestExport(const QVariantMap& args) {
     QMetaObject::invokeMethod(m_worker, "exportModel", Qt::QueuedConnection, Q_ARG(QVariantMap, args));
+}
+
+void EngineController::requestTimeEstimate(const QVariantMap& args) {
+    QMetaObject::invokeMethod(m_worker, "estimateTime", Qt::QueuedConnection, Q_ARG(QVariantMap, args));
+}
+
+void EngineController::requestEvaluate(const QVariantMap& args) {
+    m_cancel.store(false);
+    QMetaObject::invokeMethod(m_worker, "evaluate", Qt::QueuedConnection, Q_ARG(QVariantMap, args));
 }
 
 void EngineController::requestClearChat() { QMetaObject::invokeMethod(m_worker, "clearChat", Qt::QueuedConnection); }

@@ -18,12 +18,14 @@ public:
 
     EngineWorker* worker() const { return m_worker; }
     void requestLoadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName,
-                         const QString& device, const QString& system);
+                         const QString& device, const QString& system, bool compareWithBase = false);
     void requestChat(const QString& query, double temperature, double topP, int maxNewTokens);
     void requestClearChat();
     void requestStop() { m_cancel.store(true); }
     void requestTrain(const QVariantMap& args);
     void requestExport(const QVariantMap& args);
+    void requestTimeEstimate(const QVariantMap& args);
+    void requestEvaluate(const QVariantMap& args);  // requestStop() stops it after the current example
     void requestBatchPredict(const QVariantMap& args);  // requestStop() stops it after the current row
     // Stop & save (keeps a checkpoint and the adapter) or cancel (nothing more is written).
     void requestTrainStop(bool cancel) { m_trainRequest.store(cancel ? 2 : 1); }

@@ -9,6 +9,8 @@
 #include "infer/chat_handle.h"
 #include "export/merge_export.h"
 #include "infer/batch_predict.h"
+#include "eval/predict_dataset.h"
+#include "train/time_estimate.h"
 #include "train/trainer.h"
 
 namespace tb::ui {
@@ -17,22 +19,33 @@ EngineWorker::EngineWorker(std::atomic<bool>* cancel, std::atomic<int>* trainReq
     : m_cancel(cancel), m_trainRequest(trainRequest) {}
 EngineWorker::~EngineWorker() = default;
 
-void EngineWorker::loadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName,
-                            const QString& device, const QString& system) {
+void EngineWorker::guarded(const std::function<void()>& job) {
     try {
-        ArgMap map{{"model_name_or_path", modelDir.toStdString()}, {"device", device.toStdString()}};
-        if (!templateName.isEmpty()) map["template"] = templateName.toStdString();
-        if (!system.isEmpty()) map["system"] = system.toStdString();
-        if (!adapterDir.isEmpty()) map["adapter_name_or_path"] = adapterDir.toStdString();
-        m_chat.reset();
-        m_chat = std::make_unique<ChatHandle>(InferenceArgs::from_map(map));
-        Q_EMIT chatLoaded(QString::fromStdString(m_chat->summary()) +
-                          (adapterDir.isEmpty() ? QString() : tr(" + adapter %1").arg(adapterDir)));
+        job();
     } catch (const tb::Error& e) {
         Q_EMIT failed(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
     } catch (const std::exception& e) {
         Q_EMIT failed(QString::fromUtf8(e.what()), {});
     }
+}
+
+void EngineWorker::loadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName,
+                            const QString& device, const QString& system, bool compareWithBase) {
+    guarded([&] {
+        ArgMap map{{"model_name_or_path", modelDir.toStdString()}, {"device", device.toStdString()}};
+        if (!templateName.isEmpty()) map["template"] = templateName.toStdString();
+        if (!system.isEmpty()) map["system"] = system.toStdString();
+        if (!adapterDir.isEmpty()) map["adapter_name_or_path"] = adapterDir.toStdString();
+        m_chat.reset();
+        m_baseChat.reset();
+        m_chat = std::make_unique<ChatHandle>(InferenceArgs::from_map(map));
+        if (compareWithBase && !adapterDir.isEmpty()) {  // the same base without the adapter, for side by side
+            map.erase("adapter_name_or_path");
+            m_baseChat = std::make_unique<ChatHandle>(InferenceArgs::from_map(map));
+        }
+        Q_EMIT chatLoaded(QString::fromStdString(m_chat->summary()) +
+                          (adapterDir.isEmpty() ? QString() : tr(" + adapter %1").arg(adapterDir)));
+    });
 }
 
 void EngineWorker::sendChat(const QString& query, double temperature, double topP, int maxNewTokens) {
@@ -40,41 +53,45 @@ void EngineWorker::sendChat(const QString& query, double temperature, double top
         Q_EMIT failed(tr("No model is loaded."), tr("Choose a model folder and click Load."));
         return;
     }
-    try {
+    guarded([&] {
         GenerationConfig g;
         g.temperature = temperature;
         g.do_sample = temperature > 0;
         g.top_p = topP;
         g.max_new_tokens = maxNewTokens;
-        m_chat->set_generation(g);  // the controller resets the cancel flag when it queues the request
-        // Chunks are batched to at most ~20 signals per second so the GUI stays responsive.
-        QString pending;
-        QElapsedTimer timer;
-        timer.start();
-        auto r = m_chat->reply(query.toStdString(), [&](const std::string& d) {
-            pending += QString::fromStdString(d);
-            if (timer.elapsed() >= 50) {
-                Q_EMIT chatChunk(pending);
-                pending.clear();
-                timer.restart();
-            }
-            return true;
-        }, m_cancel);
-        if (!pending.isEmpty()) Q_EMIT chatChunk(pending);
-        Q_EMIT chatFinished(QString::fromStdString(r.finish_reason), r.tokens, r.tokens_per_second);
-    } catch (const tb::Error& e) {
-        Q_EMIT failed(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
-    } catch (const std::exception& e) {
-        Q_EMIT failed(QString::fromUtf8(e.what()), {});
-    }
+        // the controller resets the cancel flag when it queues the request
+        int side = 0;
+        for (ChatHandle* chat : {m_chat.get(), m_baseChat.get()}) {
+            if (!chat) continue;
+            chat->set_generation(g);
+            // Chunks are batched to at most ~20 signals per second so the GUI stays responsive.
+            QString pending;
+            QElapsedTimer timer;
+            timer.start();
+            auto r = chat->reply(query.toStdString(), [&](const std::string& d) {
+                pending += QString::fromStdString(d);
+                if (timer.elapsed() >= 50) {
+                    Q_EMIT chatChunk(pending, side);
+                    pending.clear();
+                    timer.restart();
+                }
+                return true;
+            }, m_cancel);
+            if (!pending.isEmpty()) Q_EMIT chatChunk(pending, side);
+            Q_EMIT chatFinished(QString::fromStdString(r.finish_reason), r.tokens, r.tokens_per_second, side);
+            if (r.finish_reason == "cancelled") break;  // Stop ends the comparison too
+            ++side;
+        }
+    });
 }
 
 void EngineWorker::clearChat() {
     if (m_chat) m_chat->clear();
+    if (m_baseChat) m_baseChat->clear();
 }
 
 void EngineWorker::train(const QVariantMap& args) {
-    try {
+    guarded([&] {
         auto a = TrainingArgs::from_map(toArgMap(args));
         QElapsedTimer timer;
         timer.start();
@@ -94,15 +111,11 @@ void EngineWorker::train(const QVariantMap& args) {
                                  .arg(r.train_loss, 0, 'f', 4)
                                  .arg(QString::fromStdString(r.output_dir)),
                              r.stopped_early);
-    } catch (const tb::Error& e) {
-        Q_EMIT failed(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
-    } catch (const std::exception& e) {
-        Q_EMIT failed(QString::fromUtf8(e.what()), {});
-    }
+    });
 }
 
 void EngineWorker::batchPredict(const QVariantMap& args) {
-    try {
+    guarded([&] {
         BatchPredictOptions o;
         ArgMap inference = toArgMap(args);
         auto take = [&](const char* key) {
@@ -124,15 +137,11 @@ void EngineWorker::batchPredict(const QVariantMap& args) {
             Q_EMIT predictProgress(p.done, p.total, p.eta_s, QString::fromStdString(p.last_prediction));
         }, m_cancel);
         Q_EMIT predictFinished(r.rows, r.resumed_from, r.cancelled, r.accuracy, r.macro_f1);
-    } catch (const tb::Error& e) {
-        Q_EMIT failed(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
-    } catch (const std::exception& e) {
-        Q_EMIT failed(QString::fromUtf8(e.what()), {});
-    }
+    });
 }
 
 void EngineWorker::exportModel(const QVariantMap& args) {
-    try {
+    guarded([&] {
         auto a = ExportArgs::from_map(toArgMap(args));
         auto r = export_merged_model(a, [this](const std::string& s) { Q_EMIT exportStatus(QString::fromStdString(s)); });
         Q_EMIT exportStatus(tr("checking the export against base + adapter…"));
@@ -147,11 +156,44 @@ void EngineWorker::exportModel(const QVariantMap& args) {
                                   .arg(c.prompts)
                                   .arg(c.max_abs_diff, 0, 'g', 3)
                                   .arg(c.tolerance, 0, 'g', 3));
+    });
+}
+
+void EngineWorker::estimateTime(const QVariantMap& args) {
+    QVariantMap out;
+    try {
+        const auto e = estimate_training_time(TrainingArgs::from_map(toArgMap(args)));
+        out = {{"seconds", e.seconds}, {"steps", qint64(e.steps)}, {"examples", qint64(e.examples)}, {"tokens", e.tokens},
+               {"tflops", e.device_flops / 1e12}, {"device", QString::fromStdString(e.device)}};
     } catch (const tb::Error& e) {
-        Q_EMIT failed(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
+        out = {{"error", QString::fromStdString(e.what())}, {"hint", QString::fromStdString(e.hint())}};
     } catch (const std::exception& e) {
-        Q_EMIT failed(QString::fromUtf8(e.what()), {});
+        out = {{"error", QString::fromUtf8(e.what())}};
     }
+    Q_EMIT timeEstimated(out);
+}
+
+void EngineWorker::evaluate(const QVariantMap& args) {
+    guarded([&] {
+        ArgMap map = toArgMap(args);
+        for (auto it = map.begin(); it != map.end();) it = it->second.empty() ? map.erase(it) : std::next(it);
+        const auto a = eval::DatasetPredictArgs::from_map(map);
+        QElapsedTimer timer;
+        timer.start();
+        const auto r = eval::predict_dataset(a, [&](int64_t done, int64_t total) {
+            if (timer.elapsed() < 100 && done != total) return;
+            timer.restart();
+            Q_EMIT evalProgress(done, total);
+        }, m_cancel);
+        QVariantList worst;
+        for (const auto& w : r.worst)
+            worst.append(QVariantMap{{"index", qint64(w.index)}, {"prompt", QString::fromStdString(w.prompt)},
+                                     {"predict", QString::fromStdString(w.predict)}, {"label", QString::fromStdString(w.label)},
+                                     {"rouge_l", w.rougeL}, {"bleu_4", w.bleu4}});
+        Q_EMIT evalFinished({{"samples", qint64(r.samples)}, {"resumed_from", qint64(r.resumed_from)}, {"cancelled", r.cancelled},
+                             {"bleu_4", r.bleu4}, {"rouge_1", r.rouge1}, {"rouge_2", r.rouge2}, {"rouge_l", r.rougeL},
+                             {"worst", worst}, {"output_dir", QString::fromStdString(a.output_dir)}});
+    });
 }
 
 }  // namespace tb::ui

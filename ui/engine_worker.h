@@ -6,6 +6,7 @@
 #include <QString>
 #include <QVariantMap>
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include "infer/inference_args.h"
@@ -24,7 +25,7 @@ public:
 
 public Q_SLOTS:
     void loadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName, const QString& device,
-                  const QString& system);
+                  const QString& system, bool compareWithBase);
     void sendChat(const QString& query, double temperature, double topP, int maxNewTokens);
     void clearChat();
     // Runs a whole training (LLaMA-Factory keys → values); progress arrives as trainProgress.
@@ -33,11 +34,16 @@ public Q_SLOTS:
     void exportModel(const QVariantMap& args);
     // CSV batch prediction: keys csv, output, prompt_template, label_column + inference keys.
     void batchPredict(const QVariantMap& args);
+    // The up-front time estimate of a training (reads the dataset, measures the device).
+    void estimateTime(const QVariantMap& args);
+    // Prediction over a dataset split with BLEU / ROUGE (eval/predict_dataset.h keys).
+    void evaluate(const QVariantMap& args);
 
 Q_SIGNALS:
     void chatLoaded(const QString& summary);
-    void chatChunk(const QString& text);
-    void chatFinished(const QString& finishReason, qint64 tokens, double tokensPerSecond);
+    // side 0: the loaded model (with its adapter); side 1: the base model, when comparing
+    void chatChunk(const QString& text, int side);
+    void chatFinished(const QString& finishReason, qint64 tokens, double tokensPerSecond, int side);
     void failed(const QString& message, const QString& hint);
     // keys: phase, message, step, total, epoch, loss, eval_loss, lr, grad_norm, tokens_per_s,
     // elapsed_s, eta_s, memory_bytes, is_log (loss/eval_loss/grad_norm < 0: not in this event)
@@ -47,11 +53,20 @@ Q_SIGNALS:
     void predictProgress(qint64 done, qint64 total, double etaSeconds, const QString& lastPrediction);
     void predictFinished(qint64 rows, qint64 resumedFrom, bool cancelled, double accuracy, double macroF1);
     void exportFinished(const QString& summary, bool verified, const QString& check);
+    // keys seconds, steps, examples, tokens, tflops, device; or error and hint
+    void timeEstimated(const QVariantMap& estimate);
+    void evalProgress(qint64 done, qint64 total);
+    // keys samples, resumed_from, cancelled, bleu_4, rouge_1, rouge_2, rouge_l (0…100), output_dir,
+    // worst (list of maps: index, prompt, predict, label, rouge_l, bleu_4)
+    void evalFinished(const QVariantMap& report);
 
 private:
+    void guarded(const std::function<void()>& job);  // an engine error becomes failed()
+
     std::atomic<bool>* m_cancel;
     std::atomic<int>* m_trainRequest;
     std::unique_ptr<tb::ChatHandle> m_chat;
+    std::unique_ptr<tb::ChatHandle> m_baseChat;  // only while comparing with the base model
 };
 
 }  // namespace tb::ui

@@ -4,6 +4,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -14,40 +15,74 @@
 #include <QVBoxLayout>
 
 #include "engine_controller.h"
+#include "adapter_zip.h"
 #include "folder_field.h"
+#include "model_bar.h"
+#include "ui_texts.h"
 
 namespace tb::ui {
-ExportPage::ExportPage(EngineController* engine, QWidget* parent) : QWidget(parent), m_engine(engine) {
-    m_base = new QLineEdit;
-    m_base->setToolTip(tr("model_name_or_path: the unquantized base model the adapter was trained on"));
-    m_adapter = new QLineEdit;
-    m_adapter->setToolTip(tr("adapter_name_or_path: an adapter folder (output_dir or a checkpoint-N); a comma list merges in order"));
+ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
+    : QWidget(parent), m_engine(engine), m_bar(bar), m_texts(new UiTexts(this)) {
+    m_source = new QLabel;
+    m_source->setWordWrap(true);
     m_dir = new QLineEdit;
-    m_dir->setToolTip(tr("export_dir: a new or empty folder (an earlier export there is replaced)"));
+    m_texts->set(m_dir, "toolTip", QT_TR_NOOP("export_dir: a new or empty folder (an earlier export there is replaced)"));
     m_size = new QDoubleSpinBox;
     m_size->setRange(0.1, 100);
     m_size->setValue(1.0);
     m_size->setSuffix(" GB");
-    m_size->setToolTip(tr("export_size: the largest shard"));
+    m_texts->set(m_size, "toolTip", QT_TR_NOOP("export_size: the largest shard"));
     m_dtype = new QComboBox;
     m_dtype->addItems({"auto", "float32", "bfloat16", "float16"});
-    m_dtype->setToolTip(tr("export_dtype: auto keeps the base model's dtype"));
+    m_texts->set(m_dtype, "toolTip", QT_TR_NOOP("export_dtype: auto keeps the base model's dtype"));
     m_device = new QComboBox;
     m_device->addItems({"cpu", "auto"});
-    m_device->setToolTip(tr("export_device: where the merge is computed"));
-    m_legacy = new QCheckBox(tr("pytorch_model.bin instead of safetensors"));
-    m_legacy->setToolTip(tr("export_legacy_format"));
+    m_texts->set(m_device, "toolTip", QT_TR_NOOP("export_device: where the merge is computed"));
+    m_legacy = new QCheckBox;
+    m_texts->set(m_legacy, "text", QT_TR_NOOP("pytorch_model.bin instead of safetensors"));
+    m_texts->set(m_legacy, "toolTip", QT_TR_NOOP("export_legacy_format"));
 
-    auto* box = new QGroupBox(tr("Merge an adapter into its base model"));
+    auto* box = new QGroupBox;
+    m_texts->set(box, "title", QT_TR_NOOP("Merge the top bar's adapter into its base model"));
     auto* form = new QFormLayout(box);
-    form->addRow(tr("Base model"), folderField(m_base, this));
-    form->addRow(tr("Adapter"), folderField(m_adapter, this));
-    form->addRow(tr("Export folder"), folderField(m_dir, this));
-    form->addRow(tr("Shard size"), m_size);
-    form->addRow(tr("Data type"), m_dtype);
-    form->addRow(tr("Device"), m_device);
+    form->addRow(m_texts->label(QT_TR_NOOP("Model + adapter")), m_source);
+    form->addRow(m_texts->label(QT_TR_NOOP("Export folder")), folderField(m_dir, this));
+    form->addRow(m_texts->label(QT_TR_NOOP("Shard size")), m_size);
+    form->addRow(m_texts->label(QT_TR_NOOP("Data type")), m_dtype);
+    form->addRow(m_texts->label(QT_TR_NOOP("Device")), m_device);
     form->addRow(QString(), m_legacy);
-    m_export = new QPushButton(tr("Export"));
+    auto* share = new QPushButton;
+    m_texts->set(share, "text", QT_TR_NOOP("Share adapter as .zip…"));
+    m_texts->set(share, "toolTip", QT_TR_NOOP("One file with the adapter, its training YAML, the loss plot and a model card"));
+    auto* import = new QPushButton;
+    m_texts->set(import, "text", QT_TR_NOOP("Import adapter .zip…"));
+    auto* zipBox = new QGroupBox;
+    m_texts->set(zipBox, "title", QT_TR_NOOP("Share"));
+    auto* zipRow = new QHBoxLayout(zipBox);
+    zipRow->addWidget(share);
+    zipRow->addWidget(import);
+    zipRow->addStretch(1);
+    connect(share, &QPushButton::clicked, this, [this] {
+        auto f = QFileDialog::getSaveFileName(this, tr("Share adapter"), m_bar->adapterDir() + ".zip", tr("Zip files (*.zip)"));
+        if (!f.isEmpty()) shareAdapter(f);
+    });
+    connect(import, &QPushButton::clicked, this, [this] {
+        auto f = QFileDialog::getOpenFileName(this, tr("Import adapter"), QString(), tr("Zip files (*.zip)"));
+        if (f.isEmpty()) return;
+        QFileInfo fi(f);
+        auto target = QFileDialog::getSaveFileName(this, tr("New adapter folder"), fi.absolutePath() + "/" + fi.completeBaseName());
+        if (!target.isEmpty()) importAdapter(f, target);
+    });
+    auto updateSource = [this] {
+        m_source->setText(m_bar->adapterDir().isEmpty() ? tr("%1 — choose an adapter in the top bar").arg(m_bar->modelDir())
+                                                         : tr("%1 + %2").arg(m_bar->modelDir(), m_bar->adapterDir()));
+    };
+    connect(m_bar, &ModelBar::modelChanged, this, updateSource);
+    connect(m_bar, &ModelBar::adapterChanged, this, updateSource);
+    m_texts->onRetranslate(updateSource);
+    updateSource();
+    m_export = new QPushButton;
+    m_texts->set(m_export, "text", QT_TR_NOOP("Export"));
     m_result = new QLabel;
     m_result->setWordWrap(true);
     m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -60,6 +95,7 @@ ExportPage::ExportPage(EngineController* engine, QWidget* parent) : QWidget(pare
     buttons->addWidget(m_export);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(box);
+    layout->addWidget(zipBox);
     layout->addLayout(buttons);
     layout->addWidget(m_result);
     layout->addWidget(m_log, 1);
@@ -86,19 +122,33 @@ ExportPage::ExportPage(EngineController* engine, QWidget* parent) : QWidget(pare
     });
 }
 
-void ExportPage::setPaths(const QString& baseModel, const QString& adapter, const QString& exportDir) {
-    m_base->setText(baseModel);
-    m_adapter->setText(adapter);
-    m_dir->setText(exportDir);
+void ExportPage::setExportDir(const QString& exportDir) { m_dir->setText(exportDir); }
+
+void ExportPage::showZipResult(const ZipResult& r) {
+    m_result->setText(r.ok ? r.message : tr("Error: %1").arg(r.message));
+    m_log->appendPlainText(m_result->text());
+}
+
+bool ExportPage::shareAdapter(const QString& zipPath) {
+    const auto r = exportAdapterZip(m_bar->adapterDir(), zipPath);
+    showZipResult(r);
+    return r.ok;
+}
+
+bool ExportPage::importAdapter(const QString& zipPath, const QString& targetDir) {
+    const auto r = importAdapterZip(zipPath, targetDir);
+    showZipResult(r);
+    if (r.ok) m_bar->setAdapterDir(targetDir);
+    return r.ok;
 }
 
 void ExportPage::startExport() {
     if (m_running) return;
     setRunning(true);
     m_result->clear();
-    m_log->appendPlainText(tr("Exporting %1 + %2 → %3").arg(m_base->text(), m_adapter->text(), m_dir->text()));
-    m_engine->requestExport({{"model_name_or_path", m_base->text()},
-                             {"adapter_name_or_path", m_adapter->text()},
+    m_log->appendPlainText(tr("Exporting %1 + %2 → %3").arg(m_bar->modelDir(), m_bar->adapterDir(), m_dir->text()));
+    m_engine->requestExport({{"model_name_or_path", m_bar->modelDir()},
+                             {"adapter_name_or_path", m_bar->adapterDir()},
                              {"export_dir", m_dir->text()},
                              {"export_size", m_size->value()},
                              {"export_dtype", m_dtype->currentText()},

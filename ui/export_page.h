@@ -1,6 +1,7 @@
 // Export tab: merge an adapter into its base and write a Hugging Face folder (shard size,
 // dtype, legacy .bin); progress in a log; after writing, the export is reloaded and checked
-// against base + adapter on a few prompts, and the result is shown.
+// against base + adapter on a few prompts, and the result is shown. Also shares an adapter as
+// one .zip and imports such a zip.
 #pragma once
 
 #include <QWidget>
@@ -16,12 +17,19 @@ class QCheckBox;
 namespace tb::ui {
 
 class EngineController;
+class ModelBar;
+class UiTexts;
+struct ZipResult;
 
 class ExportPage : public QWidget {
     Q_OBJECT
 public:
-    ExportPage(EngineController* engine, QWidget* parent = nullptr);
-    void setPaths(const QString& baseModel, const QString& adapter, const QString& exportDir);
+    // The base model and the adapter come from the top bar.
+    ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent = nullptr);
+    void setExportDir(const QString& exportDir);
+    // The top bar's adapter → zipPath; a zip → a new adapter folder (then chosen in the top bar).
+    bool shareAdapter(const QString& zipPath);
+    bool importAdapter(const QString& zipPath, const QString& targetDir);
     void startExport();
     QPushButton* exportButton() const { return m_export; }
     QString resultText() const;
@@ -32,9 +40,12 @@ Q_SIGNALS:
 private:
     void setRunning(bool running);
 
+    void showZipResult(const ZipResult& r);
+
     EngineController* m_engine;
-    QLineEdit* m_base;
-    QLineEdit* m_adapter;
+    ModelBar* m_bar;
+    UiTexts* m_texts;
+    QLabel* m_source;
     QLineEdit* m_dir;
     QDoubleSpinBox* m_size;
     QComboBox* m_dtype;

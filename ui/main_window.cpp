@@ -1,61 +1,79 @@
-// Main window assembly. Evaluate & Predict and Datasets are placeholders until the GUI issue fills them.
+// Main window assembly: the pages share the top bar; a run the Train tab writes is offered in the
+// bar's adapter picker, a dataset the Datasets tab writes appears in the Train tab's list.
 #include "main_window.h"
 
-#include <QLabel>
+#include <QComboBox>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
 #include "chat_page.h"
+#include "datasets_page.h"
 #include "engine_controller.h"
+#include "evaluate_page.h"
 #include "export_page.h"
+#include "language.h"
+#include "model_bar.h"
 #include "predict_wizard.h"
-
-#include <QPushButton>
 #include "train_page.h"
+#include "ui_texts.h"
 
 namespace tb::ui {
-namespace {
-QWidget* pendingPage(const QString& what) {
-    auto* page = new QWidget;
-    auto* label = new QLabel(what);
-    label->setWordWrap(true);
-    label->setAlignment(Qt::AlignCenter);
-    auto* layout = new QVBoxLayout(page);
-    layout->addWidget(label);
-    return page;
-}
-}  // namespace
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), m_engine(new EngineController(this)) {
-    setWindowTitle(tr("Tunebench"));
-    resize(1100, 720);
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), m_engine(new EngineController(this)), m_texts(new UiTexts(this)) {
+    m_texts->set(this, "windowTitle", QT_TR_NOOP("Tunebench"));
+    resize(1280, 820);
+    m_bar = new ModelBar;
     m_tabs = new QTabWidget;
-    m_chat = new ChatPage(m_engine);
-    m_train = new TrainPage(m_engine);
-    m_tabs->addTab(m_train, tr("Train"));
-    auto* predict = pendingPage(tr("Evaluation over a dataset split (BLEU, ROUGE) is being built.\n\n"
-                                   "Batch prediction over a CSV file works now:"));
-    auto* wizardButton = new QPushButton(tr("Batch-predict a CSV…"));
-    connect(wizardButton, &QPushButton::clicked, this, [this] { openPredictWizard(); });
-    predict->layout()->addWidget(wizardButton);
-    static_cast<QVBoxLayout*>(predict->layout())->addStretch(1);
-    m_tabs->addTab(predict, tr("Evaluate && Predict"));
-    m_tabs->addTab(m_chat, tr("Chat"));
-    m_export = new ExportPage(m_engine);
-    m_tabs->addTab(m_export, tr("Export"));
-    m_tabs->addTab(pendingPage(tr("Dataset import and preview are being built.")), tr("Datasets"));
-    setCentralWidget(m_tabs);
-    statusBar()->showMessage(tr("Ready"));
+    m_train = new TrainPage(m_engine, m_bar);
+    m_evaluate = new EvaluatePage(m_engine, m_bar);
+    m_chat = new ChatPage(m_engine, m_bar);
+    m_export = new ExportPage(m_engine, m_bar);
+    m_datasets = new DatasetsPage(m_bar);
+    for (auto [page, title] : std::initializer_list<std::pair<QWidget*, const char*>>{
+             {m_train, QT_TR_NOOP("Train")},
+             {m_evaluate, QT_TR_NOOP("Evaluate && Predict")},
+             {m_chat, QT_TR_NOOP("Chat")},
+             {m_export, QT_TR_NOOP("Export")},
+             {m_datasets, QT_TR_NOOP("Datasets")}}) {
+        const int i = m_tabs->addTab(page, QString());
+        m_texts->bind(title, [this, i](const QString& t) { m_tabs->setTabText(i, t); });
+    }
+    auto* central = new QWidget;
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_bar);
+    layout->addWidget(m_tabs, 1);
+    setCentralWidget(central);
+    m_texts->bind(QT_TR_NOOP("Ready"), [this](const QString& t) { statusBar()->showMessage(t); });
+
+    connect(m_train, &TrainPage::runFolderWritten, m_bar, [this](const QString& dir) { m_bar->addRunFolder(dir); });
+    connect(m_evaluate, &EvaluatePage::csvWizardRequested, this, [this] { openPredictWizard(); });
+    connect(m_datasets, &DatasetsPage::datasetWritten, this, [this](const QString& dir, const QString& name) {
+        if (m_train->datasetDir() == dir) m_train->setDatasetDir(dir);
+        m_evaluate->setDatasetDir(dir);
+        statusBar()->showMessage(tr("Dataset '%1' is ready to train in %2").arg(name, dir));
+    });
 }
 
 MainWindow::~MainWindow() = default;
 
+void MainWindow::setLanguage(const QString& code) {
+    auto* box = m_bar->languageBox();
+    box->setCurrentIndex(std::max(0, box->findData(code)));  // applies it
+    applyLanguage(code);
+}
+
 void MainWindow::openDemo(const QString& demoDir) {
-    m_demoDir = demoDir;
+    m_bar->setModelDir(demoDir + "/model");
+    m_bar->setTemplateName("chatglm3");
     m_train->useDemo(demoDir);
-    m_export->setPaths(demoDir + "/model", demoDir + "/lora-gui", demoDir + "/merged");
-    m_chat->setModelDir(demoDir + "/model");
+    m_evaluate->setDatasetDir(demoDir + "/data");
+    m_evaluate->setDataset("tunebench_demo");
+    m_evaluate->setOutputDir(demoDir + "/eval");
+    m_export->setExportDir(demoDir + "/merged");
+    m_datasets->setTarget(demoDir + "/data", QString());
     m_tabs->setCurrentWidget(m_chat);
     m_chat->load();
     statusBar()->showMessage(tr("Demo: %1").arg(demoDir));
@@ -64,7 +82,7 @@ void MainWindow::openDemo(const QString& demoDir) {
 PredictWizard* MainWindow::openPredictWizard() {
     auto* wizard = new PredictWizard(m_engine, this);
     wizard->setAttribute(Qt::WA_DeleteOnClose);
-    if (!m_demoDir.isEmpty()) wizard->setModel(m_demoDir + "/model", QString());
+    wizard->setModel(m_bar->modelDir(), m_bar->adapterDir());
     wizard->show();
     return wizard;
 }

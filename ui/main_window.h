@@ -1,4 +1,5 @@
-// The workbench window: tabs Train, Evaluate & Predict, Chat, Export, Datasets.
+// The workbench window: the top bar (model, adapter, language, device …) over the tabs Train,
+// Evaluate & Predict, Chat, Export and Datasets.
 #pragma once
 
 #include <QMainWindow>
@@ -9,9 +10,13 @@ namespace tb::ui {
 
 class EngineController;
 class ChatPage;
-class TrainPage;
+class DatasetsPage;
+class EvaluatePage;
 class ExportPage;
+class ModelBar;
 class PredictWizard;
+class TrainPage;
+class UiTexts;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -19,22 +24,30 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
-    // Selects the demo model (DIR/model) everywhere it applies.
+    // Selects the demo (DIR/model, DIR/data) everywhere it applies.
     void openDemo(const QString& demoDir);
+    // "en" or "zh_CN": switches every visible text at once.
+    void setLanguage(const QString& code);
     QTabWidget* tabs() const { return m_tabs; }
+    ModelBar* modelBar() const { return m_bar; }
     ChatPage* chatPage() const { return m_chat; }
     TrainPage* trainPage() const { return m_train; }
+    EvaluatePage* evaluatePage() const { return m_evaluate; }
     ExportPage* exportPage() const { return m_export; }
-    PredictWizard* openPredictWizard();  // the CSV batch-prediction wizard, prefilled with the current model
+    DatasetsPage* datasetsPage() const { return m_datasets; }
+    PredictWizard* openPredictWizard();  // the CSV batch-prediction wizard, prefilled from the top bar
     EngineController* engine() const { return m_engine; }
 
 private:
     EngineController* m_engine;
+    UiTexts* m_texts;
+    ModelBar* m_bar;
     QTabWidget* m_tabs;
-    ChatPage* m_chat;
     TrainPage* m_train;
+    EvaluatePage* m_evaluate;
+    ChatPage* m_chat;
     ExportPage* m_export;
-    QString m_demoDir;
+    DatasetsPage* m_datasets;
 };
 
 }  // namespace tb::ui

@@ -3,6 +3,9 @@
 #include "train_page.h"
 
 #include <QChartView>
+#include <QCheckBox>
+#include <QScrollArea>
+#include <QTabWidget>
 #include <QComboBox>
 #include <QPen>
 #include <QDoubleSpinBox>
@@ -24,10 +27,12 @@
 
 #include "core/error.h"
 #include "io/atomic_file.h"
-#include "data/dataset_registry.h"
+#include "dataset_list.h"
 #include "arg_map.h"
 #include "engine_controller.h"
 #include "folder_field.h"
+#include "model_bar.h"
+#include "ui_texts.h"
 #include "tokenizer/chat_template.h"
 #include "train/memory_estimate.h"
 #include "train/training_args.h"
@@ -41,106 +46,169 @@ QString duration(double s) {
 }
 
 
-QSpinBox* spin(int lo, int hi, int value, const QString& tip) {
+QSpinBox* spin(int lo, int hi, int value) {
     auto* s = new QSpinBox;
     s->setRange(lo, hi);
     s->setValue(value);
-    s->setToolTip(tip);
     return s;
 }
 
-QDoubleSpinBox* dspin(double lo, double hi, double value, int decimals, const QString& tip) {
+QDoubleSpinBox* dspin(double lo, double hi, double value, int decimals) {
     auto* s = new QDoubleSpinBox;
     s->setRange(lo, hi);
     s->setDecimals(decimals);
     s->setValue(value);
-    s->setToolTip(tip);
     return s;
 }
 
-QComboBox* combo(const QStringList& items, const QString& tip) {
+QComboBox* combo(const QStringList& items) {
     auto* c = new QComboBox;
     c->addItems(items);
-    c->setToolTip(tip);
     return c;
+}
+
+QCheckBox* check(bool on) {
+    auto* c = new QCheckBox;
+    c->setChecked(on);
+    return c;
+}
+
+QLineEdit* line(const QString& text) { return new QLineEdit(text); }
+
+QString valueOf(QWidget* w) {
+    if (auto* s = qobject_cast<QSpinBox*>(w)) return QString::number(s->value());
+    if (auto* s = qobject_cast<QDoubleSpinBox*>(w)) return QString::number(s->value());
+    if (auto* e = qobject_cast<QLineEdit*>(w)) return e->text().trimmed();
+    if (auto* c = qobject_cast<QComboBox*>(w)) return c->currentText();
+    if (auto* c = qobject_cast<QCheckBox*>(w)) return c->isChecked() ? "true" : "false";
+    return {};
+}
+
+void setValueOf(QWidget* w, const QString& v) {
+    if (auto* s = qobject_cast<QSpinBox*>(w)) s->setValue(v.toInt());
+    if (auto* s = qobject_cast<QDoubleSpinBox*>(w)) s->setValue(v.toDouble());
+    if (auto* e = qobject_cast<QLineEdit*>(w)) e->setText(v);
+    if (auto* c = qobject_cast<QComboBox*>(w)) c->setCurrentText(v);
+    if (auto* c = qobject_cast<QCheckBox*>(w)) c->setChecked(v == "true");
 }
 
 }  // namespace
 
-TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent), m_engine(engine) {
-    // --- form, LLaMA-Factory defaults ---
-    m_modelDir = new QLineEdit;
-    m_modelDir->setToolTip(tr("model_name_or_path: a local Hugging Face model folder"));
-    QStringList templates{tr("auto")};
-    for (const auto& n : ChatTemplate::names()) templates << QString::fromStdString(n);
-    m_template = combo(templates, tr("template: how conversations are rendered; auto detects it from the model"));
-    m_device = combo({"auto", "cpu", "cuda"}, tr("device: auto uses the GPU when there is one"));
-    m_datasetDir = new QLineEdit;
-    m_datasetDir->setToolTip(tr("dataset_dir: the folder with dataset_info.json"));
-    m_dataset = combo({}, tr("dataset: a dataset registered in dataset_info.json"));
+template <class W>
+W* TrainPage::field(const QString& key, W* widget, const char* tip) {
+    m_fields.append({key, widget});
+    m_texts->bind(tip, [widget, key](const QString& t) { widget->setToolTip(key + ": " + t); });
+    return widget;
+}
+
+QWidget* TrainPage::fieldWidget(const QString& key) const {
+    for (const auto& [k, w] : m_fields)
+        if (k == key) return w;
+    return nullptr;
+}
+
+QDoubleSpinBox* TrainPage::epochsBox() const { return qobject_cast<QDoubleSpinBox*>(fieldWidget("num_train_epochs")); }
+
+TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
+    : QWidget(parent), m_engine(engine), m_bar(bar), m_texts(new UiTexts(this)) {
+    // --- the form: one widget per training key, LlamaBoard's defaults (engine defaults otherwise) ---
+    const TrainingArgs d;
+    auto* data = new QWidget;
+    auto* df = new QFormLayout(data);
+    auto row = [this](QFormLayout* f, const char* label, QWidget* w) { f->addRow(m_texts->label(label), w); };
+    m_datasetDir = field("dataset_dir", line(QString()), QT_TR_NOOP("the folder with dataset_info.json"));
+    m_dataset = field("dataset", combo({}), QT_TR_NOOP("datasets registered in dataset_info.json (a comma list mixes them)"));
     m_dataset->setEditable(true);
-    m_cutoff = spin(16, 131072, 2048, tr("cutoff_len: longest tokenized example; longer ones are truncated"));
-    m_valSize = dspin(0, 0.5, 0, 3, tr("val_size: fraction held out for eval loss (0 = none)"));
-    m_method = combo({"lora", "freeze", "full"}, tr("finetuning_type: LoRA adapters, the last layers, or all weights"));
-    m_quant = combo({tr("none"), "8", "4"}, tr("quantization_bit: QLoRA keeps the base in 4-bit NF4 or 8-bit"));
-    m_rank = spin(1, 1024, 8, tr("lora_rank"));
-    m_alpha = spin(0, 4096, 0, tr("lora_alpha (0 = 2 × rank)"));
-    m_alpha->setSpecialValueText(tr("2 × rank"));
-    m_dropout = dspin(0, 0.9, 0, 2, tr("lora_dropout"));
-    m_target = new QLineEdit("all");
-    m_target->setToolTip(tr("lora_target: all, or a comma list such as query_key_value"));
-    m_lr = new QLineEdit("5e-5");
-    m_lr->setToolTip(tr("learning_rate (AdamW)"));
-    m_epochs = dspin(0.1, 1000, 3.0, 1, tr("num_train_epochs"));
-    m_batch = spin(1, 1024, 2, tr("per_device_train_batch_size"));
-    m_accum = spin(1, 1024, 8, tr("gradient_accumulation_steps"));
-    m_scheduler = combo({"cosine", "linear", "constant", "constant_with_warmup", "cosine_with_restarts"},
-                        tr("lr_scheduler_type"));
-    m_warmup = dspin(0, 0.5, 0, 3, tr("warmup_ratio"));
-    m_precision = combo({"fp32", "bf16", "fp16"}, tr("compute type: bf16 on recent GPUs; fp16 needs CUDA; fp32 on CPU"));
-    m_logging = spin(1, 100000, 5, tr("logging_steps: a loss point every N steps"));
-    m_save = spin(1, 1000000, 100, tr("save_steps: a checkpoint every N steps"));
-    m_output = new QLineEdit;
-    m_output->setToolTip(tr("output_dir: checkpoints, the adapter, logs and the loss plot"));
+    row(df, QT_TR_NOOP("Dataset folder"), folderField(m_datasetDir, this));
+    row(df, QT_TR_NOOP("Dataset"), m_dataset);
+    auto* evalSet = field("eval_dataset", line(QString()), QT_TR_NOOP("optional datasets for the eval loss instead of a val_size split"));
+    row(df, QT_TR_NOOP("Eval dataset"), evalSet);
+    row(df, QT_TR_NOOP("Cutoff length"), field("cutoff_len", spin(16, 131072, 1024), QT_TR_NOOP("longest tokenized example; longer ones are truncated")));
+    row(df, QT_TR_NOOP("Max samples"), field("max_samples", spin(0, 100000000, 100000), QT_TR_NOOP("use at most this many examples per dataset (0 = all)")));
+    row(df, QT_TR_NOOP("Validation size"), field("val_size", dspin(0, 0.5, 0, 3), QT_TR_NOOP("fraction held out for the eval loss (0 = none)")));
+    row(df, QT_TR_NOOP("Packing"), field("packing", check(d.packing), QT_TR_NOOP("pack several short examples into one cutoff_len sequence")));
+    row(df, QT_TR_NOOP("Train on prompt"), field("train_on_prompt", check(d.train_on_prompt), QT_TR_NOOP("also learn the prompt tokens, not only the responses")));
+    row(df, QT_TR_NOOP("Mask history"), field("mask_history", check(d.mask_history), QT_TR_NOOP("learn only the last turn of a multi-turn conversation")));
+    row(df, QT_TR_NOOP("Group by length"), field("group_by_length", check(d.group_by_length), QT_TR_NOOP("batch examples of similar length together (less padding)")));
 
-    auto* model = new QGroupBox(tr("Model and data"));
-    auto* mf = new QFormLayout(model);
-    mf->addRow(tr("Model folder"), folderField(m_modelDir, this));
-    mf->addRow(tr("Template"), m_template);
-    mf->addRow(tr("Device"), m_device);
-    mf->addRow(tr("Dataset folder"), folderField(m_datasetDir, this));
-    mf->addRow(tr("Dataset"), m_dataset);
-    mf->addRow(tr("Cutoff length"), m_cutoff);
-    mf->addRow(tr("Validation size"), m_valSize);
-    auto* method = new QGroupBox(tr("Method"));
-    auto* ff = new QFormLayout(method);
-    ff->addRow(tr("Fine-tuning"), m_method);
-    ff->addRow(tr("Quantization"), m_quant);
-    ff->addRow(tr("LoRA rank"), m_rank);
-    ff->addRow(tr("LoRA alpha"), m_alpha);
-    ff->addRow(tr("LoRA dropout"), m_dropout);
-    ff->addRow(tr("LoRA modules"), m_target);
-    auto* optim = new QGroupBox(tr("Optimisation"));
+    auto* method = new QWidget;
+    auto* mf = new QFormLayout(method);
+    row(mf, QT_TR_NOOP("LoRA rank"), field("lora_rank", spin(1, 1024, static_cast<int>(d.lora_rank)), QT_TR_NOOP("rank r of the A and B matrices")));
+    m_alpha = field("lora_alpha", spin(0, 4096, 0), QT_TR_NOOP("scale alpha/r of the LoRA update (2 × rank when 0)"));
+    m_texts->bind(QT_TR_NOOP("2 × rank"), [this](const QString& t) { m_alpha->setSpecialValueText(t); });
+    row(mf, QT_TR_NOOP("LoRA alpha"), m_alpha);
+    row(mf, QT_TR_NOOP("LoRA dropout"), field("lora_dropout", dspin(0, 0.9, d.lora_dropout, 2), QT_TR_NOOP("dropout on the LoRA input while training")));
+    row(mf, QT_TR_NOOP("LoRA modules"), field("lora_target", line(QString::fromStdString(d.lora_target)), QT_TR_NOOP("all, or a comma list such as query_key_value")));
+    row(mf, QT_TR_NOOP("rsLoRA"), field("use_rslora", check(d.use_rslora), QT_TR_NOOP("rank-stabilised scale alpha/sqrt(r)")));
+    row(mf, QT_TR_NOOP("Freeze: trainable layers"), field("freeze_trainable_layers", spin(-1000, 1000, static_cast<int>(d.freeze_trainable_layers)), QT_TR_NOOP("freeze fine-tuning trains the last N layers (negative: the first N)")));
+    row(mf, QT_TR_NOOP("Double quantization"), field("double_quantization", check(d.double_quantization), QT_TR_NOOP("QLoRA 4-bit: quantize the NF4 scales too (saves ~0.4 bit per weight)")));
+
+    auto* optim = new QWidget;
     auto* of = new QFormLayout(optim);
-    of->addRow(tr("Learning rate"), m_lr);
-    of->addRow(tr("Epochs"), m_epochs);
-    of->addRow(tr("Batch size"), m_batch);
-    of->addRow(tr("Gradient accumulation"), m_accum);
-    of->addRow(tr("LR schedule"), m_scheduler);
-    of->addRow(tr("Warm-up ratio"), m_warmup);
-    of->addRow(tr("Precision"), m_precision);
-    of->addRow(tr("Log every"), m_logging);
-    of->addRow(tr("Save every"), m_save);
-    of->addRow(tr("Output folder"), m_output);
+    row(of, QT_TR_NOOP("Learning rate"), field("learning_rate", line("5e-5"), QT_TR_NOOP("AdamW's peak learning rate")));
+    row(of, QT_TR_NOOP("Epochs"), field("num_train_epochs", dspin(0.1, 1000, 3.0, 1), QT_TR_NOOP("passes over the training set")));
+    auto* maxSteps = field("max_steps", spin(-1, 100000000, -1), QT_TR_NOOP("stop after this many optimizer steps (overrides epochs; -1 = off)"));
+    row(of, QT_TR_NOOP("Max steps"), maxSteps);
+    row(of, QT_TR_NOOP("Batch size"), field("per_device_train_batch_size", spin(1, 1024, 2), QT_TR_NOOP("examples per micro-batch")));
+    row(of, QT_TR_NOOP("Gradient accumulation"), field("gradient_accumulation_steps", spin(1, 1024, 8), QT_TR_NOOP("micro-batches per optimizer step")));
+    row(of, QT_TR_NOOP("Eval batch size"), field("per_device_eval_batch_size", spin(1, 1024, static_cast<int>(d.per_device_eval_batch_size)), QT_TR_NOOP("examples per batch for the eval loss")));
+    row(of, QT_TR_NOOP("LR schedule"), field("lr_scheduler_type", combo({"cosine", "linear", "constant", "constant_with_warmup", "cosine_with_restarts"}), QT_TR_NOOP("how the learning rate changes over the run")));
+    row(of, QT_TR_NOOP("Warm-up ratio"), field("warmup_ratio", dspin(0, 0.5, d.warmup_ratio, 3), QT_TR_NOOP("fraction of the steps spent warming up")));
+    row(of, QT_TR_NOOP("Warm-up steps"), field("warmup_steps", spin(0, 1000000, static_cast<int>(d.warmup_steps)), QT_TR_NOOP("warm-up steps (overrides the ratio when > 0)")));
+    row(of, QT_TR_NOOP("Weight decay"), field("weight_decay", dspin(0, 1, d.weight_decay, 4), QT_TR_NOOP("AdamW weight decay")));
+    row(of, QT_TR_NOOP("Max gradient norm"), field("max_grad_norm", dspin(0, 1000, d.max_grad_norm, 2), QT_TR_NOOP("clip the gradient norm (0 = no clipping)")));
+    row(of, QT_TR_NOOP("Adam β1"), field("adam_beta1", dspin(0, 0.9999, d.adam_beta1, 4), QT_TR_NOOP("AdamW beta1")));
+    row(of, QT_TR_NOOP("Adam β2"), field("adam_beta2", dspin(0, 0.99999, d.adam_beta2, 5), QT_TR_NOOP("AdamW beta2")));
+    row(of, QT_TR_NOOP("Adam ε"), field("adam_epsilon", line("1e-8"), QT_TR_NOOP("AdamW epsilon")));
+    m_precision = combo({"fp32", "bf16", "fp16", "pure_bf16"});
+    m_texts->set(m_precision, "toolTip", QT_TR_NOOP("compute type: bf16 on recent GPUs; fp16 needs CUDA; fp32 on CPU; pure_bf16 keeps even the trainable weights in bf16"));
+    row(of, QT_TR_NOOP("Precision"), m_precision);
+    row(of, QT_TR_NOOP("Gradient checkpointing"), field("gradient_checkpointing", check(d.gradient_checkpointing), QT_TR_NOOP("recompute activations in backward: much less memory, ~30% slower")));
+    row(of, QT_TR_NOOP("NEFTune noise"), field("neftune_noise_alpha", dspin(0, 100, d.neftune_noise_alpha, 1), QT_TR_NOOP("noise added to the embeddings while training (0 = off; 5 is common)")));
+    row(of, QT_TR_NOOP("Seed"), field("seed", spin(0, 2147483647, static_cast<int>(d.seed)), QT_TR_NOOP("data order, LoRA initialisation and dropout")));
 
-    m_preview = new QPushButton(tr("Preview command"));
-    m_saveArgs = new QPushButton(tr("Save arguments…"));
-    m_estimate = new QPushButton(tr("Estimate memory"));
-    m_estimate->setToolTip(tr("Weights, optimizer state and activations for these settings, against the free memory of the device"));
-    m_loadArgs = new QPushButton(tr("Load arguments…"));
-    m_start = new QPushButton(tr("Start"));
-    m_stopSave = new QPushButton(tr("Stop && save"));
-    m_cancel = new QPushButton(tr("Cancel"));
+    auto* output = new QWidget;
+    auto* uf = new QFormLayout(output);
+    m_output = field("output_dir", line(QString()), QT_TR_NOOP("checkpoints, the adapter, logs and the loss plot"));
+    row(uf, QT_TR_NOOP("Output folder"), folderField(m_output, this));
+    row(uf, QT_TR_NOOP("Overwrite it"), field("overwrite_output_dir", check(false), QT_TR_NOOP("start over in a folder that holds an earlier run (its checkpoints are deleted)")));
+    row(uf, QT_TR_NOOP("Resume from"), field("resume_from_checkpoint", line(QString()), QT_TR_NOOP("a checkpoint-N folder, or true for the latest one in the output folder")));
+    m_logging = field("logging_steps", spin(1, 100000, 5), QT_TR_NOOP("a loss point every N steps"));
+    row(uf, QT_TR_NOOP("Log every"), m_logging);
+    row(uf, QT_TR_NOOP("Save every"), field("save_steps", spin(1, 1000000, 100), QT_TR_NOOP("a checkpoint every N steps")));
+    row(uf, QT_TR_NOOP("Keep checkpoints"), field("save_total_limit", spin(0, 1000, 0), QT_TR_NOOP("keep only the newest N checkpoints (0 = all)")));
+    row(uf, QT_TR_NOOP("Eval every"), field("eval_steps", spin(0, 1000000, 0), QT_TR_NOOP("eval loss every N steps (0 = at every log step)")));
+    row(uf, QT_TR_NOOP("Tokenized copy"), field("tokenized_path", line(QString()), QT_TR_NOOP("also write the encoded training rows (input_ids, labels) to this folder")));
+
+    auto* groups = new QTabWidget;
+    auto addGroup = [&](QWidget* page, const char* title) {
+        auto* scroll = new QScrollArea;
+        scroll->setWidget(page);
+        scroll->setWidgetResizable(true);
+        scroll->setFrameShape(QFrame::NoFrame);
+        const int i = groups->addTab(scroll, QString());
+        m_texts->bind(title, [groups, i](const QString& t) { groups->setTabText(i, t); });
+    };
+    addGroup(data, QT_TR_NOOP("Data"));
+    addGroup(method, QT_TR_NOOP("Method"));
+    addGroup(optim, QT_TR_NOOP("Optimisation"));
+    addGroup(output, QT_TR_NOOP("Output"));
+
+    m_preview = new QPushButton;
+    m_texts->set(m_preview, "text", QT_TR_NOOP("Preview command"));
+    m_saveArgs = new QPushButton;
+    m_texts->set(m_saveArgs, "text", QT_TR_NOOP("Save arguments…"));
+    m_estimate = new QPushButton;
+    m_texts->set(m_estimate, "text", QT_TR_NOOP("Estimate"));
+    m_texts->set(m_estimate, "toolTip", QT_TR_NOOP("Memory (weights, optimizer state, activations) against the device's free memory, and the time the run will take"));
+    m_loadArgs = new QPushButton;
+    m_texts->set(m_loadArgs, "text", QT_TR_NOOP("Load arguments…"));
+    m_start = new QPushButton;
+    m_texts->set(m_start, "text", QT_TR_NOOP("Start"));
+    m_stopSave = new QPushButton;
+    m_texts->set(m_stopSave, "text", QT_TR_NOOP("Stop && save"));
+    m_cancel = new QPushButton;
+    m_texts->set(m_cancel, "text", QT_TR_NOOP("Cancel"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_preview);
     buttons->addWidget(m_saveArgs);
@@ -151,35 +219,31 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
     buttons->addWidget(m_stopSave);
     buttons->addWidget(m_cancel);
 
-    auto* formColumn = new QWidget;
+    auto* formColumn = groups;
     formColumn->setMinimumWidth(440);  // room for folder paths
-    auto* fl = new QVBoxLayout(formColumn);
-    fl->addWidget(model);
-    fl->addWidget(method);
-    fl->addWidget(optim);
-    fl->addStretch(1);
 
     // --- progress, chart, log ---
     m_progress = new QProgressBar;
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
-    m_status = new QLabel(tr("Not started"));
+    m_status = new QLabel;
+    m_texts->set(m_status, "text", QT_TR_NOOP("Not started"));
     m_estimateLabel = new QLabel;
     m_estimateLabel->setWordWrap(true);
     m_chart = new QChart;
-    m_chart->setTitle(tr("Loss"));
+    m_texts->bind(QT_TR_NOOP("Loss"), [this](const QString& t) { m_chart->setTitle(t); });
     m_loss = new QLineSeries;
-    m_loss->setName(tr("training loss"));
     m_smooth = new QLineSeries;
-    m_smooth->setName(tr("smoothed"));
     m_eval = new QLineSeries;
-    m_eval->setName(tr("eval loss"));
     m_lrSeries = new QLineSeries;
-    m_lrSeries->setName(tr("learning rate (right axis)"));
+    m_texts->bind(QT_TR_NOOP("training loss"), [this](const QString& t) { m_loss->setName(t); });
+    m_texts->bind(QT_TR_NOOP("smoothed"), [this](const QString& t) { m_smooth->setName(t); });
+    m_texts->bind(QT_TR_NOOP("eval loss"), [this](const QString& t) { m_eval->setName(t); });
+    m_texts->bind(QT_TR_NOOP("learning rate (right axis)"), [this](const QString& t) { m_lrSeries->setName(t); });
     m_lrAxis = new QValueAxis;
     m_lrAxis->setLabelFormat("%.1e");
     m_x = new QValueAxis;
-    m_x->setTitleText(tr("step"));
+    m_texts->bind(QT_TR_NOOP("step"), [this](const QString& t) { m_x->setTitleText(t); });
     m_x->setLabelFormat("%d");
     m_y = new QValueAxis;
     m_chart->addAxis(m_x, Qt::AlignBottom);
@@ -240,12 +304,26 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
         log(tr("Cancelling; earlier checkpoints stay as they are."));
     });
     auto* worker = m_engine->worker();
+    connect(worker, &EngineWorker::timeEstimated, this, [this](const QVariantMap& e) {
+        const QString time = e.contains("error")
+                                 ? tr("Time: no estimate: %1").arg(e["error"].toString())
+                                 : tr("Time ≈ %1 for %2 steps over %3 examples (%4 tokens; %5 TFLOP/s measured on %6). "
+                                      "The live ETA replaces it once steps are timed.")
+                                       .arg(duration(e["seconds"].toDouble()))
+                                       .arg(e["steps"].toLongLong())
+                                       .arg(e["examples"].toLongLong())
+                                       .arg(e["tokens"].toDouble(), 0, 'g', 3)
+                                       .arg(e["tflops"].toDouble(), 0, 'g', 3)
+                                       .arg(e["device"].toString());
+        m_estimateLabel->setText(m_memoryText + "\n" + time);
+    });
     connect(worker, &EngineWorker::trainProgress, this, &TrainPage::onProgress);
     connect(worker, &EngineWorker::trainFinished, this, [this](const QString& summary, bool stopped) {
         if (!m_running) return;
         setRunning(false);
         m_status->setText(stopped ? tr("Stopped and saved: %1").arg(summary) : tr("Finished: %1").arg(summary));
         log(m_status->text());
+        Q_EMIT runFolderWritten(m_output->text());
         Q_EMIT trainingFinished(true, summary);
     });
     connect(worker, &EngineWorker::failed, this, [this](const QString& message, const QString& hint) {
@@ -258,71 +336,52 @@ TrainPage::TrainPage(EngineController* engine, QWidget* parent) : QWidget(parent
     setRunning(false);
 }
 
-void TrainPage::setModelDir(const QString& dir) { m_modelDir->setText(dir); }
-
 void TrainPage::setDatasetDir(const QString& dir) {
     m_datasetDir->setText(dir);
     refreshDatasets();
 }
 
+QString TrainPage::datasetDir() const { return m_datasetDir->text(); }
+void TrainPage::setOutputDir(const QString& dir) { m_output->setText(dir); }
+
 void TrainPage::refreshDatasets() {
     const QString current = m_dataset->currentText();
     m_dataset->clear();
-    try {
-        for (const auto& [name, attr] : data::read_dataset_info(m_datasetDir->text().toStdString())) {
-            if (!attr.file_name.empty()) m_dataset->addItem(QString::fromStdString(name));
-        }
-    } catch (const tb::Error& e) {
-        log(tr("Datasets: %1").arg(QString::fromStdString(e.what())));
-    }
+    QString error;
+    m_dataset->addItems(registeredDatasets(m_datasetDir->text(), &error));
+    if (!error.isEmpty()) log(tr("Datasets: %1").arg(error));
     if (!current.isEmpty()) m_dataset->setCurrentText(current);
 }
 
 void TrainPage::useDemo(const QString& demoDir) {
-    setModelDir(demoDir + "/model");
     setDatasetDir(demoDir + "/data");
     m_dataset->setCurrentText("tunebench_demo");
-    m_template->setCurrentText("chatglm3");
-    m_cutoff->setValue(256);
-    m_lr->setText("1e-2");
-    m_epochs->setValue(30);
-    m_batch->setValue(4);
-    m_accum->setValue(1);
-    m_warmup->setValue(0.05);
-    m_logging->setValue(10);
+    for (const auto& [key, value] : std::initializer_list<std::pair<const char*, const char*>>{
+             {"cutoff_len", "256"}, {"learning_rate", "1e-2"}, {"num_train_epochs", "30"},
+             {"per_device_train_batch_size", "4"}, {"gradient_accumulation_steps", "1"}, {"warmup_ratio", "0.05"},
+             {"logging_steps", "10"}, {"gradient_checkpointing", "false"}})
+        setValueOf(fieldWidget(key), value);
     m_output->setText(demoDir + "/lora-gui");
 }
 
 QVariantMap TrainPage::arguments() const {
-    QVariantMap a{{"stage", "sft"},
-                  {"model_name_or_path", m_modelDir->text()},
-                  {"device", m_device->currentText()},
-                  {"dataset_dir", m_datasetDir->text()},
-                  {"dataset", m_dataset->currentText()},
-                  {"cutoff_len", m_cutoff->value()},
-                  {"finetuning_type", m_method->currentText()},
-                  {"lora_rank", m_rank->value()},
-                  {"lora_dropout", m_dropout->value()},
-                  {"lora_target", m_target->text()},
-                  {"learning_rate", m_lr->text()},
-                  {"num_train_epochs", m_epochs->value()},
-                  {"per_device_train_batch_size", m_batch->value()},
-                  {"gradient_accumulation_steps", m_accum->value()},
-                  {"lr_scheduler_type", m_scheduler->currentText()},
-                  {"warmup_ratio", m_warmup->value()},
-                  {"logging_steps", m_logging->value()},
-                  {"save_steps", m_save->value()},
-                  {"output_dir", m_output->text()},
-                  {"plot_loss", "true"},
-                  {"overwrite_output_dir", "true"}};
-    if (m_template->currentIndex() > 0) a["template"] = m_template->currentText();
-    if (m_alpha->value() > 0) a["lora_alpha"] = m_alpha->value();
-    if (m_quant->currentIndex() > 0) a["quantization_bit"] = m_quant->currentText();
-    if (m_valSize->value() > 0) {
-        a["val_size"] = m_valSize->value();
-        a["eval_steps"] = m_logging->value();
+    QVariantMap a{{"stage", "sft"}, {"plot_loss", "true"}};
+    for (const auto& [key, w] : m_fields) {
+        const QString v = valueOf(w);
+        if (!v.isEmpty()) a[key] = v;
     }
+    if (m_alpha->value() == 0) a.remove("lora_alpha");
+    if (a["eval_steps"].toString() == "0") a["eval_steps"] = m_logging->value();
     if (m_precision->currentText() != "fp32") a[m_precision->currentText()] = "true";
+    if (m_precision->currentText() == "pure_bf16") a["bf16"] = "true";
+    // the top bar's model settings
+    a["model_name_or_path"] = m_bar->modelDir();
+    a["finetuning_type"] = m_bar->finetuningType();
+    a["device"] = m_bar->device();
+    a["flash_attn"] = m_bar->attention();
+    if (!m_bar->adapterDir().isEmpty()) a["adapter_name_or_path"] = m_bar->adapterDir();
+    if (!m_bar->templateName().isEmpty()) a["template"] = m_bar->templateName();
+    if (!m_bar->quantizationBit().isEmpty()) a["quantization_bit"] = m_bar->quantizationBit();
     return a;
 }
 
@@ -359,34 +418,20 @@ bool TrainPage::loadArguments(const QString& path) {
         log(tr("Error: %1\nHint: %2").arg(QString::fromStdString(e.what()), QString::fromStdString(e.hint())));
         return false;
     }
-    auto text = [&](const char* k) { return a.count(k) ? QString::fromStdString(a[k]) : QString(); };
-    auto setText = [&](QLineEdit* e, const char* k) { if (a.count(k)) e->setText(text(k)); };
-    auto setCombo = [&](QComboBox* c, const char* k) { if (a.count(k)) c->setCurrentText(text(k)); };
-    auto setInt = [&](QSpinBox* s, const char* k) { if (a.count(k)) s->setValue(text(k).toInt()); };
-    auto setDouble = [&](QDoubleSpinBox* s, const char* k) { if (a.count(k)) s->setValue(text(k).toDouble()); };
-    setText(m_modelDir, "model_name_or_path");
+    auto text = [&](const std::string& k) { return a.count(k) ? QString::fromStdString(a[k]) : QString(); };
     if (a.count("dataset_dir")) setDatasetDir(text("dataset_dir"));
-    setCombo(m_dataset, "dataset");
-    if (a.count("template")) m_template->setCurrentText(text("template"));
-    setCombo(m_device, "device");
-    setInt(m_cutoff, "cutoff_len");
-    setDouble(m_valSize, "val_size");
-    setCombo(m_method, "finetuning_type");
-    if (a.count("quantization_bit")) m_quant->setCurrentText(text("quantization_bit") == "0" ? tr("none") : text("quantization_bit"));
-    setInt(m_rank, "lora_rank");
-    setInt(m_alpha, "lora_alpha");
-    setDouble(m_dropout, "lora_dropout");
-    setText(m_target, "lora_target");
-    setText(m_lr, "learning_rate");
-    setDouble(m_epochs, "num_train_epochs");
-    setInt(m_batch, "per_device_train_batch_size");
-    setInt(m_accum, "gradient_accumulation_steps");
-    setCombo(m_scheduler, "lr_scheduler_type");
-    setDouble(m_warmup, "warmup_ratio");
-    m_precision->setCurrentText(text("bf16") == "true" ? "bf16" : text("fp16") == "true" ? "fp16" : "fp32");
-    setInt(m_logging, "logging_steps");
-    setInt(m_save, "save_steps");
-    setText(m_output, "output_dir");
+    for (const auto& [key, w] : m_fields) {
+        if (key == "dataset_dir") continue;
+        if (a.count(key.toStdString())) setValueOf(w, text(key.toStdString()));
+    }
+    if (!a.count("lora_alpha")) m_alpha->setValue(0);
+    m_precision->setCurrentText(text("pure_bf16") == "true" ? "pure_bf16"
+                                : text("bf16") == "true"    ? "bf16"
+                                : text("fp16") == "true"    ? "fp16"
+                                                            : "fp32");
+    for (const char* key : {"model_name_or_path", "adapter_name_or_path", "template", "finetuning_type", "quantization_bit",
+                            "flash_attn", "device"})
+        if (a.count(key)) m_bar->setArgument(key, text(key));
     log(tr("Arguments loaded from %1").arg(path));
     return true;
 }
@@ -409,11 +454,12 @@ QString TrainPage::estimate() {
                                  .arg(e.available_bytes / gib, 0, 'f', 1)
                                  .arg(QString::fromStdString(e.advice));
         }
-        text += tr(" The ETA appears after the first steps.");
     } catch (const tb::Error& e) {
         text = tr("No estimate: %1").arg(QString::fromStdString(e.what()));
     }
-    m_estimateLabel->setText(text);
+    m_memoryText = text;
+    m_estimateLabel->setText(text + tr("\nTime: estimating (reading the dataset, measuring the device)…"));
+    m_engine->requestTimeEstimate(arguments());
     return text;
 }
 
@@ -428,7 +474,7 @@ void TrainPage::start() {
     setRunning(true);
     estimate();
     m_status->setText(tr("Starting…"));
-    log(tr("Training %1 on %2 → %3").arg(m_modelDir->text(), m_dataset->currentText(), m_output->text()));
+    log(tr("Training %1 on %2 → %3").arg(m_bar->modelDir(), m_dataset->currentText(), m_output->text()));
     m_engine->requestTrain(arguments());
 }
 
@@ -490,5 +536,6 @@ void TrainPage::log(const QString& line) { m_log->appendPlainText(line); }
 int TrainPage::lossPoints() const { return m_loss->count(); }
 int TrainPage::evalPoints() const { return m_eval->count(); }
 QString TrainPage::logText() const { return m_log->toPlainText(); }
+QString TrainPage::estimateText() const { return m_estimateLabel->text(); }
 
 }  // namespace tb::ui

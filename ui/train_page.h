@@ -4,6 +4,8 @@
 // loss (raw and smoothed) and eval loss; a log panel where errors appear with their hint.
 #pragma once
 
+#include <QList>
+#include <QPair>
 #include <QVariantMap>
 #include <QWidget>
 
@@ -15,6 +17,7 @@ class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QCheckBox;
 class QChart;
 class QLineSeries;
 class QValueAxis;
@@ -22,38 +25,50 @@ class QValueAxis;
 namespace tb::ui {
 
 class EngineController;
+class ModelBar;
+class UiTexts;
 
 class TrainPage : public QWidget {
     Q_OBJECT
 public:
-    TrainPage(EngineController* engine, QWidget* parent = nullptr);
+    // Model, adapter, template, quantization, attention and device come from the top bar.
+    TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent = nullptr);
 
-    // Fills the form for the embedded demo (DIR/model, DIR/data).
+    // Fills the form for the embedded demo (DIR/data; the bar holds DIR/model).
     void useDemo(const QString& demoDir);
-    void setModelDir(const QString& dir);
     void setDatasetDir(const QString& dir);
+    void setOutputDir(const QString& dir);
+    QString datasetDir() const;
     // The arguments the form describes, with LLaMA-Factory's key names.
     QVariantMap arguments() const;
     QString previewYaml() const;  // empty (and the error in the log) when the form is invalid
     // training_args YAML (what `tunebench-cli train` reads): write the form / fill the form from one
     bool saveArguments(const QString& path);
     bool loadArguments(const QString& path);
-    // "Will it fit?": the engine's memory estimate for the form, shown under the progress bar
+    // "Will it fit, how long?": the memory estimate now, the time estimate (which reads and
+    // tokenizes the dataset and measures the device) from the engine thread; shown under the
+    // progress bar. Returns the memory part.
     QString estimate();
+    QString estimateText() const;
 
     void start();
     QPushButton* startButton() const { return m_start; }
     QPushButton* stopButton() const { return m_stopSave; }
     QPushButton* cancelButton() const { return m_cancel; }
-    QDoubleSpinBox* epochsBox() const { return m_epochs; }
+    QDoubleSpinBox* epochsBox() const;
     int lossPoints() const;
     int evalPoints() const;
     QString logText() const;
 
 Q_SIGNALS:
     void trainingFinished(bool ok, const QString& summary);
+    // the run folder, after a finished or stopped run: the top bar lists its adapters
+    void runFolderWritten(const QString& outputDir);
 
 private:
+    template <class W>
+    W* field(const QString& key, W* widget, const char* tip);
+    QWidget* fieldWidget(const QString& key) const;
     void refreshDatasets();
     void onProgress(const QVariantMap& p);
     void addLossPoint(double step, double loss);
@@ -61,29 +76,17 @@ private:
     void log(const QString& line);
 
     EngineController* m_engine;
-    QLineEdit* m_modelDir;
-    QComboBox* m_template;
-    QComboBox* m_device;
+    ModelBar* m_bar;
+    UiTexts* m_texts;
+    // every form field under its training key; arguments() and loadArguments() go through it
+    QList<QPair<QString, QWidget*>> m_fields;
     QLineEdit* m_datasetDir;
     QComboBox* m_dataset;
-    QSpinBox* m_cutoff;
-    QDoubleSpinBox* m_valSize;
-    QComboBox* m_method;
-    QComboBox* m_quant;
-    QSpinBox* m_rank;
-    QSpinBox* m_alpha;
-    QDoubleSpinBox* m_dropout;
-    QLineEdit* m_target;
-    QLineEdit* m_lr;
-    QDoubleSpinBox* m_epochs;
-    QSpinBox* m_batch;
-    QSpinBox* m_accum;
-    QComboBox* m_scheduler;
-    QDoubleSpinBox* m_warmup;
     QComboBox* m_precision;
+    QSpinBox* m_alpha;
     QSpinBox* m_logging;
-    QSpinBox* m_save;
     QLineEdit* m_output;
+    QString m_memoryText;
     QPushButton* m_preview;
     QPushButton* m_saveArgs;
     QPushButton* m_estimate;

@@ -6,6 +6,7 @@
 
 #ifdef TB_WITH_C10_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <dlfcn.h>
 #endif
 
@@ -56,6 +57,37 @@ int64_t device_free_memory(const std::string& device) {
     (void)device;
     return 0;
 #endif
+}
+
+DeviceCapacity device_capacity(const std::string& device) {
+    if (device.rfind("cuda", 0) == 0) {
+        DeviceCapacity c{device_free_memory(device), 0};
+#ifdef TB_WITH_C10_CUDA
+        using MemGetInfo = int (*)(size_t*, size_t*);
+        auto mem_get_info = reinterpret_cast<MemGetInfo>(dlsym(RTLD_DEFAULT, "cudaMemGetInfo"));
+        size_t free = 0, total = 0;
+        if (mem_get_info && mem_get_info(&free, &total) == 0) c.total = static_cast<int64_t>(total);
+#endif
+        return c;
+    }
+    DeviceCapacity c;
+    std::ifstream in("/proc/meminfo");
+    std::string key, unit;
+    int64_t kb = 0;
+    while (in >> key >> kb >> unit) {
+        if (key == "MemTotal:") c.total = kb * 1024;
+        if (key == "MemAvailable:") c.free = kb * 1024;
+    }
+    return c;
+}
+
+std::vector<std::string> available_devices() {
+    std::vector<std::string> devices{"cpu"};
+#ifdef TB_WITH_C10_CUDA
+    const int n = c10::cuda::device_count();
+    for (int i = 0; i < n; ++i) devices.push_back("cuda:" + std::to_string(i));
+#endif
+    return devices;
 }
 
 }  // namespace tb

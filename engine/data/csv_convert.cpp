@@ -1,6 +1,8 @@
 // The converter behind `tunebench-cli convert` (and the Datasets tab later).
 #include "data/csv_convert.h"
 
+#include "data/records.h"
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -50,7 +52,7 @@ CsvConvertReport convert_csv(const CsvConvertOptions& o) {
     if (o.instruction.empty() && o.input_template.empty()) {
         throw ConfigError("neither --instruction nor --input_template is set", "say what the model is asked");
     }
-    auto table = read_csv(o.csv);
+    auto table = read_table(o.csv);
     CsvConvertReport report;
     report.encoding = table.encoding;
     const bool jsonl = o.output.extension() == ".jsonl";

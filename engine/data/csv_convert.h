@@ -1,4 +1,4 @@
-// CSV → alpaca JSON: each row becomes {instruction, input, output} by filling {column}
+// CSV (or JSON / JSON Lines, read as a table) → alpaca JSON: each row becomes {instruction, input, output} by filling {column}
 // placeholders, e.g. a labelled paper CSV → "is this paper medical?" classification examples.
 #pragma once
 
@@ -9,7 +9,7 @@
 namespace tb::data {
 
 struct CsvConvertOptions {
-    std::filesystem::path csv;
+    std::filesystem::path csv;        // .csv, or .json / .jsonl rows (data/records.h read_table)
     std::filesystem::path output;     // .json (array) or .jsonl
     std::string instruction;          // may hold {column} placeholders too
     std::string input_template;       // e.g. "title:{title},abstract:{abstract}"

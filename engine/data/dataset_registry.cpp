@@ -262,6 +262,16 @@ std::vector<Example> load_dataset(const fs::path& dir, const DatasetAttr& a, int
     return out;
 }
 
+std::optional<Example> convert_record(const json& row, const DatasetAttr& a, const std::string& origin,
+                                      DatasetLoadReport* report) {
+    Example ex;
+    ex.origin = origin;
+    const Record r{row, 0};
+    const bool ok = a.formatting == "alpaca" ? convert_alpaca(r, a, origin, ex, report) : convert_sharegpt(r, a, origin, ex, report);
+    if (!ok) return std::nullopt;
+    return ex;
+}
+
 std::vector<Example> load_datasets(const fs::path& dir, const std::string& names, int64_t max_samples,
                                    DatasetLoadReport* report) {
     auto info = read_dataset_info(dir);

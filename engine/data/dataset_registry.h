@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,11 @@ std::vector<Example> load_dataset(const std::filesystem::path& dir, const Datase
 // Comma-separated names (LLaMA-Factory's `dataset` key), concatenated in order.
 std::vector<Example> load_datasets(const std::filesystem::path& dir, const std::string& names,
                                    int64_t max_samples, DatasetLoadReport* report = nullptr);
+
+// One row of a data file as a conversation (alpaca or sharegpt per attr); nullopt when LLaMA-
+// Factory would drop it (why in report). FileError naming `origin` for a malformed row.
+std::optional<Example> convert_record(const nlohmann::json& row, const DatasetAttr& attr, const std::string& origin,
+                                      DatasetLoadReport* report = nullptr);
 
 // Adds or replaces an entry in <dir>/dataset_info.json (written atomically, other entries kept).
 void register_dataset(const std::filesystem::path& dir, const DatasetAttr& attr);

@@ -118,4 +118,26 @@ std::vector<Record> read_records(const std::filesystem::path& path) {
     return read_json_lines(text, path.string());
 }
 
+CsvTable read_table(const std::filesystem::path& path) {
+    auto ext = path.extension().string();
+    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (ext == ".csv") return read_csv(path);
+    CsvTable t;
+    t.encoding = "UTF-8";
+    const auto records = read_records(path);
+    for (const auto& r : records)
+        for (auto it = r.value.begin(); it != r.value.end(); ++it)
+            if (t.column(it.key()) < 0) t.header.push_back(it.key());
+    for (const auto& r : records) {
+        std::vector<std::string> row;
+        for (const auto& h : t.header) {
+            const auto it = r.value.find(h);
+            row.push_back(it == r.value.end() || it->is_null() ? std::string() : it->is_string() ? it->get<std::string>() : it->dump());
+        }
+        t.rows.push_back(std::move(row));
+        t.row_lines.push_back(r.line);
+    }
+    return t;
+}
+
 }  // namespace tb::data

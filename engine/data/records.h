@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "data/csv.h"
+
 namespace tb::data {
 
 struct Record {
@@ -17,5 +19,9 @@ struct Record {
 
 // FileError naming file and line for malformed JSON, a row that is not an object, or bad CSV.
 std::vector<Record> read_records(const std::filesystem::path& path);
+
+// Any data file as a table: CSV as it is; JSON / JSON Lines rows with the keys in first-seen
+// order as columns (strings as they are, other values as JSON text, a missing key as "").
+CsvTable read_table(const std::filesystem::path& path);
 
 }  // namespace tb::data

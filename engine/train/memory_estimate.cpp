@@ -4,7 +4,6 @@
 // Logits: b·s·V in the model dtype plus an fp32 copy and its gradient.
 #include "train/memory_estimate.h"
 
-#include <fstream>
 #include <map>
 
 #include "core/device_memory.h"
@@ -33,17 +32,6 @@ bool targeted(const std::string& name, const std::string& targets) {
     for (const auto& t : split_comma_list(targets))
         if (t == name) return true;
     return false;
-}
-
-int64_t free_memory(const std::string& device) {
-    if (device.rfind("cuda", 0) == 0) return device_free_memory(device);
-    std::ifstream in("/proc/meminfo");
-    std::string key;
-    int64_t kb = 0;
-    std::string unit;
-    while (in >> key >> kb >> unit)
-        if (key == "MemAvailable:") return kb * 1024;
-    return 0;
 }
 
 }  // namespace
@@ -90,7 +78,7 @@ MemoryEstimate estimate_training_memory(const TrainingArgs& a) {
     e.activation_bytes = static_cast<int64_t>(kept + logits);
     e.total_bytes = e.weight_bytes + e.optimizer_bytes + e.activation_bytes;
     e.total_bytes += cuda ? int64_t{1} << 30 : 0;  // CUDA context and allocator slack
-    e.available_bytes = free_memory(e.device);
+    e.available_bytes = device_capacity(e.device).free;
     e.fits = e.available_bytes == 0 || e.total_bytes <= e.available_bytes;
     if (!e.fits) {
         if (a.finetuning_type != "lora") e.advice = "use finetuning_type lora";

@@ -1,5 +1,9 @@
-// Drives the real window offscreen: the five tabs exist, the demo loads in the Chat tab, a reply
-// streams in, Stop stops a reply. Saves a PNG of every tab under the build tree for review.
+// Drives the real window offscreen: the top bar and the five tabs, the demo loading in the Chat
+// tab, a streamed reply and Stop, training from the Train tab with its chart and estimates, chat
+// with the trained adapter beside the base model, export with its check, adapter zip share and
+// import, evaluation over a dataset, dataset import from a zip with the token preview, the CSV
+// wizard, and switching the language. Saves a PNG of every tab (in both languages) and of every
+// wizard page under the build tree for review.
 #include <QDoubleSpinBox>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -7,7 +11,14 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <QComboBox>
+#include <QTableWidget>
+#include <quazip/JlCompress.h>
+
 #include "chat_page.h"
+#include "datasets_page.h"
+#include "evaluate_page.h"
+#include "model_bar.h"
 #include "demo/demo_model.h"
 #include "engine_controller.h"
 #include "engine_worker.h"
@@ -43,6 +54,10 @@ private Q_SLOTS:
         w.openDemo(tmp.path());
         QVERIFY(loaded.wait(60000));
         QVERIFY(loaded.first().first().toString().contains("ChatGLM"));
+        // the top bar detected the model and shows the device's memory
+        QTRY_VERIFY_WITH_TIMEOUT(w.modelBar()->modelInfo().contains("chatglm3"), 10000);
+        QVERIFY2(w.modelBar()->modelInfo().startsWith("ChatGLM"), qPrintable(w.modelBar()->modelInfo()));
+        QVERIFY2(w.modelBar()->memoryText().contains("GiB free"), qPrintable(w.modelBar()->memoryText()));
 
         // A reply streams in: chunks arrive from the worker and tokens were generated.
         QSignalSpy finished(chat, &ChatPage::replyFinished);
@@ -86,6 +101,22 @@ private Q_SLOTS:
             QApplication::processEvents();
             QVERIFY(w.grab().save(shots + QString("/tab-%1.png").arg(i)));
         }
+
+        // switching the language changes the visible labels at once, and back
+        w.setLanguage("zh_CN");
+        QCOMPARE(w.tabs()->tabText(0), QString("训练"));
+        QCOMPARE(w.tabs()->tabText(2), QString("对话"));
+        QCOMPARE(w.trainPage()->startButton()->text(), QString("开始"));
+        QCOMPARE(w.chatPage()->stopButton()->text(), QString("停止"));
+        QVERIFY2(w.modelBar()->memoryText().contains("可用"), qPrintable(w.modelBar()->memoryText()));
+        for (int i = 0; i < w.tabs()->count(); ++i) {
+            w.tabs()->setCurrentIndex(i);
+            QApplication::processEvents();
+            QVERIFY(w.grab().save(shots + QString("/tab-%1-zh.png").arg(i)));
+        }
+        w.setLanguage("en");
+        QCOMPARE(w.tabs()->tabText(0), QString("Train"));
+        QCOMPARE(w.trainPage()->startButton()->text(), QString("Start"));
     }
 
     // The Train tab on the demo: Start from the window, loss points reach the chart, the run
@@ -106,6 +137,9 @@ private Q_SLOTS:
         QVERIFY(train->loadArguments(yaml));
         QCOMPARE(train->previewYaml(), before);
         QVERIFY2(train->estimate().contains("fits"), qPrintable(train->estimate()));  // the tiny demo fits anywhere
+        // the time estimate reads the dataset (32 examples → 40 steps at batch 4, 5 epochs)
+        QTRY_VERIFY_WITH_TIMEOUT(train->estimateText().contains("Time ≈"), 60000);
+        QVERIFY2(train->estimateText().contains("for 40 steps over 32 examples"), qPrintable(train->estimateText()));
         QSignalSpy done(train, &TrainPage::trainingFinished);
         QTest::mouseClick(train->startButton(), Qt::LeftButton);
         QVERIFY(!train->startButton()->isEnabled());
@@ -119,6 +153,7 @@ private Q_SLOTS:
         QVERIFY(w.grab().save(shots + "/train-finished.png"));
 
         done.clear();
+        train->setOutputDir(tmp.path() + "/lora-stopped");  // lora-gui holds a run now: never overwritten silently
         train->epochsBox()->setValue(200);
         QTest::mouseClick(train->startButton(), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(train->lossPoints() >= 1, 60000);
@@ -128,13 +163,28 @@ private Q_SLOTS:
         QVERIFY(train->logText().contains("Stopped and saved"));
         QVERIFY(train->lossPoints() < 160);  // it did stop early
 
-        // Chat with the base model plus the adapter just trained
+        // the stopped run is offered in the top bar's adapter picker
+        QVERIFY(w.modelBar()->adapterDir().endsWith("lora-stopped"));
+
+        // Chat with the adapter trained first, beside the base model
+        w.modelBar()->addRunFolder(tmp.path() + "/lora-gui");
+        QVERIFY(w.modelBar()->adapterDir().endsWith("lora-gui"));
         auto* chat = w.chatPage();
         QSignalSpy chatLoaded(chat, &ChatPage::loaded);
-        chat->setAdapterDir(tmp.path() + "/lora-gui");
+        chat->setCompareWithBase(true);
         chat->load();
         QVERIFY(chatLoaded.wait(60000));
         QVERIFY2(chatLoaded.first().first().toString().contains("adapter"), qPrintable(chatLoaded.first().first().toString()));
+        QSignalSpy replied(chat, &ChatPage::replyFinished);
+        chat->send("Tunebench 是什么？");
+        QVERIFY(replied.wait(60000));
+        QCOMPARE(replied.count(), 1);  // one finish, after both sides answered
+        QVERIFY(chat->transcript().contains("Assistant: "));
+        QVERIFY(chat->baseTranscript().contains("User: Tunebench 是什么？"));
+        QVERIFY(chat->baseTranscript().section("Assistant: ", 1).trimmed().size() > 0);
+        QVERIFY(chat->transcript() != chat->baseTranscript());  // the adapter changed the answer
+        w.tabs()->setCurrentWidget(chat);
+        QVERIFY(w.grab().save(shots + "/chat-compare.png"));
 
         // Export the adapter just trained: written, reloaded and checked against base + adapter.
         auto* exp = w.exportPage();
@@ -146,6 +196,23 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(tmp.path() + "/merged/model.safetensors"));
         QVERIFY(exp->resultText().contains("verified"));
         QVERIFY(w.grab().save(shots + "/export-finished.png"));
+
+        // Share the adapter as a zip and import it into a new folder
+        const QString zip = tmp.path() + "/shared-adapter.zip";
+        QVERIFY2(exp->shareAdapter(zip), qPrintable(exp->resultText()));
+        const QStringList entries = JlCompress::getFileList(zip);
+        for (const char* f : {"adapter_config.json", "adapter_model.safetensors", "training_args.yaml", "training_loss.svg", "README.md"})
+            QVERIFY2(entries.contains(f), f);
+        QVERIFY2(exp->importAdapter(zip, tmp.path() + "/imported"), qPrintable(exp->resultText()));
+        QVERIFY(QFile::exists(tmp.path() + "/imported/adapter_model.safetensors"));
+        QCOMPARE(w.modelBar()->adapterDir(), tmp.path() + "/imported");
+        QVERIFY(!exp->importAdapter(zip, tmp.path() + "/imported"));  // an existing folder is never overwritten
+        QVERIFY(exp->resultText().contains("not empty"));
+        const QString notAdapter = tmp.path() + "/not-adapter.zip";
+        QVERIFY(JlCompress::compressFiles(notAdapter, {tmp.path() + "/args.yaml"}));
+        QVERIFY(!exp->importAdapter(notAdapter, tmp.path() + "/imported2"));
+        QVERIFY(exp->resultText().contains("adapter_config.json"));
+        QVERIFY(!QDir(tmp.path() + "/imported2").exists());
     }
 
     // The CSV wizard from the Evaluate & Predict tab: a real CSV, a prompt from its columns, the
@@ -203,6 +270,68 @@ private Q_SLOTS:
         QVERIFY(wiz->summaryText().contains("already there"));
         wiz->next();
         QVERIFY(wiz->grab().save(shots + "/wizard-4-summary.png"));
+    }
+    // Evaluate & Predict on the demo dataset: predictions written, BLEU / ROUGE shown, the worst
+    // samples listed in the table.
+    void evaluateOnTheDemo() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        MainWindow w;
+        showOnDemo(w, tmp.path());
+        auto* eval = w.evaluatePage();
+        w.tabs()->setCurrentWidget(eval);
+        eval->setMaxSamples(4);
+        QSignalSpy done(eval, &EvaluatePage::evaluationFinished);
+        eval->start();
+        QVERIFY(done.wait(120000));
+        QVERIFY2(done.first().first().toBool(), qPrintable(eval->resultText()));
+        QVERIFY2(eval->resultText().contains("ROUGE-L"), qPrintable(eval->resultText()));
+        QVERIFY(eval->resultText().contains("by characters"));
+        QCOMPARE(eval->worstTable()->rowCount(), 4);
+        QFile f(tmp.path() + "/eval/generated_predictions.jsonl");
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll().count('\n'), 4);
+        const QString shots = QStringLiteral(TB_SCREENSHOT_DIR);
+        QDir().mkpath(shots);
+        QVERIFY(w.grab().save(shots + "/evaluate-finished.png"));
+    }
+
+    // Datasets: a JSONL from ../shared inside a zip → rows, auto-mapped columns, the rendered
+    // prompt with trained and masked tokens, then the written file and its registration, which
+    // the Train tab lists.
+    void datasetsImportFromZip() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        MainWindow w;
+        showOnDemo(w, tmp.path());
+        const QString zip = tmp.path() + "/adgen.zip";
+        QVERIFY(JlCompress::compressFiles(zip, {QStringLiteral(TB_SHARED_DIR) + "/datasets/adgen/dev.jsonl"}));
+        auto* ds = w.datasetsPage();
+        w.tabs()->setCurrentWidget(ds);
+        ds->openFile(zip);
+        QCOMPARE(ds->rowCount(), 1070);
+        QVERIFY2(ds->infoText().startsWith("1070 rows, 2 columns"), qPrintable(ds->infoText()));
+        QVERIFY2(ds->renderedText().contains("类型#上衣*材质#牛仔布"), qPrintable(ds->renderedText()));
+        QVERIFY2(ds->tokenText().contains("template chatglm3"), qPrintable(ds->tokenText()));
+        QVERIFY(ds->tokenText().contains("trained"));
+        ds->setMapping("{no_such_column}", "", "{output}");
+        QVERIFY2(ds->tokenText().contains("no_such_column"), qPrintable(ds->tokenText()));
+        ds->setMapping("写一段广告：{instruction}", "", "{output}");
+        QVERIFY(ds->renderedText().contains("写一段广告："));
+        const QString shots = QStringLiteral(TB_SCREENSHOT_DIR);
+        QDir().mkpath(shots);
+        QVERIFY(w.grab().save(shots + "/datasets-preview.png"));
+        ds->setTarget(tmp.path() + "/data", "adgen_ads");
+        QVERIFY2(ds->writeDataset(), qPrintable(ds->resultText()));
+        QVERIFY(QFile::exists(tmp.path() + "/data/adgen_ads.json"));
+        QFile info(tmp.path() + "/data/dataset_info.json");
+        QVERIFY(info.open(QIODevice::ReadOnly));
+        const QByteArray infoText = info.readAll();
+        QVERIFY(infoText.contains("adgen_ads") && infoText.contains("tunebench_demo"));
+        const auto datasetBox = w.trainPage()->findChildren<QComboBox*>();
+        bool listed = false;
+        for (auto* c : datasetBox) listed = listed || c->findText("adgen_ads") >= 0;
+        QVERIFY(listed);
     }
 };
 

@@ -1,0 +1,102 @@
+#include "train/time_estimate.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "data/dataset_registry.h"
+#include "data/sft_encoding.h"
+#include "model/decoder.h"
+#include "model/model_config.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tb {
+namespace {
+
+// Share of a step spent outside the big matmuls (norms, RoPE, softmax, the optimizer, Python-free
+// but still real). Calibrated on the demo (CPU) and on the 6B-shape LoRA bench (H100, 2026-11-22).
+constexpr double kMatmulShare = 0.6;
+// QLoRA dequantizes every weight in forward and again in backward (H100: 0.44× LoRA's speed).
+constexpr double kQuantizedSlowdown = 2.2;
+
+double measure_matmul_flops(const at::Device& device, at::ScalarType dtype, int64_t m, int64_t k, int64_t n) {
+    at::NoGradGuard no_grad;
+    auto opts = at::TensorOptions().device(device).dtype(dtype);
+    auto a = at::randn({m, k}, opts), b = at::randn({k, n}, opts);
+    auto sync = [&] {
+        if (device.is_cuda()) at::mm(a.narrow(0, 0, 1), b.narrow(1, 0, 1)).item<float>();  // waits for the stream
+    };
+    at::mm(a, b);  // warm-up
+    sync();
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    int64_t runs = 0;
+    double elapsed = 0;
+    do {
+        for (int i = 0; i < 4; ++i) at::mm(a, b);
+        runs += 4;
+        sync();
+        elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    } while (elapsed < 0.3);
+    return 2.0 * m * k * n * runs / elapsed;
+}
+
+}  // namespace
+
+TimeEstimate estimate_training_time(const TrainingArgs& a) {
+    const auto config = ModelConfig::from_folder(a.model_name_or_path);
+    const auto tok = load_tokenizer(a.model_name_or_path, &config);
+    std::string templ = a.template_name.empty() ? detect_template(a.model_name_or_path, config, *tok) : a.template_name;
+    if (templ.empty()) templ = "empty";
+    const auto& tmpl = ChatTemplate::get(templ);
+
+    auto examples = data::load_datasets(a.dataset_dir, a.dataset, a.max_samples, nullptr);
+    TimeEstimate e;
+    int64_t n = static_cast<int64_t>(examples.size());
+    if (a.eval_dataset.empty() && a.val_size > 0)
+        n -= a.val_size >= 1 ? static_cast<int64_t>(a.val_size) : static_cast<int64_t>(std::ceil(a.val_size * n));
+    e.examples = std::max<int64_t>(n, 0);
+    // tokens per example from up to 2000 of them (the rest are alike)
+    data::SftEncodeOptions eo{a.cutoff_len, a.train_on_prompt, a.mask_history};
+    const int64_t sample = std::min<int64_t>(static_cast<int64_t>(examples.size()), 2000);
+    double total_len = 0;
+    for (int64_t i = 0; i < sample; ++i) {
+        const auto idx = static_cast<size_t>(i * static_cast<int64_t>(examples.size()) / std::max<int64_t>(sample, 1));
+        total_len += static_cast<double>(data::encode_supervised(examples[idx], tmpl, *tok, eo).input_ids.size());
+    }
+    const double mean_len = sample ? total_len / sample : 0;
+    const int64_t bs = a.per_device_train_batch_size, accum = a.gradient_accumulation_steps;
+    int64_t rows = e.examples;
+    double row_len = mean_len;
+    if (a.packing) {  // packed rows are about cutoff_len long
+        rows = static_cast<int64_t>(std::ceil(e.examples * mean_len / a.cutoff_len));
+        row_len = a.cutoff_len;
+    } else {
+        row_len = std::min<double>(a.cutoff_len, std::ceil(mean_len * 1.15 / 8) * 8);  // padding to the batch's longest, ×8
+    }
+    const int64_t batches = (rows + bs - 1) / bs;
+    const int64_t steps_per_epoch = std::max<int64_t>(1, (batches + accum - 1) / accum);
+    e.steps = a.max_steps > 0 ? a.max_steps : static_cast<int64_t>(std::ceil(a.num_train_epochs * steps_per_epoch));
+    e.tokens = static_cast<double>(e.steps) * std::min<int64_t>(accum, batches) * bs * row_len;
+
+    // matmul FLOPs per token: 2 per weight forward (the input embedding is a lookup) plus attention
+    const double weights = static_cast<double>(config.parameter_count() - config.vocab_size * config.hidden_size);
+    const double forward = 2 * weights + 2.0 * config.num_hidden_layers * row_len * config.q_size();
+    const double passes = (a.finetuning_type == "full" ? 3.0 : 2.0) + (a.gradient_checkpointing ? 1.0 : 0.0);
+    e.flops_per_token = forward * passes;
+
+    const auto device = resolve_device(a.device);
+    e.device = device.str();
+    const auto dtype = a.bf16 ? at::kBFloat16 : a.fp16 ? at::kHalf : at::kFloat;
+    const int64_t m = std::min<int64_t>(bs * static_cast<int64_t>(row_len), 4096);
+    e.device_flops = measure_matmul_flops(device, dtype, std::max<int64_t>(m, 8), config.hidden_size, config.intermediate_size);
+    e.seconds = e.tokens * e.flops_per_token / (e.device_flops * kMatmulShare);
+    if (a.quantization_bit > 0) e.seconds *= kQuantizedSlowdown;
+    return e;
+}
+
+}  // namespace tb

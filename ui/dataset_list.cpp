@@ -1,0 +1,19 @@
+#include "dataset_list.h"
+
+#include "core/error.h"
+#include "data/dataset_registry.h"
+
+namespace tb::ui {
+
+QStringList registeredDatasets(const QString& datasetDir, QString* error) {
+    QStringList names;
+    try {
+        for (const auto& [name, attr] : data::read_dataset_info(datasetDir.toStdString()))
+            if (!attr.file_name.empty()) names << QString::fromStdString(name);
+    } catch (const tb::Error& e) {
+        if (error) *error = QString::fromStdString(e.what());
+    }
+    return names;
+}
+
+}  // namespace tb::ui
