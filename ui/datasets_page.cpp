@@ -8,6 +8,7 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -205,6 +206,8 @@ void DatasetsPage::loadTable(const QString& path) {
     m_rows->setColumnCount(static_cast<int>(header.size()));
     m_rows->setRowCount(shown);
     m_rows->setHorizontalHeaderLabels(header);
+    m_rows->horizontalHeader()->setSectionResizeMode(header.size() <= 4 ? QHeaderView::Stretch : QHeaderView::Interactive);
+    if (header.size() > 4) m_rows->horizontalHeader()->setDefaultSectionSize(180);
     for (int r = 0; r < shown; ++r)
         for (int c = 0; c < header.size(); ++c)
             m_rows->setItem(r, c, new QTableWidgetItem(QString::fromStdString(m_table->rows[r][c]).left(200)));
@@ -291,13 +294,18 @@ void DatasetsPage::updatePreview() {
         }
         if (templ.empty()) templ = "empty";
         const auto encoded = data::encode_supervised(*example, ChatTemplate::get(templ), *tok, {m_cutoff->value(), false, false});
-        // spans of equal masking, each decoded as a whole so multi-byte characters survive
+        // spans of equal masking, each decoded as a whole so multi-byte characters survive. The
+        // first position is never a target (the loss predicts position i from i-1), even where an
+        // efficient_eos template puts its eos label there.
+        const auto& ids = encoded.input_ids;
+        auto masked_at = [&](size_t i) { return i == 0 || encoded.labels[i] == data::kIgnoreIndex; };
+        int64_t trained = 0;
+        for (size_t i = 0; i < ids.size(); ++i) trained += masked_at(i) ? 0 : 1;
         QString html;
         size_t start = 0;
-        const auto& ids = encoded.input_ids;
         for (size_t i = 1; i <= ids.size(); ++i) {
-            const bool masked = encoded.labels[start] == data::kIgnoreIndex;
-            if (i < ids.size() && (encoded.labels[i] == data::kIgnoreIndex) == masked) continue;
+            const bool masked = masked_at(start);
+            if (i < ids.size() && masked_at(i) == masked) continue;
             const std::vector<int64_t> span(ids.begin() + static_cast<long>(start), ids.begin() + static_cast<long>(i));
             const QString text = QString::fromStdString(tok->decode(span, false)).toHtmlEscaped().replace("\n", "↵<br>");
             html += masked ? "<span style='color:#888'>" + text + "</span>"
@@ -305,7 +313,6 @@ void DatasetsPage::updatePreview() {
             start = i;
         }
         m_rendered->setHtml(html);
-        const auto trained = encoded.trained_tokens();
         m_tokens->setText(tr("%1 tokens under template %2: %3 trained, %4 masked (cutoff %5)")
                               .arg(ids.size())
                               .arg(QString::fromStdString(templ))

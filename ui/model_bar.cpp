@@ -41,7 +41,7 @@ ModelBar::ModelBar(QWidget* parent) : QWidget(parent), m_texts(new UiTexts(this)
     m_texts->set(m_model, "placeholderText", QT_TR_NOOP("Hugging Face model folder (config.json + weights + tokenizer)"));
     m_texts->set(m_model, "toolTip", QT_TR_NOOP("model_name_or_path: used by every tab"));
     m_info = new QLabel;
-    m_info->setMinimumWidth(260);
+    m_info->setMinimumWidth(420);
     m_finetuning = combo({"lora", "freeze", "full"});
     m_texts->set(m_finetuning, "toolTip", QT_TR_NOOP("finetuning_type: LoRA adapters, the last layers, or all weights"));
     m_adapter = new QComboBox;
@@ -56,6 +56,7 @@ ModelBar::ModelBar(QWidget* parent) : QWidget(parent), m_texts(new UiTexts(this)
     m_texts->set(browseAdapter, "text", QT_TR_NOOP("Runs…"));
     m_texts->set(browseAdapter, "toolTip", QT_TR_NOOP("Choose a run folder (a training output_dir) or a folder of runs"));
     m_quant = combo({QString(), "8", "4"});
+    m_quant->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_texts->bind(QT_TR_NOOP("none"), [this](const QString& t) { m_quant->setItemText(0, t); });
     m_texts->set(m_quant, "toolTip", QT_TR_NOOP("quantization_bit: QLoRA keeps the base model in 4-bit NF4 or 8-bit"));
     m_template = new QComboBox;
@@ -79,8 +80,8 @@ ModelBar::ModelBar(QWidget* parent) : QWidget(parent), m_texts(new UiTexts(this)
     auto* row1 = new QHBoxLayout;
     row1->addWidget(m_language);
     row1->addWidget(m_texts->label(QT_TR_NOOP("Model")));
-    row1->addWidget(folderField(m_model, this), 2);
-    row1->addWidget(m_info, 1);
+    row1->addWidget(folderField(m_model, this), 3);
+    row1->addWidget(m_info, 2);
     auto* row2 = new QHBoxLayout;
     auto add = [&](const char* label, QWidget* w) {
         row2->addWidget(m_texts->label(label));

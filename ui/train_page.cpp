@@ -41,6 +41,7 @@ namespace tb::ui {
 namespace {
 
 QString duration(double s) {
+    if (s < 60) return QString("%1 s").arg(s, 0, 'f', s < 10 ? 1 : 0);
     const auto t = static_cast<qint64>(s);
     return QString("%1:%2:%3").arg(t / 3600).arg(t / 60 % 60, 2, 10, QChar('0')).arg(t % 60, 2, 10, QChar('0'));
 }
@@ -245,6 +246,7 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     m_x = new QValueAxis;
     m_texts->bind(QT_TR_NOOP("step"), [this](const QString& t) { m_x->setTitleText(t); });
     m_x->setLabelFormat("%d");
+    m_x->setRange(0, 10);
     m_y = new QValueAxis;
     m_chart->addAxis(m_x, Qt::AlignBottom);
     m_chart->addAxis(m_y, Qt::AlignLeft);

@@ -7,7 +7,8 @@
 
 namespace tb::ui {
 
-UiTexts::UiTexts(QObject* owner) : QObject(owner), m_context(owner->metaObject()->className()) {
+UiTexts::UiTexts(QObject* owner, const char* context)
+    : QObject(owner), m_context(context ? context : owner->metaObject()->className()) {
     owner->installEventFilter(this);
 }
 

@@ -15,7 +15,8 @@ namespace tb::ui {
 
 class UiTexts : public QObject {
 public:
-    explicit UiTexts(QObject* owner);
+    // context: the translation context of the sources; the owner's class name when null
+    explicit UiTexts(QObject* owner, const char* context = nullptr);
 
     // Sets `property` ("text", "title", "toolTip", "placeholderText", "windowTitle", …) of
     // `target` to the translation of `source`, now and after every language change.

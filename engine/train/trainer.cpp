@@ -140,6 +140,15 @@ void Trainer::report(TrainProgress p) {
 
 void Trainer::check_output_dir() {
     if (!a_.resume_from_checkpoint.empty()) return;
+    if (a_.overwrite_output_dir) {  // clearing the folder must not delete the adapter this run starts from
+        for (const auto& adapter : split_comma_list(a_.adapter_name_or_path)) {
+            const auto rel = fs::weakly_canonical(adapter).lexically_relative(fs::weakly_canonical(out_));
+            if (!rel.empty() && rel.begin()->string() != "..")
+                throw ConfigError("adapter_name_or_path " + adapter + " lies in output_dir " + out_.string() +
+                                      ", which overwrite_output_dir would clear",
+                                  "choose another output_dir for this run");
+        }
+    }
     auto existing = checkpoints_in(out_);
     const bool has_adapter = fs::exists(out_ / "adapter_model.safetensors") || fs::exists(out_ / "trainer_state.json");
     if ((existing.empty() && !has_adapter) || a_.overwrite_output_dir) {
