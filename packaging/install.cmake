@@ -14,6 +14,6 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libopenblas0-pthread, fonts-wqy-microhei")  # fast fp32 matmuls on CPU; CJK glyphs
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libopenblas0-pthread, fonts-wqy-microhei, qt6-translations-l10n")  # fast fp32 matmuls on CPU; CJK glyphs; Chinese Qt dialogs
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 include(CPack)

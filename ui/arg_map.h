@@ -7,9 +7,13 @@
 
 namespace tb::ui {
 
-inline ArgMap toArgMap(const QVariantMap& args) {
+// skipEmpty: leave out keys whose value is empty (an optional field the user left blank)
+inline ArgMap toArgMap(const QVariantMap& args, bool skipEmpty = false) {
     ArgMap map;
-    for (auto it = args.begin(); it != args.end(); ++it) map[it.key().toStdString()] = it.value().toString().toStdString();
+    for (auto it = args.begin(); it != args.end(); ++it) {
+        const QString v = it.value().toString();
+        if (!skipEmpty || !v.isEmpty()) map[it.key().toStdString()] = v.toStdString();
+    }
     return map;
 }
 

@@ -149,7 +149,12 @@ void ChatPage::load() {
     m_status->setText(tr("Loading %1 …").arg(m_bar->modelDir()));
     setBusy(true);
     m_comparing = m_compare->isChecked() && !m_bar->adapterDir().isEmpty();
-    m_engine->requestLoadChat(m_bar->modelDir(), m_bar->adapterDir(), m_bar->templateName(), m_bar->device(), m_system->text(),
+    m_engine->requestLoadChat({{"model_name_or_path", m_bar->modelDir()},
+                               {"adapter_name_or_path", m_bar->adapterDir()},
+                               {"template", m_bar->templateName()},
+                               {"device", m_bar->device()},
+                               {"quantization_bit", m_bar->quantizationBit()},
+                               {"system", m_system->text()}},
                               m_comparing);
 }
 

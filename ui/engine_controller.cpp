@@ -17,11 +17,8 @@ EngineController::~EngineController() {
     m_thread.wait();
 }
 
-void EngineController::requestLoadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName,
-                                       const QString& device, const QString& system, bool compareWithBase) {
-    QMetaObject::invokeMethod(m_worker, "loadChat", Qt::QueuedConnection, Q_ARG(QString, modelDir), Q_ARG(QString, adapterDir),
-                              Q_ARG(QString, templateName), Q_ARG(QString, device), Q_ARG(QString, system),
-                              Q_ARG(bool, compareWithBase));
+void EngineController::requestLoadChat(const QVariantMap& args, bool compareWithBase) {
+    QMetaObject::invokeMethod(m_worker, "loadChat", Qt::QueuedConnection, Q_ARG(QVariantMap, args), Q_ARG(bool, compareWithBase));
 }
 
 void EngineController::requestChat(const QString& query, double temperature, double topP, int maxNewTokens) {

@@ -17,8 +17,7 @@ public:
     ~EngineController() override;
 
     EngineWorker* worker() const { return m_worker; }
-    void requestLoadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName,
-                         const QString& device, const QString& system, bool compareWithBase = false);
+    void requestLoadChat(const QVariantMap& args, bool compareWithBase = false);
     void requestChat(const QString& query, double temperature, double topP, int maxNewTokens);
     void requestClearChat();
     void requestStop() { m_cancel.store(true); }

@@ -29,13 +29,10 @@ void EngineWorker::guarded(const std::function<void()>& job) {
     }
 }
 
-void EngineWorker::loadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName,
-                            const QString& device, const QString& system, bool compareWithBase) {
+void EngineWorker::loadChat(const QVariantMap& args, bool compareWithBase) {
     guarded([&] {
-        ArgMap map{{"model_name_or_path", modelDir.toStdString()}, {"device", device.toStdString()}};
-        if (!templateName.isEmpty()) map["template"] = templateName.toStdString();
-        if (!system.isEmpty()) map["system"] = system.toStdString();
-        if (!adapterDir.isEmpty()) map["adapter_name_or_path"] = adapterDir.toStdString();
+        ArgMap map = toArgMap(args, /*skipEmpty=*/true);
+        const QString adapterDir = args.value("adapter_name_or_path").toString();
         m_chat.reset();
         m_baseChat.reset();
         m_chat = std::make_unique<ChatHandle>(InferenceArgs::from_map(map));
@@ -117,7 +114,7 @@ void EngineWorker::train(const QVariantMap& args) {
 void EngineWorker::batchPredict(const QVariantMap& args) {
     guarded([&] {
         BatchPredictOptions o;
-        ArgMap inference = toArgMap(args);
+        ArgMap inference = toArgMap(args, /*skipEmpty=*/true);
         auto take = [&](const char* key) {
             auto v = inference[key];
             inference.erase(key);
@@ -127,7 +124,6 @@ void EngineWorker::batchPredict(const QVariantMap& args) {
         o.output = take("output");
         o.prompt_template = take("prompt_template");
         o.label_column = take("label_column");
-        for (auto it = inference.begin(); it != inference.end();) it = it->second.empty() ? inference.erase(it) : std::next(it);
         o.inference = InferenceArgs::from_map(inference);
         QElapsedTimer timer;
         timer.start();
@@ -175,8 +171,7 @@ void EngineWorker::estimateTime(const QVariantMap& args) {
 
 void EngineWorker::evaluate(const QVariantMap& args) {
     guarded([&] {
-        ArgMap map = toArgMap(args);
-        for (auto it = map.begin(); it != map.end();) it = it->second.empty() ? map.erase(it) : std::next(it);
+        ArgMap map = toArgMap(args, /*skipEmpty=*/true);
         const auto a = eval::DatasetPredictArgs::from_map(map);
         QElapsedTimer timer;
         timer.start();

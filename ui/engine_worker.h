@@ -24,8 +24,9 @@ public:
     ~EngineWorker() override;
 
 public Q_SLOTS:
-    void loadChat(const QString& modelDir, const QString& adapterDir, const QString& templateName, const QString& device,
-                  const QString& system, bool compareWithBase);
+    // Inference keys (model_name_or_path, adapter_name_or_path, template, device, system,
+    // quantization_bit; empty values are left out). compareWithBase: also load the base alone.
+    void loadChat(const QVariantMap& args, bool compareWithBase);
     void sendChat(const QString& query, double temperature, double topP, int maxNewTokens);
     void clearChat();
     // Runs a whole training (LLaMA-Factory keys → values); progress arrives as trainProgress.

@@ -70,6 +70,7 @@ EvaluatePage::EvaluatePage(EngineController* engine, ModelBar* bar, QWidget* par
     m_result = new QLabel;
     m_result->setWordWrap(true);
     m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_result->setMinimumHeight(4 * m_result->fontMetrics().lineSpacing());  // the scores never squeezed out
     m_worst = new QTableWidget(0, 5);
     m_worst->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_worst->setWordWrap(true);
@@ -79,6 +80,8 @@ EvaluatePage::EvaluatePage(EngineController* engine, ModelBar* bar, QWidget* par
     });
     m_worst->setHorizontalHeaderLabels({tr("ROUGE-L"), tr("BLEU-4"), tr("Prompt"), tr("Prediction"), tr("Reference")});
     for (int c : {2, 3}) m_worst->setColumnWidth(c, 260);
+    m_worst->verticalHeader()->setMaximumSectionSize(6 * m_worst->fontMetrics().lineSpacing());  // full text in the tooltip
+    for (QWidget* w : std::initializer_list<QWidget*>{m_maxSamples, m_maxNewTokens, m_temperature}) w->setMaximumWidth(220);
 
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(box);
