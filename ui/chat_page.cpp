@@ -28,8 +28,7 @@ QPlainTextEdit* transcriptView() {
 
 ChatPage::ChatPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     : QWidget(parent), m_engine(engine), m_bar(bar), m_texts(new UiTexts(this)) {
-    m_load = new QPushButton;
-    m_texts->set(m_load, "text", QT_TR_NOOP("Load model"));
+    m_load = m_texts->button(QT_TR_NOOP("Load model"));
     m_texts->set(m_load, "toolTip", QT_TR_NOOP("Loads the top bar's model, with its adapter when one is chosen"));
     m_system = new QLineEdit;
     m_texts->set(m_system, "placeholderText", QT_TR_NOOP("optional system prompt (applies when the model is loaded)"));
@@ -80,12 +79,9 @@ ChatPage::ChatPage(EngineController* engine, ModelBar* bar, QWidget* parent)
 
     m_input = new QLineEdit;
     m_texts->set(m_input, "placeholderText", QT_TR_NOOP("Type a message and press Enter"));
-    m_send = new QPushButton;
-    m_texts->set(m_send, "text", QT_TR_NOOP("Send"));
-    m_stop = new QPushButton;
-    m_texts->set(m_stop, "text", QT_TR_NOOP("Stop"));
-    m_clear = new QPushButton;
-    m_texts->set(m_clear, "text", QT_TR_NOOP("Clear history"));
+    m_send = m_texts->button(QT_TR_NOOP("Send"));
+    m_stop = m_texts->button(QT_TR_NOOP("Stop"));
+    m_clear = m_texts->button(QT_TR_NOOP("Clear history"));
     auto* inputRow = new QHBoxLayout;
     inputRow->addWidget(m_input, 1);
     inputRow->addWidget(m_send);

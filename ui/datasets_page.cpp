@@ -28,6 +28,7 @@
 #include "folder_field.h"
 #include "model/model_config.h"
 #include "model_bar.h"
+#include "table_preview.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "ui_texts.h"
@@ -199,18 +200,7 @@ void DatasetsPage::loadTable(const QString& path) {
     } catch (const tb::Error& e) {
         m_info->setText(tr("⚠ %1\n%2").arg(QString::fromStdString(e.what()), QString::fromStdString(e.hint())));
     }
-    QStringList header;
-    for (const auto& h : m_table->header) header << QString::fromStdString(h);
-    const int shown = static_cast<int>(std::min<size_t>(m_table->rows.size(), 50));
-    m_rows->clear();
-    m_rows->setColumnCount(static_cast<int>(header.size()));
-    m_rows->setRowCount(shown);
-    m_rows->setHorizontalHeaderLabels(header);
-    m_rows->horizontalHeader()->setSectionResizeMode(header.size() <= 4 ? QHeaderView::Stretch : QHeaderView::Interactive);
-    if (header.size() > 4) m_rows->horizontalHeader()->setDefaultSectionSize(180);
-    for (int r = 0; r < shown; ++r)
-        for (int c = 0; c < header.size(); ++c)
-            m_rows->setItem(r, c, new QTableWidgetItem(QString::fromStdString(m_table->rows[r][c]).left(200)));
+    const QStringList header = showTablePreview(m_rows, *m_table, 50);
     // the usual column names are mapped at once; the rest are offered as {column}
     QStringList choices{QString()};
     for (const auto& h : header) choices << "{" + h + "}";

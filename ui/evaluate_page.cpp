@@ -54,10 +54,8 @@ EvaluatePage::EvaluatePage(EngineController* engine, ModelBar* bar, QWidget* par
     form->addRow(m_texts->label(QT_TR_NOOP("Temperature")), m_temperature);
     form->addRow(m_texts->label(QT_TR_NOOP("Output folder")), folderField(m_output, this));
 
-    m_start = new QPushButton;
-    m_texts->set(m_start, "text", QT_TR_NOOP("Start"));
-    m_stop = new QPushButton;
-    m_texts->set(m_stop, "text", QT_TR_NOOP("Stop"));
+    m_start = m_texts->button(QT_TR_NOOP("Start"));
+    m_stop = m_texts->button(QT_TR_NOOP("Stop"));
     auto* wizard = new QPushButton;
     m_texts->set(wizard, "text", QT_TR_NOOP("Batch-predict a CSV…"));
     m_texts->set(wizard, "toolTip", QT_TR_NOOP("The CSV wizard: every row of a CSV file gets a prediction column"));

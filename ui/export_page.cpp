@@ -81,8 +81,7 @@ ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     connect(m_bar, &ModelBar::adapterChanged, this, updateSource);
     m_texts->onRetranslate(updateSource);
     updateSource();
-    m_export = new QPushButton;
-    m_texts->set(m_export, "text", QT_TR_NOOP("Export"));
+    m_export = m_texts->button(QT_TR_NOOP("Export"));
     m_result = new QLabel;
     m_result->setWordWrap(true);
     m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);

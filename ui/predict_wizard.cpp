@@ -19,6 +19,7 @@
 #include "data/csv.h"
 #include "data/csv_convert.h"
 #include "engine_controller.h"
+#include "table_preview.h"
 #include "tokenizer/chat_template.h"
 
 namespace tb::ui {
@@ -223,7 +224,6 @@ void PredictWizard::setCsv(const QString& path) {
 
 void PredictWizard::loadCsv() {
     *m_table = {};
-    m_csvPreview->clear();
     try {
         *m_table = data::read_csv(m_csv->text().toStdString());
         m_csvInfo->setText(tr("%1 rows, %2 columns, encoding %3")
@@ -233,15 +233,7 @@ void PredictWizard::loadCsv() {
     } catch (const tb::Error& e) {
         m_csvInfo->setText(tr("⚠ %1\n%2").arg(QString::fromStdString(e.what()), QString::fromStdString(e.hint())));
     }
-    const int shown = static_cast<int>(std::min<size_t>(m_table->rows.size(), 20));
-    m_csvPreview->setColumnCount(static_cast<int>(m_table->header.size()));
-    m_csvPreview->setRowCount(shown);
-    QStringList header;
-    for (const auto& h : m_table->header) header << QString::fromStdString(h);
-    m_csvPreview->setHorizontalHeaderLabels(header);
-    for (int r = 0; r < shown; ++r)
-        for (size_t c = 0; c < m_table->header.size(); ++c)
-            m_csvPreview->setItem(r, static_cast<int>(c), new QTableWidgetItem(QString::fromStdString(m_table->rows[r][c]).left(200)));
+    const QStringList header = showTablePreview(m_csvPreview, *m_table, 20);
     m_insertColumn->clear();
     m_insertColumn->addItems(header);
     m_label->clear();

@@ -195,21 +195,14 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     addGroup(optim, QT_TR_NOOP("Optimisation"));
     addGroup(output, QT_TR_NOOP("Output"));
 
-    m_preview = new QPushButton;
-    m_texts->set(m_preview, "text", QT_TR_NOOP("Preview command"));
-    m_saveArgs = new QPushButton;
-    m_texts->set(m_saveArgs, "text", QT_TR_NOOP("Save arguments…"));
-    m_estimate = new QPushButton;
-    m_texts->set(m_estimate, "text", QT_TR_NOOP("Estimate"));
+    m_preview = m_texts->button(QT_TR_NOOP("Preview command"));
+    m_saveArgs = m_texts->button(QT_TR_NOOP("Save arguments…"));
+    m_estimate = m_texts->button(QT_TR_NOOP("Estimate"));
     m_texts->set(m_estimate, "toolTip", QT_TR_NOOP("Memory (weights, optimizer state, activations) against the device's free memory, and the time the run will take"));
-    m_loadArgs = new QPushButton;
-    m_texts->set(m_loadArgs, "text", QT_TR_NOOP("Load arguments…"));
-    m_start = new QPushButton;
-    m_texts->set(m_start, "text", QT_TR_NOOP("Start"));
-    m_stopSave = new QPushButton;
-    m_texts->set(m_stopSave, "text", QT_TR_NOOP("Stop && save"));
-    m_cancel = new QPushButton;
-    m_texts->set(m_cancel, "text", QT_TR_NOOP("Cancel"));
+    m_loadArgs = m_texts->button(QT_TR_NOOP("Load arguments…"));
+    m_start = m_texts->button(QT_TR_NOOP("Start"));
+    m_stopSave = m_texts->button(QT_TR_NOOP("Stop && save"));
+    m_cancel = m_texts->button(QT_TR_NOOP("Cancel"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_preview);
     buttons->addWidget(m_saveArgs);

@@ -4,6 +4,7 @@
 #include <QEvent>
 #include <QLabel>
 #include <QPointer>
+#include <QPushButton>
 
 namespace tb::ui {
 
@@ -34,6 +35,12 @@ QLabel* UiTexts::label(const char* source) {
     auto* l = new QLabel;
     set(l, "text", source);
     return l;
+}
+
+QPushButton* UiTexts::button(const char* source) {
+    auto* b = new QPushButton;
+    set(b, "text", source);
+    return b;
 }
 
 void UiTexts::retranslate() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 class QLabel;
+class QPushButton;
 
 namespace tb::ui {
 
@@ -23,6 +24,7 @@ public:
     void set(QObject* target, const char* property, const char* source);
     // A label showing `source`, for form rows.
     QLabel* label(const char* source);
+    QPushButton* button(const char* source);
     // Any other use (tab titles, combo items, series names): `apply` gets the translation.
     void bind(const char* source, std::function<void(const QString&)> apply);
     // Dynamic texts (status lines) are built with the owner's tr(); `refresh` rebuilds them.

@@ -108,6 +108,9 @@ private Q_SLOTS:
         QCOMPARE(w.tabs()->tabText(2), QString("对话"));
         QCOMPARE(w.trainPage()->startButton()->text(), QString("开始"));
         QCOMPARE(w.chatPage()->stopButton()->text(), QString("停止"));
+        bool browseTranslated = false;  // the folder fields' buttons, made by a shared helper
+        for (auto* b : w.trainPage()->findChildren<QPushButton*>()) browseTranslated = browseTranslated || b->text() == "浏览…";
+        QVERIFY(browseTranslated);
         QVERIFY2(w.modelBar()->memoryText().contains("可用"), qPrintable(w.modelBar()->memoryText()));
         for (int i = 0; i < w.tabs()->count(); ++i) {
             w.tabs()->setCurrentIndex(i);

@@ -42,10 +42,6 @@
         <source>adapter imported into %1 (%2 files)</source>
         <translation>适配器已导入到 %1（%2 个文件）</translation>
     </message>
-    <message>
-        <source>Browse…</source>
-        <translation>浏览…</translation>
-    </message>
 </context>
 <context>
     <name>tb::ui::ChatPage</name>
@@ -584,6 +580,13 @@ Hint: %1</source>
     <message>
         <source>Exporting %1 + %2 → %3</source>
         <translation>正在导出 %1 + %2 → %3</translation>
+    </message>
+</context>
+<context>
+    <name>tb::ui::FolderField</name>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
     </message>
 </context>
 <context>

@@ -1,0 +1,27 @@
+#include "table_preview.h"
+
+#include <QHeaderView>
+#include <QTableWidget>
+
+#include "data/csv.h"
+
+namespace tb::ui {
+
+QStringList showTablePreview(QTableWidget* view, const data::CsvTable& table, int maxRows) {
+    QStringList header;
+    for (const auto& h : table.header) header << QString::fromStdString(h);
+    const int shown = static_cast<int>(std::min<size_t>(table.rows.size(), static_cast<size_t>(maxRows)));
+    view->clear();
+    view->setColumnCount(static_cast<int>(header.size()));
+    view->setRowCount(shown);
+    view->setHorizontalHeaderLabels(header);
+    // a few columns share the width; many keep a readable width and scroll
+    view->horizontalHeader()->setSectionResizeMode(header.size() <= 4 ? QHeaderView::Stretch : QHeaderView::Interactive);
+    if (header.size() > 4) view->horizontalHeader()->setDefaultSectionSize(180);
+    for (int r = 0; r < shown; ++r)
+        for (int c = 0; c < header.size(); ++c)
+            view->setItem(r, c, new QTableWidgetItem(QString::fromStdString(table.rows[r][c]).left(200)));
+    return header;
+}
+
+}  // namespace tb::ui
