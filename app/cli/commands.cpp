@@ -14,6 +14,7 @@ void register_commands(CLI::App& app, std::function<int()>& run) {
     add_convert(app, run);
     add_predict(app, run);
     add_evaluate(app, run);
+    add_estimate(app, run);
 }
 
 }  // namespace tb::cli
