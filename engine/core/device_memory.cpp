@@ -21,9 +21,13 @@ int cuda_index(const std::string& device) {
 DeviceMemory device_memory(const std::string& device) {
 #ifdef TB_WITH_C10_CUDA
     if (device.rfind("cuda", 0) == 0) {
-        const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(cuda_index(device));
-        const auto& s = stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)];
-        return {s.current, s.peak};
+        try {
+            const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(cuda_index(device));
+            const auto& s = stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)];
+            return {s.current, s.peak};
+        } catch (const c10::Error&) {
+            return {};  // the allocator starts with the first CUDA tensor: nothing allocated yet
+        }
     }
 #endif
     (void)cuda_index;
@@ -36,7 +40,12 @@ DeviceMemory device_memory(const std::string& device) {
 
 void reset_peak_device_memory(const std::string& device) {
 #ifdef TB_WITH_C10_CUDA
-    if (device.rfind("cuda", 0) == 0) c10::cuda::CUDACachingAllocator::resetPeakStats(cuda_index(device));
+    if (device.rfind("cuda", 0) == 0) {
+        try {
+            c10::cuda::CUDACachingAllocator::resetPeakStats(cuda_index(device));
+        } catch (const c10::Error&) {  // not started yet: no peak to reset
+        }
+    }
 #endif
     (void)device;
 }
@@ -50,9 +59,14 @@ int64_t device_free_memory(const std::string& device) {
     size_t free = 0, total = 0;
     if (!mem_get_info || mem_get_info(&free, &total) != 0) return 0;
     // what the caching allocator holds but does not use is free for this process too
-    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(cuda_index(device));
-    const auto agg = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
-    return static_cast<int64_t>(free) + stats.reserved_bytes[agg].current - stats.allocated_bytes[agg].current;
+    int64_t cached = 0;
+    try {
+        const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(cuda_index(device));
+        const auto agg = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+        cached = stats.reserved_bytes[agg].current - stats.allocated_bytes[agg].current;
+    } catch (const c10::Error&) {  // the allocator starts with the first CUDA tensor: nothing cached yet
+    }
+    return static_cast<int64_t>(free) + cached;
 #else
     (void)device;
     return 0;
