@@ -237,18 +237,23 @@ void DatasetsPage::setTarget(const QString& datasetDir, const QString& name) {
     m_name->setText(name);
 }
 
-const Tokenizer* DatasetsPage::tokenizer() {
+void DatasetsPage::loadTokenizer() {
     const QString dir = m_bar->modelDir();
-    if (dir != m_tokenizerDir) {
+    if (dir == m_tokenizerDir) return;
+    // once per model folder: the preview re-renders on every keystroke
+    m_tokenizer.reset();
+    m_tokenizerDir = dir;
+    m_tokenizerError.clear();
+    if (dir.isEmpty()) return;
+    try {
+        const auto config = ModelConfig::from_folder(dir.toStdString());
+        m_tokenizer = load_tokenizer(dir.toStdString(), &config);
+        m_detectedTemplate = detect_template(dir.toStdString(), config, *m_tokenizer);
+        if (m_detectedTemplate.empty()) m_detectedTemplate = "empty";
+    } catch (const tb::Error& e) {
         m_tokenizer.reset();
-        m_tokenizerDir = dir;
-        try {
-            const auto config = ModelConfig::from_folder(dir.toStdString());
-            m_tokenizer = load_tokenizer(dir.toStdString(), &config);
-        } catch (const tb::Error&) {
-        }
+        m_tokenizerError = QString::fromStdString(e.what());
     }
-    return m_tokenizer.get();
 }
 
 void DatasetsPage::updatePreview() {
@@ -272,17 +277,14 @@ void DatasetsPage::updatePreview() {
                                   .arg(report.warnings.empty() ? QString() : QString::fromStdString(report.warnings.front())));
             return;
         }
-        const Tokenizer* tok = tokenizer();
+        loadTokenizer();
+        const Tokenizer* tok = m_tokenizer.get();
         if (!tok) {
-            m_tokens->setText(tr("Choose a model in the top bar to see the tokens."));
+            m_tokens->setText(m_tokenizerError.isEmpty() ? tr("Choose a model in the top bar to see the tokens.")
+                                                         : tr("⚠ %1").arg(m_tokenizerError));
             return;
         }
-        std::string templ = m_bar->templateName().toStdString();
-        if (templ.empty()) {
-            const auto config = ModelConfig::from_folder(m_bar->modelDir().toStdString());
-            templ = detect_template(m_bar->modelDir().toStdString(), config, *tok);
-        }
-        if (templ.empty()) templ = "empty";
+        const std::string templ = m_bar->templateName().isEmpty() ? m_detectedTemplate : m_bar->templateName().toStdString();
         const auto encoded = data::encode_supervised(*example, ChatTemplate::get(templ), *tok, {m_cutoff->value(), false, false});
         // spans of equal masking, each decoded as a whole so multi-byte characters survive. The
         // first position is never a target (the loss predicts position i from i-1), even where an

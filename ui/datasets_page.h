@@ -7,6 +7,7 @@
 
 #include <QWidget>
 #include <memory>
+#include <string>
 
 class QComboBox;
 class QLabel;
@@ -53,7 +54,7 @@ Q_SIGNALS:
 private:
     void loadTable(const QString& path);
     void updatePreview();
-    const Tokenizer* tokenizer();
+    void loadTokenizer();  // the top bar's tokenizer and detected template, cached per folder
 
     ModelBar* m_bar;
     UiTexts* m_texts;
@@ -61,6 +62,8 @@ private:
     std::unique_ptr<QTemporaryDir> m_unzipped;
     std::unique_ptr<Tokenizer> m_tokenizer;
     QString m_tokenizerDir;
+    QString m_tokenizerError;
+    std::string m_detectedTemplate;
     QString m_source;  // the data file read (inside m_unzipped for a zip)
     QLineEdit* m_file;
     QComboBox* m_zipEntry;

@@ -73,10 +73,11 @@ EvaluatePage::EvaluatePage(EngineController* engine, ModelBar* bar, QWidget* par
     m_worst->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_worst->setWordWrap(true);
     m_worst->horizontalHeader()->setStretchLastSection(true);
-    m_texts->onRetranslate([this] {
+    auto headers = [this] {
         m_worst->setHorizontalHeaderLabels({tr("ROUGE-L"), tr("BLEU-4"), tr("Prompt"), tr("Prediction"), tr("Reference")});
-    });
-    m_worst->setHorizontalHeaderLabels({tr("ROUGE-L"), tr("BLEU-4"), tr("Prompt"), tr("Prediction"), tr("Reference")});
+    };
+    headers();
+    m_texts->onRetranslate(headers);
     for (int c : {2, 3}) m_worst->setColumnWidth(c, 260);
     m_worst->verticalHeader()->setMaximumSectionSize(6 * m_worst->fontMetrics().lineSpacing());  // full text in the tooltip
     for (QWidget* w : std::initializer_list<QWidget*>{m_maxSamples, m_maxNewTokens, m_temperature}) w->setMaximumWidth(220);

@@ -62,7 +62,6 @@ private:
     QLabel* m_memory;
     QProgressBar* m_memoryBar;
     QTimer* m_memoryTimer;
-    QString m_detected;
 };
 
 }  // namespace tb::ui

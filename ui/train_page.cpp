@@ -11,7 +11,6 @@
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFormLayout>
-#include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -33,7 +32,6 @@
 #include "folder_field.h"
 #include "model_bar.h"
 #include "ui_texts.h"
-#include "tokenizer/chat_template.h"
 #include "train/memory_estimate.h"
 #include "train/training_args.h"
 

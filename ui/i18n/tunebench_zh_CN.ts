@@ -290,6 +290,10 @@
         <source> (%1 with an empty output are skipped in training)</source>
         <translation>（其中 %1 条输出为空，训练时会跳过）</translation>
     </message>
+    <message>
+        <source>⚠ %1</source>
+        <translation>⚠ %1</translation>
+    </message>
 </context>
 <context>
     <name>tb::ui::EngineWorker</name>
