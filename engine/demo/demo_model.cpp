@@ -1,5 +1,6 @@
-// Builds the embedded demo (see demo_model.h). The demo text is compiled in from
-// datasets/demo/tunebench_demo.json (generated demo_data.cpp).
+// Builds the embedded demo (see demo_model.h). The demo text and tokenizer are compiled in from
+// datasets/demo/tunebench_demo.json and tunebench_demo_tokenizer.model (generated demo_data.cpp,
+// demo_tokenizer.cpp).
 #include "demo/demo_model.h"
 
 #include <cmath>
@@ -16,7 +17,8 @@
 namespace tb {
 namespace fs = std::filesystem;
 
-std::string_view embedded_demo_dataset();  // demo_data.cpp (generated)
+std::string_view embedded_demo_dataset();    // demo_data.cpp (generated)
+std::string_view embedded_demo_tokenizer();  // demo_tokenizer.cpp (generated)
 
 namespace {
 
@@ -88,7 +90,9 @@ void write_demo_training_yaml(const fs::path& dir) {
 }
 }  // namespace
 
-fs::path init_demo(const fs::path& dir) {
+std::string_view shipped_demo_tokenizer() { return embedded_demo_tokenizer(); }
+
+fs::path init_demo(const fs::path& dir, DemoTokenizer tokenizer) {
     const fs::path model_dir = dir / "model", data_dir = dir / "data";
     fs::create_directories(dir);
     write_demo_training_yaml(dir);
@@ -96,7 +100,7 @@ fs::path init_demo(const fs::path& dir) {
     // tokenizer), so an older demo on disk is rebuilt rather than reused.
     const std::string version = "2";
     const fs::path marker = model_dir / "tunebench_demo_version";
-    if (fs::exists(model_dir / "model.safetensors") && fs::exists(model_dir / "tokenizer.model") &&
+    if (tokenizer == DemoTokenizer::Shipped && fs::exists(model_dir / "model.safetensors") && fs::exists(model_dir / "tokenizer.model") &&
         fs::exists(data_dir / "dataset_info.json") && fs::exists(marker) && io::read_file(marker) == version) {
         log::info("demo already present in ", dir.string());
         return model_dir;
@@ -112,7 +116,10 @@ fs::path init_demo(const fs::path& dir) {
                               {"columns", {{"prompt", "instruction"}, {"query", "input"}, {"response", "output"}}}};
     io::write_text_atomically(data_dir / "dataset_info.json", info.dump(2) + "\n");
 
-    train_tokenizer(model_dir, rows);
+    if (tokenizer == DemoTokenizer::Train)
+        train_tokenizer(model_dir, rows);
+    else
+        io::write_text_atomically(model_dir / "tokenizer.model", std::string(embedded_demo_tokenizer()));
     SentencePieceTokenizer tok(model_dir / "tokenizer.model", nlohmann::json::object(), /*chatglm=*/true);
     io::write_text_atomically(model_dir / "tokenizer_config.json",
                               nlohmann::ordered_json{{"name_or_path", "tunebench-demo-chatglm3"},

@@ -2,6 +2,11 @@
 // with dlopen(RTLD_LOCAL | RTLD_DEEPBIND) by spm_library.cpp. Why: Debian's libsentencepiece
 // exports a bundled protobuf-lite 3.14 that clashes with LibTorch's libprotobuf 3.21 when both
 // sit in the global symbol scope (crash at start-up). Only C types cross this boundary.
+// Caveat: where the toolchain links libstdc++ statically into the executable (the GPU machine's
+// g++ 13 in /opt/gcc does), the executable's std::cerr is the constructed one and the copy in
+// libstdc++.so that DEEPBIND binds sentencepiece to never is: anything sentencepiece logs then
+// crashes. Loading and encoding log nothing; training logs its command line (0.2.0), which is why
+// the demo ships its tokenizer (demo_model.h) instead of training it at run time.
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
