@@ -145,13 +145,9 @@ void ChatPage::load() {
     m_status->setText(tr("Loading %1 …").arg(m_bar->modelDir()));
     setBusy(true);
     m_comparing = m_compare->isChecked() && !m_bar->adapterDir().isEmpty();
-    m_engine->requestLoadChat({{"model_name_or_path", m_bar->modelDir()},
-                               {"adapter_name_or_path", m_bar->adapterDir()},
-                               {"template", m_bar->templateName()},
-                               {"device", m_bar->device()},
-                               {"quantization_bit", m_bar->quantizationBit()},
-                               {"system", m_system->text()}},
-                              m_comparing);
+    QVariantMap a = m_bar->inferenceArguments();
+    a["system"] = m_system->text();
+    m_engine->requestLoadChat(a, m_comparing);
 }
 
 void ChatPage::send(const QString& text) {

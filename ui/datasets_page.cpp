@@ -6,6 +6,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QFutureWatcher>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -18,6 +19,7 @@
 #include <QTemporaryDir>
 #include <QTextEdit>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 #include <quazip/JlCompress.h>
 
 #include "core/error.h"
@@ -237,6 +239,14 @@ void DatasetsPage::setTarget(const QString& datasetDir, const QString& name) {
     m_name->setText(name);
 }
 
+namespace {
+struct LoadedTokenizer {
+    std::shared_ptr<const Tokenizer> tokenizer;
+    std::string detected_template;
+    QString error;
+};
+}  // namespace
+
 void DatasetsPage::loadTokenizer() {
     const QString dir = m_bar->modelDir();
     if (dir == m_tokenizerDir) return;
@@ -244,16 +254,32 @@ void DatasetsPage::loadTokenizer() {
     m_tokenizer.reset();
     m_tokenizerDir = dir;
     m_tokenizerError.clear();
+    m_tokenizerLoading = !dir.isEmpty();
     if (dir.isEmpty()) return;
-    try {
-        const auto config = ModelConfig::from_folder(dir.toStdString());
-        m_tokenizer = load_tokenizer(dir.toStdString(), &config);
-        m_detectedTemplate = detect_template(dir.toStdString(), config, *m_tokenizer);
-        if (m_detectedTemplate.empty()) m_detectedTemplate = "empty";
-    } catch (const tb::Error& e) {
-        m_tokenizer.reset();
-        m_tokenizerError = QString::fromStdString(e.what());
-    }
+    auto* watcher = new QFutureWatcher<LoadedTokenizer>(this);
+    connect(watcher, &QFutureWatcher<LoadedTokenizer>::finished, this, [this, watcher, dir] {
+        watcher->deleteLater();
+        if (dir != m_tokenizerDir) return;  // the top bar moved on to another model meanwhile
+        const auto loaded = watcher->result();
+        m_tokenizer = loaded.tokenizer;
+        m_detectedTemplate = loaded.detected_template;
+        m_tokenizerError = loaded.error;
+        m_tokenizerLoading = false;
+        updatePreview();
+    });
+    watcher->setFuture(QtConcurrent::run([dir] {
+        LoadedTokenizer r;
+        try {
+            const auto config = ModelConfig::from_folder(dir.toStdString());
+            std::shared_ptr<const Tokenizer> tok = load_tokenizer(dir.toStdString(), &config);
+            r.detected_template = detect_template(dir.toStdString(), config, *tok);
+            if (r.detected_template.empty()) r.detected_template = "empty";
+            r.tokenizer = std::move(tok);
+        } catch (const tb::Error& e) {
+            r.error = QString::fromStdString(e.what());
+        }
+        return r;
+    }));
 }
 
 void DatasetsPage::updatePreview() {
@@ -279,6 +305,10 @@ void DatasetsPage::updatePreview() {
         }
         loadTokenizer();
         const Tokenizer* tok = m_tokenizer.get();
+        if (m_tokenizerLoading) {
+            m_tokens->setText(tr("Loading the tokenizer of %1 …").arg(m_tokenizerDir));
+            return;
+        }
         if (!tok) {
             m_tokens->setText(m_tokenizerError.isEmpty() ? tr("Choose a model in the top bar to see the tokens.")
                                                          : tr("⚠ %1").arg(m_tokenizerError));

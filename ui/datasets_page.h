@@ -54,15 +54,18 @@ Q_SIGNALS:
 private:
     void loadTable(const QString& path);
     void updatePreview();
-    void loadTokenizer();  // the top bar's tokenizer and detected template, cached per folder
+    // The top bar's tokenizer and detected template, cached per folder; read off the GUI thread
+    // (a large tokenizer.json takes a moment), then the preview is drawn again.
+    void loadTokenizer();
 
     ModelBar* m_bar;
     UiTexts* m_texts;
     std::unique_ptr<data::CsvTable> m_table;
     std::unique_ptr<QTemporaryDir> m_unzipped;
-    std::unique_ptr<Tokenizer> m_tokenizer;
+    std::shared_ptr<const Tokenizer> m_tokenizer;
     QString m_tokenizerDir;
     QString m_tokenizerError;
+    bool m_tokenizerLoading = false;
     std::string m_detectedTemplate;
     QString m_source;  // the data file read (inside m_unzipped for a zip)
     QLineEdit* m_file;

@@ -35,8 +35,14 @@ void EngineWorker::loadChat(const QVariantMap& args, bool compareWithBase) {
         const QString adapterDir = args.value("adapter_name_or_path").toString();
         m_chat.reset();
         m_baseChat.reset();
-        m_chat = std::make_unique<ChatHandle>(InferenceArgs::from_map(map));
-        if (compareWithBase && !adapterDir.isEmpty()) {  // the same base without the adapter, for side by side
+        // Side by side: one model in memory, the adapter kept unmerged and switched off for the
+        // base's answers; several adapters at once cannot stay unmerged, so the base loads again.
+        const bool compare = compareWithBase && !adapterDir.isEmpty();
+        const bool shareBase = compare && !adapterDir.contains(',');
+        m_chat = std::make_unique<ChatHandle>(InferenceArgs::from_map(map), shareBase);
+        if (shareBase) {
+            m_baseChat = m_chat->without_adapters();
+        } else if (compare) {
             map.erase("adapter_name_or_path");
             m_baseChat = std::make_unique<ChatHandle>(InferenceArgs::from_map(map));
         }

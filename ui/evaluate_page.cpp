@@ -136,16 +136,12 @@ void EvaluatePage::start() {
     setRunning(true);
     m_worst->setRowCount(0);
     m_result->setText(tr("Loading %1 …").arg(m_bar->modelDir()));
-    QVariantMap a{{"model_name_or_path", m_bar->modelDir()},
-                  {"adapter_name_or_path", m_bar->adapterDir()},
-                  {"template", m_bar->templateName()},
-                  {"quantization_bit", m_bar->quantizationBit()},
-                  {"device", m_bar->device()},
-                  {"dataset_dir", m_datasetDir->text()},
-                  {"dataset", m_dataset->currentText()},
-                  {"max_samples", m_maxSamples->value()},
-                  {"max_new_tokens", m_maxNewTokens->value()},
-                  {"output_dir", m_output->text()}};
+    QVariantMap a = m_bar->inferenceArguments();
+    a.insert({{"dataset_dir", m_datasetDir->text()},
+              {"dataset", m_dataset->currentText()},
+              {"max_samples", m_maxSamples->value()},
+              {"max_new_tokens", m_maxNewTokens->value()},
+              {"output_dir", m_output->text()}});
     if (m_temperature->value() > 0) {
         a["do_sample"] = "true";
         a["temperature"] = m_temperature->value();

@@ -74,7 +74,7 @@ void MainWindow::openDemo(const QString& demoDir) {
     m_evaluate->setOutputDir(demoDir + "/eval");
     m_export->setExportDir(demoDir + "/merged");
     m_datasets->setTarget(demoDir + "/data", QString());
-    m_tabs->setCurrentWidget(m_chat);
+    m_tabs->setCurrentWidget(m_train);  // Start is the next click
     m_chat->load();
     statusBar()->showMessage(tr("Demo: %1").arg(demoDir));
 }
@@ -82,7 +82,7 @@ void MainWindow::openDemo(const QString& demoDir) {
 PredictWizard* MainWindow::openPredictWizard() {
     auto* wizard = new PredictWizard(m_engine, this);
     wizard->setAttribute(Qt::WA_DeleteOnClose);
-    wizard->setModel(m_bar->modelDir(), m_bar->adapterDir());
+    wizard->setModel(m_bar->inferenceArguments());
     wizard->show();
     return wizard;
 }

@@ -135,6 +135,10 @@ void ModelBar::setTemplateName(const QString& name) {
 }
 QString ModelBar::attention() const { return m_attention->currentText(); }
 QString ModelBar::device() const { return m_device->currentText(); }
+QVariantMap ModelBar::inferenceArguments() const {
+    return {{"model_name_or_path", modelDir()}, {"adapter_name_or_path", adapterDir()}, {"template", templateName()},
+            {"device", device()},         {"quantization_bit", quantizationBit()}, {"flash_attn", attention()}};
+}
 void ModelBar::setArgument(const QString& key, const QString& value) {
     if (key == "model_name_or_path") setModelDir(value);
     else if (key == "adapter_name_or_path") setAdapterDir(value);

@@ -3,6 +3,7 @@
 // template, attention kernel, and the device with a live memory indicator.
 #pragma once
 
+#include <QVariantMap>
 #include <QWidget>
 
 class QComboBox;
@@ -35,6 +36,9 @@ public:
     void setTemplateName(const QString& name);
     QString attention() const;        // flash_attn: auto, sdpa, fa2, disabled
     QString device() const;           // auto, cpu, cuda:N
+    // The keys chat, evaluate and batch prediction load a model with: model_name_or_path,
+    // adapter_name_or_path, template, device, quantization_bit, flash_attn ("" = default).
+    QVariantMap inferenceArguments() const;
     // Sets the control of a training / inference key: model_name_or_path, adapter_name_or_path,
     // template, finetuning_type, quantization_bit, flash_attn, device.
     void setArgument(const QString& key, const QString& value);

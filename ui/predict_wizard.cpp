@@ -163,6 +163,7 @@ QWizardPage* PredictWizard::makeModelPage() {
     m_maxNewTokens->setRange(1, 8192);
     m_maxNewTokens->setValue(256);
     m_output = new QLineEdit;
+    m_barSettings = new QLabel;
     auto* form = new QFormLayout(p);
     form->addRow(tr("Model folder"), m_model);
     form->addRow(tr("Adapter folder"), m_adapter);
@@ -170,6 +171,7 @@ QWizardPage* PredictWizard::makeModelPage() {
     form->addRow(tr("Device"), m_device);
     form->addRow(tr("Max new tokens"), m_maxNewTokens);
     form->addRow(tr("Output CSV"), m_output);
+    form->addRow(m_barSettings);
     p->complete = [this] { return !m_model->text().isEmpty() && !m_output->text().isEmpty(); };
     connect(m_model, &QLineEdit::textChanged, p, &CheckedPage::changed);
     connect(m_output, &QLineEdit::textChanged, p, &CheckedPage::changed);
@@ -267,9 +269,21 @@ void PredictWizard::updatePreview() { m_preview->setPlainText(promptPreview()); 
 
 void PredictWizard::setPromptTemplate(const QString& text) { m_template->setPlainText(text); }
 void PredictWizard::setLabelColumn(const QString& column) { m_label->setCurrentText(column); }
-void PredictWizard::setModel(const QString& modelDir, const QString& adapterDir) {
-    m_model->setText(modelDir);
-    m_adapter->setText(adapterDir);
+void PredictWizard::setModel(const QVariantMap& inference) {
+    m_model->setText(inference.value("model_name_or_path").toString());
+    m_adapter->setText(inference.value("adapter_name_or_path").toString());
+    const int t = m_chatTemplate->findText(inference.value("template").toString());
+    m_chatTemplate->setCurrentIndex(t < 0 ? 0 : t);
+    const QString device = inference.value("device").toString();
+    if (!device.isEmpty() && m_device->findText(device) < 0) m_device->addItem(device);
+    if (!device.isEmpty()) m_device->setCurrentText(device);
+    m_barExtras.clear();
+    for (const char* key : {"quantization_bit", "flash_attn"})
+        if (!inference.value(key).toString().isEmpty()) m_barExtras[key] = inference.value(key);
+    const QString quant = m_barExtras.value("quantization_bit").toString();
+    m_barSettings->setText(tr("From the top bar: quantization %1, attention %2")
+                               .arg(quant.isEmpty() ? tr("none") : tr("%1-bit").arg(quant),
+                                    m_barExtras.value("flash_attn", "auto").toString()));
 }
 void PredictWizard::setOutput(const QString& path) { m_output->setText(path); }
 void PredictWizard::setMaxNewTokens(int n) { m_maxNewTokens->setValue(n); }
@@ -292,6 +306,7 @@ void PredictWizard::startRun() {
                   {"max_new_tokens", m_maxNewTokens->value()}};
     if (m_label->currentIndex() > 0) a["label_column"] = m_label->currentText();
     if (m_chatTemplate->currentIndex() > 0) a["template"] = m_chatTemplate->currentText();
+    a.insert(m_barExtras);
     m_engine->requestBatchPredict(a);
 }
 

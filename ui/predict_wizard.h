@@ -35,7 +35,9 @@ public:
     void setCsv(const QString& path);
     void setPromptTemplate(const QString& text);
     void setLabelColumn(const QString& column);
-    void setModel(const QString& modelDir, const QString& adapterDir);
+    // The top bar's model settings (ModelBar::inferenceArguments): model, adapter, template and
+    // device fill the model page; quantization and attention kernel are used as they are.
+    void setModel(const QVariantMap& inference);
     void setOutput(const QString& path);
     void setMaxNewTokens(int n);
     void startRun();
@@ -75,6 +77,8 @@ private:
     QComboBox* m_device;
     QSpinBox* m_maxNewTokens;
     QLineEdit* m_output;
+    QLabel* m_barSettings;
+    QVariantMap m_barExtras;  // quantization_bit, flash_attn
     // run page
     QPushButton* m_start;
     QPushButton* m_stop;

@@ -30,4 +30,18 @@ int64_t parse_int(const std::string& key, const std::string& v) {
     throw ConfigError(key + " should be an integer, found '" + v + "'");
 }
 
+void check_choice(const std::string& key, const std::string& v, const std::vector<const char*>& allowed) {
+    std::string list;
+    for (const char* a : allowed) {
+        if (v == a) return;
+        list += (list.empty() ? "" : ", ") + std::string(a);
+    }
+    throw ConfigError(key + " '" + v + "' is not supported", "use one of: " + list);
+}
+
+const std::vector<const char*>& flash_attn_choices() {
+    static const std::vector<const char*> c = {"auto", "fa2", "sdpa", "disabled"};
+    return c;
+}
+
 }  // namespace tb

@@ -7,8 +7,14 @@
 
 namespace tb {
 
-ChatHandle::ChatHandle(const InferenceArgs& args) : session_(std::make_unique<ChatSession>(args)) {}
+ChatHandle::ChatHandle(const InferenceArgs& args, bool unmerged_adapters)
+    : session_(std::make_unique<ChatSession>(args, unmerged_adapters)) {}
+ChatHandle::ChatHandle(std::unique_ptr<ChatSession> session) : session_(std::move(session)) {}
 ChatHandle::~ChatHandle() = default;
+
+std::unique_ptr<ChatHandle> ChatHandle::without_adapters() const {
+    return std::unique_ptr<ChatHandle>(new ChatHandle(session_->without_adapters()));
+}
 
 ChatReply ChatHandle::reply(const std::string& query, const std::function<bool(const std::string&)>& on_text,
                             const std::atomic<bool>* cancel) {

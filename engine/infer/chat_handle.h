@@ -21,8 +21,11 @@ struct ChatReply {
 
 class ChatHandle {
 public:
-    explicit ChatHandle(const InferenceArgs& args);  // loads; throws tb::Error
+    // Loads; throws tb::Error. unmerged_adapters: see ChatSession (needed for without_adapters()).
+    explicit ChatHandle(const InferenceArgs& args, bool unmerged_adapters = false);
     ~ChatHandle();
+    // The same loaded model with its adapter switched off (ChatSession::without_adapters).
+    std::unique_ptr<ChatHandle> without_adapters() const;
 
     ChatReply reply(const std::string& query, const std::function<bool(const std::string&)>& on_text,
                     const std::atomic<bool>* cancel);
@@ -31,6 +34,7 @@ public:
     std::string summary() const;  // architecture, size, dtype, device, template
 
 private:
+    explicit ChatHandle(std::unique_ptr<ChatSession> session);
     std::unique_ptr<ChatSession> session_;
 };
 

@@ -8,21 +8,25 @@
 
 namespace tb {
 
-ChatSession::ChatSession(const InferenceArgs& args) : args_(args) {
+ChatSession::ChatSession(const InferenceArgs& args, bool unmerged_adapters)
+    : args_(args), unmerged_adapters_(unmerged_adapters || args.quantization_bit) {
     std::filesystem::path folder = args.model_name_or_path;
     if (!std::filesystem::is_directory(folder)) {
         throw FileError("model folder " + folder.string() + " does not exist",
                         "model_name_or_path must be a local Hugging Face model folder");
     }
-    model_ = Model::load(folder, {.dtype = args.dtype, .device = args.device, .quantization_bit = args.quantization_bit});
+    model_ = Model::load(folder, {.dtype = args.dtype, .device = args.device, .quantization_bit = args.quantization_bit,
+                                  .flash_attn = args.flash_attn});
     tokenizer_ = load_tokenizer(folder, &model_->config());
-    if (args.quantization_bit) {
-        if (args.adapter_name_or_path.find(',') != std::string::npos)
-            throw UnsupportedError("several adapters on a quantized base are not supported", "merge them first with export");
+    if (unmerged_adapters_ && args.adapter_name_or_path.find(',') != std::string::npos) {
+        throw UnsupportedError(std::string("several adapters ") +
+                                   (args.quantization_bit ? "on a quantized base" : "kept beside the base") +
+                                   " are not supported",
+                               "merge them first with export");
     }
     // LLaMA-Factory accepts a comma list of adapters, merged in order.
     for (const auto& one : split_comma_list(args.adapter_name_or_path)) {
-        if (args.quantization_bit) load_lora(*model_, one);  // a quantized base keeps the adapter unmerged
+        if (unmerged_adapters_) load_lora(*model_, one);  // a quantized base keeps the adapter unmerged
         else merge_lora_adapter(*model_, one);
     }
     std::string name = args.template_name.empty() ? detect_template(folder, model_->config(), *tokenizer_)
@@ -35,6 +39,27 @@ ChatSession::ChatSession(const InferenceArgs& args) : args_(args) {
     generator_ = std::make_unique<Generator>(model_, tokenizer_);
     log::info("model: ", arch_name(model_->config().arch), ", ", model_->config().parameter_count(),
               " parameters, ", c10::toString(model_->dtype()), " on ", model_->device().str());
+}
+
+std::unique_ptr<ChatSession> ChatSession::without_adapters() const {
+    if (!unmerged_adapters_ && !args_.adapter_name_or_path.empty())
+        throw Error("the adapter of this chat is merged into the model, so it cannot be switched off");
+    std::unique_ptr<ChatSession> s(new ChatSession());
+    s->args_ = args_;
+    s->args_.adapter_name_or_path.clear();
+    s->adapters_off_ = true;
+    s->model_ = model_;
+    s->tokenizer_ = tokenizer_;
+    s->template_ = template_;
+    s->stop_ids_ = stop_ids_;
+    s->generator_ = std::make_unique<Generator>(model_, tokenizer_);
+    return s;
+}
+
+GenerateResult ChatSession::generate(const std::vector<int64_t>& prompt, const TextCallback& on_text,
+                                     const std::atomic<bool>* cancel) {
+    AdaptersDisabledGuard off(adapters_off_);
+    return generator_->generate(prompt, args_.generation, stop_ids_, on_text, cancel);
 }
 
 std::vector<int64_t> ChatSession::prompt_ids(const std::string& query) const {
@@ -77,7 +102,7 @@ TextCallback skip_leading_space(const TextCallback& on_text) {
 
 GenerateResult ChatSession::reply(const std::string& query, const TextCallback& on_text,
                                   const std::atomic<bool>* cancel) {
-    auto r = generator_->generate(prompt_ids(query), args_.generation, stop_ids_, skip_leading_space(on_text), cancel);
+    auto r = generate(prompt_ids(query), skip_leading_space(on_text), cancel);
     r.text = strip(r.text);
     history_.emplace_back(query, r.text);
     return r;
@@ -85,8 +110,7 @@ GenerateResult ChatSession::reply(const std::string& query, const TextCallback& 
 
 GenerateResult ChatSession::answer(const std::vector<std::pair<std::string, std::string>>& history,
                                    const std::string& query, const std::string& system, const std::atomic<bool>* cancel) {
-    auto r = generator_->generate(prompt_ids(history, query, system.empty() ? args_.system : system), args_.generation,
-                                  stop_ids_, {}, cancel);
+    auto r = generate(prompt_ids(history, query, system.empty() ? args_.system : system), {}, cancel);
     r.text = strip(r.text);
     return r;
 }
@@ -95,7 +119,7 @@ GenerateResult ChatSession::complete(const std::string& text, const TextCallback
                                      const std::atomic<bool>* cancel) {
     auto saved = std::move(history_);
     history_.clear();
-    auto r = generator_->generate(prompt_ids(text), args_.generation, stop_ids_, skip_leading_space(on_text), cancel);
+    auto r = generate(prompt_ids(text), skip_leading_space(on_text), cancel);
     r.text = strip(r.text);
     history_ = std::move(saved);
     return r;

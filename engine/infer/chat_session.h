@@ -16,7 +16,12 @@ namespace tb {
 
 class ChatSession {
 public:
-    explicit ChatSession(const InferenceArgs& args);
+    // unmerged_adapters: the adapter stays a LoRA beside the base weights (as with a quantized
+    // base) instead of being merged, so without_adapters() can share the model.
+    explicit ChatSession(const InferenceArgs& args, bool unmerged_adapters = false);
+    // A session on the same loaded model with its adapters switched off: the base model's answers
+    // next to the adapter's without a second copy in memory. Needs a session with unmerged adapters.
+    std::unique_ptr<ChatSession> without_adapters() const;
 
     // One chat turn: renders history + query with the template, streams the reply, records it.
     GenerateResult reply(const std::string& query, const TextCallback& on_text = {},
@@ -44,7 +49,13 @@ public:
     const std::vector<std::pair<std::string, std::string>>& history() const { return history_; }
 
 private:
+    ChatSession() = default;
+    GenerateResult generate(const std::vector<int64_t>& prompt, const TextCallback& on_text,
+                            const std::atomic<bool>* cancel);
+
     InferenceArgs args_;
+    bool unmerged_adapters_ = false;
+    bool adapters_off_ = false;
     std::shared_ptr<Model> model_;
     std::shared_ptr<Tokenizer> tokenizer_;
     const ChatTemplate* template_ = nullptr;

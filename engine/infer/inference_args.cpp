@@ -16,7 +16,7 @@ InferenceArgs InferenceArgs::from_map(const ArgMap& args, std::vector<std::strin
     static const std::set<std::string> known = {
         "model_name_or_path", "adapter_name_or_path", "template", "device", "dtype", "infer_dtype",
         "system", "default_system", "do_sample", "temperature", "top_p", "top_k", "repetition_penalty",
-        "max_new_tokens", "seed", "stop", "infer_backend", "quantization_bit"};
+        "max_new_tokens", "seed", "stop", "infer_backend", "quantization_bit", "flash_attn"};
     for (const auto& [k, v] : args) {
         if (k == "model_name_or_path") a.model_name_or_path = v;
         else if (k == "adapter_name_or_path") a.adapter_name_or_path = v;
@@ -31,7 +31,10 @@ InferenceArgs InferenceArgs::from_map(const ArgMap& args, std::vector<std::strin
         else if (k == "repetition_penalty") g.repetition_penalty = parse_double(k, v);
         else if (k == "max_new_tokens") g.max_new_tokens = parse_int(k, v);
         else if (k == "quantization_bit") a.quantization_bit = v.empty() ? 0 : static_cast<int>(parse_int(k, v));
-        else if (k == "seed") g.seed = static_cast<uint64_t>(parse_int(k, v));
+        else if (k == "flash_attn") {
+            check_choice(k, v, flash_attn_choices());
+            a.flash_attn = v;
+        } else if (k == "seed") g.seed = static_cast<uint64_t>(parse_int(k, v));
         else if (k == "stop") {
             if (!v.empty()) g.stop_strings.push_back(v);
         } else if (k == "infer_backend") {

@@ -21,6 +21,7 @@ struct InferenceArgs {
     std::string dtype = "auto";  // keys "dtype" or "infer_dtype"
     std::string system;          // keys "system" or "default_system"
     int quantization_bit = 0;    // 4 | 8: base kept quantized, adapters applied unmerged (QLoRA)
+    std::string flash_attn = "auto";  // auto | fa2 | sdpa | disabled (model/attention.h)
     GenerationConfig generation;
 
     // Unknown keys are returned (the caller warns once, listing them).

@@ -3,7 +3,6 @@
 
 #include <torch/version.h>
 
-#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -45,28 +44,29 @@ at::Tensor eager_attention(const at::Tensor& q, const at::Tensor& K, const at::T
     return at::matmul(probs, V.to(at::kFloat)).to(q.scalar_type());
 }
 
-std::atomic<bool> g_eager{false};
-
 }  // namespace
 
-void set_attention_kernel(const std::string& flash_attn) { g_eager = flash_attn == "disabled"; }
+AttentionKernel kernel_for_flash_attn(const std::string& flash_attn) {
+    return flash_attn == "disabled" ? AttentionKernel::Eager : AttentionKernel::Fused;
+}
 
 bool has_sdpa() { return TORCH_VERSION_MAJOR >= 2; }
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                     const at::Tensor& key_mask) {
+                     const at::Tensor& key_mask, AttentionKernel kernel) {
     const int64_t heads = q.size(1), T = q.size(2), S = k.size(2);
     auto K = expand_kv(k, heads);
     auto V = expand_kv(v, heads);
     const bool plain_causal = !key_mask.defined() && T == S;
     const bool no_mask = !key_mask.defined() && T == 1;
 #if TORCH_VERSION_MAJOR >= 2
-    if (!g_eager) {
+    if (kernel == AttentionKernel::Fused) {
         if (plain_causal) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, true);
         if (no_mask) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, false);
         return at::scaled_dot_product_attention(q, K, V, build_mask(T, S, key_mask, q.device()), 0.0, false);
     }
 #endif
+    (void)kernel;
     (void)plain_causal;
     (void)no_mask;
     return eager_attention(q, K, V, key_mask);

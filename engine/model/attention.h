@@ -9,16 +9,18 @@
 
 namespace tb {
 
+// LLaMA-Factory's flash_attn: auto | fa2 | sdpa use scaled_dot_product_attention (which picks
+// the flash kernel on CUDA when it can) = Fused; disabled uses the exact eager math path.
+enum class AttentionKernel { Fused, Eager };
+// The kernel a (validated) flash_attn value selects.
+AttentionKernel kernel_for_flash_attn(const std::string& flash_attn);
+
 // q [B, nh, T, hd]; k, v [B, nkv, S, hd] (S = past + T); key_mask [B, S] (true = real token) or
 // undefined. Queries sit at positions S-T … S-1 and attend causally. Returns [B, nh, T, hd].
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                     const at::Tensor& key_mask);
+                     const at::Tensor& key_mask, AttentionKernel kernel = AttentionKernel::Fused);
 
 // True when this LibTorch has scaled_dot_product_attention.
 bool has_sdpa();
-
-// LLaMA-Factory's flash_attn: auto | fa2 | sdpa use scaled_dot_product_attention (which picks
-// the flash kernel on CUDA when it can); disabled uses the exact eager math path. Process-wide.
-void set_attention_kernel(const std::string& flash_attn);
 
 }  // namespace tb

@@ -73,7 +73,7 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     k = k.transpose(1, 2);  // [B, nkv, T, hd]
     v = v.transpose(1, 2);
     if (cache) std::tie(k, v) = cache->append(i, k, v);  // [B, nkv, S, hd]
-    auto ctx = attention(q, k, v, key_mask);         // [B, nh, T, hd]
+    auto ctx = attention(q, k, v, key_mask, attention_kernel_);         // [B, nh, T, hd]
     ctx = ctx.transpose(1, 2).reshape({B, T, c.q_size()});
     x = x + L.o(ctx);
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "model/attention.h"
 #include "model/kv_cache.h"
 #include "model/linear.h"
 #include "model/model_config.h"
@@ -56,6 +57,7 @@ struct LoadOptions {
     // never has to fit in memory at once.
     int quantization_bit = 0;
     bool double_quantization = true;
+    std::string flash_attn = "auto";  // attention kernel (model/attention.h)
 };
 
 class Model {
@@ -88,6 +90,7 @@ public:
     Linear& lm_head() { return lm_head_; }
     at::Tensor& embedding() { return embed_; }
     bool quantized();
+    AttentionKernel attention_kernel() const { return attention_kernel_; }
     // Every decoder-layer linear this architecture has (weights possibly not loaded yet).
     std::vector<Linear*> linears_for_load();
 
@@ -106,6 +109,7 @@ private:
     RMSNorm final_norm_;
     Linear lm_head_;
     Rope rope_;
+    AttentionKernel attention_kernel_ = AttentionKernel::Fused;
 };
 
 // "auto" → cuda when available; "cuda" without CUDA → ConfigError with a hint.

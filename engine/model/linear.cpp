@@ -10,11 +10,18 @@ namespace tb {
 
 namespace {
 thread_local bool t_training = false;
+thread_local bool t_adapters_disabled = false;
 }
 
 bool training_mode() { return t_training; }
 TrainingModeGuard::TrainingModeGuard(bool on) : previous_(t_training) { t_training = on; }
 TrainingModeGuard::~TrainingModeGuard() { t_training = previous_; }
+
+bool adapters_enabled() { return !t_adapters_disabled; }
+AdaptersDisabledGuard::AdaptersDisabledGuard(bool disable) : previous_(t_adapters_disabled) {
+    t_adapters_disabled = previous_ || disable;
+}
+AdaptersDisabledGuard::~AdaptersDisabledGuard() { t_adapters_disabled = previous_; }
 
 at::Tensor Linear::dense_weight() const { return quant ? quant->dequantize() : weight; }
 
@@ -29,7 +36,7 @@ at::Tensor Linear::operator()(const at::Tensor& x) const {
     } else {
         y = at::linear(x, weight, bias);
     }
-    if (!lora) return y;
+    if (!lora || t_adapters_disabled) return y;
     auto h = x.to(lora->A.scalar_type());
     if (lora->dropout > 0 && t_training) h = at::dropout(h, lora->dropout, /*train=*/true);
     auto delta = at::linear(at::linear(h, lora->A), lora->B) * lora->scaling;

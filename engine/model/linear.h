@@ -33,6 +33,20 @@ private:
     bool previous_;
 };
 
+// Adapters off for the calling thread (PEFT's disable_adapter()): unmerged LoRA weights stay loaded
+// but every Linear computes its base alone, so one model in memory answers as base and as tuned.
+bool adapters_enabled();
+class AdaptersDisabledGuard {
+public:
+    explicit AdaptersDisabledGuard(bool disable = true);
+    ~AdaptersDisabledGuard();
+    AdaptersDisabledGuard(const AdaptersDisabledGuard&) = delete;
+    AdaptersDisabledGuard& operator=(const AdaptersDisabledGuard&) = delete;
+
+private:
+    bool previous_;
+};
+
 struct Linear {
     std::string name;
     at::Tensor weight;  // [out, in]; undefined when `quant` holds it

@@ -141,6 +141,7 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
     at::ScalarType dtype = resolve_dtype(options.dtype, config, device);
     io::Checkpoint ckpt(folder);
     std::shared_ptr<Model> m(new Model(config, dtype, device));
+    m->attention_kernel_ = kernel_for_flash_attn(options.flash_attn);
     auto slots = expected_slots(m->config_, m->embed_, m->embed_name_, m->layers_, m->final_norm_, m->lm_head_);
     std::map<const at::Tensor*, Linear*> quantize_on_load;
     if (options.quantization_bit) {

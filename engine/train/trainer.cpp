@@ -189,11 +189,11 @@ void Trainer::load_model_and_data() {
         if (device_.is_cpu()) throw ConfigError("fp16 training needs a CUDA device", "use bf16 or fp32 (the default) on CPU");
         dtype = "float16";
     }
-    set_attention_kernel(a_.flash_attn);
     model_ = Model::load(folder, {.dtype = dtype,
                                   .device = device_.str(),
                                   .quantization_bit = a_.quantization_bit,
-                                  .double_quantization = a_.double_quantization});
+                                  .double_quantization = a_.double_quantization,
+                                  .flash_attn = a_.flash_attn});
     tok_ = load_tokenizer(folder, &model_->config());
     template_name_ = a_.template_name.empty() ? detect_template(folder, model_->config(), *tok_) : a_.template_name;
     if (template_name_.empty()) template_name_ = "empty";

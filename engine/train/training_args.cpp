@@ -65,15 +65,6 @@ const std::set<std::string>& ignored_keys() {
     return k;
 }
 
-void check_choice(const std::string& key, const std::string& v, std::initializer_list<const char*> allowed) {
-    std::string list;
-    for (const char* a : allowed) {
-        if (v == a) return;
-        list += (list.empty() ? "" : ", ") + std::string(a);
-    }
-    throw ConfigError(key + " '" + v + "' is not supported", "use one of: " + list);
-}
-
 }  // namespace
 
 const std::vector<std::string>& training_keys() {
@@ -126,7 +117,7 @@ TrainingArgs TrainingArgs::from_map(const ArgMap& map, std::vector<std::string>*
     check_choice("finetuning_type", a.finetuning_type, {"lora", "freeze", "full"});
     check_choice("lr_scheduler_type", a.lr_scheduler_type,
                  {"linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts"});
-    check_choice("flash_attn", a.flash_attn, {"auto", "fa2", "sdpa", "disabled"});
+    check_choice("flash_attn", a.flash_attn, flash_attn_choices());
     if (a.quantization_bit != 0 && a.quantization_bit != 4 && a.quantization_bit != 8)
         throw ConfigError("quantization_bit " + std::to_string(a.quantization_bit) + " is not supported", "use 4 or 8");
     if (a.quantization_bit && a.finetuning_type != "lora")

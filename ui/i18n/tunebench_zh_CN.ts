@@ -1,4 +1,5 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>QObject</name>
@@ -23,7 +24,7 @@
         <translation>%1 不是可读取的 .zip 文件</translation>
     </message>
     <message>
-        <source>%1 holds the path '%2', which would leave the target folder: refused</source>
+        <source>%1 holds the path &apos;%2&apos;, which would leave the target folder: refused</source>
         <translation>%1 含有路径“%2”，会写到目标文件夹之外：已拒绝</translation>
     </message>
     <message>
@@ -42,6 +43,10 @@
         <source>adapter imported into %1 (%2 files)</source>
         <translation>适配器已导入到 %1（%2 个文件）</translation>
     </message>
+    <message>
+        <source>The demo could not be written to %1: %2</source>
+        <translation>无法将演示写入 %1：%2</translation>
+    </message>
 </context>
 <context>
     <name>tb::ui::ChatPage</name>
@@ -50,7 +55,7 @@
         <translation>加载模型</translation>
     </message>
     <message>
-        <source>Loads the top bar's model, with its adapter when one is chosen</source>
+        <source>Loads the top bar&apos;s model, with its adapter when one is chosen</source>
         <translation>加载顶栏所选模型；若选了适配器则一并加载</translation>
     </message>
     <message>
@@ -177,7 +182,7 @@
         <translation>dataset_dir：转换后的文件写入此处，并登记到其中的 dataset_info.json</translation>
     </message>
     <message>
-        <source>the dataset's name in dataset_info.json (an existing entry is replaced)</source>
+        <source>the dataset&apos;s name in dataset_info.json (an existing entry is replaced)</source>
         <translation>数据集在 dataset_info.json 中的名称（同名条目会被替换）</translation>
     </message>
     <message>
@@ -283,7 +288,7 @@
         <translation>⚠ 请先打开文件，并填写数据集名称和目录</translation>
     </message>
     <message>
-        <source>%1 examples written to %2 and registered as '%3'%4</source>
+        <source>%1 examples written to %2 and registered as &apos;%3&apos;%4</source>
         <translation>已将 %1 条样本写入 %2，并登记为“%3”%4</translation>
     </message>
     <message>
@@ -293,6 +298,10 @@
     <message>
         <source>⚠ %1</source>
         <translation>⚠ %1</translation>
+    </message>
+    <message>
+        <source>Loading the tokenizer of %1 …</source>
+        <translation>正在加载 %1 的分词器…</translation>
     </message>
 </context>
 <context>
@@ -333,7 +342,7 @@
         <translation>dataset_dir：包含 dataset_info.json 的文件夹</translation>
     </message>
     <message>
-        <source>eval_dataset: each example's last reply is the reference; the model answers its prompt and history</source>
+        <source>eval_dataset: each example&apos;s last reply is the reference; the model answers its prompt and history</source>
         <translation>eval_dataset：以每个样本的最后一轮回答为参考；模型根据提示和历史作答</translation>
     </message>
     <message>
@@ -472,7 +481,7 @@ BLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4（0–100）。中文按字�
         <translation>export_size：单个分片的最大大小</translation>
     </message>
     <message>
-        <source>export_dtype: auto keeps the base model's dtype</source>
+        <source>export_dtype: auto keeps the base model&apos;s dtype</source>
         <translation>export_dtype：auto 保持基座模型的数据类型</translation>
     </message>
     <message>
@@ -488,7 +497,7 @@ BLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4（0–100）。中文按字�
         <translation>export_legacy_format</translation>
     </message>
     <message>
-        <source>Merge the top bar's adapter into its base model</source>
+        <source>Merge the top bar&apos;s adapter into its base model</source>
         <translation>将顶栏所选适配器合并进基座模型</translation>
     </message>
     <message>
@@ -624,7 +633,7 @@ Hint: %1</source>
         <translation>就绪</translation>
     </message>
     <message>
-        <source>Dataset '%1' is ready to train in %2</source>
+        <source>Dataset &apos;%1&apos; is ready to train in %2</source>
         <translation>数据集“%1”已可在 %2 中用于训练</translation>
     </message>
     <message>
@@ -775,7 +784,7 @@ Hint: %1</source>
     </message>
     <message>
         <source>
-Accuracy %1 · macro-F1 %2 (exact match with '%3')</source>
+Accuracy %1 · macro-F1 %2 (exact match with &apos;%3&apos;)</source>
         <translation>
 准确率 %1 · 宏平均 F1 %2（与“%3”完全匹配）</translation>
     </message>
@@ -814,7 +823,7 @@ Hint: %1</source>
         <translation>编写提示词</translation>
     </message>
     <message>
-        <source>Use {column} for a column's value. The preview shows the first rows as the model will see them.</source>
+        <source>Use {column} for a column&apos;s value. The preview shows the first rows as the model will see them.</source>
         <translation>用 {column} 引用某列的值。预览显示模型将看到的前几行。</translation>
     </message>
     <message>
@@ -932,6 +941,18 @@ Hint: %1</source>
     <message>
         <source>Stopping after the current row…</source>
         <translation>当前行完成后停止…</translation>
+    </message>
+    <message>
+        <source>From the top bar: quantization %1, attention %2</source>
+        <translation>来自顶栏：量化 %1，注意力 %2</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>不量化</translation>
+    </message>
+    <message>
+        <source>%1-bit</source>
+        <translation>%1 位</translation>
     </message>
 </context>
 <context>
@@ -1081,7 +1102,7 @@ Hint: %1</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <source>AdamW's peak learning rate</source>
+        <source>AdamW&apos;s peak learning rate</source>
         <translation>AdamW 的峰值学习率</translation>
     </message>
     <message>
@@ -1313,7 +1334,7 @@ Hint: %1</source>
         <translation>估算</translation>
     </message>
     <message>
-        <source>Memory (weights, optimizer state, activations) against the device's free memory, and the time the run will take</source>
+        <source>Memory (weights, optimizer state, activations) against the device&apos;s free memory, and the time the run will take</source>
         <translation>估算显存/内存（权重、优化器状态、激活）是否放得下设备的可用内存，以及训练需要多长时间</translation>
     </message>
     <message>
