@@ -192,17 +192,8 @@ void DatasetsPage::openFile(const QString& path) {
 
 void DatasetsPage::loadTable(const QString& path) {
     m_source = path;
-    *m_table = {};
-    try {
-        *m_table = data::read_table(path.toStdString());
-        m_info->setText(tr("%1 rows, %2 columns, encoding %3")
-                            .arg(m_table->rows.size())
-                            .arg(m_table->header.size())
-                            .arg(QString::fromStdString(m_table->encoding)));
-    } catch (const tb::Error& e) {
-        m_info->setText(tr("⚠ %1\n%2").arg(QString::fromStdString(e.what()), QString::fromStdString(e.hint())));
-    }
-    const QStringList header = showTablePreview(m_rows, *m_table, 50);
+    const QStringList header =
+        readAndPreviewTable(*m_table, [&] { return data::read_table(path.toStdString()); }, m_info, m_rows, 50);
     // the usual column names are mapped at once; the rest are offered as {column}
     QStringList choices{QString()};
     for (const auto& h : header) choices << "{" + h + "}";

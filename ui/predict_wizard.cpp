@@ -225,17 +225,8 @@ void PredictWizard::setCsv(const QString& path) {
 }
 
 void PredictWizard::loadCsv() {
-    *m_table = {};
-    try {
-        *m_table = data::read_csv(m_csv->text().toStdString());
-        m_csvInfo->setText(tr("%1 rows, %2 columns, encoding %3")
-                               .arg(m_table->rows.size())
-                               .arg(m_table->header.size())
-                               .arg(QString::fromStdString(m_table->encoding)));
-    } catch (const tb::Error& e) {
-        m_csvInfo->setText(tr("⚠ %1\n%2").arg(QString::fromStdString(e.what()), QString::fromStdString(e.hint())));
-    }
-    const QStringList header = showTablePreview(m_csvPreview, *m_table, 20);
+    const QStringList header = readAndPreviewTable(
+        *m_table, [this] { return data::read_csv(m_csv->text().toStdString()); }, m_csvInfo, m_csvPreview, 20);
     m_insertColumn->clear();
     m_insertColumn->addItems(header);
     m_label->clear();

@@ -1,8 +1,11 @@
 #include "table_preview.h"
 
+#include <QCoreApplication>
 #include <QHeaderView>
+#include <QLabel>
 #include <QTableWidget>
 
+#include "core/error.h"
 #include "data/csv.h"
 
 namespace tb::ui {
@@ -22,6 +25,22 @@ QStringList showTablePreview(QTableWidget* view, const data::CsvTable& table, in
         for (int c = 0; c < header.size(); ++c)
             view->setItem(r, c, new QTableWidgetItem(QString::fromStdString(table.rows[r][c]).left(200)));
     return header;
+}
+
+QStringList readAndPreviewTable(data::CsvTable& table, const std::function<data::CsvTable()>& read, QLabel* info,
+                                QTableWidget* view, int maxRows) {
+    table = {};
+    try {
+        table = read();
+        info->setText(QCoreApplication::translate("TablePreview", "%1 rows, %2 columns, encoding %3")
+                          .arg(table.rows.size())
+                          .arg(table.header.size())
+                          .arg(QString::fromStdString(table.encoding)));
+    } catch (const tb::Error& e) {
+        info->setText(QCoreApplication::translate("TablePreview", "⚠ %1\n%2")
+                          .arg(QString::fromStdString(e.what()), QString::fromStdString(e.hint())));
+    }
+    return showTablePreview(view, table, maxRows);
 }
 
 }  // namespace tb::ui

@@ -49,6 +49,19 @@
     </message>
 </context>
 <context>
+    <name>TablePreview</name>
+    <message>
+        <source>%1 rows, %2 columns, encoding %3</source>
+        <translation>%1 行，%2 列，编码 %3</translation>
+    </message>
+    <message>
+        <source>⚠ %1
+%2</source>
+        <translation>⚠ %1
+%2</translation>
+    </message>
+</context>
+<context>
     <name>tb::ui::ChatPage</name>
     <message>
         <source>Load model</source>
@@ -252,10 +265,6 @@
     <message>
         <source>⚠ could not extract %1 from %2</source>
         <translation>⚠ 无法从 %2 中解压 %1</translation>
-    </message>
-    <message>
-        <source>%1 rows, %2 columns, encoding %3</source>
-        <translation>%1 行，%2 列，编码 %3</translation>
     </message>
     <message>
         <source>⚠ %1
@@ -905,16 +914,6 @@ Hint: %1</source>
     <message>
         <source>Summary</source>
         <translation>总结</translation>
-    </message>
-    <message>
-        <source>%1 rows, %2 columns, encoding %3</source>
-        <translation>%1 行，%2 列，编码 %3</translation>
-    </message>
-    <message>
-        <source>⚠ %1
-%2</source>
-        <translation>⚠ %1
-%2</translation>
     </message>
     <message>
         <source>(none)</source>
