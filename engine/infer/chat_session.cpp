@@ -26,7 +26,7 @@ ChatSession::ChatSession(const InferenceArgs& args, bool unmerged_adapters)
     }
     // LLaMA-Factory accepts a comma list of adapters, merged in order.
     for (const auto& one : split_comma_list(args.adapter_name_or_path)) {
-        if (unmerged_adapters_) load_lora(*model_, one);  // a quantized base keeps the adapter unmerged
+        if (unmerged_adapters_) load_lora(*model_, one);  // beside the base: quantized, or to be switched off
         else merge_lora_adapter(*model_, one);
     }
     std::string name = args.template_name.empty() ? detect_template(folder, model_->config(), *tokenizer_)
