@@ -17,8 +17,7 @@
 namespace tb {
 namespace fs = std::filesystem;
 
-std::string_view embedded_demo_dataset();    // demo_data.cpp (generated)
-std::string_view embedded_demo_tokenizer();  // demo_tokenizer.cpp (generated)
+std::string_view embedded_demo_dataset();  // demo_data.cpp (generated)
 
 namespace {
 
@@ -90,8 +89,6 @@ void write_demo_training_yaml(const fs::path& dir) {
 }
 }  // namespace
 
-std::string_view shipped_demo_tokenizer() { return embedded_demo_tokenizer(); }
-
 fs::path init_demo(const fs::path& dir, DemoTokenizer tokenizer) {
     const fs::path model_dir = dir / "model", data_dir = dir / "data";
     fs::create_directories(dir);
@@ -100,8 +97,8 @@ fs::path init_demo(const fs::path& dir, DemoTokenizer tokenizer) {
     // tokenizer), so an older demo on disk is rebuilt rather than reused.
     const std::string version = "2";
     const fs::path marker = model_dir / "tunebench_demo_version";
-    if (tokenizer == DemoTokenizer::Shipped && fs::exists(model_dir / "model.safetensors") && fs::exists(model_dir / "tokenizer.model") &&
-        fs::exists(data_dir / "dataset_info.json") && fs::exists(marker) && io::read_file(marker) == version) {
+    if (tokenizer == DemoTokenizer::Shipped && fs::exists(model_dir / "model.safetensors") &&
+        fs::exists(model_dir / "tokenizer.model") && fs::exists(data_dir / "dataset_info.json") && fs::exists(marker) && io::read_file(marker) == version) {
         log::info("demo already present in ", dir.string());
         return model_dir;
     }

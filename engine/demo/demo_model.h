@@ -18,7 +18,7 @@ enum class DemoTokenizer { Shipped, Train };
 // the shipped tokenizer: an existing complete demo is left as it is. Returns DIR/model.
 std::filesystem::path init_demo(const std::filesystem::path& dir, DemoTokenizer tokenizer = DemoTokenizer::Shipped);
 
-// The bytes of the shipped demo tokenizer.model.
-std::string_view shipped_demo_tokenizer();
+// The bytes of the shipped demo tokenizer.model (demo_tokenizer.cpp, generated).
+std::string_view embedded_demo_tokenizer();
 
 }  // namespace tb

@@ -17,7 +17,6 @@ bool training_mode() { return t_training; }
 TrainingModeGuard::TrainingModeGuard(bool on) : previous_(t_training) { t_training = on; }
 TrainingModeGuard::~TrainingModeGuard() { t_training = previous_; }
 
-bool adapters_enabled() { return !t_adapters_disabled; }
 AdaptersDisabledGuard::AdaptersDisabledGuard(bool disable) : previous_(t_adapters_disabled) {
     t_adapters_disabled = previous_ || disable;
 }

@@ -35,7 +35,6 @@ private:
 
 // Adapters off for the calling thread (PEFT's disable_adapter()): unmerged LoRA weights stay loaded
 // but every Linear computes its base alone, so one model in memory answers as base and as tuned.
-bool adapters_enabled();
 class AdaptersDisabledGuard {
 public:
     explicit AdaptersDisabledGuard(bool disable = true);

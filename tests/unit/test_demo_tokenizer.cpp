@@ -14,7 +14,7 @@ using namespace tb;
 TEST(DemoTokenizer, InitDemoWritesTheShippedFile) {
     test::TempDir tmp;
     const auto model = init_demo(tmp.path);
-    EXPECT_EQ(io::read_file(model / "tokenizer.model"), std::string(shipped_demo_tokenizer()));
+    EXPECT_EQ(io::read_file(model / "tokenizer.model"), std::string(embedded_demo_tokenizer()));
 }
 
 // The shipped file differs from a fresh training only in the corpus path the trainer records.
