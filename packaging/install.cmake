@@ -1,4 +1,6 @@
 # Install rules and CPack (.deb). The SentencePiece bridge goes to lib/tunebench (engine CMake).
+# The installed programs find LibTorch through their RPATH (CMAKE_INSTALL_RPATH_USE_LINK_PATH,
+# set before the targets in ../CMakeLists.txt).
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/tunebench)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/datasets/ DESTINATION share/tunebench/datasets)
 if(TARGET tunebench)

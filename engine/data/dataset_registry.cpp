@@ -224,6 +224,16 @@ std::map<std::string, DatasetAttr> read_dataset_info(const fs::path& dir) {
     return out;
 }
 
+// One row → Example by its formatting. KTO data (a kto_tag column) marks rejected answers with
+// false: those must never become SFT targets, so such rows are dropped with a note.
+static bool convert(const Record& r, const DatasetAttr& a, const std::string& origin, Example& ex, DatasetLoadReport* report) {
+    if (const json* kto = column(r, a, "kto_tag"); kto && kto->is_boolean() && !kto->get<bool>()) {
+        drop(report, origin + ": kto_tag is false (a rejected answer), not trained as an SFT target");
+        return false;
+    }
+    return a.formatting == "alpaca" ? convert_alpaca(r, a, origin, ex, report) : convert_sharegpt(r, a, origin, ex, report);
+}
+
 std::vector<Example> load_dataset(const fs::path& dir, const DatasetAttr& a, int64_t max_samples,
                                   DatasetLoadReport* report) {
     if (a.file_name.empty()) {
@@ -253,9 +263,7 @@ std::vector<Example> load_dataset(const fs::path& dir, const DatasetAttr& a, int
                 throw UnsupportedError("not supported: dataset '" + a.name + "' has tool definitions (" + ex.origin + ")",
                                        "Tunebench's templates format user and assistant turns only");
             }
-            bool ok = a.formatting == "alpaca" ? convert_alpaca(r, a, ex.origin, ex, report)
-                                               : convert_sharegpt(r, a, ex.origin, ex, report);
-            if (ok) out.push_back(std::move(ex));
+            if (convert(r, a, ex.origin, ex, report)) out.push_back(std::move(ex));
         }
     }
     if (report) report->loaded += static_cast<int64_t>(out.size());
@@ -267,8 +275,7 @@ std::optional<Example> convert_record(const json& row, const DatasetAttr& a, con
     Example ex;
     ex.origin = origin;
     const Record r{row, 0};
-    const bool ok = a.formatting == "alpaca" ? convert_alpaca(r, a, origin, ex, report) : convert_sharegpt(r, a, origin, ex, report);
-    if (!ok) return std::nullopt;
+    if (!convert(r, a, origin, ex, report)) return std::nullopt;
     return ex;
 }
 

@@ -57,6 +57,7 @@ void score_predictions(const fs::path& output, const std::string& label_column, 
     for (const auto& r : t.rows) {
         const auto y = trim(r[label]), p = trim(r[pred]);
         classes.insert(y);
+        classes.insert(p);  // scikit-learn's macro average: every label seen in either column
         if (y == p) {
             ++correct;
             ++tp[y];

@@ -1,7 +1,5 @@
-// Attention dispatch; the version switch is the compatibility layer ARCHITECTURE.md asks for.
+// Attention dispatch: fused SDPA or the eager math path (attention.h).
 #include "model/attention.h"
-
-#include <torch/version.h>
 
 #include <cmath>
 #include <limits>
@@ -50,8 +48,6 @@ AttentionKernel kernel_for_flash_attn(const std::string& flash_attn) {
     return flash_attn == "disabled" ? AttentionKernel::Eager : AttentionKernel::Fused;
 }
 
-bool has_sdpa() { return TORCH_VERSION_MAJOR >= 2; }
-
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const at::Tensor& key_mask, AttentionKernel kernel) {
     const int64_t heads = q.size(1), T = q.size(2), S = k.size(2);
@@ -59,16 +55,11 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
     auto V = expand_kv(v, heads);
     const bool plain_causal = !key_mask.defined() && T == S;
     const bool no_mask = !key_mask.defined() && T == 1;
-#if TORCH_VERSION_MAJOR >= 2
     if (kernel == AttentionKernel::Fused) {
         if (plain_causal) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, true);
         if (no_mask) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, false);
         return at::scaled_dot_product_attention(q, K, V, build_mask(T, S, key_mask, q.device()), 0.0, false);
     }
-#endif
-    (void)kernel;
-    (void)plain_causal;
-    (void)no_mask;
     return eager_attention(q, K, V, key_mask);
 }
 

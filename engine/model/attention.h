@@ -1,6 +1,5 @@
-// Scaled dot-product attention with grouped K/V heads. LibTorch ≥ 2: at::scaled_dot_product_attention
-// (flash / memory-efficient kernels on CUDA). LibTorch 1.13: an exact math path (fp32 softmax).
-// This is the one place that knows the LibTorch version.
+// Scaled dot-product attention with grouped K/V heads: at::scaled_dot_product_attention (flash /
+// memory-efficient kernels on CUDA, a fused CPU kernel) or an exact eager math path (fp32 softmax).
 #pragma once
 
 #include <ATen/ATen.h>
@@ -19,8 +18,5 @@ AttentionKernel kernel_for_flash_attn(const std::string& flash_attn);
 // undefined. Queries sit at positions S-T … S-1 and attend causally. Returns [B, nh, T, hd].
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const at::Tensor& key_mask, AttentionKernel kernel = AttentionKernel::Fused);
-
-// True when this LibTorch has scaled_dot_product_attention.
-bool has_sdpa();
 
 }  // namespace tb

@@ -3,17 +3,13 @@
 
 #include "model/attention.h"
 #include "model/checkpointing.h"
+#include "kernels/rms_norm.h"
 
 #include <cmath>
 
 namespace tb {
 
-at::Tensor RMSNorm::operator()(const at::Tensor& x) const {
-    auto xf = x.to(at::kFloat);
-    auto y = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);  // fp32
-    if (round_once) return (weight * y).to(x.scalar_type());           // fp32 product, one rounding
-    return weight * y.to(x.scalar_type());
-}
+at::Tensor RMSNorm::operator()(const at::Tensor& x) const { return kernels::rms_norm(x, weight, eps, round_once); }
 
 at::Tensor Model::forward(const at::Tensor& ids, KVCache* cache, const ForwardOptions& opt) const {
     const auto& c = config_;

@@ -15,8 +15,8 @@ const std::vector<std::string>& SentencePieceTokenizer::chatglm_specials() {
 }
 
 SentencePieceTokenizer::SentencePieceTokenizer(const std::filesystem::path& model,
-                                               const nlohmann::json& tcfg, bool chatglm)
-    : sp_(std::make_unique<spm::Processor>(model)), chatglm_(chatglm) {
+                                               const nlohmann::json& tcfg, int chatglm)
+    : sp_(std::make_unique<spm::Processor>(model)), chatglm_(chatglm != 0), specials_(chatglm == 2 ? 5 : chatglm ? 9 : 0) {
     sp_size_ = sp_->piece_size();
     auto id_or_none = [](int v) -> std::optional<int64_t> { return v >= 0 ? std::optional<int64_t>(v) : std::nullopt; };
     bos_id = id_or_none(sp_->bos_id());
@@ -48,7 +48,7 @@ std::string SentencePieceTokenizer::decode(const std::vector<int64_t>& ids, bool
         if (id >= sp_size_ || id < 0) {  // ChatGLM specials (or rows past the vocabulary)
             flush();
             const auto& sp = chatglm_specials();
-            if (!skip_special && chatglm_ && id - sp_size_ < static_cast<int64_t>(sp.size()) && id >= sp_size_)
+            if (!skip_special && id - sp_size_ < specials_ && id >= sp_size_)
                 out += sp[id - sp_size_];
             continue;
         }
@@ -62,8 +62,8 @@ std::string SentencePieceTokenizer::decode(const std::vector<int64_t>& ids, bool
 std::optional<int64_t> SentencePieceTokenizer::token_to_id(const std::string& token) const {
     if (chatglm_) {
         const auto& sp = chatglm_specials();
-        for (size_t i = 0; i < sp.size(); ++i)
-            if (sp[i] == token) return sp_size_ + static_cast<int64_t>(i);
+        for (int64_t i = 0; i < specials_; ++i)
+            if (sp[i] == token) return sp_size_ + i;
     }
     int id = sp_->piece_to_id(token);
     if (id == sp_->unk_id() && token != sp_->id_to_piece(id)) return std::nullopt;
@@ -76,7 +76,7 @@ bool SentencePieceTokenizer::is_special(int64_t id) const {
 }
 
 int64_t SentencePieceTokenizer::vocab_size() const {
-    return sp_size_ + (chatglm_ ? static_cast<int64_t>(chatglm_specials().size()) : 0);
+    return sp_size_ + specials_;
 }
 
 std::vector<int64_t> SentencePieceTokenizer::prefix_ids() const {

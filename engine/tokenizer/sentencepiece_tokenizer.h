@@ -17,8 +17,10 @@ namespace tb {
 
 class SentencePieceTokenizer : public Tokenizer {
 public:
+    // chatglm: 0 (a plain SentencePiece model), 2 (ChatGLM2: 5 specials) or 3 (ChatGLM3: 9, with
+    // the role tokens <|system|> … <|observation|>).
     SentencePieceTokenizer(const std::filesystem::path& model, const nlohmann::json& tokenizer_config,
-                           bool chatglm);
+                           int chatglm);
     ~SentencePieceTokenizer() override;
 
     std::vector<int64_t> encode(const std::string& text) const override;
@@ -29,12 +31,14 @@ public:
     std::string kind() const override { return chatglm_ ? "chatglm" : "sentencepiece"; }
     std::vector<int64_t> prefix_ids() const override;
 
-    // ChatGLM's specials in id order, starting at the SentencePiece piece count.
+    // ChatGLM3's specials in id order, starting at the SentencePiece piece count (ChatGLM2 has
+    // the first 5).
     static const std::vector<std::string>& chatglm_specials();
 
 private:
     std::unique_ptr<spm::Processor> sp_;
     bool chatglm_ = false;
+    int64_t specials_ = 0;  // how many of chatglm_specials() this model has
     int64_t sp_size_ = 0;
 };
 

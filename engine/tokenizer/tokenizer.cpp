@@ -39,7 +39,10 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& folder, const ModelCon
         return BpeTokenizer::from_vocab_merges(folder, tcfg);
     if (fs::exists(folder / "tokenizer.model")) {
         const bool glm = cls == "ChatGLMTokenizer" || (config && config->arch == Arch::ChatGLM);
-        return std::make_unique<SentencePieceTokenizer>(folder / "tokenizer.model", tcfg, glm);
+        // ChatGLM2's tokenizer stops at eop; ChatGLM3's adds the role tokens (MODELS.md §2).
+        const bool v2 = tcfg.value("name_or_path", std::string()).find("chatglm2") != std::string::npos ||
+                        (config && config->name_or_path.find("chatglm2") != std::string::npos);
+        return std::make_unique<SentencePieceTokenizer>(folder / "tokenizer.model", tcfg, glm ? (v2 ? 2 : 3) : 0);
     }
     throw FileError("no tokenizer in " + folder.string() +
                         ": expected tokenizer.json, tokenizer.model, or vocab.json + merges.txt",

@@ -5,13 +5,15 @@
 //   train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING
 //       LoRA training steps on random weights of CONFIG_DIR/config.json (forward, backward,
 //       clip, AdamW) on random ids; prints tokens/s and the peak allocated memory as JSON.
+//   kernels
+//       every CUDA kernel of engine/kernels against its ATen reference (values) and both timed;
+//       one JSON line per case, exit 1 when one is out of tolerance.
 //   bench MODEL_DIR DTYPE DEVICE PROMPT_LEN NEW_TOKENS
 //       batch-1 greedy decode: prefill PROMPT_LEN fixed ids, then NEW_TOKENS steps, each
 //       step as the Generator does it (last-position logits copied to the host, argmax there).
 //       Prints one JSON line with load, prefill and decode figures.
 #include <ATen/Context.h>
 #include <c10/core/InferenceMode.h>
-#include <torch/version.h>
 
 #include <chrono>
 #include <cstdio>
@@ -19,14 +21,13 @@
 #include <iostream>
 #include <sstream>
 
-#if TORCH_VERSION_MAJOR >= 2
 #include <ATen/cuda/CUDAContext.h>
-#endif
 
 #include "adapters/lora_adapter.h"
 #include "core/device_memory.h"
 #include "core/error.h"
 #include "io/tensor_io.h"
+#include "kernels/rms_norm.h"
 #include "model/decoder.h"
 #include "model/quantization.h"
 #include "train/adamw.h"
@@ -39,9 +40,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 void sync(const at::Device& d) {
-#if TORCH_VERSION_MAJOR >= 2
     if (d.is_cuda()) at::cuda::device_synchronize();
-#endif
 }
 double seconds(Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); }
 
@@ -56,6 +55,50 @@ int logits(int argc, char** argv) {
     auto out = model->forward(at::tensor(ids).unsqueeze(0), nullptr).to(at::kCPU, at::kFloat);
     io::save_safetensors(argv[4], {{"logits", out}});
     return 0;
+}
+
+// Mean seconds per call of f over `reps` calls after a warm-up, on the current stream.
+template <typename F>
+double time_per_call(F&& f, int reps = 50) {
+    f();
+    at::cuda::device_synchronize();
+    auto t = Clock::now();
+    for (int i = 0; i < reps; ++i) f();
+    at::cuda::device_synchronize();
+    return seconds(t) / reps;
+}
+
+int kernels_check() {
+    if (!kernels::built_with_cuda_kernels()) throw Error("this build has no CUDA kernels (nvcc was not found)");
+    c10::InferenceMode guard;
+    bool all_ok = true;
+    // RMSNorm: decode (1 row), prefill / training shapes, ChatGLM2 hidden 4096; both rounding orders.
+    for (auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+        for (int64_t rows : {1, 8, 4096}) {
+            for (bool round_once : {false, true}) {
+                auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
+                auto x = at::randn({rows, 4096}, opt);
+                auto w = (1.0 + 0.1 * at::randn({4096}, opt)).to(dtype);
+                auto ref = kernels::rms_norm_reference(x, w, 1e-5, round_once);
+                auto got = kernels::rms_norm(x, w, 1e-5, round_once);
+                // fp32: reduction order only; half types: at most one ulp of the output after a
+                // different fp32 sum order (bf16 ulp 2^-7 relative).
+                const double diff = (ref.to(at::kFloat) - got.to(at::kFloat)).abs().max().item<double>();
+                const double scale = ref.to(at::kFloat).abs().max().item<double>();
+                const double tol = dtype == at::kFloat ? 1e-5 * scale : (dtype == at::kBFloat16 ? 8e-3 : 1e-3) * scale;
+                const double t_ref = time_per_call([&] { kernels::rms_norm_reference(x, w, 1e-5, round_once); });
+                const double t_ker = time_per_call([&] { kernels::rms_norm(x, w, 1e-5, round_once); });
+                const bool ok = diff <= tol;
+                all_ok &= ok;
+                std::printf("{\"kernel\": \"rms_norm\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": 4096, \"round_once\": %s, "
+                            "\"max_abs_diff\": %.3g, \"tolerance\": %.3g, \"kernel_us\": %.2f, \"aten_us\": %.2f, "
+                            "\"speedup\": %.2f, \"ok\": %s}\n",
+                            io::dtype_name(dtype).c_str(), (long long)rows, round_once ? "true" : "false", diff, tol,
+                            t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, ok ? "true" : "false");
+            }
+        }
+    }
+    return all_ok ? 0 : 1;
 }
 
 int bench(int argc, char** argv) {
@@ -163,8 +206,9 @@ int main(int argc, char** argv) {
         std::string cmd = argc > 1 ? argv[1] : "";
         if (cmd == "logits") return logits(argc, argv);
         if (cmd == "bench") return bench(argc, argv);
+        if (cmd == "kernels") return kernels_check();
         if (cmd == "train-bench") return train_bench(argc, argv);
-        std::cerr << "usage: tunebench_gpu_tool logits|bench ...\n";
+        std::cerr << "usage: tunebench_gpu_tool logits|kernels|bench|train-bench ...\n";
         return 2;
     } catch (const Error& e) {
         std::cerr << "error: " << one_line(e) << "\n";

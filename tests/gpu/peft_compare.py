@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 import transformers, peft
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, GlmConfig, GlmForCausalLM
-from hf_models import randomize, glm_to_chatglm, chatglm_config
+from hf_models import randomize, glm_to_chatglm, chatglm_config, chatglm_adapter_to_glm, glm_adapter_to_chatglm
 
 TOOL, CLI, WORK, STORIES = sys.argv[1:5]
 SKIP_BENCH = os.environ.get("TB_SKIP_BENCH") == "1"
@@ -93,53 +93,6 @@ def models():
     json.dump(chatglm_config(gcfg, "float32"), open(os.path.join(dg, "config.json"), "w"), indent=2)
     shutil.copy(os.path.join(STORIES, "tokenizer.model"), dg)
     yield "glm -> chatglm (random)", glm.cuda(), dg, None, "all"
-
-
-GLM_NAMES = {"self_attention.dense": "self_attn.o_proj", "mlp.dense_h_to_4h": "mlp.gate_up_proj",
-             "mlp.dense_4h_to_h": "mlp.down_proj"}
-
-
-def chatglm_adapter_to_glm(src, dst, cfg):
-    """Our fused query_key_value LoRA → PEFT on split q/k/v (same A, B split by rows): exact."""
-    sd, out = load_file(os.path.join(src, "adapter_model.safetensors")), {}
-    q, kv = cfg.num_attention_heads * cfg.head_dim, cfg.num_key_value_heads * cfg.head_dim
-    for k, v in sd.items():
-        i = k.split(".layers.")[1].split(".")[0]
-        p = f"base_model.model.model.layers.{i}."
-        if "query_key_value" in k:
-            for name, (a, b) in zip("qkv", [(0, q), (q, q + kv), (q + kv, q + 2 * kv)]):
-                out[p + f"self_attn.{name}_proj." + k.split("query_key_value.")[1]] = v.clone() if ".lora_A." in k else v[a:b].contiguous()
-        else:
-            for ours, theirs in GLM_NAMES.items():
-                if ours in k:
-                    out[p + theirs + "." + k.split(ours + ".")[1]] = v
-    os.makedirs(dst, exist_ok=True)
-    save_file(out, os.path.join(dst, "adapter_model.safetensors"), metadata={"format": "pt"})
-    c = json.load(open(os.path.join(src, "adapter_config.json")))
-    c["target_modules"] = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_up_proj", "down_proj"]
-    json.dump(c, open(os.path.join(dst, "adapter_config.json"), "w"))
-
-
-def glm_adapter_to_chatglm(src, dst, cfg):
-    """PEFT on split q/k/v (separate A's) → one fused LoRA of rank 3r: A = [Aq; Ak; Av], B block-diagonal."""
-    sd, c = load_file(os.path.join(src, "adapter_model.safetensors")), json.load(open(os.path.join(src, "adapter_config.json")))
-    r, out = c["r"], {}
-    for i in range(cfg.num_hidden_layers):
-        p, d = f"base_model.model.model.layers.{i}.", f"base_model.model.transformer.encoder.layers.{i}."
-        A = [sd[p + f"self_attn.{x}_proj.lora_A.weight"] for x in "qkv"]
-        B = [sd[p + f"self_attn.{x}_proj.lora_B.weight"] for x in "qkv"]
-        out[d + "self_attention.query_key_value.lora_A.weight"] = torch.cat(A, 0).contiguous()
-        out[d + "self_attention.query_key_value.lora_B.weight"] = torch.block_diag(*B).contiguous()
-        for ours, theirs in GLM_NAMES.items():
-            for ab in ["lora_A", "lora_B"]:
-                w = sd[p + theirs + f".{ab}.weight"]
-                # the rank-r modules keep scaling alpha/r when the config says rank 3r, alpha 3·alpha
-                out[d + ours + f".{ab}.weight"] = w
-    os.makedirs(dst, exist_ok=True)
-    save_file(out, os.path.join(dst, "adapter_model.safetensors"), metadata={"format": "pt"})
-    c["r"], c["lora_alpha"] = 3 * r, 3 * c["lora_alpha"]
-    c["target_modules"] = ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"]
-    json.dump(c, open(os.path.join(dst, "adapter_config.json"), "w"))
 
 
 ids = [1] + [int(x) for x in torch.randint(5, 500, (47,))]

@@ -31,8 +31,12 @@ for dev in cuda cpu; do
 done
 for kernel in auto disabled; do
     "$CLI" generate --model_name_or_path "$D/model" --adapter_name_or_path "$OUT/lora-cuda" --device cuda \
-        --flash_attn $kernel --prompt "$QUESTION" --do_sample false > "$OUT/generate-$kernel.txt" 2>/dev/null
+        --flash_attn $kernel --prompt "$QUESTION" --do_sample false > "$OUT/generate-$kernel.txt" 2>"$OUT/generate-$kernel.log"
+    rc=$?
+    [ $rc -eq 0 ] && [ -s "$OUT/generate-$kernel.txt" ]
+    check $? "generate with flash_attn=$kernel on CUDA (exit $rc, $(wc -c < "$OUT/generate-$kernel.txt") bytes)"
 done
-cmp -s "$OUT/generate-auto.txt" "$OUT/generate-disabled.txt"
+# Only meaningful when both answered (two failures would compare equal).
+[ -s "$OUT/generate-auto.txt" ] && cmp -s "$OUT/generate-auto.txt" "$OUT/generate-disabled.txt"
 check $? "flash_attn=auto and disabled give the same greedy text on CUDA"
 exit $status

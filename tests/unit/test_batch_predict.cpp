@@ -98,3 +98,20 @@ TEST(BatchPredict, BadInputIsClearAndWritesNothing) {
     EXPECT_NE(msg.find("other columns"), std::string::npos) << msg;
     EXPECT_EQ(test::slurp(o.output), "other,columns\n1,2\n");  // not touched
 }
+
+// Macro-F1 as scikit-learn's f1_score(y, p, average="macro") defines it: every label seen in
+// either column is a class (a predicted label no row has scores F1 0). Expected values computed
+// with scikit-learn 1.9.1 on these columns.
+TEST(BatchPredict, MacroF1IsScikitLearns) {
+    test::TempDir tmp;
+    auto score = [&](const std::string& csv) {
+        io::write_text_atomically(tmp.path / "out.csv", csv);
+        BatchPredictReport r;
+        score_predictions(tmp.path / "out.csv", "label", r);
+        return r;
+    };
+    auto r = score("label,prediction\n阳性,阳性\n阴性,阴性\n阳性,阴性\n阴性,阴性\n阴性,其他\n不确定,不确定\n阳性, 阳性 \n");
+    EXPECT_NEAR(r.macro_f1, 0.6166666666666667, 1e-12);
+    EXPECT_NEAR(r.accuracy, 5.0 / 7.0, 1e-12);
+    EXPECT_NEAR(score("label,prediction\na,a\nb,a\na,a\nc,d\n").macro_f1, 0.2, 1e-12);
+}

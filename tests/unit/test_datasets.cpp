@@ -49,6 +49,25 @@ TEST(Datasets, EveryRegisteredLlamaFactoryDatasetLoadsOrIsClearlyUnsupported) {
     EXPECT_EQ(unsupported, 3);  // two tool-calling sets and the DPO preference set
 }
 
+// kto_en_demo marks 150 of its 300 answers as rejected (label false): SFT must not learn them.
+TEST(Datasets, KtoRowsWithAFalseTagAreDroppedNotTrained) {
+    const fs::path dir = test::datasets_dir() / "llama_factory";
+    const auto info = data::read_dataset_info(dir);
+    data::DatasetLoadReport rep;
+    const auto ex = data::load_dataset(dir, info.at("kto_en_demo"), 0, &rep);
+    EXPECT_EQ(ex.size(), 150u);
+    EXPECT_EQ(rep.dropped, 150);
+    ASSERT_FALSE(rep.warnings.empty());
+    EXPECT_NE(rep.warnings[0].find("kto_tag is false"), std::string::npos) << rep.warnings[0];
+    const auto rows = nlohmann::json::parse(test::slurp(dir / "kto_en_demo.json"));
+    size_t kept = 0;  // the kept examples are exactly the label-true rows, in order
+    for (const auto& r : rows) {
+        if (!r["label"].get<bool>()) continue;
+        ASSERT_LT(kept, ex.size());
+        EXPECT_EQ(ex[kept++].messages.back().content, r["messages"].back()["content"].get<std::string>());
+    }
+}
+
 TEST(Datasets, AlpacaConversionJoinsInstructionAndInputAndKeepsHistory) {
     test::TempDir tmp;
     io::write_text_atomically(tmp.path / "oaast.json", test::slurp(test::datasets_dir() / "llama_factory/oaast_sft_zh.json"));
@@ -92,7 +111,7 @@ TEST(Datasets, JsonLinesWhateverTheExtensionAndSharegptDropsOddConversations) {
     data::DatasetLoadReport rep;
     auto ex = data::load_dataset(tmp.path, a, 0, &rep);
     EXPECT_EQ(static_cast<int64_t>(ex.size()) + rep.dropped, 1000);
-    EXPECT_GE(rep.dropped, 7);  // conversations ending on a human turn
+    EXPECT_EQ(rep.dropped, 7);  // ending on a human turn: LLaMA-Factory 0.9.5's converter drops the same 7
     for (const auto& e : ex) {
         ASSERT_EQ(e.messages.size() % 2, 0u);
         EXPECT_EQ(e.messages.front().role, "user");

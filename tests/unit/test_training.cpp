@@ -4,6 +4,8 @@
 // diverging run stops with its last checkpoint intact.
 #include <gtest/gtest.h>
 
+#include <c10/core/GradMode.h>
+
 #include <nlohmann/json.hpp>
 
 #include "adapters/lora_adapter.h"
@@ -177,7 +179,7 @@ TEST(Training, ExportedMergedModelEqualsBasePlusAdapterAndReloads) {
     auto base = Model::load(demo_dir() / "model", {.dtype = "float32", .device = "cpu"});
     load_lora(*base, out.path);  // unmerged: base(x) + B·A·s
     auto ids = at::tensor(std::vector<int64_t>{5, 17, 99, 200, 31, 7, 300}).unsqueeze(0);
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     auto a = merged->forward(ids, nullptr), b = base->forward(ids, nullptr);
     EXPECT_TRUE(at::allclose(a, b, 1e-4, 1e-4)) << (a - b).abs().max().item<double>();
     auto plain = Model::load(demo_dir() / "model", {.dtype = "float32", .device = "cpu"});
@@ -304,7 +306,7 @@ TEST(Training, LegacyExportWritesPytorchModelBinThatReloads) {
     export_merged_model(ExportArgs::from_map(m));
     auto st = Model::load(out.path / "st", {.dtype = "float32", .device = "cpu"});
     auto ids = at::tensor(std::vector<int64_t>{5, 9, 200}).unsqueeze(0);
-    at::NoGradGuard ng;
+    c10::NoGradGuard ng;
     EXPECT_TRUE(at::equal(legacy->forward(ids, nullptr), st->forward(ids, nullptr)));
     // an export_dir holding other files is never wiped
     fs::create_directories(out.path / "mine");

@@ -1,0 +1,84 @@
+// RMSNorm forward on the GPU: one block per row, fp32 accumulation, the two roundings of the
+// ATen reference (rms_norm.cpp) reproduced. Torch-free, so nvcc compiles it quickly; the ATen
+// side (rms_norm.cpp) checks the tensors and passes raw pointers and the stream.
+#include "kernels/rms_norm_cuda.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+namespace tb::kernels {
+namespace {
+
+template <typename T> __device__ float to_float(T v);
+template <> __device__ float to_float<float>(float v) { return v; }
+template <> __device__ float to_float<__half>(__half v) { return __half2float(v); }
+template <> __device__ float to_float<__nv_bfloat16>(__nv_bfloat16 v) { return __bfloat162float(v); }
+template <typename T> __device__ T from_float(float v);
+template <> __device__ float from_float<float>(float v) { return v; }
+template <> __device__ __half from_float<__half>(float v) { return __float2half_rn(v); }
+template <> __device__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+
+constexpr int kThreads = 256;
+
+// y[r, :] = w * (x[r, :] * rsqrt(mean(x[r, :]^2) + eps)); with round_once false the normalised
+// value is rounded to T before the product (LLaMA/Qwen2 order), else only the product is (ChatGLM).
+template <typename T, typename W>
+__global__ void rms_norm_kernel(const T* __restrict__ x, const W* __restrict__ w, T* __restrict__ y,
+                                int64_t cols, float eps, bool round_once) {
+    const int64_t row = blockIdx.x;
+    const T* xr = x + row * cols;
+    T* yr = y + row * cols;
+    float sum = 0.f;
+    for (int64_t i = threadIdx.x; i < cols; i += kThreads) {
+        const float v = to_float(xr[i]);
+        sum += v * v;
+    }
+    __shared__ float warp_sums[kThreads / 32];
+    for (int offset = 16; offset > 0; offset /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, offset);
+    if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = sum;
+    __syncthreads();
+    __shared__ float inv_rms;
+    if (threadIdx.x < 32) {
+        float s = threadIdx.x < kThreads / 32 ? warp_sums[threadIdx.x] : 0.f;
+        for (int offset = 16; offset > 0; offset /= 2) s += __shfl_xor_sync(0xffffffffu, s, offset);
+        if (threadIdx.x == 0) inv_rms = rsqrtf(s / static_cast<float>(cols) + eps);
+    }
+    __syncthreads();
+    const float r = inv_rms;
+    for (int64_t i = threadIdx.x; i < cols; i += kThreads) {
+        float n = to_float(xr[i]) * r;
+        if (!round_once) n = to_float(from_float<T>(n));
+        yr[i] = from_float<T>(to_float(w[i]) * n);
+    }
+}
+
+template <typename T, typename W>
+cudaError_t launch(const RmsNormArgs& a) {
+    rms_norm_kernel<T, W><<<static_cast<unsigned>(a.rows), kThreads, 0, a.stream>>>(
+        static_cast<const T*>(a.x), static_cast<const W*>(a.weight), static_cast<T*>(a.y), a.cols, a.eps, a.round_once);
+    return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t launch_for_weight(const RmsNormArgs& a) {
+    switch (a.weight_dtype) {
+        case DType::F32: return launch<T, float>(a);
+        case DType::F16: return launch<T, __half>(a);
+        case DType::BF16: return launch<T, __nv_bfloat16>(a);
+    }
+    return cudaErrorInvalidValue;
+}
+
+}  // namespace
+
+cudaError_t rms_norm_forward(const RmsNormArgs& a) {
+    if (a.rows == 0) return cudaSuccess;
+    switch (a.dtype) {
+        case DType::F32: return launch_for_weight<float>(a);
+        case DType::F16: return launch_for_weight<__half>(a);
+        case DType::BF16: return launch_for_weight<__nv_bfloat16>(a);
+    }
+    return cudaErrorInvalidValue;
+}
+
+}  // namespace tb::kernels

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Collects run_all.sh's step logs into OUT/results.json and a short OUT/results.md table: each
+figure beside the reference measured in the same run. Exit 1 when a step failed."""
+import datetime
+import json
+import os
+import sys
+
+OUT = sys.argv[1]
+
+
+def log(name):
+    p = os.path.join(OUT, name + ".log")
+    return open(p, errors="replace").read() if os.path.exists(p) else ""
+
+
+def json_lines(text):
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{") and line.endswith("}"):
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return out
+
+
+def last_json_document(text):
+    start = text.rfind("\n{\n")
+    try:
+        return json.loads(text[start + 1:]) if start >= 0 else None
+    except json.JSONDecodeError:
+        return None
+
+
+steps = {}
+for line in open(os.path.join(OUT, "steps.txt")):
+    name, rc, secs = line.split()
+    steps[name] = {"exit": int(rc), "seconds": int(secs)}
+try:
+    import torch
+    device = torch.cuda.get_device_name(0)
+    versions = {"torch": torch.__version__}
+except Exception as e:  # the summary still gets written
+    device, versions = f"unknown ({e})", {}
+R = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "device": device,
+     "versions": versions, "steps": steps}
+rows = []  # (check, Tunebench, reference, ratio / verdict)
+if "generate_cuda" in steps:
+    R["generate_cuda"] = log("generate_cuda").strip().splitlines()[-1:]
+    rows.append(("quick-start build → `tunebench-cli generate --device cuda`", "exit %d" % steps["generate_cuda"]["exit"], "", "ok" if steps["generate_cuda"]["exit"] == 0 else "FAIL"))
+if "kernels" in steps:
+    R["kernels"] = json_lines(log("kernels"))
+    for k in R["kernels"]:
+        rows.append((f"{k['kernel']} {k['dtype']} {k['rows']}×{k['cols']} round_once={k['round_once']}",
+                     f"{k['kernel_us']:.1f} µs", f"ATen {k['aten_us']:.1f} µs",
+                     f"{k['speedup']:.2f}× (diff {k['max_abs_diff']:.2g}) {'ok' if k['ok'] else 'FAIL'}"))
+if "logits" in steps:
+    p = os.path.join(OUT, "compare", "results.json")
+    if os.path.exists(p):
+        R["logits"] = json.load(open(p))
+        for r in R["logits"].get("logits", []):
+            rows.append((f"logits {r['model']} {r['dtype']}", f"max diff {r['max_abs_diff']:.2g}",
+                         f"transformers (tol {r['tolerance']:.2g})", "ok" if r["ok"] else "FAIL"))
+        d = R["logits"].get("decode")
+        if d:
+            rows.append(("decode tokens/s, ChatGLM2-6B shape, bf16, batch 1", f"{d['tunebench']['tokens_per_s']:.1f}",
+                         f"transformers {d['transformers_generate_tokens_per_s']:.1f}", f"{d['ratio_tunebench_over_transformers']:.2f}×"))
+if "training" in steps:
+    doc = last_json_document(log("training"))
+    if doc:
+        R["training"] = doc
+        for r in doc.get("interchange", []):
+            rows.append((f"adapter {r['model']}: {r['direction']}", f"max diff {r['max_abs_diff']:.2g}", "PEFT", "ok" if r["ok"] else "FAIL"))
+        for r in doc.get("loss_curve", []):
+            rows.append((f"20-step loss curve {r.get('dtype', '')}", f"max rel diff {r.get('max_rel_diff', float('nan')):.2g}", "PEFT + torch AdamW",
+                         "ok" if r.get("ok") else "FAIL"))
+        for r in doc.get("bench", []):
+            ours, theirs = r["tunebench"], r["transformers+peft"]
+            rows.append((f"training {r['method']} tokens/s, ChatGLM2-6B shape, batch {r['batch']}×{r['seq']}",
+                         f"{ours['tokens_per_s']:.0f} ({ours['peak_allocated_gib']:.1f} GiB)",
+                         f"PEFT {theirs['tokens_per_s']:.0f} ({theirs['peak_allocated_gib']:.1f} GiB)" if "tokens_per_s" in theirs
+                         else f"PEFT: {theirs.get('error', '')[:80]}", f"{r.get('speed_ratio', float('nan')):.2f}×"))
+if "demo" in steps:
+    R["demo"] = [l for l in log("demo").splitlines() if l.startswith(("OK", "FAIL"))]
+    for l in R["demo"]:
+        rows.append(("demo: " + l[5:], "", "", l[:4].strip()))
+json.dump(R, open(os.path.join(OUT, "results.json"), "w"), indent=1, ensure_ascii=False)
+md = [f"# tests/gpu/run_all.sh — {R['device']}, {R['date']}", "",
+      "| step | exit | seconds |", "|---|---|---|"]
+md += [f"| {n} | {s['exit']} | {s['seconds']} |" for n, s in steps.items()]
+md += ["", "| check | Tunebench | reference (same run) | ratio / verdict |", "|---|---|---|---|"]
+md += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+open(os.path.join(OUT, "results.md"), "w").write("\n".join(md) + "\n")
+print("\n".join(md))
+sys.exit(1 if any(s["exit"] for s in steps.values()) else 0)

@@ -1,0 +1,154 @@
+// tunebench_probe — the Tunebench side of the reference tests (tests/reference/*.py): it runs the
+// engine on inputs a Python test prepared and writes what the reference is compared with.
+//   forward SPEC.json OUT.safetensors
+//       SPEC: {"model": DIR, "adapter": DIR?, "dtype": "float32", "device": "cpu",
+//              "flash_attn": "auto"|"disabled", "rows": [[ids], ...], "decode_steps": N}
+//       writes, fp32: row<i>_full [T_i, V] (one row alone, one forward);
+//       row<i>_decode [N+1, V] (prefill T_i-N-1 ids, then N+1 one-token steps through the KV cache:
+//       the logits of positions T_i-N-1 … T_i-1); with several rows, batch [B, Tmax, V] (rows
+//       left-padded with 0, key mask and positions counted from each row's first real token).
+//   encode TOKENIZER_DIR TEMPLATE DATASET_DIR DATASET CUTOFF TRAIN_ON_PROMPT MASK_HISTORY OUT.jsonl
+//       the SFT rows training would build (one JSON line each: input_ids, labels; skipped rows too)
+//   read-bin FILE.bin OUT.safetensors        every tensor of a torch.save file, as read here
+//   nf4 IN.safetensors OUT.safetensors DOUBLE_QUANT
+//       quantize_nf4 of every tensor: <name>.packed, .absmax (or .qabsmax, .absmax2, .offset)
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+
+#include "adapters/lora_adapter.h"
+#include "core/error.h"
+#include "data/dataset_registry.h"
+#include "data/sft_encoding.h"
+#include "io/tensor_io.h"
+#include "io/torch_bin.h"
+#include "model/decoder.h"
+#include "model/quantization.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+
+using namespace tb;
+using json = nlohmann::json;
+
+namespace {
+
+at::Tensor ids_tensor(const std::vector<int64_t>& ids, const at::Device& device) {
+    return at::tensor(ids, at::TensorOptions().dtype(at::kLong)).unsqueeze(0).to(device);
+}
+
+int forward(const std::string& spec_path, const std::string& out) {
+    const json spec = json::parse(std::ifstream(spec_path));
+    auto model = Model::load(spec.at("model").get<std::string>(),
+                             {.dtype = spec.value("dtype", "float32"), .device = spec.value("device", "cpu"),
+                              .flash_attn = spec.value("flash_attn", "auto")});
+    if (spec.contains("adapter") && !spec["adapter"].is_null()) load_lora(*model, spec["adapter"].get<std::string>());
+    const auto rows = spec.at("rows").get<std::vector<std::vector<int64_t>>>();
+    const int64_t steps = spec.value("decode_steps", 0);
+    const at::Device dev = model->device();
+    c10::InferenceMode guard;
+    io::NamedTensors result;
+    auto host = [](const at::Tensor& t) { return t.to(at::kCPU, at::kFloat).contiguous(); };
+    for (size_t r = 0; r < rows.size(); ++r) {
+        const auto& ids = rows[r];
+        const int64_t T = static_cast<int64_t>(ids.size());
+        result.emplace_back("row" + std::to_string(r) + "_full", host(model->forward(ids_tensor(ids, dev), nullptr)[0]));
+        if (steps > 0) {
+            if (steps + 1 >= T) throw Error("decode_steps must be below the row length - 1");
+            auto cache = model->new_cache(4);  // small on purpose: the cache grows while decoding
+            const int64_t prefill = T - steps - 1;
+            std::vector<int64_t> head(ids.begin(), ids.begin() + prefill);
+            model->forward(ids_tensor(head, dev), &cache);
+            std::vector<at::Tensor> outs;
+            for (int64_t t = prefill; t < T; ++t)
+                outs.push_back(model->forward(ids_tensor({ids[t]}, dev), &cache)[0][0]);
+            result.emplace_back("row" + std::to_string(r) + "_decode", host(at::stack(outs)));
+        }
+    }
+    if (rows.size() > 1) {
+        int64_t Tmax = 0;
+        for (const auto& r : rows) Tmax = std::max<int64_t>(Tmax, r.size());
+        const int64_t B = static_cast<int64_t>(rows.size());
+        auto ids = at::zeros({B, Tmax}, at::kLong);
+        auto mask = at::zeros({B, Tmax}, at::kLong);
+        auto pos = at::zeros({B, Tmax}, at::kLong);
+        for (int64_t b = 0; b < B; ++b) {
+            const int64_t n = static_cast<int64_t>(rows[b].size()), pad = Tmax - n;
+            for (int64_t t = 0; t < n; ++t) {
+                ids[b][pad + t] = rows[b][t];
+                mask[b][pad + t] = 1;
+                pos[b][pad + t] = t;
+            }
+        }
+        ForwardOptions fo;
+        fo.key_mask = mask.to(dev);
+        fo.position_ids = pos.to(dev);
+        result.emplace_back("batch", host(model->forward(ids.to(dev), nullptr, fo)));
+    }
+    io::save_safetensors(out, result);
+    return 0;
+}
+
+int encode(char** a) {
+    const std::string tok_dir = a[2], template_name = a[3], dataset_dir = a[4], dataset = a[5];
+    auto tok = load_tokenizer(tok_dir, nullptr);
+    const auto& tmpl = ChatTemplate::get(template_name);
+    data::SftEncodeOptions eo{std::stoll(a[6]), std::string(a[7]) == "true", std::string(a[8]) == "true"};
+    std::ofstream out(a[9]);
+    for (const auto& ex : data::load_datasets(dataset_dir, dataset, 0, nullptr)) {
+        auto e = data::encode_supervised(ex, tmpl, *tok, eo);
+        out << json{{"input_ids", e.input_ids}, {"labels", e.labels}}.dump() << "\n";
+    }
+    return out ? 0 : 1;
+}
+
+int read_bin(const std::string& path, const std::string& out) {
+    io::TorchBinReader reader(path);
+    io::NamedTensors result;
+    for (const auto& name : reader.names()) {
+        const auto& view = reader.tensor(name);
+        result.emplace_back(name, io::to_tensor(view, io::scalar_type_of(view.dtype), at::kCPU));
+    }
+    io::save_safetensors(out, result);
+    return 0;
+}
+
+int nf4(const std::string& in, const std::string& out, bool double_quant) {
+    io::NamedTensors result;
+    for (const auto& [name, t] : io::load_safetensors(in)) {
+        const auto q = quantize_nf4(t, double_quant);
+        result.emplace_back(name + ".packed", q.packed.cpu());
+        if (double_quant) {
+            result.emplace_back(name + ".qabsmax", q.qabsmax.cpu());
+            result.emplace_back(name + ".absmax2", q.absmax2.cpu());
+            result.emplace_back(name + ".offset", at::tensor({q.offset}));
+        } else {
+            result.emplace_back(name + ".absmax", q.absmax.cpu());
+        }
+        result.emplace_back(name + ".dequantized", q.dequantize().to(at::kFloat).cpu());
+    }
+    io::save_safetensors(out, result);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        const std::string cmd = argc > 1 ? argv[1] : "";
+        if (cmd == "forward" && argc == 4) return forward(argv[2], argv[3]);
+        if (cmd == "encode" && argc == 10) return encode(argv);
+        if (cmd == "read-bin" && argc == 4) return read_bin(argv[2], argv[3]);
+        if (cmd == "nf4" && argc == 5) return nf4(argv[2], argv[3], std::string(argv[4]) == "true");
+        std::cerr << "usage: tunebench_probe forward|encode|read-bin|nf4 ... (see probe.cpp)\n";
+        return 2;
+    } catch (const Error& e) {
+        std::cerr << "error: " << one_line(e) << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,86 @@
+"""Logits of Tunebench vs transformers on the CPU, fp32, ≤ 1e-4 × max|logit| (issue 10 §3):
+tiny random LLaMA (also with llama3 rope scaling), Qwen2 (tied embeddings), and transformers' GLM
+written as ChatGLM3 and as ChatGLM2 (the model-dtype RoPE variant, the same in fp32); each over a
+full forward, 8 KV-cache decode steps and a left-padded batch, with SDPA and the eager kernel."""
+import json
+import os
+
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import GlmConfig, GlmForCausalLM, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+
+from common import PROBE, WORK, Checks, run, write_json
+from hf_models import chatglm_config, glm_to_chatglm, randomize
+
+TOL, STEPS = 1e-4, 8
+torch.manual_seed(0)
+checks = Checks()
+common = dict(vocab_size=256, hidden_size=128, intermediate_size=344, num_hidden_layers=3, num_attention_heads=8,
+              num_key_value_heads=2, rms_norm_eps=1e-5, max_position_embeddings=512)
+
+
+def models():
+    llama = LlamaForCausalLM(LlamaConfig(**common, rope_theta=10000.0, tie_word_embeddings=False))
+    randomize(llama)
+    yield "llama", llama, None
+    llama3 = LlamaForCausalLM(LlamaConfig(**common, tie_word_embeddings=False, rope_parameters={
+        "rope_type": "llama3", "rope_theta": 500000.0, "factor": 8.0, "low_freq_factor": 1.0,
+        "high_freq_factor": 4.0, "original_max_position_embeddings": 32}))
+    randomize(llama3)
+    yield "llama3 rope scaling", llama3, None
+    qwen = Qwen2ForCausalLM(Qwen2Config(**common, rope_theta=1000000.0, tie_word_embeddings=True))
+    randomize(qwen)
+    yield "qwen2 (tied)", qwen, None
+    cfg = GlmConfig(**common, head_dim=16, partial_rotary_factor=0.5, attention_bias=True, pad_token_id=0, eos_token_id=2)
+    glm = GlmForCausalLM(cfg)
+    randomize(glm)
+    yield "chatglm3", glm, "chatglm3-6b"
+    yield "chatglm2", glm, "chatglm2-6b"
+
+
+def save(name, model, chatglm_name):
+    d = os.path.join(WORK, name.split()[0])
+    if chatglm_name is None:
+        model.save_pretrained(d)
+        return d
+    os.makedirs(d, exist_ok=True)
+    sd = {k: v.detach() for k, v in model.state_dict().items()}
+    save_file(glm_to_chatglm(sd, model.config), os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
+    write_json(os.path.join(d, "config.json"), chatglm_config(model.config, "float32", chatglm_name))
+    return d
+
+
+def reference(model, rows, attn):
+    model.config._attn_implementation = attn
+    with torch.no_grad():
+        single = [model(torch.tensor([r])).logits[0] for r in rows]
+        T = max(map(len, rows))
+        ids = torch.zeros(len(rows), T, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        pos = torch.zeros_like(ids)
+        for b, r in enumerate(rows):
+            ids[b, T - len(r):], mask[b, T - len(r):], pos[b, T - len(r):] = torch.tensor(r), 1, torch.arange(len(r))
+        batch = model(ids, attention_mask=mask, position_ids=pos).logits
+    return single, batch
+
+
+rows = [[int(x) for x in torch.randint(3, 250, (n,))] for n in (40, 29, 17)]
+for name, model, chatglm_name in models():
+    model.eval()
+    folder = save(name, model, chatglm_name)
+    for flash_attn, attn in (("auto", "sdpa"), ("disabled", "eager")):
+        spec = write_json(os.path.join(WORK, "spec.json"), {"model": folder, "dtype": "float32", "device": "cpu",
+                                                           "flash_attn": flash_attn, "rows": rows, "decode_steps": STEPS})
+        out = os.path.join(WORK, "out.safetensors")
+        run([PROBE, "forward", spec, out])
+        got = load_file(out)
+        single, batch = reference(model, rows, attn)
+        what = f"{name} [{attn}]"
+        for b, r in enumerate(rows):
+            checks.close(TOL, single[b], got[f"row{b}_full"], f"{what} full forward, {len(r)} tokens")
+            checks.close(TOL, single[b][len(r) - STEPS - 1:], got[f"row{b}_decode"], f"{what} KV-cache decode, {STEPS + 1} steps after {len(r) - STEPS - 1}")
+        T = batch.shape[1]
+        real = torch.cat([batch[b, T - len(r):] for b, r in enumerate(rows)])
+        ours = torch.cat([got["batch"][b, T - len(r):] for b, r in enumerate(rows)])
+        checks.close(TOL, real, ours, f"{what} left-padded batch of {len(rows)}")
+checks.finish()
