@@ -68,6 +68,10 @@ rows = [[int(x) for x in torch.randint(3, 250, (n,))] for n in (40, 29, 17)]
 for name, model, chatglm_name in models():
     model.eval()
     folder = save(name, model, chatglm_name)
+    if name.startswith("llama3"):  # the case tests scaling only if the file carries it
+        saved = json.load(open(os.path.join(folder, "config.json")))
+        rope = saved.get("rope_parameters") or saved.get("rope_scaling") or {}
+        checks.check(rope.get("rope_type") == "llama3", "llama3 rope scaling is in the saved config.json", rope=rope)
     for flash_attn, attn in (("auto", "sdpa"), ("disabled", "eager")):
         spec = write_json(os.path.join(WORK, "spec.json"), {"model": folder, "dtype": "float32", "device": "cpu",
                                                            "flash_attn": flash_attn, "rows": rows, "decode_steps": STEPS})
