@@ -1,4 +1,4 @@
-// Line-by-line port of supervised.py _encode_supervised_example (v0.9.1).
+// Line-by-line port of processor/supervised.py _encode_data_example (LLaMA-Factory v0.9.5).
 #include "data/sft_encoding.h"
 
 #include <algorithm>
@@ -43,7 +43,7 @@ EncodedExample encode_supervised(const Example& ex, const ChatTemplate& t, const
         total += s_len + t_len;
         std::vector<int64_t> source_labels;
         if (o.train_on_prompt) source_labels = source;
-        else if (t.efficient_eos && s_len > 0) {
+        else if (t.efficient_eos && turn != 0 && s_len > 0) {  // v0.9.5: not on the first pair
             source_labels.assign(s_len, kIgnoreIndex);
             source_labels[0] = eos;
         } else source_labels.assign(s_len, kIgnoreIndex);

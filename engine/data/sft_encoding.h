@@ -1,4 +1,4 @@
-// A conversation → input_ids and labels exactly as LLaMA-Factory v0.9.1 builds them
+// A conversation → input_ids and labels exactly as LLaMA-Factory v0.9.5 builds them
 // (processors/supervised.py, MODELS.md §3.4): per-round truncation by infer_seqlen, prompt
 // labels -100 (or the eos trick of efficient_eos templates), optional mask_history and
 // train_on_prompt. No torch here.

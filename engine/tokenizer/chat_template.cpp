@@ -1,4 +1,5 @@
-// Template table and encoding. Strings are those of LLaMA-Factory v0.9.1 template.py.
+// Template table and encoding. Strings are those of LLaMA-Factory v0.9.5 template.py (checked by
+// tests/reference/test_sft_encoding.py); chatglm2, which v0.9.5 dropped, is v0.9.1's.
 #include "tokenizer/chat_template.h"
 
 #include <map>
@@ -73,8 +74,8 @@ std::map<std::string, ChatTemplate> build_table() {
         t.name = "qwen";
         t.system = {T("<|im_start|>system\n{{content}}<|im_end|>\n")};
         t.user = {T("<|im_start|>user\n{{content}}<|im_end|>\n<|im_start|>assistant\n")};
-        t.separator = {T("\n")};
-        t.default_system = "You are a helpful assistant.";
+        t.assistant = {T("{{content}}<|im_end|>\n")};
+        t.default_system = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
         t.stop_words = {"<|im_end|>"};
         t.replace_eos = true;
         add(t);
@@ -82,16 +83,16 @@ std::map<std::string, ChatTemplate> build_table() {
     {
         ChatTemplate t;
         t.name = "default";
-        t.system = {T("{{content}}\n")};
-        t.user = {T("Human: {{content}}\nAssistant:")};
-        t.separator = {T("\n")};
+        t.system = {T("System: {{content}}"), kEos, T("\n")};
+        t.user = {T("Human: {{content}}"), kEos, T("\nAssistant:")};
+        t.assistant = {T("{{content}}"), kEos, T("\n")};
         add(t);
     }
     {
         ChatTemplate t;
         t.name = "alpaca";
         t.user = {T("### Instruction:\n{{content}}\n\n### Response:\n")};
-        t.separator = {T("\n\n")};
+        t.assistant = {T("{{content}}"), kEos, T("\n\n")};
         t.default_system =
             "Below is an instruction that describes a task. Write a response that appropriately "
             "completes the request.\n\n";
@@ -100,7 +101,7 @@ std::map<std::string, ChatTemplate> build_table() {
     {
         ChatTemplate t;
         t.name = "empty";
-        t.efficient_eos = true;
+        t.assistant = {T("{{content}}")};  // no eos at all, as LLaMA-Factory v0.9.5
         add(t);
     }
     return m;

@@ -1,5 +1,6 @@
-// Chat templates as LLaMA-Factory v0.9.1 defines them (MODELS.md §3): prefix / system / user /
-// assistant / separator slots; every string slot is tokenised separately. Also picks a model's
+// Chat templates as LLaMA-Factory v0.9.5 defines them (chatglm2 as v0.9.1 did; MODELS.md §3):
+// prefix / system / user / assistant slots (and v0.9.1's separator before later user turns, for
+// chatglm2); every string slot is tokenised separately. Also picks a model's
 // template from its folder. No torch here.
 #pragma once
 

@@ -69,11 +69,11 @@ TEST(ChatTemplates, QwenChatML) {
     const auto& t = ChatTemplate::get("qwen");
     auto ids = encode_prompt(t, *tok, {{"Hi", "Hello!"}}, "你好", "");
     EXPECT_EQ(tok->decode(ids, false),
-              "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+              "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
               "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n"
               "<|im_start|>user\n你好<|im_end|>\n<|im_start|>assistant\n");
     // Slots are encoded one by one: the system slot's ids are exactly encode(system string).
-    auto sys = tok->encode("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n");
+    auto sys = tok->encode("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n");
     EXPECT_EQ(Ids(ids.begin(), ids.begin() + sys.size()), sys);
     EXPECT_EQ(template_eos_id(t, *tok), 151645);  // replace_eos: <|im_end|>
 }

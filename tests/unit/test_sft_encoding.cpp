@@ -38,8 +38,9 @@ TEST(SftEncoding, ChatGLM3SystemAndOneTurnMatchTheWorkedShape) {
     auto source = cat({{64790, 64792, 64794}, nl, tok->encode("你是医生"), {64795}, nl, tok->encode("你好"), {64796}});
     auto target = cat({nl, tok->encode("你好，我是助手。")});
     EXPECT_EQ(e.input_ids, cat({source, target, {2}}));
+    // efficient_eos puts an eos label on a source's first token, but not on the first pair's
+    // (LLaMA-Factory v0.9.5; v0.9.1 did it on every pair)
     std::vector<int64_t> labels(source.size(), data::kIgnoreIndex);
-    labels[0] = 2;  // efficient_eos: the eos label sits on the first source token
     EXPECT_EQ(e.labels, cat({labels, target, {2}}));
 
     // cutoff: heads kept, eos still appended; total never exceeds cutoff_len
@@ -59,13 +60,15 @@ TEST(SftEncoding, ChatGLM2TwoTurnsWithMaskHistoryAndTrainOnPrompt) {
     auto t0 = tok->encode("A0"), t1 = tok->encode("A1");
     EXPECT_EQ(e.input_ids, cat({s0, t0, s1, t1, {2}}));
     std::vector<int64_t> l0(s0.size(), -100), l1(s1.size(), -100);
-    l0[0] = l1[0] = 2;
+    l1[0] = 2;  // efficient_eos: eos label on every source but the first pair's
     EXPECT_EQ(e.labels, cat({l0, t0, l1, t1, {2}}));
 
+    // mask_history encodes the pairs last first, so "the first pair" is then the last round
     auto masked = data::encode_supervised(ex, t, *tok, {.mask_history = true});
     EXPECT_EQ(masked.input_ids, e.input_ids);
-    std::vector<int64_t> hidden(t0.size(), -100);
-    EXPECT_EQ(masked.labels, cat({l0, hidden, l1, t1, {2}}));
+    std::vector<int64_t> hidden(t0.size(), -100), m0(s0.size(), -100), m1(s1.size(), -100);
+    m0[0] = 2;
+    EXPECT_EQ(masked.labels, cat({m0, hidden, m1, t1, {2}}));
     data::SftEncodeOptions on_prompt;
     on_prompt.train_on_prompt = true;
     EXPECT_THROW(data::encode_supervised(ex, t, *tok, on_prompt), ConfigError);  // efficient_eos
