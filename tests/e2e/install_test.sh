@@ -21,6 +21,13 @@ if [ -e "$BUILD/app/gui/tunebench" ]; then
 fi
 "$TMP/prefix/bin/tunebench-cli" init-demo "$TMP/demo" >/dev/null 2>&1
 check "the installed CLI writes the demo (SentencePiece bridge found)" $?
+if grep -q "TUNEBENCH_BUNDLE_TORCH:BOOL=ON" "$BUILD/CMakeCache.txt"; then
+    # LibTorch and the CUDA libraries travel with the programs: nothing resolves outside the prefix
+    ldd "$TMP/prefix/bin/tunebench-cli" > "$TMP/ldd" 2>&1
+    grep -q "libtorch_cuda.so => $TMP/prefix/bin/../lib/tunebench/torch/lib/" "$TMP/ldd" &&
+        grep -q "libcublas.so.13 => $TMP/prefix/bin/../lib/tunebench/" "$TMP/ldd" && ! grep -q "not found" "$TMP/ldd"
+    check "the installed CLI loads the bundled LibTorch and CUDA libraries" $?
+fi
 
 (cd "$TMP" && cpack --config "$BUILD/CPackConfig.cmake" -G DEB >"$TMP/cpack.log" 2>&1)
 check "cpack builds a .deb" $?
@@ -33,6 +40,13 @@ if [ -n "$deb" ]; then
         grep -q "apps/tunebench.svg" "$TMP/contents"; check ".deb contains the icon" $?
     fi
     dpkg-deb -f "$deb" Depends | grep -q "libqt6\|libtorch\|libc6"; check ".deb declares its library dependencies" $?
+    if grep -q "TUNEBENCH_BUNDLE_TORCH:BOOL=ON" "$BUILD/CMakeCache.txt"; then
+        grep -q "usr/lib/tunebench/torch/lib/libtorch_cuda.so" "$TMP/contents"; check ".deb carries LibTorch" $?
+        # unpacked anywhere, its CLI runs with no Python environment (PATH and variables cleared)
+        dpkg-deb -x "$deb" "$TMP/root"
+        env -i HOME="$TMP" "$TMP/root/usr/bin/tunebench-cli" init-demo "$TMP/demo-deb" >"$TMP/deb-run.log" 2>&1
+        check "the .deb's CLI runs from where it is unpacked" $?
+    fi
 else
     tail -20 "$TMP/cpack.log"
 fi

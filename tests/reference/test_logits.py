@@ -19,6 +19,11 @@ common = dict(vocab_size=256, hidden_size=128, intermediate_size=344, num_hidden
               num_key_value_heads=2, rms_norm_eps=1e-5, max_position_embeddings=512)
 
 
+glm_config = GlmConfig(**common, head_dim=16, partial_rotary_factor=0.5, attention_bias=True, pad_token_id=0, eos_token_id=2)
+glm = GlmForCausalLM(glm_config)  # transformers' GLM = ChatGLM2/3's architecture with q/k/v split
+randomize(glm)
+
+
 def models():
     llama = LlamaForCausalLM(LlamaConfig(**common, rope_theta=10000.0, tie_word_embeddings=False))
     randomize(llama)
@@ -31,9 +36,6 @@ def models():
     qwen = Qwen2ForCausalLM(Qwen2Config(**common, rope_theta=1000000.0, tie_word_embeddings=True))
     randomize(qwen)
     yield "qwen2 (tied)", qwen, None
-    cfg = GlmConfig(**common, head_dim=16, partial_rotary_factor=0.5, attention_bias=True, pad_token_id=0, eos_token_id=2)
-    glm = GlmForCausalLM(cfg)
-    randomize(glm)
     yield "chatglm3", glm, "chatglm3-6b"
     yield "chatglm2", glm, "chatglm2-6b"
 
@@ -87,4 +89,42 @@ for name, model, chatglm_name in models():
         real = torch.cat([batch[b, T - len(r):] for b, r in enumerate(rows)])
         ours = torch.cat([got["batch"][b, T - len(r):] for b, r in enumerate(rows)])
         checks.close(TOL, real, ours, f"{what} left-padded batch of {len(rows)}")
+
+
+# ChatGLM2 computes its RoPE angles in the model dtype (MODELS.md §1.4.4: θ, positions and their
+# product rounded to bf16, so positions past 256 collapse), ChatGLM3 in fp32. In bf16 over 600
+# positions: Tunebench's chatglm2 must follow a reference whose rotary table is built that way,
+# its chatglm3 the fp32 table, and the two must not be confused (the check can fail).
+def chatglm2_rotary(self, x, position_ids):
+    dt, dim = x.dtype, self.inv_freq.shape[0] * 2
+    theta = 1.0 / (10000 ** (torch.arange(0, dim, 2, dtype=dt) / dim))
+    angles = (position_ids.to(dt)[..., None] * theta).float()  # outer product in the model dtype
+    emb = torch.cat((angles, angles), dim=-1)
+    return emb.cos().to(dt), emb.sin().to(dt)
+
+
+BF16_TOL = 3e-2  # bf16 rounds after every op, and GLM rounds its norms at other points than ChatGLM
+long_row = [int(x) for x in torch.randint(3, 250, (600,))]
+glm.eval()
+glm_bf16 = glm.to(torch.bfloat16)
+with torch.no_grad():
+    ref_fp32_angles = glm_bf16(torch.tensor([long_row])).logits[0].float()
+    original = type(glm_bf16.model.rotary_emb).forward
+    type(glm_bf16.model.rotary_emb).forward = chatglm2_rotary
+    ref_model_dtype_angles = glm_bf16(torch.tensor([long_row])).logits[0].float()
+    type(glm_bf16.model.rotary_emb).forward = original
+got = {}
+for version in ("chatglm2", "chatglm3"):
+    spec = write_json(os.path.join(WORK, "spec.json"), {"model": os.path.join(WORK, version), "dtype": "bfloat16",
+                                                       "device": "cpu", "rows": [long_row]})
+    out = os.path.join(WORK, "out.safetensors")
+    run([PROBE, "forward", spec, out])
+    got[version] = load_file(out)["row0_full"]
+checks.close(BF16_TOL, ref_model_dtype_angles, got["chatglm2"], "chatglm2 bf16, 600 positions = reference with model-dtype RoPE angles")
+checks.close(BF16_TOL, ref_fp32_angles, got["chatglm3"], "chatglm3 bf16, 600 positions = reference with fp32 RoPE angles")
+for version, wrong in (("chatglm2", ref_fp32_angles), ("chatglm3", ref_model_dtype_angles)):
+    diff = (wrong - got[version]).abs().max().item()
+    checks.check(diff > BF16_TOL * wrong.abs().max().item(),
+                 f"{version} bf16 is out of tolerance against the other RoPE variant (so the check above can fail)",
+                 max_abs_diff=diff)
 checks.finish()
