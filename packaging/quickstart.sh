@@ -79,14 +79,52 @@ setup_python() {
     echo "$stamp" > "$VENV/.tunebench-stamp-$MODE"
 }
 
+# Without a CUDA toolkit: nvcc and the CUDA headers from the package index, next to the wheel's
+# CUDA libraries, laid out as a toolkit CMake recognises ($VENV/cuda). Sets CUDA_ROOT.
+cuda_toolkit_from_pypi() {
+    local site cu
+    site=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    cu=$site/nvidia/cu13
+    if [ ! -x "$cu/bin/nvcc" ]; then
+        say "no CUDA toolkit: installing nvcc and the CUDA headers from the package index (~250 MB)"
+        "$PYTHON" -m pip install -q --disable-pip-version-check --progress-bar off -c "$ROOT/packaging/constraints.txt" \
+            -r "$ROOT/packaging/requirements-cuda-build.txt" || return 1
+    fi
+    [ -x "$cu/bin/nvcc" ] && [ -f "$cu/include/cuda_runtime_api.h" ] || return 1
+    CUDA_ROOT=$VENV/cuda
+    mkdir -p "$CUDA_ROOT/lib/stubs"
+    ln -sfn lib "$CUDA_ROOT/lib64"
+    # bin holds links to each tool (not a link itself): nvcc finds lib/ and nvvm/ from bin/..
+    mkdir -p "$CUDA_ROOT/bin"
+    local f
+    for f in "$cu"/bin/*; do ln -sfn "$f" "$CUDA_ROOT/bin/"; done
+    for f in include nvvm; do ln -sfn "$cu/$f" "$CUDA_ROOT/$f"; done
+    for f in "$cu"/lib/lib*.so.*; do  # the unversioned names CMake links by
+        local base=${f##*/}
+        ln -sfn "$f" "$CUDA_ROOT/lib/${base%%.so.*}.so"
+    done
+    for f in "$cu"/lib/*.a; do ln -sfn "$f" "$CUDA_ROOT/lib/"; done
+    # libcuda is the driver's; the link only needs a stand-in (as the toolkit's own stubs/libcuda.so)
+    [ -f "$CUDA_ROOT/lib/stubs/libcuda.so" ] || echo 'void cuTunebenchStub(void) {}' |
+        cc -shared -fPIC -Wl,-soname,libcuda.so.1 -x c - -o "$CUDA_ROOT/lib/stubs/libcuda.so" || return 1
+}
+
 build() {
     local prefix
     prefix=$("$PYTHON" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)' 2>/dev/null) \
         || die "$PYTHON cannot import torch"
-    # nvcc where the CUDA toolkit installs it, when it is not on PATH.
-    command -v nvcc >/dev/null || { [ -x /usr/local/cuda/bin/nvcc ] && export PATH="/usr/local/cuda/bin:$PATH"; }
-    command -v nvcc >/dev/null || say "no CUDA toolkit (nvcc): building without Tunebench's CUDA kernels"
-    local args=(-S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix"
+    local cuda_args=()
+    # nvcc where the CUDA toolkit installs it, when it is not on PATH (and one that runs).
+    nvcc --version >/dev/null 2>&1 || { [ -x /usr/local/cuda/bin/nvcc ] && export PATH="/usr/local/cuda/bin:$PATH"; }
+    if ! nvcc --version >/dev/null 2>&1 && "$PYTHON" -c 'import sys, torch; sys.exit(0 if torch.version.cuda else 1)' 2>/dev/null; then
+        if [ -x "$VENV/bin/python" ] && [ "$PYTHON" = "$VENV/bin/python" ] && cuda_toolkit_from_pypi; then
+            export PATH="$CUDA_ROOT/bin:$PATH" CUDA_PATH="$CUDA_ROOT"  # CUDA_PATH: LibTorch's FindCUDA
+            cuda_args=(-DCUDAToolkit_ROOT="$CUDA_ROOT" -DCUDA_TOOLKIT_ROOT_DIR="$CUDA_ROOT" -DCMAKE_CUDA_COMPILER="$CUDA_ROOT/bin/nvcc")
+        else
+            die "no CUDA toolkit, and nvcc could not be installed from the package index: install the CUDA toolkit (nvcc)"
+        fi
+    fi
+    local args=(-S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" "${cuda_args[@]}"
                 -DTUNEBENCH_PYTHON="$PYTHON" -DTUNEBENCH_BUILD_TESTS=$( [ "$MODE" = test ] && echo ON || echo OFF ))
     say "configuring and building in $BUILD"
     cmake "${args[@]}" >/dev/null

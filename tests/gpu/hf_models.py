@@ -89,3 +89,69 @@ def glm_adapter_to_chatglm(src, dst, cfg):
     c["r"], c["lora_alpha"] = 3 * r, 3 * c["lora_alpha"]
     c["target_modules"] = ["query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"]
     json.dump(c, open(os.path.join(dst, "adapter_config.json"), "w"))
+
+
+def interchange_models(work, stories, device):
+    """The models adapters are exchanged on: (name, HF model in fp32 on device, Tunebench folder,
+    PEFT target modules or None for every linear, Tunebench lora_target). stories260K (LLaMA), a
+    random Qwen2 with tied embeddings and a random GLM written as ChatGLM."""
+    import shutil
+    from transformers import GlmConfig, GlmForCausalLM, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+    llama = LlamaForCausalLM.from_pretrained(stories, dtype=torch.float32).to(device)
+    yield "llama (stories260K)", llama, stories, ["q_proj", "v_proj", "o_proj", "down_proj"], "q_proj,v_proj,o_proj,down_proj"
+    common = dict(vocab_size=640, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, rms_norm_eps=1e-5, max_position_embeddings=512)
+    qwen = Qwen2ForCausalLM(Qwen2Config(**common, tie_word_embeddings=True, pad_token_id=0, bos_token_id=1, eos_token_id=2))
+    randomize(qwen)
+    dq = os.path.join(work, "qwen2")
+    qwen.save_pretrained(dq)
+    for f in ["tokenizer.model", "tokenizer_config.json"]:
+        shutil.copy(os.path.join(stories, f), dq)
+    yield "qwen2 (random, tied)", qwen.to(device), dq, ["q_proj", "k_proj", "v_proj", "gate_proj"], "all"
+    gcfg = GlmConfig(**common, tie_word_embeddings=False, head_dim=16, partial_rotary_factor=0.5, attention_bias=True,
+                     pad_token_id=0, eos_token_id=2)
+    glm = GlmForCausalLM(gcfg)
+    randomize(glm)
+    dg = os.path.join(work, "glm")
+    os.makedirs(dg, exist_ok=True)
+    save_file(glm_to_chatglm({k: v.detach() for k, v in glm.state_dict().items()}, gcfg),
+              os.path.join(dg, "model.safetensors"), metadata={"format": "pt"})
+    json.dump(chatglm_config(gcfg, "float32"), open(os.path.join(dg, "config.json"), "w"), indent=2)
+    shutil.copy(os.path.join(stories, "tokenizer.model"), dg)
+    yield "glm -> chatglm (random)", glm.to(device), dg, None, "all"
+
+
+def adapter_interchange(name, hf, folder, peft_targets, work, x, train, logits):
+    """Both directions for one model: an adapter trained by Tunebench (train(folder, out)) loaded
+    in PEFT, and a PEFT adapter with random lora_B loaded in Tunebench (logits(folder, adapter) →
+    [T, V]). Returns ([(direction, PEFT logits, Tunebench logits, Tunebench adapter folder)],
+    the PEFT adapter's folder, the model without adapters)."""
+    from peft import LoraConfig, PeftModel, get_peft_model
+    key = name.split()[0]
+    out = []
+    ours_dir = os.path.join(work, f"tb-adapter-{key}")
+    train(folder, ours_dir)
+    load_dir = ours_dir
+    if key == "glm":
+        load_dir = os.path.join(work, "tb-adapter-glm-as-peft")
+        chatglm_adapter_to_glm(ours_dir, load_dir, hf.config)
+    pm = PeftModel.from_pretrained(hf, load_dir)
+    with torch.no_grad():
+        ref = pm(x).logits[0]
+    out.append(("tunebench-trained adapter -> PEFT", ref, logits(folder, ours_dir), ours_dir))
+    hf = pm.unload()
+    targets = peft_targets or ["q_proj", "k_proj", "v_proj", "o_proj", "gate_up_proj", "down_proj"]
+    pm = get_peft_model(hf, LoraConfig(r=4, lora_alpha=8, target_modules=targets))
+    with torch.no_grad():
+        for n, p in pm.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.05)
+        ref = pm(x).logits[0]
+    peft_dir = os.path.join(work, f"peft-adapter-{key}")
+    pm.save_pretrained(peft_dir)
+    load_dir = peft_dir
+    if key == "glm":
+        load_dir = os.path.join(work, "peft-adapter-glm-fused")
+        glm_adapter_to_chatglm(peft_dir, load_dir, hf.config)
+    out.append(("PEFT adapter -> tunebench", ref, logits(folder, load_dir), load_dir))
+    return out, peft_dir, pm.unload()

@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 import transformers, peft
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, GlmConfig, GlmForCausalLM
-from hf_models import randomize, glm_to_chatglm, chatglm_config, chatglm_adapter_to_glm, glm_adapter_to_chatglm
+from hf_models import adapter_interchange, glm_to_chatglm, chatglm_config, interchange_models
 
 TOOL, CLI, WORK, STORIES = sys.argv[1:5]
 SKIP_BENCH = os.environ.get("TB_SKIP_BENCH") == "1"
@@ -70,63 +70,15 @@ def compare_logits(name, direction, ref, ours, tol=1e-4):
     R["ok"] &= ok
 
 
-def models():
-    """(name, HF model on cuda fp32, Tunebench folder, PEFT target list, Tunebench lora_target)"""
-    llama = LlamaForCausalLM.from_pretrained(STORIES, dtype=torch.float32).cuda()
-    yield "llama (stories260K)", llama, STORIES, ["q_proj", "v_proj", "o_proj", "down_proj"], "q_proj,v_proj,o_proj,down_proj"
-    common = dict(vocab_size=640, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                  num_key_value_heads=2, rms_norm_eps=1e-5, max_position_embeddings=512, tie_word_embeddings=False)
-    qwen = Qwen2ForCausalLM(Qwen2Config(**common, pad_token_id=0, bos_token_id=1, eos_token_id=2))
-    randomize(qwen)
-    dq = os.path.join(WORK, "qwen2")
-    qwen.save_pretrained(dq)
-    for f in ["tokenizer.model", "tokenizer_config.json"]:
-        shutil.copy(os.path.join(STORIES, f), dq)
-    yield "qwen2 (random)", qwen.cuda(), dq, ["q_proj", "k_proj", "v_proj", "gate_proj"], "all"
-    gcfg = GlmConfig(**common, head_dim=16, partial_rotary_factor=0.5, attention_bias=True, pad_token_id=0, eos_token_id=2)
-    glm = GlmForCausalLM(gcfg)
-    randomize(glm)
-    dg = os.path.join(WORK, "glm")
-    os.makedirs(dg, exist_ok=True)
-    save_file(glm_to_chatglm({k: v.detach() for k, v in glm.state_dict().items()}, gcfg), os.path.join(dg, "model.safetensors"),
-              metadata={"format": "pt"})
-    json.dump(chatglm_config(gcfg, "float32"), open(os.path.join(dg, "config.json"), "w"), indent=2)
-    shutil.copy(os.path.join(STORIES, "tokenizer.model"), dg)
-    yield "glm -> chatglm (random)", glm.cuda(), dg, None, "all"
-
-
 ids = [1] + [int(x) for x in torch.randint(5, 500, (47,))]
 x = torch.tensor([ids], device="cuda")
-for name, hf, folder, peft_targets, tb_target in models():
-    key = name.split()[0]
-    # ours → PEFT
-    ours_dir = os.path.join(WORK, f"tb-adapter-{key}")
-    tb_train(folder, ours_dir, max_steps=30, learning_rate=5e-3, lora_target=tb_target)
-    load_dir = ours_dir
-    if key == "glm":
-        load_dir = os.path.join(WORK, "tb-adapter-glm-as-peft")
-        chatglm_adapter_to_glm(ours_dir, load_dir, hf.config)
-    pm = PeftModel.from_pretrained(hf, load_dir)
-    with torch.no_grad():
-        ref = pm(x).logits[0]
-    compare_logits(name, "tunebench-trained adapter -> PEFT", ref, tb_logits(folder, ids, ours_dir))
-    hf = pm.unload()
-    # PEFT → ours
-    targets = peft_targets or ["q_proj", "k_proj", "v_proj", "o_proj", "gate_up_proj", "down_proj"]
-    pm = get_peft_model(hf, LoraConfig(r=4, lora_alpha=8, target_modules=targets))
-    with torch.no_grad():
-        for n, p in pm.named_parameters():
-            if "lora_B" in n:
-                p.normal_(0, 0.05)
-        ref = pm(x).logits[0]
-    peft_dir = os.path.join(WORK, f"peft-adapter-{key}")
-    pm.save_pretrained(peft_dir)
-    load_dir = peft_dir
-    if key == "glm":
-        load_dir = os.path.join(WORK, "peft-adapter-glm-fused")
-        glm_adapter_to_chatglm(peft_dir, load_dir, hf.config)
-    compare_logits(name, "PEFT adapter -> tunebench", ref, tb_logits(folder, ids, load_dir))
-    del pm, hf
+for name, hf, folder, peft_targets, tb_target in interchange_models(WORK, STORIES, "cuda"):
+    train = lambda f, out: tb_train(f, out, max_steps=30, learning_rate=5e-3, lora_target=tb_target)
+    pairs, _, hf = adapter_interchange(name, hf, folder, peft_targets, WORK, x, train,
+                                       lambda f, adapter: tb_logits(f, ids, adapter))
+    for direction, ref, ours, _ in pairs:
+        compare_logits(name, direction, ref, ours)
+    del hf
     torch.cuda.empty_cache()
 
 # (b) loss curves from the same initial adapter on the same rows
