@@ -85,7 +85,7 @@ cuda_toolkit_from_pypi() {
     local site cu
     site=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
     cu=$site/nvidia/cu13
-    if [ ! -x "$cu/bin/nvcc" ]; then
+    if [ ! -x "$cu/bin/nvcc" ] || [ ! -f "$cu/include/nv/target" ]; then
         say "no CUDA toolkit: installing nvcc and the CUDA headers from the package index (~250 MB)"
         "$PYTHON" -m pip install -q --disable-pip-version-check --progress-bar off -c "$ROOT/packaging/constraints.txt" \
             -r "$ROOT/packaging/requirements-cuda-build.txt" || return 1
