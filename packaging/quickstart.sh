@@ -99,8 +99,9 @@ cuda_toolkit_from_pypi() {
     local f
     for f in "$cu"/bin/*; do ln -sfn "$f" "$CUDA_ROOT/bin/"; done
     for f in include nvvm; do ln -sfn "$cu/$f" "$CUDA_ROOT/$f"; done
-    for f in "$cu"/lib/lib*.so.*; do  # the unversioned names CMake links by
+    for f in "$cu"/lib/lib*.so.*; do  # the versioned names programs load, the unversioned ones CMake links by
         local base=${f##*/}
+        ln -sfn "$f" "$CUDA_ROOT/lib/$base"
         ln -sfn "$f" "$CUDA_ROOT/lib/${base%%.so.*}.so"
     done
     for f in "$cu"/lib/*.a; do ln -sfn "$f" "$CUDA_ROOT/lib/"; done
