@@ -66,7 +66,8 @@ void add_train(CLI::App& app, std::function<int()>& run) {
             std::signal(SIGINT, SIG_DFL);
             log::info(result.stopped_early ? "stopped at step " : "done: ", result.global_step, " steps, train_loss ",
                       result.train_loss, ", output in ", result.output_dir);
-            return 0;
+            // Stopped by Ctrl-C (saved, resumable) is not a finished run: 130, as predict and evaluate
+            return result.stopped_early ? 130 : 0;
         };
     });
 }

@@ -61,8 +61,13 @@ LoraConfig LoraConfig::read(const fs::path& dir) {
             throw UnsupportedError(path.string() + ": per-module " + k + " is not supported");
     }
     LoraConfig c;
+    // r scales the update by alpha/r: r 0 makes it infinite (a model full of NaN), a negative r flips it
+    if (const double r = number("r"); !(r >= 1) || r != std::floor(r) || r > 1e6)
+        throw ConfigError(path.string() + ": key 'r' should be a positive whole number, found " + cfg["r"].dump(),
+                          "the adapter folder is damaged or not a LoRA adapter");
     c.r = static_cast<int64_t>(number("r"));
     c.alpha = number("lora_alpha");
+    if (!std::isfinite(c.alpha)) throw ConfigError(path.string() + ": key 'lora_alpha' should be a finite number");
     c.dropout = cfg.value("lora_dropout", 0.0);
     c.use_rslora = cfg.value("use_rslora", false);
     if (cfg.contains("target_modules") && cfg["target_modules"].is_array())

@@ -1,5 +1,7 @@
 #include "core/arg_values.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace tb {
@@ -14,10 +16,11 @@ double parse_double(const std::string& key, const std::string& v) {
     try {
         size_t n = 0;
         double d = std::stod(v, &n);
-        if (n == v.size()) return d;
+        if (n == v.size() && std::isfinite(d)) return d;
     } catch (const std::exception&) {
     }
-    throw ConfigError(key + " should be a number, found '" + v + "'");
+    // nan / inf parse as numbers but poison whatever uses them (an all-NaN adapter saved with exit 0)
+    throw ConfigError(key + " should be a finite number, found '" + v + "'");
 }
 
 int64_t parse_int(const std::string& key, const std::string& v) {

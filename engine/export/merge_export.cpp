@@ -51,6 +51,37 @@ ExportArgs ExportArgs::from_map(const ArgMap& map, std::vector<std::string>* unk
     return a;
 }
 
+namespace {
+// Every export carries it: only a folder holding it is ever replaced by a later export.
+constexpr const char* kExportMarker = ".tunebench-export";
+
+bool inside_or_same(const fs::path& a, const fs::path& b) {  // a is b or lies inside b
+    const auto rel = fs::weakly_canonical(a).lexically_relative(fs::weakly_canonical(b));
+    return !rel.empty() && rel.begin()->string() != "..";
+}
+}  // namespace
+
+// Refuses an export_dir that would destroy what the user made: the base or an adapter folder, or a
+// folder holding one, however the path is spelt (./base, base/, a link), or a non-empty folder that
+// an earlier Tunebench export did not write.
+void check_export_dir(const fs::path& out, const fs::path& base, const std::vector<std::string>& adapters) {
+    std::vector<std::pair<std::string, fs::path>> sources{{"the base model folder", base}};
+    for (const auto& a : adapters) sources.emplace_back("the adapter folder", a);
+    for (const auto& [what, src] : sources) {
+        if (inside_or_same(src, out)) {
+            throw ConfigError("export_dir " + out.string() + " is or contains " + what + " " + src.string() +
+                                  ": the export would replace it",
+                              "choose a new folder for the merged model");
+        }
+    }
+    if (fs::exists(out) && !fs::is_directory(out))
+        throw ConfigError("export_dir " + out.string() + " is a file", "choose a new folder for the merged model");
+    if (fs::is_directory(out) && !fs::is_empty(out) && !fs::exists(out / kExportMarker)) {
+        throw ConfigError("export_dir " + out.string() + " already holds files that Tunebench did not export",
+                          "choose a new or empty folder (only an earlier Tunebench export there is replaced)");
+    }
+}
+
 ExportReport export_merged_model(const ExportArgs& a, const std::function<void(const std::string&)>& status) {
     auto say = [&](const std::string& s) {
         log::info(s);
@@ -58,11 +89,7 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
     };
     const fs::path base = a.model_name_or_path, out = a.export_dir;
     if (!fs::is_directory(base)) throw FileError("model folder " + base.string() + " does not exist");
-    if (fs::exists(out) && fs::absolute(out) == fs::absolute(base))
-        throw ConfigError("export_dir is the base model folder", "choose a new folder");
-    if (fs::exists(out) && !fs::is_empty(out) && !fs::exists(out / "config.json"))
-        throw ConfigError("export_dir " + out.string() + " already holds files that are not a model",
-                          "choose a new or empty folder (an earlier export there is replaced)");
+    check_export_dir(out, base, split_comma_list(a.adapter_name_or_path));
     say("loading " + base.string());
     auto model = Model::load(base, {.dtype = a.export_dtype, .device = a.export_device == "auto" ? "auto" : a.export_device});
     ExportReport r;
@@ -101,9 +128,14 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
         if (c.pad_token_id) gen["pad_token_id"] = *c.pad_token_id;
         io::write_text_atomically(tmp / "generation_config.json", gen.dump(2) + "\n");
     }
-    fs::remove_all(out);
+    io::write_text_atomically(tmp / kExportMarker, "written by tunebench-cli export; a later export may replace this folder\n");
+    // Swap in the new export; the earlier one (checked to be Tunebench's) goes only after that.
     if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
+    const fs::path old = out.parent_path() / ("." + out.filename().string() + ".replaced");
+    fs::remove_all(old);
+    if (fs::exists(out)) fs::rename(out, old);
     fs::rename(tmp, out);
+    fs::remove_all(old);
     say("exported " + std::to_string(r.total_bytes / 1000000) + " MB in " + std::to_string(r.shards) + " shard(s), " + r.dtype);
     return r;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -30,7 +31,11 @@ struct ExportReport {
     std::string dtype;
 };
 
+// Writes into a hidden sibling folder and renames it into place; an earlier export in export_dir
+// is replaced only when it carries Tunebench's marker file (check_export_dir).
 ExportReport export_merged_model(const ExportArgs& args, const std::function<void(const std::string&)>& status = {});
+void check_export_dir(const std::filesystem::path& export_dir, const std::filesystem::path& base,
+                      const std::vector<std::string>& adapter_dirs);
 
 // Reloads the export and compares its logits with base + adapters (applied unmerged) on a few
 // prompts rendered with the model's template. Tolerance: 1e-4 × max|logit| in fp32; 5e-2 in

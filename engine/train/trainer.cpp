@@ -86,6 +86,7 @@ public:
 
 private:
     void check_output_dir();
+    void clear_earlier_run();
     void load_model_and_data();
     void setup_trainable();
     void resume(const fs::path& ckpt);
@@ -138,7 +139,15 @@ void Trainer::report(TrainProgress p) {
     cb_(p);
 }
 
+// Refuses an output_dir this run must not write to. Deletes nothing: overwrite_output_dir clears the
+// earlier run only once the model, data and arguments are validated (clear_earlier_run).
 void Trainer::check_output_dir() {
+    if (fs::exists(out_) && fs::exists(a_.model_name_or_path) &&
+        fs::weakly_canonical(out_) == fs::weakly_canonical(a_.model_name_or_path)) {
+        throw ConfigError("output_dir " + out_.string() + " is the model folder " + a_.model_name_or_path +
+                              ": training would write its adapter and tokenizer files over the model's",
+                          "choose a new output_dir, e.g. saves/" + fs::path(a_.model_name_or_path).filename().string() + "-lora");
+    }
     if (!a_.resume_from_checkpoint.empty()) return;
     if (a_.overwrite_output_dir) {  // clearing the folder must not delete the adapter this run starts from
         for (const auto& adapter : split_comma_list(a_.adapter_name_or_path)) {
@@ -148,22 +157,23 @@ void Trainer::check_output_dir() {
                                       ", which overwrite_output_dir would clear",
                                   "choose another output_dir for this run");
         }
+        return;
     }
     auto existing = checkpoints_in(out_);
     const bool has_adapter = fs::exists(out_ / "adapter_model.safetensors") || fs::exists(out_ / "trainer_state.json");
-    if ((existing.empty() && !has_adapter) || a_.overwrite_output_dir) {
-        if (a_.overwrite_output_dir) {
-            for (auto& [n, p] : existing) fs::remove_all(p);
-            for (const char* f : {"trainer_log.jsonl", "trainer_state.json", "all_results.json", "train_results.json",
-                                  "eval_results.json", "adapter_model.safetensors", "adapter_config.json"})
-                fs::remove(out_ / f);
-        }
-        return;
-    }
+    if (existing.empty() && !has_adapter) return;
     throw ConfigError("output_dir " + out_.string() + " already holds an earlier run" +
                           (existing.empty() ? std::string() : " (up to " + existing.back().second.filename().string() + ")"),
                       "set resume_from_checkpoint: true to continue it, overwrite_output_dir: true to start over, "
                       "or choose another output_dir");
+}
+
+void Trainer::clear_earlier_run() {
+    if (!a_.overwrite_output_dir || !a_.resume_from_checkpoint.empty()) return;
+    for (auto& [n, p] : checkpoints_in(out_)) fs::remove_all(p);
+    for (const char* f : {"trainer_log.jsonl", "trainer_state.json", "all_results.json", "train_results.json",
+                          "eval_results.json", "adapter_model.safetensors", "adapter_config.json"})
+        fs::remove(out_ / f);
 }
 
 void Trainer::load_model_and_data() {
@@ -522,8 +532,7 @@ void Trainer::save_final(bool stopped) {
 TrainResult Trainer::run() {
     start_ = Clock::now();
     check_output_dir();
-    fs::create_directories(out_);
-    load_model_and_data();
+    load_model_and_data();  // validates the model, the data and the template before anything is removed
     setup_trainable();
     const int64_t bs = a_.per_device_train_batch_size, accum = a_.gradient_accumulation_steps;
     num_batches_ = (static_cast<int64_t>(train_.size()) + bs - 1) / bs;
@@ -531,6 +540,8 @@ TrainResult Trainer::run() {
     total_steps_ = a_.max_steps > 0 ? a_.max_steps : static_cast<int64_t>(std::ceil(a_.num_train_epochs * steps_per_epoch_));
     sched_ = {a_.lr_scheduler_type, warmup_steps_for(a_.warmup_steps, a_.warmup_ratio, total_steps_), total_steps_};
     if (!a_.resume_from_checkpoint.empty()) resume(a_.resume_from_checkpoint);
+    clear_earlier_run();
+    fs::create_directories(out_);
     io::write_text_atomically(out_ / "training_args.yaml", a_.to_yaml());
     session_start_step_ = global_step_;
     start_ = Clock::now();

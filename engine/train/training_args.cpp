@@ -139,6 +139,19 @@ TrainingArgs TrainingArgs::from_map(const ArgMap& map, std::vector<std::string>*
     if (a.learning_rate <= 0) throw ConfigError("learning_rate should be positive");
     if (a.lora_dropout < 0 || a.lora_dropout >= 1) throw ConfigError("lora_dropout should be in [0, 1)");
     if (a.val_size < 0) throw ConfigError("val_size should be a fraction in (0, 1) or a row count");
+    auto in_range = [](const char* key, double v, double lo, double hi, const char* expected) {
+        if (!(v >= lo && v <= hi)) throw ConfigError(std::string(key) + " should be " + expected + ", found " + num(v));
+    };
+    in_range("warmup_ratio", a.warmup_ratio, 0, 1, "in [0, 1]");
+    in_range("weight_decay", a.weight_decay, 0, 1e9, "≥ 0");
+    in_range("max_grad_norm", a.max_grad_norm, 0, 1e30, "≥ 0 (0 turns clipping off)");
+    in_range("adam_beta1", a.adam_beta1, 0, 0.999999999, "in [0, 1)");
+    in_range("adam_beta2", a.adam_beta2, 0, 0.999999999, "in [0, 1)");
+    in_range("adam_epsilon", a.adam_epsilon, 1e-30, 1, "in (0, 1]");
+    in_range("neftune_noise_alpha", a.neftune_noise_alpha, 0, 1e9, "≥ 0");
+    in_range("lora_alpha", a.lora_alpha, 0, 1e9, "≥ 0 (0 = twice lora_rank)");
+    if (a.warmup_steps < 0) throw ConfigError("warmup_steps should be ≥ 0, found " + std::to_string(a.warmup_steps));
+    if (a.max_samples < 0) throw ConfigError("max_samples should be ≥ 0 (0 = all), found " + std::to_string(a.max_samples));
     return a;
 }
 

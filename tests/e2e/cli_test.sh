@@ -79,6 +79,19 @@ check "train: unsupported stage is a clear error" $?
 "$CLI" train "$D/train_lora.yaml" output_dir="$TMP/lora" overwrite_output_dir=false 2>"$TMP/err" >/dev/null
 [ $? -ne 0 ] && grep -q "resume_from_checkpoint" "$TMP/err"
 check "train: an earlier run is not silently resumed or overwritten" $?
+# Ctrl-C once: the run stops, saves what it has (resumable) and exits 130 — not 0, it did not finish
+"$CLI" train "$D/train_lora.yaml" output_dir="$TMP/stopped" num_train_epochs=100000 logging_steps=1 save_steps=100000 \
+    2>"$TMP/stop.log" >/dev/null &
+pid=$!
+for _ in $(seq 1 300); do grep -q "^.*step 2/" "$TMP/stop.log" && break; sleep 0.1; done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && ls "$TMP/stopped"/checkpoint-* >/dev/null 2>&1 && grep -q "stopped at step" "$TMP/stop.log"
+check "train: Ctrl-C saves a checkpoint and exits 130 (got $rc)" $?
+"$CLI" train "$D/train_lora.yaml" output_dir="$TMP/nan" learning_rate=nan 2>"$TMP/err" >/dev/null
+[ $? -ne 0 ] && grep -q "learning_rate should be a finite number" "$TMP/err" && [ ! -e "$TMP/nan" ]
+check "train: learning_rate=nan refused before anything is written" $?
 "$CLI" convert --csv "$SHARED/datasets/xfg_paper/testB.csv" --output "$TMP/data/papers.json" --instruction "Classify the paper" \
     --input_template "title:{title},abstract:{abstract}" --output_template "{uuid}" --dataset_dir "$TMP/data" --dataset_name papers 2>"$TMP/err"
 grep -q "converted 2000 rows" "$TMP/err" && grep -q '"papers"' "$TMP/data/dataset_info.json"

@@ -332,3 +332,101 @@ TEST(Training, CancelStopsWithoutSavingAndInt8BaseAlsoLearns) {
     EXPECT_LT(l.back(), 0.5 * l.front()) << l.front() << " → " << l.back();
     EXPECT_THROW(run_training(demo_args(q8.path, {{"template", "nope"}, {"overwrite_output_dir", "true"}})), UnsupportedError);
 }
+
+// export never destroys what the user made: a project folder that happens to hold a config.json,
+// the base model named another way, a folder holding the adapter; an earlier export is replaced.
+TEST(Training, ExportRefusesFoldersItDidNotWriteAndNeverTheBaseOrAdapter) {
+    test::TempDir tmp;
+    const fs::path base = demo_dir() / "model";
+    run_training(demo_args(tmp.path / "adapter", {{"max_steps", "2"}}));
+    auto args = [&](const fs::path& out, const std::string& model) {
+        return ExportArgs::from_map({{"model_name_or_path", model}, {"adapter_name_or_path", (tmp.path / "adapter").string()},
+                                     {"export_dir", out.string()}, {"export_dtype", "float32"}});
+    };
+    // a project folder with config.json, src/ and .git survives
+    fs::create_directories(tmp.path / "project/src");
+    fs::create_directories(tmp.path / "project/.git");
+    io::write_text_atomically(tmp.path / "project/config.json", "{}");
+    io::write_text_atomically(tmp.path / "project/src/main.py", "print(1)\n");
+    auto msg = test::error_of([&] { export_merged_model(args(tmp.path / "project", base.string())); });
+    EXPECT_NE(msg.find("did not export"), std::string::npos) << msg;
+    EXPECT_TRUE(fs::exists(tmp.path / "project/src/main.py"));
+    EXPECT_TRUE(fs::exists(tmp.path / "project/.git"));
+    // the base folder spelt differently, and a folder that holds the adapter
+    const auto files_before = std::distance(fs::directory_iterator(base), fs::directory_iterator());
+    for (const fs::path& out : {base / ".", fs::path(base.string() + "/"), base / ".." / base.filename(), base.parent_path()}) {
+        msg = test::error_of([&] { export_merged_model(args(out, base.string())); });
+        EXPECT_NE(msg.find("would replace it"), std::string::npos) << out << ": " << msg;
+    }
+    msg = test::error_of([&] { export_merged_model(args(tmp.path, base.string())); });
+    EXPECT_NE(msg.find("the adapter folder"), std::string::npos) << msg;
+    EXPECT_EQ(std::distance(fs::directory_iterator(base), fs::directory_iterator()), files_before);
+    EXPECT_TRUE(fs::exists(tmp.path / "adapter/adapter_model.safetensors"));
+    // an earlier Tunebench export is replaced whole, with no leftovers beside it
+    export_merged_model(args(tmp.path / "merged", base.string()));
+    io::write_text_atomically(tmp.path / "merged/stale.txt", "old");
+    export_merged_model(args(tmp.path / "merged", base.string()));
+    EXPECT_FALSE(fs::exists(tmp.path / "merged/stale.txt"));
+    EXPECT_TRUE(fs::exists(tmp.path / "merged/config.json"));
+    for (const auto& e : fs::directory_iterator(tmp.path))
+        EXPECT_EQ(e.path().filename().string().find(".merged"), std::string::npos) << e.path();
+}
+
+// Training refuses, before anything is written or removed: output_dir = the model folder, and an
+// overwrite whose new run cannot start (a misspelt dataset) leaves the earlier run whole.
+TEST(Training, BadRunsNeverTouchTheModelOrTheEarlierRun) {
+    test::TempDir out;
+    const fs::path model = demo_dir() / "model";
+    const auto readme_before = fs::exists(model / "README.md") ? test::slurp(model / "README.md") : std::string("-");
+    auto msg = test::error_of([&] { run_training(demo_args(model, {{"max_steps", "1"}})); });
+    EXPECT_NE(msg.find("is the model folder"), std::string::npos) << msg;
+    EXPECT_FALSE(fs::exists(model / "adapter_config.json"));
+    EXPECT_EQ(fs::exists(model / "README.md") ? test::slurp(model / "README.md") : std::string("-"), readme_before);
+
+    run_training(demo_args(out.path, {{"max_steps", "2"}, {"save_steps", "1"}}));
+    ASSERT_TRUE(fs::exists(out.path / "checkpoint-2"));
+    const auto adapter_before = test::slurp(out.path / "adapter_model.safetensors");
+    msg = test::error_of([&] {
+        run_training(demo_args(out.path, {{"max_steps", "2"}, {"overwrite_output_dir", "true"}, {"dataset", "tunebench_dmeo"}}));
+    });
+    EXPECT_NE(msg.find("tunebench_dmeo"), std::string::npos) << msg;
+    EXPECT_TRUE(fs::exists(out.path / "checkpoint-1"));
+    EXPECT_TRUE(fs::exists(out.path / "checkpoint-2"));
+    EXPECT_EQ(test::slurp(out.path / "adapter_model.safetensors"), adapter_before);
+}
+
+// nan / inf and out-of-range numbers are refused where they are read, naming the key.
+TEST(Training, NonFiniteAndOutOfRangeNumbersAreRefused) {
+    test::TempDir out;
+    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+             {"learning_rate", "nan"}, {"learning_rate", "inf"}, {"lora_dropout", "NaN"}, {"warmup_ratio", "1.5"},
+             {"max_grad_norm", "-1"}, {"adam_beta2", "1"}, {"weight_decay", "-0.1"}, {"lora_rank", "0"}}) {
+        auto msg = test::error_of([&] { demo_args(out.path, {{key, value}}); });
+        EXPECT_NE(msg.find(key), std::string::npos) << key << "=" << value << ": " << msg;
+    }
+    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+             {"top_p", "nan"}, {"temperature", "inf"}, {"repetition_penalty", "nan"}}) {
+        auto msg = test::error_of([&] {
+            InferenceArgs::from_map({{"model_name_or_path", (demo_dir() / "model").string()}, {key, value}});
+        });
+        EXPECT_NE(msg.find(key), std::string::npos) << key << "=" << value << ": " << msg;
+    }
+}
+
+// An adapter whose r is 0 (alpha/r infinite: a model full of NaN) or negative (a flipped update) is
+// refused when it loads, naming the file.
+TEST(Training, AdapterWithZeroOrNegativeRankIsRefused) {
+    test::TempDir tmp;
+    run_training(demo_args(tmp.path / "good", {{"max_steps", "1"}}));
+    for (const char* r : {"0", "-8", "2.5"}) {
+        fs::remove_all(tmp.path / "bad");
+        fs::copy(tmp.path / "good", tmp.path / "bad", fs::copy_options::recursive);
+        auto cfg = nlohmann::json::parse(test::slurp(tmp.path / "bad/adapter_config.json"));
+        cfg["r"] = nlohmann::json::parse(r);
+        io::write_text_atomically(tmp.path / "bad/adapter_config.json", cfg.dump());
+        auto model = Model::load(demo_dir() / "model", {.dtype = "float32", .device = "cpu"});
+        auto msg = test::error_of([&] { load_lora(*model, tmp.path / "bad"); });
+        EXPECT_NE(msg.find("'r' should be a positive whole number"), std::string::npos) << r << ": " << msg;
+        EXPECT_NE(msg.find("adapter_config.json"), std::string::npos) << msg;
+    }
+}
