@@ -98,6 +98,7 @@ private:
     void log_event(json entry);
     void report(TrainProgress p);
     [[noreturn]] void diverged(const std::string& what);
+    void check_weights_finite();
     int request() const { return req_ ? req_->load() : 0; }
 
     TrainingArgs a_;
@@ -311,6 +312,14 @@ void Trainer::setup_trainable() {
     opt_ = std::make_unique<AdamW>(trainable_, AdamWOptions{a_.adam_beta1, a_.adam_beta2, a_.adam_epsilon, a_.weight_decay});
 }
 
+// A saved adapter or checkpoint is a good one: weights that overflowed (a huge learning rate can do
+// it while the loss of that step was still finite) stop the run before anything is written.
+void Trainer::check_weights_finite() {
+    for (const auto& [name, t] : trainable_) {
+        if (!at::isfinite(t).all().item<bool>()) diverged("the weights of " + name + " became NaN or Inf");
+    }
+}
+
 void Trainer::write_trainable(const fs::path& dir) {
     if (a_.finetuning_type == "lora") {
         save_lora(*model_, lora_, dir);
@@ -350,6 +359,7 @@ json Trainer::trainer_state() const {
 }
 
 void Trainer::save_checkpoint() {
+    check_weights_finite();
     report({.phase = "saving", .message = "saving checkpoint-" + std::to_string(global_step_), .step = global_step_});
     const fs::path final_dir = out_ / ("checkpoint-" + std::to_string(global_step_));
     const fs::path tmp = out_ / (".checkpoint-" + std::to_string(global_step_) + ".partial");
@@ -493,6 +503,7 @@ void Trainer::log_event(json entry) {
 }
 
 void Trainer::save_final(bool stopped) {
+    check_weights_finite();
     report({.phase = "saving", .message = "saving the final " + std::string(a_.finetuning_type == "lora" ? "adapter" : "model"),
             .step = global_step_});
     write_trainable(out_);

@@ -136,7 +136,8 @@ TrainingArgs TrainingArgs::from_map(const ArgMap& map, std::vector<std::string>*
     positive("save_steps", a.save_steps);
     if (a.max_steps <= 0 && a.num_train_epochs <= 0)
         throw ConfigError("num_train_epochs should be positive (or set max_steps)");
-    if (a.learning_rate <= 0) throw ConfigError("learning_rate should be positive");
+    if (!(a.learning_rate > 0 && a.learning_rate <= 1e30))  // the optimizer computes in fp32
+        throw ConfigError("learning_rate should be positive and at most 1e30, found " + num(a.learning_rate));
     if (a.lora_dropout < 0 || a.lora_dropout >= 1) throw ConfigError("lora_dropout should be in [0, 1)");
     if (a.val_size < 0) throw ConfigError("val_size should be a fraction in (0, 1) or a row count");
     auto in_range = [](const char* key, double v, double lo, double hi, const char* expected) {
