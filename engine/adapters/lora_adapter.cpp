@@ -1,5 +1,6 @@
 // LoRA attach / save / load / merge on top of Linear::lora.
 #include "adapters/lora_adapter.h"
+#include "io/json_text.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/grad_mode.h>
@@ -44,7 +45,7 @@ LoraConfig LoraConfig::read(const fs::path& dir) {
     }
     nlohmann::json cfg;
     try {
-        cfg = nlohmann::json::parse(io::read_file(path));
+        cfg = io::parse_json(io::read_file(path), path.string());
     } catch (const nlohmann::json::parse_error& e) {
         throw FileError(path.string() + " is not valid JSON: " + e.what());
     }

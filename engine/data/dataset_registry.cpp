@@ -1,5 +1,6 @@
 // Registry parsing and the alpaca / sharegpt → conversation conversion.
 #include "data/dataset_registry.h"
+#include "io/json_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -179,7 +180,7 @@ std::map<std::string, DatasetAttr> read_dataset_info(const fs::path& dir) {
     const std::string text = io::read_file(file);
     json root;
     try {
-        root = json::parse(text);
+        root = io::parse_json(text, file.string());
     } catch (const json::parse_error& e) {
         throw FileError(file.string() + ":" + std::to_string(1 + std::count(text.begin(), text.begin() + std::min(e.byte, text.size()), '\n')) +
                             ": invalid JSON: " + e.what());
@@ -308,10 +309,13 @@ void register_dataset(const fs::path& dir, const DatasetAttr& a) {
     nlohmann::ordered_json root = nlohmann::ordered_json::object();  // keep the user's entry order
     if (fs::exists(file)) {
         try {
-            root = nlohmann::ordered_json::parse(io::read_file(file));
+            root = io::parse_ordered_json(io::read_file(file), file.string());
         } catch (const json::parse_error& e) {
             throw FileError(file.string() + ": invalid JSON, not overwriting it: " + e.what());
         }
+        if (!root.is_object())
+            throw FileError(file.string() + " should be a JSON object of name → entry; not overwriting it",
+                            "fix or move the file, then register the dataset again");
     }
     nlohmann::ordered_json entry = {{"file_name", a.file_name}};
     if (a.formatting != "alpaca") entry["formatting"] = a.formatting;

@@ -1,5 +1,6 @@
 // Layout sniffing: ".csv" → CSV; first non-blank byte '[' → JSON array; otherwise JSON Lines.
 #include "data/records.h"
+#include "io/json_text.h"
 
 #include <algorithm>
 
@@ -43,7 +44,7 @@ std::vector<size_t> element_offsets(const std::string& s, size_t open) {
 std::vector<Record> read_json_array(const std::string& text, const std::string& source, size_t open) {
     nlohmann::json root;
     try {
-        root = nlohmann::json::parse(text);
+        root = io::parse_json(text, source);
     } catch (const nlohmann::json::parse_error& e) {
         throw FileError(source + ":" + std::to_string(line_of(text, e.byte ? e.byte - 1 : 0)) +
                             ": invalid JSON: " + e.what(),
@@ -77,7 +78,7 @@ std::vector<Record> read_json_lines(const std::string& text, const std::string& 
         if (row.find_first_not_of(" \t\r") == std::string_view::npos) continue;
         nlohmann::json value;
         try {
-            value = nlohmann::json::parse(row);
+            value = io::parse_json(std::string(row), source + ":" + std::to_string(line));
         } catch (const nlohmann::json::parse_error& e) {
             const bool pretty_object = out.empty() && row.find_first_not_of(" \t") != std::string_view::npos &&
                                        row.substr(row.find_first_not_of(" \t")) == "{";

@@ -2,6 +2,7 @@
 // rounded once), write the weights sharded, copy config (with torch_dtype updated) and the
 // tokenizer. The folder is written under a temporary name and renamed when complete.
 #include "export/merge_export.h"
+#include "io/json_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -108,7 +109,7 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
     r.total_bytes = shards.total_bytes;
     r.dtype = io::dtype_name(model->dtype());
     // config.json of the base with its own keys (auto_map, …), torch_dtype updated
-    auto config = nlohmann::ordered_json::parse(io::read_file(base / "config.json"));
+    auto config = io::parse_ordered_json(io::read_file(base / "config.json"), (base / "config.json").string());
     config["torch_dtype"] = r.dtype;
     io::write_text_atomically(tmp / "config.json", config.dump(2) + "\n");
     for (const auto& e : fs::directory_iterator(base)) {

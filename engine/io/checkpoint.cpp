@@ -1,5 +1,6 @@
 // Folder-level checkpoint resolution; per-file parsing lives in safetensors.cpp / torch_bin.cpp.
 #include "io/checkpoint.h"
+#include "io/json_text.h"
 
 #include <nlohmann/json.hpp>
 #include <set>
@@ -24,7 +25,7 @@ namespace {
 std::vector<std::string> shard_files(const fs::path& index) {
     nlohmann::json j;
     try {
-        j = nlohmann::json::parse(read_file(index));
+        j = parse_json(read_file(index), index.string());
     } catch (const nlohmann::json::parse_error& e) {
         throw FileError(index.string() + " is not valid JSON: " + e.what());
     }

@@ -4,6 +4,7 @@
 //   max_position_embeddings, multi_query_group_num → num_key_value_heads (when
 //   multi_query_attention, else = heads), add_qkv_bias → qkv bias, rope_ratio scales the base.
 #include "model/model_config.h"
+#include "io/json_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -73,7 +74,7 @@ const char* arch_name(Arch arch) {
 ModelConfig ModelConfig::from_json_text(const std::string& text, const std::string& source) {
     json j;
     try {
-        j = json::parse(text);
+        j = io::parse_json(text, source);
     } catch (const json::parse_error& e) {
         throw ConfigError(source + " is not valid JSON: " + e.what(), "the file may be truncated");
     }

@@ -1,6 +1,7 @@
 // Byte-level BPE. Reference behaviour: HF tokenizers' BPE model with ByteLevel pre-tokenizer /
 // decoder; verified against llama.cpp's 46 test vectors for Qwen2/Qwen3/LLaMA-3.
 #include "tokenizer/bpe_tokenizer.h"
+#include "io/json_text.h"
 
 #ifndef TB_WITH_BPE
 #include "core/error.h"
@@ -169,7 +170,7 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tokenizer_json(const fs::path& 
     const auto path = folder / "tokenizer.json";
     json j;
     try {
-        j = json::parse(io::read_file(path));
+        j = io::parse_json(io::read_file(path), path.string());
     } catch (const json::parse_error& e) {
         throw FileError(path.string() + " is not valid JSON: " + e.what(), "the file may be truncated");
     }
@@ -209,7 +210,7 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_vocab_merges(const fs::path& fo
     std::unique_ptr<BpeTokenizer> t(new BpeTokenizer());
     json vocab;
     try {
-        vocab = json::parse(io::read_file(folder / "vocab.json"));
+        vocab = io::parse_json(io::read_file(folder / "vocab.json"), (folder / "vocab.json").string());
     } catch (const json::parse_error& e) {
         throw FileError((folder / "vocab.json").string() + " is not valid JSON: " + e.what());
     }
@@ -228,7 +229,7 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_vocab_merges(const fs::path& fo
         t->merge_rank_.emplace(line, rank++);
     }
     if (fs::exists(folder / "added_tokens.json")) {
-        auto added = json::parse(io::read_file(folder / "added_tokens.json"));
+        auto added = io::parse_json(io::read_file(folder / "added_tokens.json"), (folder / "added_tokens.json").string());
         for (auto& [tok, id] : added.items()) t->add_token(tok, id.get<int64_t>(), true);
     }
     if (tcfg.is_object() && tcfg.contains("added_tokens_decoder")) {

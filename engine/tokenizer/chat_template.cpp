@@ -1,6 +1,7 @@
 // Template table and encoding. Strings are those of LLaMA-Factory v0.9.5 template.py (checked by
 // tests/reference/test_sft_encoding.py); chatglm2, which v0.9.5 dropped, is v0.9.1's.
 #include "tokenizer/chat_template.h"
+#include "io/json_text.h"
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -244,7 +245,7 @@ std::string detect_template(const std::filesystem::path& folder, const ModelConf
     std::string chat_template, names = config.name_or_path + " " + folder.filename().string();
     if (std::filesystem::exists(folder / "tokenizer_config.json")) {
         try {
-            auto j = nlohmann::json::parse(io::read_file(folder / "tokenizer_config.json"));
+            auto j = io::parse_json(io::read_file(folder / "tokenizer_config.json"), (folder / "tokenizer_config.json").string());
             if (j.contains("chat_template") && j["chat_template"].is_string()) chat_template = j["chat_template"];
             names += " " + j.value("name_or_path", std::string());
         } catch (const nlohmann::json::exception&) {

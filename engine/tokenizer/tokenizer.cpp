@@ -1,5 +1,6 @@
 // Tokenizer loader and the shared helpers (prefix ids, streaming detokenisation).
 #include "tokenizer/tokenizer.h"
+#include "io/json_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -28,7 +29,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& folder, const ModelCon
     nlohmann::json tcfg = nlohmann::json::object();
     if (fs::exists(folder / "tokenizer_config.json")) {
         try {
-            tcfg = nlohmann::json::parse(io::read_file(folder / "tokenizer_config.json"));
+            tcfg = io::parse_json(io::read_file(folder / "tokenizer_config.json"), (folder / "tokenizer_config.json").string());
         } catch (const nlohmann::json::parse_error& e) {
             throw FileError((folder / "tokenizer_config.json").string() + " is not valid JSON: " + e.what());
         }

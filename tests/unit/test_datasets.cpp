@@ -215,3 +215,36 @@ TEST(CsvConvert, UnknownPlaceholderListsColumns) {
     EXPECT_NE(msg.find("q, a"), std::string::npos) << msg;
     EXPECT_FALSE(fs::exists(tmp.path / "x.json"));  // nothing half-written
 }
+
+// JSON nested 100,000 levels deep (a damaged file) is a clear error naming the file wherever a
+// user's JSON is read, never a stack overflow; a registry that is not an object is never rewritten.
+TEST(Datasets, DeeplyNestedJsonIsAClearErrorAndNothingIsOverwritten) {
+    test::TempDir tmp;
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    io::write_text_atomically(tmp.path / "deep.json", deep);
+    auto msg = error_of([&] { data::read_records(tmp.path / "deep.json"); });
+    EXPECT_NE(msg.find("nested deeper than 512 levels"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("deep.json"), std::string::npos) << msg;
+    io::write_text_atomically(tmp.path / "rows.jsonl", "{\"instruction\": \"a\", \"output\": \"b\"}\n{\"x\": " + deep + "}\n");
+    msg = error_of([&] { data::read_records(tmp.path / "rows.jsonl"); });
+    EXPECT_NE(msg.find("rows.jsonl:2"), std::string::npos) << msg;
+
+    io::write_text_atomically(tmp.path / "dataset_info.json", "{\"a\": " + deep + "}");
+    io::write_text_atomically(tmp.path / "t.csv", "a,b\n1,2\n");
+    data::CsvConvertOptions o;
+    o.csv = tmp.path / "t.csv";
+    o.output = tmp.path / "x.json";
+    o.instruction = "{a}";
+    o.output_template = "{b}";
+    o.dataset_dir = tmp.path;
+    o.dataset_name = "x";
+    msg = error_of([&] { data::convert_csv(o); });
+    EXPECT_NE(msg.find("nested deeper"), std::string::npos) << msg;
+    EXPECT_EQ(test::slurp(tmp.path / "dataset_info.json"), "{\"a\": " + deep + "}");
+    msg = error_of([&] { data::read_dataset_info(tmp.path); });
+    EXPECT_NE(msg.find("nested deeper"), std::string::npos) << msg;
+    io::write_text_atomically(tmp.path / "dataset_info.json", "[1, 2]");
+    msg = error_of([&] { data::convert_csv(o); });
+    EXPECT_NE(msg.find("should be a JSON object"), std::string::npos) << msg;
+    EXPECT_EQ(test::slurp(tmp.path / "dataset_info.json"), "[1, 2]");
+}
