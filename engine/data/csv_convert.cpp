@@ -75,10 +75,13 @@ CsvConvertReport convert_csv(const CsvConvertOptions& o) {
         else rows.push_back(std::move(ex));
     }
     report.rows = static_cast<int64_t>(table.rows.size());
+    if (!o.dataset_name.empty()) {  // a registration that will fail must fail before the output is written
+        if (o.dataset_dir.empty()) throw ConfigError("--dataset_name needs --dataset_dir");
+        check_registry_writable(o.dataset_dir);
+    }
     if (!o.output.parent_path().empty()) fs::create_directories(o.output.parent_path());
     io::write_text_atomically(o.output, jsonl ? lines : rows.dump(2) + "\n");
     if (!o.dataset_name.empty()) {
-        if (o.dataset_dir.empty()) throw ConfigError("--dataset_name needs --dataset_dir");
         DatasetAttr a;
         a.name = o.dataset_name;
         auto rel = fs::absolute(o.output).lexically_relative(fs::absolute(o.dataset_dir));

@@ -304,19 +304,28 @@ std::vector<Example> load_datasets(const fs::path& dir, const std::string& names
     return all;
 }
 
-void register_dataset(const fs::path& dir, const DatasetAttr& a) {
+// The registry as it is on disk, for adding an entry: refuses (and so never rewrites) a file that
+// is not valid JSON or not an object of name → entry.
+static nlohmann::ordered_json registry_for_update(const fs::path& dir) {
     const fs::path file = dir / "dataset_info.json";
     nlohmann::ordered_json root = nlohmann::ordered_json::object();  // keep the user's entry order
-    if (fs::exists(file)) {
-        try {
-            root = io::parse_ordered_json(io::read_file(file), file.string());
-        } catch (const json::parse_error& e) {
-            throw FileError(file.string() + ": invalid JSON, not overwriting it: " + e.what());
-        }
-        if (!root.is_object())
-            throw FileError(file.string() + " should be a JSON object of name → entry; not overwriting it",
-                            "fix or move the file, then register the dataset again");
+    if (!fs::exists(file)) return root;
+    try {
+        root = io::parse_ordered_json(io::read_file(file), file.string());
+    } catch (const json::parse_error& e) {
+        throw FileError(file.string() + ": invalid JSON, not overwriting it: " + e.what());
     }
+    if (!root.is_object())
+        throw FileError(file.string() + " should be a JSON object of name → entry; not overwriting it",
+                        "fix or move the file, then register the dataset again");
+    return root;
+}
+
+void check_registry_writable(const fs::path& dir) { registry_for_update(dir); }
+
+void register_dataset(const fs::path& dir, const DatasetAttr& a) {
+    const fs::path file = dir / "dataset_info.json";
+    auto root = registry_for_update(dir);
     nlohmann::ordered_json entry = {{"file_name", a.file_name}};
     if (a.formatting != "alpaca") entry["formatting"] = a.formatting;
     if (!a.columns.empty()) entry["columns"] = a.columns;

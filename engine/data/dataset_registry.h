@@ -57,5 +57,7 @@ std::optional<Example> convert_record(const nlohmann::json& row, const DatasetAt
 
 // Adds or replaces an entry in <dir>/dataset_info.json (written atomically, other entries kept).
 void register_dataset(const std::filesystem::path& dir, const DatasetAttr& attr);
+// Throws what register_dataset would (an unreadable registry), before anything is written.
+void check_registry_writable(const std::filesystem::path& dir);
 
 }  // namespace tb::data

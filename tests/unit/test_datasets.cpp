@@ -247,4 +247,5 @@ TEST(Datasets, DeeplyNestedJsonIsAClearErrorAndNothingIsOverwritten) {
     msg = error_of([&] { data::convert_csv(o); });
     EXPECT_NE(msg.find("should be a JSON object"), std::string::npos) << msg;
     EXPECT_EQ(test::slurp(tmp.path / "dataset_info.json"), "[1, 2]");
+    EXPECT_FALSE(fs::exists(tmp.path / "x.json"));  // refused before the output was written
 }
