@@ -63,10 +63,11 @@ LoraConfig LoraConfig::read(const fs::path& dir) {
     }
     LoraConfig c;
     // r scales the update by alpha/r: r 0 makes it infinite (a model full of NaN), a negative r flips it
-    if (const double r = number("r"); !(r >= 1) || r != std::floor(r) || r > 1e6)
+    const double r = number("r");
+    if (!(r >= 1) || r != std::floor(r) || r > 1e6)
         throw ConfigError(path.string() + ": key 'r' should be a positive whole number, found " + cfg["r"].dump(),
                           "the adapter folder is damaged or not a LoRA adapter");
-    c.r = static_cast<int64_t>(number("r"));
+    c.r = static_cast<int64_t>(r);
     c.alpha = number("lora_alpha");
     if (!std::isfinite(c.alpha)) throw ConfigError(path.string() + ": key 'lora_alpha' should be a finite number");
     c.dropout = cfg.value("lora_dropout", 0.0);

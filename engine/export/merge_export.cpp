@@ -3,6 +3,7 @@
 // tokenizer. The folder is written under a temporary name and renamed when complete.
 #include "export/merge_export.h"
 #include "io/json_text.h"
+#include "io/path_compare.h"
 
 #include <nlohmann/json.hpp>
 
@@ -55,11 +56,6 @@ ExportArgs ExportArgs::from_map(const ArgMap& map, std::vector<std::string>* unk
 namespace {
 // Every export carries it: only a folder holding it is ever replaced by a later export.
 constexpr const char* kExportMarker = ".tunebench-export";
-
-bool inside_or_same(const fs::path& a, const fs::path& b) {  // a is b or lies inside b
-    const auto rel = fs::weakly_canonical(a).lexically_relative(fs::weakly_canonical(b));
-    return !rel.empty() && rel.begin()->string() != "..";
-}
 }  // namespace
 
 // Refuses an export_dir that would destroy what the user made: the base or an adapter folder, or a
@@ -69,7 +65,7 @@ void check_export_dir(const fs::path& out, const fs::path& base, const std::vect
     std::vector<std::pair<std::string, fs::path>> sources{{"the base model folder", base}};
     for (const auto& a : adapters) sources.emplace_back("the adapter folder", a);
     for (const auto& [what, src] : sources) {
-        if (inside_or_same(src, out)) {
+        if (io::is_same_or_inside(src, out)) {
             throw ConfigError("export_dir " + out.string() + " is or contains " + what + " " + src.string() +
                                   ": the export would replace it",
                               "choose a new folder for the merged model");

@@ -23,6 +23,7 @@
 #include "core/string_list.h"
 #include "data/dataset_registry.h"
 #include "data/sft_encoding.h"
+#include "io/path_compare.h"
 #include "io/atomic_file.h"
 #include "io/tensor_io.h"
 #include "model/attention.h"
@@ -152,8 +153,7 @@ void Trainer::check_output_dir() {
     if (!a_.resume_from_checkpoint.empty()) return;
     if (a_.overwrite_output_dir) {  // clearing the folder must not delete the adapter this run starts from
         for (const auto& adapter : split_comma_list(a_.adapter_name_or_path)) {
-            const auto rel = fs::weakly_canonical(adapter).lexically_relative(fs::weakly_canonical(out_));
-            if (!rel.empty() && rel.begin()->string() != "..")
+            if (io::is_same_or_inside(adapter, out_))
                 throw ConfigError("adapter_name_or_path " + adapter + " lies in output_dir " + out_.string() +
                                       ", which overwrite_output_dir would clear",
                                   "choose another output_dir for this run");
@@ -315,9 +315,12 @@ void Trainer::setup_trainable() {
 // A saved adapter or checkpoint is a good one: weights that overflowed (a huge learning rate can do
 // it while the loss of that step was still finite) stop the run before anything is written.
 void Trainer::check_weights_finite() {
-    for (const auto& [name, t] : trainable_) {
-        if (!at::isfinite(t).all().item<bool>()) diverged("the weights of " + name + " became NaN or Inf");
-    }
+    std::vector<at::Tensor> finite;  // one flag per tensor, read back with one device sync
+    for (const auto& [name, t] : trainable_) finite.push_back(at::isfinite(t).all());
+    if (finite.empty()) return;
+    const auto flags = at::stack(finite).cpu();
+    for (size_t i = 0; i < trainable_.size(); ++i)
+        if (!flags[i].item<bool>()) diverged("the weights of " + trainable_[i].first + " became NaN or Inf");
 }
 
 void Trainer::write_trainable(const fs::path& dir) {

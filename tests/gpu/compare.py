@@ -11,7 +11,7 @@ import json, os, subprocess, sys, time
 import torch
 from safetensors.torch import save_file, load_file
 import transformers
-from hf_models import randomize, glm_to_chatglm, chatglm_config
+from hf_models import randomize, glm_to_chatglm, chatglm_config, probe_logits
 from transformers import (LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM,
                           GlmConfig, GlmForCausalLM)
 
@@ -21,11 +21,8 @@ torch.manual_seed(0)
 results = {"torch": torch.__version__, "transformers": transformers.__version__,
            "gpu": torch.cuda.get_device_name(0), "logits": [], "ok": True}
 
-def tunebench_logits(folder, ids, dtype):
-    ids_file, out = os.path.join(WORK, "ids.txt"), os.path.join(WORK, "logits.safetensors")
-    open(ids_file, "w").write(" ".join(map(str, ids)))
-    subprocess.run([TOOL, "logits", folder, ids_file, out, dtype, "cuda"], check=True)
-    return load_file(out)["logits"][0]
+PROBE = os.path.join(os.path.dirname(TOOL), "tunebench_probe")  # built beside the GPU tool
+
 
 def compare(name, model, folder, ids, dtype, tol):
     # Tolerances: fp32 runs the same op sequence (SDPA, cuBLAS GEMMs with TF32 off) so only
@@ -36,7 +33,7 @@ def compare(name, model, folder, ids, dtype, tol):
     m = model.to(tdtype).cuda().eval()
     with torch.no_grad():
         ref = m(torch.tensor([ids]).cuda()).logits[0].float().cpu()
-    got = tunebench_logits(folder, ids, dtype)
+    got = probe_logits(PROBE, WORK, folder, ids, dtype, "cuda")
     scale = ref.abs().max().item()
     diff = (ref - got).abs().max().item()
     argmax = (ref.argmax(-1) == got.argmax(-1)).float().mean().item()

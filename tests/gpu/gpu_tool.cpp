@@ -1,7 +1,4 @@
 // tunebench_gpu_tool — the engine side of the GPU checks (tests/gpu/compare.py drives it).
-//   logits MODEL_DIR IDS_FILE OUT.safetensors DTYPE DEVICE [ADAPTER_DIR]
-//       full-sequence logits (fp32 copy) for the ids in IDS_FILE (one line, space-separated),
-//       with a PEFT LoRA adapter applied unmerged when ADAPTER_DIR is given
 //   train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING
 //       LoRA training steps on random weights of CONFIG_DIR/config.json (forward, backward,
 //       clip, AdamW) on random ids; prints tokens/s and the peak allocated memory as JSON.
@@ -17,9 +14,7 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <ATen/cuda/CUDAContext.h>
 
@@ -43,19 +38,6 @@ void sync(const at::Device& d) {
     if (d.is_cuda()) at::cuda::device_synchronize();
 }
 double seconds(Clock::time_point a) { return std::chrono::duration<double>(Clock::now() - a).count(); }
-
-int logits(int argc, char** argv) {
-    if (argc < 7) throw Error("usage: logits MODEL_DIR IDS_FILE OUT DTYPE DEVICE");
-    auto model = Model::load(argv[2], {.dtype = argv[5], .device = argv[6]});
-    if (argc > 7) load_lora(*model, argv[7]);
-    std::ifstream in(argv[3]);
-    std::vector<int64_t> ids;
-    for (int64_t v; in >> v;) ids.push_back(v);
-    c10::InferenceMode guard;
-    auto out = model->forward(at::tensor(ids).unsqueeze(0), nullptr).to(at::kCPU, at::kFloat);
-    io::save_safetensors(argv[4], {{"logits", out}});
-    return 0;
-}
 
 // Mean seconds per call of f over `reps` calls after a warm-up, on the current stream.
 template <typename F>
@@ -204,11 +186,10 @@ int train_bench(int argc, char** argv) {
 int main(int argc, char** argv) {
     try {
         std::string cmd = argc > 1 ? argv[1] : "";
-        if (cmd == "logits") return logits(argc, argv);
         if (cmd == "bench") return bench(argc, argv);
         if (cmd == "kernels") return kernels_check();
         if (cmd == "train-bench") return train_bench(argc, argv);
-        std::cerr << "usage: tunebench_gpu_tool logits|kernels|bench|train-bench ...\n";
+        std::cerr << "usage: tunebench_gpu_tool kernels|bench|train-bench ...\n";
         return 2;
     } catch (const Error& e) {
         std::cerr << "error: " << one_line(e) << "\n";

@@ -155,3 +155,14 @@ def adapter_interchange(name, hf, folder, peft_targets, work, x, train, logits):
         glm_adapter_to_chatglm(peft_dir, load_dir, hf.config)
     out.append(("PEFT adapter -> tunebench", ref, logits(folder, load_dir), load_dir))
     return out, peft_dir, pm.unload()
+
+
+def probe_logits(probe, work, folder, ids, dtype="float32", device="cpu", adapter=None):
+    """Tunebench's logits [T, V] (fp32) for one row of ids: tunebench_probe forward."""
+    import subprocess
+    spec, out = os.path.join(work, "probe-spec.json"), os.path.join(work, "probe-logits.safetensors")
+    json.dump({"model": folder, "adapter": adapter, "dtype": dtype, "device": device, "rows": [ids]}, open(spec, "w"))
+    p = subprocess.run([probe, "forward", spec, out], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"tunebench_probe forward failed: {p.stderr[-2000:]}")
+    return load_file(out)["row0_full"]

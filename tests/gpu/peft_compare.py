@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 import transformers, peft
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, GlmConfig, GlmForCausalLM
-from hf_models import adapter_interchange, glm_to_chatglm, chatglm_config, interchange_models
+from hf_models import adapter_interchange, probe_logits, glm_to_chatglm, chatglm_config, interchange_models
 
 TOOL, CLI, WORK, STORIES = sys.argv[1:5]
 SKIP_BENCH = os.environ.get("TB_SKIP_BENCH") == "1"
@@ -37,11 +37,11 @@ def run(cmd):
     return p.stdout
 
 
+PROBE = os.path.join(os.path.dirname(TOOL), "tunebench_probe")  # built beside the GPU tool
+
+
 def tb_logits(folder, ids, adapter=None, dtype="float32"):
-    ids_file, out = os.path.join(WORK, "ids.txt"), os.path.join(WORK, "logits.safetensors")
-    open(ids_file, "w").write(" ".join(map(str, ids)))
-    run([TOOL, "logits", folder, ids_file, out, dtype, "cuda"] + ([adapter] if adapter else []))
-    return load_file(out)["logits"][0].cuda()
+    return probe_logits(PROBE, WORK, folder, ids, dtype, "cuda", adapter).cuda()
 
 
 # a small instruction set in the stories vocabulary

@@ -1,4 +1,4 @@
-// tunebench_probe — the Tunebench side of the reference tests (tests/reference/*.py): it runs the
+// tunebench_probe — the Tunebench side of the reference tests (tests/reference/*.py) and of the GPU logits checks: it runs the
 // engine on inputs a Python test prepared and writes what the reference is compared with.
 //   forward SPEC.json OUT.safetensors
 //       SPEC: {"model": DIR, "adapter": DIR?, "dtype": "float32", "device": "cpu",

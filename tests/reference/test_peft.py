@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM
 
 from common import CLI, PROBE, SHARED, WORK, Checks, run, write_json
-from hf_models import adapter_interchange, interchange_models
+from hf_models import adapter_interchange, interchange_models, probe_logits
 
 TOL = 1e-4
 STORIES = os.path.join(SHARED, "models", "stories260K-hf")
@@ -36,11 +36,7 @@ def tb_train(model_dir, out, target):
 
 
 def tb_logits(folder, ids, adapter):
-    spec = write_json(os.path.join(WORK, "spec.json"), {"model": folder, "adapter": adapter, "dtype": "float32",
-                                                       "device": "cpu", "rows": [ids]})
-    out = os.path.join(WORK, "logits.safetensors")
-    run([PROBE, "forward", spec, out])
-    return load_file(out)["row0_full"]
+    return probe_logits(PROBE, WORK, folder, ids, adapter=adapter)
 
 
 ids = [1] + [int(x) for x in torch.randint(5, 500, (39,))]
