@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$ROOT/build-gpu-checks}
 source "$ROOT/tests/gpu/build_cuda.sh"
-build_cuda "$ROOT" "$OUT" tunebench_gpu_tool
+build_cuda "$ROOT" "$OUT" tunebench_gpu_tool tunebench_probe
 python3 "$ROOT/tests/gpu/compare.py" "$OUT/build/tests/gpu/tunebench_gpu_tool" "$OUT/work"
 
 # With STORIES_DIR=path/to/stories260K-hf: the whole CLI on CUDA must tell the documented story.

@@ -8,6 +8,6 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$ROOT/build-gpu-checks}
 : "${STORIES_DIR:?set STORIES_DIR to the stories260K-hf folder (../shared/models/stories260K-hf)}"
 source "$ROOT/tests/gpu/build_cuda.sh"
-build_cuda "$ROOT" "$OUT" tunebench_gpu_tool tunebench-cli
+build_cuda "$ROOT" "$OUT" tunebench_gpu_tool tunebench_probe tunebench-cli
 python3 "$ROOT/tests/gpu/peft_compare.py" "$OUT/build/tests/gpu/tunebench_gpu_tool" "$OUT/build/app/cli/tunebench-cli" \
         "$OUT/work" "$STORIES_DIR"
