@@ -16,6 +16,7 @@ namespace {
 }  // namespace
 std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tokenizer_json(const std::filesystem::path&, const nlohmann::json&) { no_bpe(); }
 std::unique_ptr<BpeTokenizer> BpeTokenizer::from_vocab_merges(const std::filesystem::path&, const nlohmann::json&) { no_bpe(); }
+bool BpeTokenizer::is_sentencepiece_layout(const std::filesystem::path&) { return false; }
 std::vector<int64_t> BpeTokenizer::encode(const std::string&) const { no_bpe(); }
 std::string BpeTokenizer::decode(const std::vector<int64_t>&, bool) const { no_bpe(); }
 std::optional<int64_t> BpeTokenizer::token_to_id(const std::string&) const { no_bpe(); }
@@ -31,7 +32,9 @@ bool BpeTokenizer::is_special(int64_t) const { no_bpe(); }
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <queue>
 #include <sstream>
+#include <tuple>
 
 #include "core/error.h"
 #include "io/atomic_file.h"
@@ -88,15 +91,53 @@ std::string nfc(const std::string& s) {
 
 std::string token_content(const json& v) {
     if (v.is_string()) return v.get<std::string>();
-    if (v.is_object() && v.contains("content")) return v["content"].get<std::string>();
+    if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
     return {};
+}
+
+// Largest id accepted from a file: real vocabularies stop near 260k; a damaged id must not make
+// the loader allocate gigabytes.
+constexpr int64_t kMaxTokenId = (int64_t{1} << 21) - 1;
+
+int64_t checked_id(const json& id, const std::string& token, const std::string& where) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > kMaxTokenId) {
+        throw FileError(where + ": token '" + token.substr(0, 40) + "' has the id " + id.dump().substr(0, 40) +
+                            ", expected an integer from 0 to " + std::to_string(kMaxTokenId),
+                        "the tokenizer file is damaged: copy it again from the base model");
+    }
+    return id.get<int64_t>();
+}
+
+// A merge is "a b" (older files) or ["a", "b"] (tokenizers >= 0.20).
+std::string merge_key(const json& m, size_t index, const std::string& where) {
+    if (m.is_string()) {
+        const std::string v = m.get<std::string>();
+        const size_t space = v.find(' ');
+        if (space != std::string::npos && space > 0 && space + 1 < v.size()) return v;
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string() &&
+               !m[0].get<std::string>().empty() && !m[1].get<std::string>().empty()) {
+        return m[0].get<std::string>() + " " + m[1].get<std::string>();
+    }
+    throw FileError(where + ": merge " + std::to_string(index) + " is " + m.dump().substr(0, 60) +
+                        ", expected \"left right\" or [\"left\", \"right\"]",
+                    "the tokenizer file is damaged: copy it again from the base model");
+}
+
+// LLaMA-2-style tokenizer.json: a SentencePiece BPE converted by transformers (byte fallback,
+// "▁" for spaces), not byte-level BPE.
+bool is_sentencepiece_bpe(const json& j) {
+    if (!j.is_object() || !j.contains("model") || !j["model"].is_object()) return false;
+    const json& model = j["model"];
+    if (model.contains("byte_fallback") && model["byte_fallback"].is_boolean() && model["byte_fallback"].get<bool>())
+        return true;
+    return j.contains("decoder") && j["decoder"].dump().find("ByteFallback") != std::string::npos;
 }
 
 // Finds the Split regex inside a pre_tokenizer (possibly nested in a Sequence).
 std::string find_split_pattern(const json& pt, bool& byte_level_regex) {
     if (!pt.is_object()) return {};
     std::string type = pt.value("type", std::string());
-    if (type == "Sequence") {
+    if (type == "Sequence" && pt.contains("pretokenizers") && pt["pretokenizers"].is_array()) {
         for (const auto& p : pt["pretokenizers"]) {
             auto s = find_split_pattern(p, byte_level_regex);
             if (!s.empty()) return s;
@@ -114,7 +155,9 @@ std::string find_split_pattern(const json& pt, bool& byte_level_regex) {
 
 struct BpeTokenizer::Regex {
     pcre2_code* code = nullptr;
+    pcre2_match_context* limits = nullptr;  // a pattern from a file must not backtrack forever
     ~Regex() {
+        if (limits) pcre2_match_context_free(limits);
         if (code) pcre2_code_free(code);
     }
 };
@@ -132,10 +175,21 @@ void BpeTokenizer::set_pattern(const std::string& pattern, const std::string& so
                                std::to_string(off) + ")");
     }
     pcre2_jit_compile(regex_->code, PCRE2_JIT_COMPLETE);
+    regex_->limits = pcre2_match_context_create(nullptr);
+    pcre2_set_match_limit(regex_->limits, 1'000'000);
+    pcre2_set_depth_limit(regex_->limits, 10'000);
+}
+
+void BpeTokenizer::set_vocab_entry(const std::string& token, int64_t id) {
+    vocab_[token] = id;
+    if (static_cast<size_t>(id) >= id_to_token_.size()) {
+        id_to_token_.resize(id + 1);
+        special_.resize(id + 1, false);
+    }
+    id_to_token_[id] = token;
 }
 
 void BpeTokenizer::add_token(const std::string& content, int64_t id, bool special) {
-    if (id < 0) return;
     if (static_cast<size_t>(id) >= id_to_token_.size()) {
         id_to_token_.resize(id + 1);
         special_.resize(id + 1, false);
@@ -166,84 +220,125 @@ void BpeTokenizer::finish(const json& tcfg, const std::string& post_processor_te
     }
 }
 
+bool BpeTokenizer::is_sentencepiece_layout(const fs::path& tokenizer_json) {
+    try {
+        return is_sentencepiece_bpe(io::parse_json(io::read_file(tokenizer_json), tokenizer_json.string()));
+    } catch (const std::exception&) {
+        return false;  // from_tokenizer_json reports what is wrong with the file
+    }
+}
+
 std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tokenizer_json(const fs::path& folder, const json& tcfg) {
     const auto path = folder / "tokenizer.json";
+    const std::string where = path.string();
     json j;
     try {
-        j = io::parse_json(io::read_file(path), path.string());
+        j = io::parse_json(io::read_file(path), where);
     } catch (const json::parse_error& e) {
-        throw FileError(path.string() + " is not valid JSON: " + e.what(), "the file may be truncated");
+        throw FileError(where + " is not valid JSON: " + e.what(), "the file may be truncated");
     }
+    if (!j.is_object()) throw FileError(where + ": expected a JSON object", "copy tokenizer.json again from the base model");
     const json& model = j["model"];
-    if (!model.is_object() || model.value("type", std::string()) != "BPE") {
-        throw UnsupportedError(path.string() + ": tokenizer model type '" +
-                                   (model.is_object() ? model.value("type", std::string("?")) : std::string("?")) +
-                                   "' is not supported",
+    if (!model.is_object() || !model.contains("type") || model["type"] != "BPE") {
+        throw UnsupportedError(where + ": tokenizer model type " +
+                                   (model.is_object() && model.contains("type") ? model["type"].dump() : std::string("?")) +
+                                   " is not supported",
                                "supported: BPE (byte-level) in tokenizer.json, or tokenizer.model (SentencePiece)");
     }
+    if (is_sentencepiece_bpe(j)) {
+        throw UnsupportedError(where + " is a SentencePiece BPE (byte fallback, as LLaMA-2's), which Tunebench reads from "
+                                       "tokenizer.model",
+                               "copy tokenizer.model from the base model into " + folder.string());
+    }
     std::unique_ptr<BpeTokenizer> t(new BpeTokenizer());
-    for (auto& [tok, id] : model["vocab"].items()) {
-        int64_t i = id.get<int64_t>();
-        t->vocab_[tok] = i;
-        if (static_cast<size_t>(i) >= t->id_to_token_.size()) t->id_to_token_.resize(i + 1);
-        t->id_to_token_[i] = tok;
+    try {
+        if (!model.contains("vocab") || !model["vocab"].is_object())
+            throw FileError(where + ": model.vocab is missing or not an object", "copy tokenizer.json again");
+        for (auto& [tok, id] : model["vocab"].items()) t->set_vocab_entry(tok, checked_id(id, tok, where));
+        if (!model.contains("merges") || !model["merges"].is_array())
+            throw FileError(where + ": model.merges is missing or not a list", "copy tokenizer.json again");
+        int rank = 0;
+        for (const auto& m : model["merges"]) {
+            t->merge_rank_.emplace(merge_key(m, rank, where), rank);
+            ++rank;
+        }
+        t->ignore_merges_ = model.contains("ignore_merges") && model["ignore_merges"].is_boolean() &&
+                            model["ignore_merges"].get<bool>();
+        if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
+            for (const auto& a : j["added_tokens"]) {
+                const std::string content = token_content(a);
+                if (content.empty() || !a.contains("id"))
+                    throw FileError(where + ": an added_tokens entry has no content or id: " + a.dump().substr(0, 80),
+                                    "copy tokenizer.json again from the base model");
+                const bool special = a.contains("special") && a["special"].is_boolean() && a["special"].get<bool>();
+                t->add_token(content, checked_id(a["id"], content, where), special);
+            }
+        }
+        const json& norm = j["normalizer"];
+        t->nfc_ = norm.is_object() && norm.dump().find("\"NFC\"") != std::string::npos;
+        bool byte_level_regex = false;
+        std::string pattern = find_split_pattern(j["pre_tokenizer"], byte_level_regex);
+        if (pattern.empty()) pattern = byte_level_regex ? kGpt2Pattern : kQwenPattern;
+        t->set_pattern(pattern, where);
+    } catch (const json::exception& e) {  // a key of the wrong type
+        throw FileError(where + ": unexpected content (" + e.what() + ")", "copy tokenizer.json again from the base model");
     }
-    int rank = 0;
-    for (const auto& m : model["merges"]) {
-        std::string key = m.is_string() ? m.get<std::string>() : m[0].get<std::string>() + " " + m[1].get<std::string>();
-        t->merge_rank_.emplace(key, rank++);
-    }
-    t->ignore_merges_ = model.value("ignore_merges", false);
-    if (j.contains("added_tokens"))
-        for (const auto& a : j["added_tokens"]) t->add_token(a["content"], a["id"], a.value("special", false));
-    const json& norm = j["normalizer"];
-    t->nfc_ = norm.is_object() && (norm.value("type", std::string()) == "NFC" || norm.dump().find("\"NFC\"") != std::string::npos);
-    bool byte_level_regex = false;
-    std::string pattern = find_split_pattern(j["pre_tokenizer"], byte_level_regex);
-    if (pattern.empty()) pattern = byte_level_regex ? kGpt2Pattern : kQwenPattern;
-    t->set_pattern(pattern, path.string());
     t->finish(tcfg, j.contains("post_processor") ? j["post_processor"].dump() : std::string());
     return t;
 }
 
 std::unique_ptr<BpeTokenizer> BpeTokenizer::from_vocab_merges(const fs::path& folder, const json& tcfg) {
     std::unique_ptr<BpeTokenizer> t(new BpeTokenizer());
+    const std::string where = (folder / "vocab.json").string();
     json vocab;
     try {
-        vocab = io::parse_json(io::read_file(folder / "vocab.json"), (folder / "vocab.json").string());
+        vocab = io::parse_json(io::read_file(folder / "vocab.json"), where);
     } catch (const json::parse_error& e) {
-        throw FileError((folder / "vocab.json").string() + " is not valid JSON: " + e.what());
+        throw FileError(where + " is not valid JSON: " + e.what());
     }
-    for (auto& [tok, id] : vocab.items()) {
-        int64_t i = id.get<int64_t>();
-        t->vocab_[tok] = i;
-        if (static_cast<size_t>(i) >= t->id_to_token_.size()) t->id_to_token_.resize(i + 1);
-        t->id_to_token_[i] = tok;
-    }
+    if (!vocab.is_object()) throw FileError(where + ": expected an object of token -> id", "copy vocab.json again");
+    for (auto& [tok, id] : vocab.items()) t->set_vocab_entry(tok, checked_id(id, tok, where));
     std::ifstream in(folder / "merges.txt");
     std::string line;
     int rank = 0;
     while (std::getline(in, line)) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.empty() || line.rfind("#version", 0) == 0) continue;
-        t->merge_rank_.emplace(line, rank++);
+        t->merge_rank_.emplace(merge_key(json(line), rank, (folder / "merges.txt").string()), rank);
+        ++rank;
     }
-    if (fs::exists(folder / "added_tokens.json")) {
-        auto added = io::parse_json(io::read_file(folder / "added_tokens.json"), (folder / "added_tokens.json").string());
-        for (auto& [tok, id] : added.items()) t->add_token(tok, id.get<int64_t>(), true);
-    }
-    if (tcfg.is_object() && tcfg.contains("added_tokens_decoder")) {
-        for (auto& [id, a] : tcfg["added_tokens_decoder"].items())
-            t->add_token(a["content"], std::stoll(id), a.value("special", false));
+    try {
+        if (fs::exists(folder / "added_tokens.json")) {
+            const std::string added_where = (folder / "added_tokens.json").string();
+            auto added = io::parse_json(io::read_file(folder / "added_tokens.json"), added_where);
+            if (!added.is_object()) throw FileError(added_where + ": expected an object of token -> id");
+            for (auto& [tok, id] : added.items()) t->add_token(tok, checked_id(id, tok, added_where), true);
+        }
+        if (tcfg.is_object() && tcfg.contains("added_tokens_decoder") && tcfg["added_tokens_decoder"].is_object()) {
+            for (auto& [id, a] : tcfg["added_tokens_decoder"].items()) {
+                const std::string content = token_content(a);
+                char* end = nullptr;
+                const long long value = std::strtoll(id.c_str(), &end, 10);
+                if (content.empty() || id.empty() || *end != '\0')
+                    throw FileError("tokenizer_config.json: added_tokens_decoder entry '" + id.substr(0, 40) +
+                                    "' needs a numeric id and a content");
+                const bool special = a.contains("special") && a["special"].is_boolean() && a["special"].get<bool>();
+                t->add_token(content, checked_id(json(value), content, "tokenizer_config.json"), special);
+            }
+        }
+    } catch (const json::exception& e) {
+        throw FileError(folder.string() + ": unexpected tokenizer content (" + e.what() + ")",
+                        "copy the tokenizer files again from the base model");
     }
     t->nfc_ = true;  // Qwen2Tokenizer normalises to NFC
-    t->set_pattern(kQwenPattern, (folder / "vocab.json").string());
+    t->set_pattern(kQwenPattern, where);
     t->finish(tcfg, {});
     return t;
 }
 
 void BpeTokenizer::encode_piece(const std::string& piece, std::vector<int64_t>& out) const {
-    {
+    constexpr size_t kCachedPieceBytes = 256;  // long pieces are rare; caching them only costs memory
+    if (piece.size() <= kCachedPieceBytes) {
         std::lock_guard lock(cache_mutex_);
         auto it = cache_.find(piece);
         if (it != cache_.end()) {
@@ -253,43 +348,58 @@ void BpeTokenizer::encode_piece(const std::string& piece, std::vector<int64_t>& 
     }
     const auto& bm = byte_map();
     std::string mapped;
-    std::vector<std::string> sym;
+    // Symbols are byte ranges of `mapped` in a linked list; merging joins neighbours.
+    struct Symbol {
+        size_t start, len;
+        int prev, next;
+    };
+    std::vector<Symbol> sym;
     for (unsigned char c : piece) {
+        const int i = static_cast<int>(sym.size());
+        sym.push_back({mapped.size(), bm.to_unicode[c].size(), i - 1, static_cast<int>(piece.size()) > i + 1 ? i + 1 : -1});
         mapped += bm.to_unicode[c];
-        sym.push_back(bm.to_unicode[c]);
     }
     std::vector<int64_t> ids;
     auto whole = vocab_.find(mapped);
     if (ignore_merges_ && whole != vocab_.end()) {
         ids.push_back(whole->second);
     } else {
-        while (sym.size() > 1) {
-            int best = INT32_MAX;
-            for (size_t i = 0; i + 1 < sym.size(); ++i) {
-                auto r = merge_rank_.find(sym[i] + " " + sym[i + 1]);
-                if (r != merge_rank_.end() && r->second < best) best = r->second;
-            }
-            if (best == INT32_MAX) break;
-            std::vector<std::string> next;
-            for (size_t i = 0; i < sym.size(); ++i) {
-                if (i + 1 < sym.size()) {
-                    auto r = merge_rank_.find(sym[i] + " " + sym[i + 1]);
-                    if (r != merge_rank_.end() && r->second == best) {
-                        next.push_back(sym[i] + sym[i + 1]);
-                        ++i;
-                        continue;
-                    }
-                }
-                next.push_back(sym[i]);
-            }
-            sym.swap(next);
+        // Lowest rank first, leftmost among equal ranks (HF tokenizers' order): O(n log n), so a
+        // long piece (a row without spaces) cannot stall the tokenizer.
+        using Candidate = std::tuple<int, int, int, size_t, size_t>;  // rank, left, right, left len, right len
+        std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> heap;
+        std::string key;
+        auto consider = [&](int left) {
+            if (left < 0 || sym[left].next < 0) return;
+            const Symbol& l = sym[left];
+            const Symbol& r = sym[l.next];
+            key.assign(mapped, l.start, l.len);
+            key += ' ';
+            key.append(mapped, r.start, r.len);
+            auto rank = merge_rank_.find(key);
+            if (rank != merge_rank_.end()) heap.emplace(rank->second, left, l.next, l.len, r.len);
+        };
+        for (int i = 0; i + 1 < static_cast<int>(sym.size()); ++i) consider(i);
+        while (!heap.empty()) {
+            auto [rank, left, right, left_len, right_len] = heap.top();
+            heap.pop();
+            Symbol& l = sym[left];
+            Symbol& r = sym[right];
+            if (l.len != left_len || r.len != right_len || l.next != right) continue;  // stale candidate
+            l.len += r.len;
+            l.next = r.next;
+            if (r.next >= 0) sym[r.next].prev = left;
+            r.len = 0;
+            consider(l.prev);
+            consider(left);
         }
-        for (const auto& s : sym) {
-            auto it = vocab_.find(s);
+        for (int i = sym.empty() ? -1 : 0; i >= 0; i = sym[i].next) {
+            auto it = vocab_.find(mapped.substr(sym[i].start, sym[i].len));
             if (it != vocab_.end()) ids.push_back(it->second);
         }
     }
     out.insert(out.end(), ids.begin(), ids.end());
+    if (piece.size() > kCachedPieceBytes) return;
     std::lock_guard lock(cache_mutex_);
     if (cache_.size() > 200000) cache_.clear();
     cache_.emplace(piece, std::move(ids));
@@ -297,14 +407,24 @@ void BpeTokenizer::encode_piece(const std::string& piece, std::vector<int64_t>& 
 
 void BpeTokenizer::encode_ordinary(const std::string& raw, std::vector<int64_t>& out) const {
     if (raw.empty()) return;
-    const std::string text = nfc_ ? nfc(raw) : raw;
+    // Text reaching a tokenizer is valid UTF-8 (as a Python str is); checked once here so PCRE2
+    // need not re-check the subject on every call.
+    const std::string valid = utf8::sanitize(raw);
+    const std::string text = nfc_ ? nfc(valid) : valid;
     pcre2_match_data* md = pcre2_match_data_create_from_pattern(regex_->code, nullptr);
     size_t pos = 0;
     while (pos < text.size()) {
-        int rc = pcre2_match(regex_->code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos, 0, md, nullptr);
-        if (rc < 0) {  // the rest matches nothing: one piece
+        int rc = pcre2_match(regex_->code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos, PCRE2_NO_UTF_CHECK,
+                             md, regex_->limits);
+        if (rc == PCRE2_ERROR_NOMATCH) {  // the rest matches nothing: one piece
             encode_piece(text.substr(pos), out);
             break;
+        }
+        if (rc < 0) {  // a match limit (a pathological pattern): this character is a piece of its own
+            const size_t n = std::min(text.size() - pos, utf8::sequence_length(static_cast<unsigned char>(text[pos])));
+            encode_piece(text.substr(pos, n), out);
+            pos += n;
+            continue;
         }
         PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
         if (ov[0] > pos) encode_piece(text.substr(pos, ov[0] - pos), out);  // gap

@@ -22,6 +22,9 @@ public:
                                                              const nlohmann::json& tokenizer_config);
     static std::unique_ptr<BpeTokenizer> from_vocab_merges(const std::filesystem::path& folder,
                                                            const nlohmann::json& tokenizer_config);
+    // True for a tokenizer.json that is a converted SentencePiece BPE (LLaMA-2's layout): such a
+    // folder is read through its tokenizer.model.
+    static bool is_sentencepiece_layout(const std::filesystem::path& tokenizer_json);
     ~BpeTokenizer() override;
 
     std::vector<int64_t> encode(const std::string& text) const override;
@@ -34,6 +37,7 @@ public:
 private:
     BpeTokenizer() = default;
     void set_pattern(const std::string& pattern, const std::string& source);
+    void set_vocab_entry(const std::string& token, int64_t id);
     void add_token(const std::string& content, int64_t id, bool special);
     void finish(const nlohmann::json& tokenizer_config, const std::string& post_processor_text);
     void encode_piece(const std::string& piece, std::vector<int64_t>& out) const;

@@ -35,7 +35,10 @@ std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& folder, const ModelCon
         }
     }
     const std::string cls = tcfg.value("tokenizer_class", std::string());
-    if (fs::exists(folder / "tokenizer.json")) return BpeTokenizer::from_tokenizer_json(folder, tcfg);
+    // LLaMA-2 folders hold both a converted tokenizer.json and the tokenizer.model it came from.
+    const bool sentencepiece_json = fs::exists(folder / "tokenizer.json") && fs::exists(folder / "tokenizer.model") &&
+                                    BpeTokenizer::is_sentencepiece_layout(folder / "tokenizer.json");
+    if (fs::exists(folder / "tokenizer.json") && !sentencepiece_json) return BpeTokenizer::from_tokenizer_json(folder, tcfg);
     if (fs::exists(folder / "vocab.json") && fs::exists(folder / "merges.txt"))
         return BpeTokenizer::from_vocab_merges(folder, tcfg);
     if (fs::exists(folder / "tokenizer.model")) {

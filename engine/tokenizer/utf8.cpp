@@ -31,7 +31,14 @@ std::string sanitize(const std::string& b) {
         auto c = static_cast<unsigned char>(b[i]);
         size_t n = sequence_length(c);
         bool ok = !(c >= 0x80 && n == 1) && i + n <= b.size();
-        for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(b[i + k]) & 0xC0) == 0x80;
+        char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+        for (size_t k = 1; ok && k < n; ++k) {
+            ok = (static_cast<unsigned char>(b[i + k]) & 0xC0) == 0x80;
+            cp = (cp << 6) | (static_cast<unsigned char>(b[i + k]) & 0x3F);
+        }
+        // Strict as Python's decoder: no overlong forms, surrogates or code points past U+10FFFF.
+        static constexpr char32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+        ok = ok && cp >= kSmallest[n] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
         if (ok) {
             out.append(b, i, n);
             i += n;
