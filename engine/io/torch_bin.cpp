@@ -30,6 +30,10 @@ struct ZipEntry {
     uint64_t size;
 };
 
+// Offsets and sizes come from the file: every sum is checked against the file size without
+// overflowing (a ZIP64 offset near 2^64 must not wrap around).
+bool fits(uint64_t offset, uint64_t size, uint64_t n) { return offset <= n && size <= n - offset; }
+
 std::map<std::string, ZipEntry> read_zip(const MappedFile& f) {
     const uint8_t* d = f.data();
     const uint64_t n = f.size();
@@ -47,49 +51,61 @@ std::map<std::string, ZipEntry> read_zip(const MappedFile& f) {
     uint64_t cd_off = rd<uint32_t>(d + eocd + 16);
     if (eocd >= 20 && rd<uint32_t>(d + eocd - 20) == 0x07064b50) {  // ZIP64 locator
         uint64_t z64 = rd<uint64_t>(d + eocd - 20 + 8);
-        if (z64 + 56 > n || rd<uint32_t>(d + z64) != 0x06064b50) bad(f.path(), "broken ZIP64 record");
+        if (!fits(z64, 56, n) || rd<uint32_t>(d + z64) != 0x06064b50) bad(f.path(), "broken ZIP64 record");
         count = rd<uint64_t>(d + z64 + 32);
         cd_size = rd<uint64_t>(d + z64 + 40);
         cd_off = rd<uint64_t>(d + z64 + 48);
     }
-    if (cd_off + cd_size > n) bad(f.path(), "central directory lies outside the file (truncated?)");
+    if (!fits(cd_off, cd_size, n)) bad(f.path(), "central directory lies outside the file (truncated?)");
     std::map<std::string, ZipEntry> out;
     uint64_t p = cd_off;
     for (uint64_t e = 0; e < count; ++e) {
-        if (p + 46 > n || rd<uint32_t>(d + p) != 0x02014b50) bad(f.path(), "corrupt central directory");
+        if (!fits(p, 46, n) || rd<uint32_t>(d + p) != 0x02014b50) bad(f.path(), "corrupt central directory");
         uint16_t method = rd<uint16_t>(d + p + 10);
         uint64_t csize = rd<uint32_t>(d + p + 20);
         uint64_t usize = rd<uint32_t>(d + p + 24);
         uint16_t name_len = rd<uint16_t>(d + p + 28), extra_len = rd<uint16_t>(d + p + 30),
                  comment_len = rd<uint16_t>(d + p + 32);
         uint64_t local = rd<uint32_t>(d + p + 42);
+        if (!fits(p + 46, uint64_t{name_len} + extra_len + comment_len, n)) bad(f.path(), "corrupt central directory");
         std::string name(reinterpret_cast<const char*>(d + p + 46), name_len);
         // ZIP64 extra field: the 0xFFFFFFFF fields follow in order usize, csize, offset.
         const uint8_t* x = d + p + 46 + name_len;
         const uint8_t* xend = x + extra_len;
-        while (x + 4 <= xend) {
+        while (xend - x >= 4) {
             uint16_t id = rd<uint16_t>(x), len = rd<uint16_t>(x + 2);
+            if (len > xend - x - 4) bad(f.path(), "corrupt extra field of " + name);
             if (id == 1) {
                 const uint8_t* q = x + 4;
-                if (usize == 0xFFFFFFFF) { usize = rd<uint64_t>(q); q += 8; }
-                if (csize == 0xFFFFFFFF) { csize = rd<uint64_t>(q); q += 8; }
-                if (local == 0xFFFFFFFF) { local = rd<uint64_t>(q); }
+                const uint8_t* qend = q + len;
+                auto next = [&](uint64_t& field) {
+                    if (field != 0xFFFFFFFF) return;
+                    if (qend - q < 8) bad(f.path(), "short ZIP64 field of " + name);
+                    field = rd<uint64_t>(q);
+                    q += 8;
+                };
+                next(usize);
+                next(csize);
+                next(local);
             }
             x += 4 + len;
         }
         if (method != 0) bad(f.path(), "entry " + name + " is compressed; torch.save writes stored entries");
-        if (local + 30 > n || rd<uint32_t>(d + local) != 0x04034b50) bad(f.path(), "corrupt local header of " + name);
+        if (!fits(local, 30, n) || rd<uint32_t>(d + local) != 0x04034b50) bad(f.path(), "corrupt local header of " + name);
         uint64_t data = local + 30 + rd<uint16_t>(d + local + 26) + rd<uint16_t>(d + local + 28);
-        if (data + csize > n) bad(f.path(), "entry " + name + " runs past the end of the file (truncated?)");
+        if (!fits(data, csize, n)) bad(f.path(), "entry " + name + " runs past the end of the file (truncated?)");
+        if (out.count(name)) bad(f.path(), "entry " + name + " appears twice");
         out[name] = {data, csize};
-        p += 46 + name_len + extra_len + comment_len;
+        p += 46 + uint64_t{name_len} + extra_len + comment_len;
     }
     return out;
 }
 
 // ---- pickle values -------------------------------------------------------------------------
+// Values live in one arena and refer to each other by plain pointers: a pickle may nest a
+// million tuples or make a list contain itself, and neither may recurse on destruction.
 struct Value;
-using ValuePtr = std::shared_ptr<Value>;
+using ValuePtr = Value*;
 struct Global { std::string module, name; };
 struct Storage { std::string dtype, key; };
 struct TensorRef { Storage storage; int64_t offset; std::vector<int64_t> size, stride; };
@@ -103,11 +119,17 @@ struct Value {
         v;
     bool is_tuple = false;
 };
-ValuePtr make(auto x) {
-    auto p = std::make_shared<Value>();
-    p->v = std::move(x);
-    return p;
-}
+class Arena {
+public:
+    ValuePtr make(auto x) {
+        values_.push_back(std::make_unique<Value>());
+        values_.back()->v = std::move(x);
+        return values_.back().get();
+    }
+
+private:
+    std::vector<std::unique_ptr<Value>> values_;
+};
 
 std::string storage_dtype(const std::string& cls) {
     static const std::map<std::string, std::string> m = {
@@ -119,16 +141,36 @@ std::string storage_dtype(const std::string& cls) {
     return it == m.end() ? "" : it->second;
 }
 
-ValuePtr run_pickle(const uint8_t* p, size_t n, const std::filesystem::path& path) {
+ValuePtr run_pickle(Arena& arena, const uint8_t* p, size_t n, const std::filesystem::path& path) {
     std::vector<ValuePtr> stack;
     std::map<uint32_t, ValuePtr> memo;
     const uint8_t* end = p + n;
-    auto need = [&](size_t k) { if (p + k > end) bad(path, "data.pkl is truncated"); };
+    auto make = [&](auto x) { return arena.make(std::move(x)); };
+    auto need = [&](size_t k) { if (k > static_cast<size_t>(end - p)) bad(path, "data.pkl is truncated"); };
+    auto top = [&]() -> Value& {
+        if (stack.empty()) bad(path, "data.pkl stack underflow");
+        return *stack.back();
+    };
     auto pop = [&]() {
         if (stack.empty()) bad(path, "data.pkl stack underflow");
         auto v = stack.back();
         stack.pop_back();
         return v;
+    };
+    auto memo_get = [&](uint32_t key) {
+        auto it = memo.find(key);
+        if (it == memo.end()) bad(path, "data.pkl refers to memo entry " + std::to_string(key) + ", which was never stored");
+        return it->second;
+    };
+    auto list_of = [&](Value& v) -> List& {
+        auto* l = std::get_if<List>(&v.v);
+        if (!l) bad(path, "data.pkl appends to something that is not a list");
+        return *l;
+    };
+    auto text = [&](ValuePtr v) -> const std::string& {
+        auto* s = std::get_if<std::string>(&v->v);
+        if (!s) bad(path, "expected a string in data.pkl");
+        return *s;
     };
     auto pop_mark = [&]() {
         List items;
@@ -218,14 +260,14 @@ ValuePtr run_pickle(const uint8_t* p, size_t n, const std::filesystem::path& pat
             }
             case 0x93: {  // STACK_GLOBAL
                 auto name = pop(), mod = pop();
-                stack.push_back(make(Global{std::get<std::string>(mod->v), std::get<std::string>(name->v)}));
+                stack.push_back(make(Global{text(mod), text(name)}));
                 break;
             }
-            case 'q': need(1); memo[*p++] = stack.back(); break;
-            case 'r': need(4); memo[rd<uint32_t>(p)] = stack.back(); p += 4; break;
-            case 0x94: memo[static_cast<uint32_t>(memo.size())] = stack.back(); break;
-            case 'h': need(1); stack.push_back(memo.at(*p++)); break;
-            case 'j': need(4); stack.push_back(memo.at(rd<uint32_t>(p))); p += 4; break;
+            case 'q': need(1); memo[*p++] = &top(); break;
+            case 'r': need(4); memo[rd<uint32_t>(p)] = &top(); p += 4; break;
+            case 0x94: memo[static_cast<uint32_t>(memo.size())] = &top(); break;
+            case 'h': need(1); stack.push_back(memo_get(*p++)); break;
+            case 'j': need(4); stack.push_back(memo_get(rd<uint32_t>(p))); p += 4; break;
             case 't': { auto t = make(pop_mark()); t->is_tuple = true; stack.push_back(t); break; }
             case 0x85: case 0x86: case 0x87: {
                 int k = op - 0x84;
@@ -236,22 +278,22 @@ ValuePtr run_pickle(const uint8_t* p, size_t n, const std::filesystem::path& pat
                 stack.push_back(t);
                 break;
             }
-            case 'a': { auto v = pop(); std::get<List>(stack.back()->v).push_back(v); break; }
+            case 'a': { auto v = pop(); list_of(top()).push_back(v); break; }
             case 'e': {
                 auto items = pop_mark();
-                auto& l = std::get<List>(stack.back()->v);
+                auto& l = list_of(top());
                 l.insert(l.end(), items.begin(), items.end());
                 break;
             }
             case 's': {
                 auto v = pop(), k = pop();
-                auto* d = std::get_if<Dict>(&stack.back()->v);
+                auto* d = std::get_if<Dict>(&top().v);
                 if (d) d->push_back({k, v});
                 break;
             }
             case 'u': {
                 auto items = pop_mark();
-                auto* d = std::get_if<Dict>(&stack.back()->v);
+                auto* d = std::get_if<Dict>(&top().v);
                 if (d)
                     for (size_t i = 0; i + 1 < items.size(); i += 2) d->push_back({items[i], items[i + 1]});
                 break;
@@ -264,7 +306,7 @@ ValuePtr run_pickle(const uint8_t* p, size_t n, const std::filesystem::path& pat
                 auto* cls = std::get_if<Global>(&(*l)[1]->v);
                 std::string dtype = cls ? storage_dtype(cls->name) : "";
                 if (dtype.empty()) bad(path, "unsupported storage type " + (cls ? cls->name : std::string("?")));
-                stack.push_back(make(Storage{dtype, std::get<std::string>((*l)[2]->v)}));
+                stack.push_back(make(Storage{dtype, text((*l)[2])}));
                 break;
             }
             case 'R': case 0x81: {  // REDUCE / NEWOBJ
@@ -282,6 +324,7 @@ ValuePtr run_pickle(const uint8_t* p, size_t n, const std::filesystem::path& pat
                     stack.push_back(make(TensorRef{*st, as_int((*a)[1]), int_list((*a)[2]), int_list((*a)[3])}));
                 } else if (g->name == "_rebuild_parameter" || g->name == "_rebuild_parameter_with_state" ||
                            g->name == "restore_type_tag") {  // LibTorch's pickle_save wraps the dict
+                    if (a->empty()) bad(path, g->name + " without arguments");
                     stack.push_back((*a)[0]);
                 } else {
                     stack.push_back(make(Object{*g, args}));
@@ -311,7 +354,8 @@ TorchBinReader::TorchBinReader(const std::filesystem::path& path)
     }
     auto pkl = entries.find(prefix + "data.pkl");
     if (pkl == entries.end()) bad(path, "no data.pkl record in the archive");
-    auto root = run_pickle(file_->data() + pkl->second.offset, pkl->second.size, path);
+    Arena arena;
+    auto root = run_pickle(arena, file_->data() + pkl->second.offset, pkl->second.size, path);
     auto* dict = std::get_if<Dict>(&root->v);
     if (!dict) bad(path, "the pickled object is not a state dict");
     for (const auto& [k, v] : *dict) {
@@ -320,22 +364,35 @@ TorchBinReader::TorchBinReader(const std::filesystem::path& path)
         if (!name || !t) continue;  // non-tensor entries (e.g. metadata) are skipped
         auto rec = entries.find(prefix + "data/" + t->storage.key);
         if (rec == entries.end()) bad(path, "storage data/" + t->storage.key + " is missing");
+        if (tensors_.count(*name)) bad(path, "tensor '" + *name + "' appears twice");
+        if (t->stride.size() != t->size.size())
+            bad(path, "tensor '" + *name + "' has " + std::to_string(t->size.size()) + " dimensions but " +
+                          std::to_string(t->stride.size()) + " strides");
         TensorView view;
         view.dtype = t->storage.dtype;
         view.shape = t->size;
-        // Only contiguous tensors: what state dicts of HF models hold.
+        // Only contiguous tensors: what state dicts of HF models hold. Sizes and the offset are
+        // checked before any product so a damaged file cannot overflow them.
+        const uint64_t es = dtype_size(view.dtype);
+        uint64_t elements = 1;
+        for (int64_t d : t->size) {
+            if (d < 0 || (d > 0 && elements > (uint64_t{1} << 62) / static_cast<uint64_t>(d)))
+                bad(path, "tensor '" + *name + "' has an impossible shape");
+            elements *= static_cast<uint64_t>(d);
+        }
+        if (t->offset < 0 || static_cast<uint64_t>(t->offset) > rec->second.size / es)
+            bad(path, "tensor '" + *name + "' starts outside its storage");
         int64_t expect = 1;
-        for (int i = static_cast<int>(t->size.size()) - 1; i >= 0; --i) {
+        for (int i = static_cast<int>(t->size.size()) - 1; i >= 0 && elements > 0; --i) {
             if (t->size[i] != 1 && t->stride[i] != expect) {
                 throw UnsupportedError(path.string() + ": tensor '" + *name + "' is not contiguous",
                                        "re-save the state dict after .contiguous()");
             }
             expect *= t->size[i];
         }
-        size_t es = dtype_size(view.dtype);
-        uint64_t begin = static_cast<uint64_t>(t->offset) * es;
-        view.nbytes = static_cast<size_t>(view.numel()) * es;
-        if (begin + view.nbytes > rec->second.size) bad(path, "tensor '" + *name + "' exceeds its storage");
+        const uint64_t begin = static_cast<uint64_t>(t->offset) * es;
+        if (elements > (rec->second.size - begin) / es) bad(path, "tensor '" + *name + "' exceeds its storage");
+        view.nbytes = static_cast<size_t>(elements * es);
         view.data = file_->data() + rec->second.offset + begin;
         names_.push_back(*name);
         tensors_[*name] = std::move(view);
