@@ -7,13 +7,17 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>
+#include <QTemporaryDir>
 #include <quazip/JlCompress.h>
-#include <quazip/quazip.h>
+
+#include "safe_unzip.h"
 
 namespace tb::ui {
 namespace {
 
 const char* const kAdapterFiles[] = {"adapter_config.json", "adapter_model.safetensors"};
+// An adapter (even of a full fine-tune's size) and its run files; far below what fills a disk.
+const ZipLimits kAdapterZipLimits{qint64{64} << 30, 1000};
 const char* const kRunFiles[] = {"training_args.yaml", "training_loss.svg", "training_eval_loss.svg",
                                  "trainer_state.json", "all_results.json", "README.md"};
 
@@ -77,46 +81,41 @@ ZipResult exportAdapterZip(const QString& adapterDir, const QString& zipPath) {
 
 ZipResult importAdapterZip(const QString& zipPath, const QString& targetDir) {
     ZipResult r;
-    QuaZip zip(zipPath);
-    if (!zip.open(QuaZip::mdUnzip)) {
-        r.message = QObject::tr("%1 is not a readable .zip file").arg(zipPath);
+    if (QDir(targetDir).exists() && !QDir(targetDir).isEmpty()) {
+        r.message = QObject::tr("%1 already exists and is not empty: choose a new folder").arg(targetDir);
         return r;
     }
-    const QStringList names = zip.getFileNameList();
-    zip.close();
-    for (const auto& n : names) {
-        if (n.startsWith('/') || n.contains("..") || n.contains('\\')) {
-            r.message = QObject::tr("%1 holds the path '%2', which would leave the target folder: refused").arg(zipPath, n);
-            return r;
-        }
+    const QString parent = QFileInfo(targetDir).absolutePath();
+    if (!QDir().mkpath(parent)) {
+        r.message = QObject::tr("could not create %1: check that it is writable").arg(parent);
+        return r;
+    }
+    // Extracted beside the target under a fresh hidden name, then renamed into place.
+    QTemporaryDir partial(parent + "/.tunebench-import-XXXXXX");
+    if (!partial.isValid()) {
+        r.message = QObject::tr("could not create a folder in %1: %2").arg(parent, partial.errorString());
+        return r;
+    }
+    const auto unzipped = unzipSafely(zipPath, partial.path(), kAdapterZipLimits);
+    if (!unzipped.ok) {
+        r.message = unzipped.message;
+        return r;
     }
     for (const char* f : kAdapterFiles) {
-        if (!names.contains(f)) {
+        if (!unzipped.files.contains(f)) {
             r.message = QObject::tr("%1 has no %2 at its top level: not an adapter zip (Export tab → Share adapter writes one)")
                             .arg(zipPath, f);
             return r;
         }
     }
-    if (QDir(targetDir).exists() && !QDir(targetDir).isEmpty()) {
-        r.message = QObject::tr("%1 already exists and is not empty: choose a new folder").arg(targetDir);
-        return r;
-    }
-    const QString partial = targetDir + ".partial";
-    QDir(partial).removeRecursively();
-    r.files = JlCompress::extractDir(zipPath, partial);
-    if (r.files.size() != names.size()) {
-        QDir(partial).removeRecursively();
-        r.files.clear();
-        r.message = QObject::tr("could not extract %1 (corrupt zip or disk full)").arg(zipPath);
-        return r;
-    }
     QDir().rmdir(targetDir);
-    if (!QDir().rename(partial, targetDir)) {
-        r.message = QObject::tr("could not rename %1 to %2").arg(partial, targetDir);
+    if (!QDir().rename(partial.path(), targetDir)) {
+        r.message = QObject::tr("could not rename %1 to %2").arg(partial.path(), targetDir);
         return r;
     }
     r.ok = true;
-    r.message = QObject::tr("adapter imported into %1 (%2 files)").arg(targetDir).arg(names.size());
+    r.files = unzipped.files;
+    r.message = QObject::tr("adapter imported into %1 (%2 files)").arg(targetDir).arg(unzipped.files.size());
     return r;
 }
 

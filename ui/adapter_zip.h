@@ -17,8 +17,9 @@ struct ZipResult {
 // adapterDir: a final adapter or a checkpoint-N folder; the run's YAML and plots are taken from
 // it or from its parent run folder.
 ZipResult exportAdapterZip(const QString& adapterDir, const QString& zipPath);
-// Extracts into targetDir (created; must not exist or be empty). The zip must hold
-// adapter_config.json and adapter_model.safetensors; paths that leave the folder are refused.
+// Extracts into targetDir (created; must not exist or be empty) through unzipSafely (links,
+// devices, names leaving the folder, duplicates and oversize archives refused). The zip must hold
+// adapter_config.json and adapter_model.safetensors at its top level.
 ZipResult importAdapterZip(const QString& zipPath, const QString& targetDir);
 
 }  // namespace tb::ui

@@ -1,6 +1,7 @@
 // Reading and converting go through the engine's data/ code (the same as `tunebench-cli
 // convert` and training), so the preview shows exactly what training will see.
 #include "datasets_page.h"
+#include "safe_unzip.h"
 
 #include <QComboBox>
 #include <QFileDialog>
@@ -20,7 +21,6 @@
 #include <QTextEdit>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
-#include <quazip/JlCompress.h>
 
 #include "core/error.h"
 #include "data/csv_convert.h"
@@ -172,18 +172,17 @@ void DatasetsPage::openFile(const QString& path) {
         return;
     }
     m_unzipped = std::make_unique<QTemporaryDir>();
-    QStringList entries;
-    for (const auto& name : JlCompress::getFileList(path))
-        if (isDataFile(name) && !name.contains("..") && !name.startsWith('/')) entries << name;
+    // A dataset archive: only its data files are extracted, 8 GB at most (they are read into memory).
+    const auto unzipped = unzipSafely(path, m_unzipped->path(), ZipLimits{qint64{8} << 30, 100000},
+                                      [](const QString& name) { return isDataFile(name); });
+    if (!unzipped.ok) {
+        m_info->setText("⚠ " + unzipped.message);
+        return;
+    }
+    const QStringList entries = unzipped.files;
     if (entries.isEmpty()) {
         m_info->setText(tr("⚠ %1 holds no .csv, .json or .jsonl file").arg(path));
         return;
-    }
-    for (const auto& e : entries) {
-        if (JlCompress::extractFile(path, e, m_unzipped->filePath(e)).isEmpty()) {
-            m_info->setText(tr("⚠ could not extract %1 from %2").arg(e, path));
-            return;
-        }
     }
     m_zipEntry->addItems(entries);
     m_zipEntry->setEnabled(entries.size() > 1);
