@@ -28,6 +28,8 @@ install_packages() {
                 libgtest-dev libpcre2-dev libicu-dev
                 qt6-base-dev qt6-charts-dev libqt6opengl6-dev libquazip1-qt6-dev qt6-l10n-tools qt6-translations-l10n xvfb xauth
                 fonts-wqy-microhei)  # a CJK font: Chinese labels and offscreen screenshots
+    # the fuzzers (tests/fuzz) need clang and its libFuzzer runtime
+    [ "$MODE" = test ] && pkgs+=(clang libclang-rt-14-dev)
     local missing=()
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -167,5 +169,7 @@ case "$MODE" in
         cd "$BUILD"
         # --no-tests=error: a suite that finds no tests has failed.
         QT_QPA_PLATFORM=offscreen ctest --output-on-failure --no-tests=error -j "$(nproc)"
+        say "fuzzing every file reader briefly (tests/fuzz; the campaign: --runs 10000000)"
+        "$ROOT/tests/fuzz/run_fuzzers.sh" --seconds "${TUNEBENCH_FUZZ_SECONDS:-10}" --build "$ROOT/build-fuzz"
         ;;
 esac

@@ -8,26 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "adapters/lora_config.h"
 #include "io/tensor_io.h"
 
 namespace tb {
 
 class Model;
-
-struct LoraConfig {
-    int64_t r = 8;
-    double alpha = 16;
-    double dropout = 0;
-    bool use_rslora = false;
-    std::vector<std::string> target_modules;  // last name components, e.g. query_key_value
-    std::string base_model_name_or_path;
-
-    double scaling() const;
-    // Reads and validates <dir>/adapter_config.json (FileError / UnsupportedError naming the key).
-    static LoraConfig read(const std::filesystem::path& adapter_dir);
-    // PEFT 0.13.2's field set, sort_keys + indent 2, so every PEFT version loads it.
-    std::string to_json() const;
-};
 
 // LLaMA-Factory's lora_target: "all" → every linear leaf name except the output head;
 // otherwise a comma list, each entry checked against the model (ConfigError listing names).

@@ -1,5 +1,6 @@
 // The converter behind `tunebench-cli convert` (and the Datasets tab later).
 #include "data/csv_convert.h"
+#include "io/json_text.h"
 
 #include "data/records.h"
 
@@ -71,7 +72,7 @@ CsvConvertReport convert_csv(const CsvConvertOptions& o) {
             }
             ++report.empty_outputs;
         }
-        if (jsonl) lines += ex.dump() + "\n";
+        if (jsonl) lines += io::dump_json(ex) + "\n";
         else rows.push_back(std::move(ex));
     }
     report.rows = static_cast<int64_t>(table.rows.size());

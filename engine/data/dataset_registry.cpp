@@ -30,10 +30,24 @@ std::string cell_text(const json& v, const std::string& origin, const std::strin
                     "map a text column in dataset_info.json \"columns\"");
 }
 
+// The column a role reads: the entry's "columns" mapping, else LLaMA-Factory's default
+// (parser.py DatasetAttr); empty when the role has none.
+std::string column_name(const DatasetAttr& a, const std::string& role) {
+    if (auto it = a.columns.find(role); it != a.columns.end()) return it->second;
+    if (a.formatting == "alpaca") {
+        if (role == "prompt") return "instruction";
+        if (role == "query") return "input";
+        if (role == "response") return "output";
+    } else if (role == "messages") {
+        return "conversations";
+    }
+    return {};
+}
+
 const json* column(const Record& r, const DatasetAttr& a, const std::string& role) {
-    auto it = a.columns.find(role);
-    if (it == a.columns.end() || it->second.empty()) return nullptr;
-    auto f = r.value.find(it->second);
+    const std::string name = column_name(a, role);
+    if (name.empty()) return nullptr;
+    auto f = r.value.find(name);
     return f == r.value.end() ? nullptr : &*f;
 }
 
@@ -46,12 +60,12 @@ std::string columns_of(const Record& r) {
 std::string required_text(const Record& r, const DatasetAttr& a, const std::string& role, const std::string& origin) {
     const json* v = column(r, a, role);
     if (!v) {
-        throw FileError(origin + ": row has no '" + a.columns.at(role) + "' column (the " + role +
+        throw FileError(origin + ": row has no '" + column_name(a, role) + "' column (the " + role +
                             " of dataset '" + a.name + "'); it has: " + columns_of(r),
                         "map the columns in dataset_info.json, e.g. \"columns\": {\"prompt\": \"question\", "
                         "\"response\": \"answer\"}");
     }
-    return cell_text(*v, origin, a.columns.at(role));
+    return cell_text(*v, origin, column_name(a, role));
 }
 
 void drop(DatasetLoadReport* report, const std::string& why) {
@@ -79,13 +93,13 @@ bool convert_alpaca(const Record& r, const DatasetAttr& a, const std::string& or
     }
     std::string prompt = required_text(r, a, "prompt", origin);
     std::string query;
-    if (const json* q = column(r, a, "query")) query = cell_text(*q, origin, a.columns.at("query"));
+    if (const json* q = column(r, a, "query")) query = cell_text(*q, origin, column_name(a, "query"));
     std::string user = prompt;
     if (!query.empty()) user = prompt.empty() ? query : prompt + "\n" + query;
     std::string response = required_text(r, a, "response", origin);
-    if (const json* s = column(r, a, "system")) ex.system = cell_text(*s, origin, a.columns.at("system"));
+    if (const json* s = column(r, a, "system")) ex.system = cell_text(*s, origin, column_name(a, "system"));
     if (response.empty()) {
-        drop(report, origin + ": empty " + a.columns.at("response") + " (row skipped)");
+        drop(report, origin + ": empty " + column_name(a, "response") + " (row skipped)");
         return false;
     }
     ex.messages.push_back({"user", user});
@@ -104,7 +118,7 @@ bool convert_sharegpt(const Record& r, const DatasetAttr& a, const std::string& 
                       DatasetLoadReport* report) {
     const json* msgs = column(r, a, "messages");
     if (!msgs || !msgs->is_array()) {
-        throw FileError(origin + ": row has no message list '" + a.columns.at("messages") + "'; it has: " + columns_of(r),
+        throw FileError(origin + ": row has no message list '" + column_name(a, "messages") + "'; it has: " + columns_of(r),
                         "sharegpt rows need \"conversations\": [{\"from\": \"human\", \"value\": ...}, ...]");
     }
     const auto role_tag = tag(a, "role_tag", "from"), content_tag = tag(a, "content_tag", "value");
@@ -116,7 +130,7 @@ bool convert_sharegpt(const Record& r, const DatasetAttr& a, const std::string& 
         ex.system = cell_text((*msgs)[0].value(content_tag, json()), origin, content_tag);
         start = 1;
     } else if (const json* s = column(r, a, "system")) {
-        ex.system = cell_text(*s, origin, a.columns.at("system"));
+        ex.system = cell_text(*s, origin, column_name(a, "system"));
     }
     for (size_t i = start; i < msgs->size(); ++i) {
         const auto& m = (*msgs)[i];
@@ -210,15 +224,6 @@ std::map<std::string, DatasetAttr> read_dataset_info(const fs::path& dir) {
         if (a.formatting != "alpaca" && a.formatting != "sharegpt") {
             throw FileError(file.string() + ": entry '" + a.name + "': formatting '" + a.formatting + "' is unknown",
                             "use alpaca or sharegpt");
-        }
-        // LLaMA-Factory's column defaults (parser.py DatasetAttr).
-        auto def = [&](const char* k, const char* v) { a.columns.emplace(k, v); };
-        if (a.formatting == "alpaca") {
-            def("prompt", "instruction");
-            def("query", "input");
-            def("response", "output");
-        } else {
-            def("messages", "conversations");
         }
         out.emplace(a.name, std::move(a));
     }

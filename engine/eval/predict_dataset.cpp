@@ -1,4 +1,5 @@
 #include "eval/predict_dataset.h"
+#include "io/json_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -81,7 +82,7 @@ DatasetPredictReport predict_dataset(const DatasetPredictArgs& a, const std::fun
                 break;
             }
             json row = {{"prompt", query}, {"predict", r.text}, {"label", m.back().content}};
-            append << row.dump() << "\n" << std::flush;
+            append << io::dump_json(row) << "\n" << std::flush;
             rows.push_back(row);
             if (progress) progress(static_cast<int64_t>(rows.size()), static_cast<int64_t>(examples.size()));
         }

@@ -57,7 +57,7 @@ ArgMap read_yaml_args(const std::filesystem::path& path) {
         root = YAML::LoadFile(path.string());
     } catch (const YAML::BadFile&) {
         throw FileError("cannot read " + path.string(), "check the path of the YAML file");
-    } catch (const YAML::ParserException& e) {
+    } catch (const YAML::Exception& e) {
         throw FileError(path.string() + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg,
                         "YAML needs 'key: value' lines");
     }
@@ -65,12 +65,21 @@ ArgMap read_yaml_args(const std::filesystem::path& path) {
     if (!root.IsMap()) throw FileError(path.string() + " is not a YAML mapping of key: value lines");
     ArgMap out;
     for (const auto& kv : root) {
+        const int line = kv.first.Mark().line + 1;
+        const std::string where = path.string() + ":" + std::to_string(line);
+        if (!kv.first.IsScalar()) throw ConfigError(where + ": a key should be a plain name", "YAML needs 'key: value' lines");
         const auto key = kv.first.as<std::string>();
-        if (kv.second.IsScalar()) out[key] = kv.second.as<std::string>();
-        else if (kv.second.IsNull()) continue;
-        else if (kv.second.IsSequence()) {
+        if (kv.second.IsScalar()) {
+            out[key] = kv.second.as<std::string>();
+        } else if (kv.second.IsNull()) {
+            continue;
+        } else if (kv.second.IsSequence()) {
             std::string joined;
-            for (const auto& e : kv.second) joined += (joined.empty() ? "" : ",") + e.as<std::string>();
+            for (const auto& e : kv.second) {
+                if (!e.IsScalar())
+                    throw ConfigError(where + ": key '" + key + "' should list plain values", "e.g. [a, b] or a comma list");
+                joined += (joined.empty() ? "" : ",") + e.as<std::string>();
+            }
             out[key] = joined;
         } else {
             throw ConfigError(path.string() + ":" + std::to_string(kv.second.Mark().line + 1) + ": key '" + key +

@@ -15,4 +15,11 @@ constexpr int kMaxJsonDepth = 512;  // far beyond any dataset, config or tokeniz
 nlohmann::json parse_json(const std::string& text, const std::string& where);
 nlohmann::ordered_json parse_ordered_json(const std::string& text, const std::string& where);
 
+// JSON text of a value that may hold bytes that are not UTF-8 (a CSV cell, a merges.txt line):
+// such bytes become U+FFFD instead of nlohmann's type_error.
+std::string dump_json(const nlohmann::json& value, int indent = -1);
+std::string dump_json(const nlohmann::ordered_json& value, int indent = -1);
+// The start of dump_json(value) for a message, cut on a character boundary.
+std::string json_excerpt(const nlohmann::json& value, size_t max_bytes = 60);
+
 }  // namespace tb::io

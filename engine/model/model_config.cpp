@@ -20,7 +20,7 @@ struct Reader {
     std::string source;
 
     [[noreturn]] void fail(const std::string& key, const std::string& expected) const {
-        std::string found = j.contains(key) ? j[key].dump() : "nothing";
+        std::string found = j.contains(key) ? io::json_excerpt(j[key]) : "nothing";
         throw ConfigError(source + ": key '" + key + "' should be " + expected + ", found " + found,
                           "fix config.json or re-download the model's config");
     }

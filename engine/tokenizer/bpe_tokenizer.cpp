@@ -101,7 +101,7 @@ constexpr int64_t kMaxTokenId = (int64_t{1} << 21) - 1;
 
 int64_t checked_id(const json& id, const std::string& token, const std::string& where) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > kMaxTokenId) {
-        throw FileError(where + ": token '" + token.substr(0, 40) + "' has the id " + id.dump().substr(0, 40) +
+        throw FileError(where + ": token " + io::json_excerpt(json(token), 40) + " has the id " + io::json_excerpt(id, 40) +
                             ", expected an integer from 0 to " + std::to_string(kMaxTokenId),
                         "the tokenizer file is damaged: copy it again from the base model");
     }
@@ -118,7 +118,7 @@ std::string merge_key(const json& m, size_t index, const std::string& where) {
                !m[0].get<std::string>().empty() && !m[1].get<std::string>().empty()) {
         return m[0].get<std::string>() + " " + m[1].get<std::string>();
     }
-    throw FileError(where + ": merge " + std::to_string(index) + " is " + m.dump().substr(0, 60) +
+    throw FileError(where + ": merge " + std::to_string(index) + " is " + io::json_excerpt(m) +
                         ", expected \"left right\" or [\"left\", \"right\"]",
                     "the tokenizer file is damaged: copy it again from the base model");
 }
@@ -130,7 +130,7 @@ bool is_sentencepiece_bpe(const json& j) {
     const json& model = j["model"];
     if (model.contains("byte_fallback") && model["byte_fallback"].is_boolean() && model["byte_fallback"].get<bool>())
         return true;
-    return j.contains("decoder") && j["decoder"].dump().find("ByteFallback") != std::string::npos;
+    return j.contains("decoder") && io::dump_json(j["decoder"]).find("ByteFallback") != std::string::npos;
 }
 
 // Finds the Split regex inside a pre_tokenizer (possibly nested in a Sequence).
@@ -241,7 +241,7 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tokenizer_json(const fs::path& 
     const json& model = j["model"];
     if (!model.is_object() || !model.contains("type") || model["type"] != "BPE") {
         throw UnsupportedError(where + ": tokenizer model type " +
-                                   (model.is_object() && model.contains("type") ? model["type"].dump() : std::string("?")) +
+                                   (model.is_object() && model.contains("type") ? io::json_excerpt(model["type"]) : std::string("?")) +
                                    " is not supported",
                                "supported: BPE (byte-level) in tokenizer.json, or tokenizer.model (SentencePiece)");
     }
@@ -268,14 +268,14 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tokenizer_json(const fs::path& 
             for (const auto& a : j["added_tokens"]) {
                 const std::string content = token_content(a);
                 if (content.empty() || !a.contains("id"))
-                    throw FileError(where + ": an added_tokens entry has no content or id: " + a.dump().substr(0, 80),
+                    throw FileError(where + ": an added_tokens entry has no content or id: " + io::json_excerpt(a, 80),
                                     "copy tokenizer.json again from the base model");
                 const bool special = a.contains("special") && a["special"].is_boolean() && a["special"].get<bool>();
                 t->add_token(content, checked_id(a["id"], content, where), special);
             }
         }
         const json& norm = j["normalizer"];
-        t->nfc_ = norm.is_object() && norm.dump().find("\"NFC\"") != std::string::npos;
+        t->nfc_ = norm.is_object() && io::dump_json(norm).find("\"NFC\"") != std::string::npos;
         bool byte_level_regex = false;
         std::string pattern = find_split_pattern(j["pre_tokenizer"], byte_level_regex);
         if (pattern.empty()) pattern = byte_level_regex ? kGpt2Pattern : kQwenPattern;
@@ -283,7 +283,7 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tokenizer_json(const fs::path& 
     } catch (const json::exception& e) {  // a key of the wrong type
         throw FileError(where + ": unexpected content (" + e.what() + ")", "copy tokenizer.json again from the base model");
     }
-    t->finish(tcfg, j.contains("post_processor") ? j["post_processor"].dump() : std::string());
+    t->finish(tcfg, j.contains("post_processor") ? io::dump_json(j["post_processor"]) : std::string());
     return t;
 }
 

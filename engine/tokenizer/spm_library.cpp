@@ -41,6 +41,28 @@ std::filesystem::path exe_dir() {
     return std::filesystem::path(buf).parent_path();
 }
 
+#ifdef TB_SPM_LINKED
+// The fuzzers link the bridge in (sanitizers refuse RTLD_DEEPBIND; nothing else is loaded there).
+extern "C" {
+void* tb_spm_load(const char*, char*, int);
+void tb_spm_free(void*);
+int tb_spm_piece_size(void*);
+int tb_spm_encode(void*, const char*, size_t, int*, int);
+int tb_spm_decode(void*, const int*, int, char*, int);
+int tb_spm_piece_to_id(void*, const char*);
+int tb_spm_id_to_piece(void*, int, char*, int);
+int tb_spm_is_control(void*, int);
+int tb_spm_is_unknown(void*, int);
+int tb_spm_special(void*, int);
+int tb_spm_train(const char*, char*, int);
+}
+const Api& api() {
+    static const Api a{tb_spm_load,        tb_spm_free,       tb_spm_piece_size, tb_spm_encode,
+                       tb_spm_decode,      tb_spm_piece_to_id, tb_spm_id_to_piece, tb_spm_is_control,
+                       tb_spm_is_unknown,  tb_spm_special,    tb_spm_train};
+    return a;
+}
+#else
 const Api& api() {
     static std::once_flag once;
     static Api a{};
@@ -84,6 +106,7 @@ const Api& api() {
     }
     return a;
 }
+#endif
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <sentencepiece_trainer.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,15 +26,24 @@ void copy_out(const std::string& s, char* out, int cap) {
 
 extern "C" {
 
+// No exception may cross this C boundary: a damaged model makes SentencePiece's trie builder
+// (darts-clone) throw from inside Load.
 void* tb_spm_load(const char* path, char* err, int errlen) {
-    auto* p = new sentencepiece::SentencePieceProcessor();
-    auto status = p->Load(path);
-    if (!status.ok()) {
-        copy_out(status.ToString(), err, errlen);
-        delete p;
+    auto p = std::make_unique<sentencepiece::SentencePieceProcessor>();
+    try {
+        auto status = p->Load(path);
+        if (!status.ok()) {
+            copy_out(status.ToString(), err, errlen);
+            return nullptr;
+        }
+    } catch (const std::exception& e) {
+        copy_out(std::string("the model is damaged (") + e.what() + ")", err, errlen);
+        return nullptr;
+    } catch (...) {
+        copy_out("the model is damaged", err, errlen);
         return nullptr;
     }
-    return p;
+    return p.release();
 }
 
 void tb_spm_free(void* h) { delete static_cast<sentencepiece::SentencePieceProcessor*>(h); }

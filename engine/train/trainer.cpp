@@ -4,6 +4,7 @@
 // Checkpoints carry everything needed to continue bit for bit: trainable weights, AdamW moments,
 // scheduler position, RNG states, data position and the running log sums.
 #include "train/trainer.h"
+#include "io/json_text.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
@@ -494,7 +495,7 @@ void Trainer::log_event(json entry) {
     line["remaining_time"] = hms(done > 0 ? session / done * (total_steps_ - global_step_) : 0);
     if (session > 0) line["throughput"] = std::round(100.0 * session_tokens_ / session) / 100.0;
     line["total_tokens"] = tokens_seen_;
-    std::ofstream(out_ / "trainer_log.jsonl", std::ios::app) << line.dump() << "\n";
+    std::ofstream(out_ / "trainer_log.jsonl", std::ios::app) << io::dump_json(line) << "\n";
 }
 
 [[noreturn]] void Trainer::diverged(const std::string& what) {

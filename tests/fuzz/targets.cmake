@@ -1,0 +1,4 @@
+# The fuzz targets (tests/fuzz/<name>.cpp, corpus in tests/fuzz/corpus/<name>/, inputs that once
+# crashed in tests/fuzz/crashes/<name>/), shared by the fuzz build and the replay tests.
+set(TB_FUZZ_TARGETS safetensors torch_bin tokenizer_json vocab_merges sentencepiece dataset yaml_config adapter_config
+    zip_import)
