@@ -42,15 +42,19 @@ for t in "${TARGETS[@]}"; do
     limit=(-max_total_time="${SECONDS_EACH:-0}")
     [ -n "$RUNS" ] && limit=(-runs="$RUNS")
     log=$BUILD/fuzz_$t.log
+    parallel=()
+    # several processes share the corpus; libFuzzer writes their logs as fuzz-N.log in the cwd
+    [ "$JOBS" -gt 1 ] && parallel=(-jobs="$JOBS" -workers="$JOBS") && rm -f "$BUILD"/fuzz-*.log
     # 2 GB RSS, 512 MB per allocation: a damaged file must not make a loader allocate more.
-    if "$BUILD/fuzz_$t" "${limit[@]}" -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=20 -max_len=65536 \
-            -jobs="$JOBS" -workers="$JOBS" -artifact_prefix="$artifacts/" -print_final_stats=1 \
-            "$work" "$HERE/corpus/$t" >"$log" 2>&1; then
+    if (cd "$BUILD" && "$BUILD/fuzz_$t" "${limit[@]}" -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=20 \
+            -max_len=65536 "${parallel[@]}" -artifact_prefix="$artifacts/" -print_final_stats=1 \
+            "$work" "$HERE/corpus/$t" >"$log" 2>&1); then
+        [ "$JOBS" -gt 1 ] && cat "$BUILD"/fuzz-*.log >>"$log"
         runs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s+=$2} END {print s+0}')
-        [ "$JOBS" -gt 1 ] && runs=$(cat "$BUILD"/fuzz-*.log 2>/dev/null | grep -h 'stat::number_of_executed_units' | awk '{s+=$2} END {print s+0}')
         echo "fuzz $t: ok, $runs executions, corpus $(ls "$work" | wc -l) inputs"
     else
         status=1
+        [ "$JOBS" -gt 1 ] && cat "$BUILD"/fuzz-*.log >>"$log"
         echo "fuzz $t: FAILED (log: $log)"
         grep -m5 -E 'ERROR|SUMMARY|deadly|Test unit written' "$log" || tail -20 "$log"
         mkdir -p "$HERE/crashes/$t"
