@@ -13,6 +13,7 @@
 #include "data/dataset_registry.h"
 #include "eval/text_metrics.h"
 #include "infer/chat_session.h"
+#include "infer/prediction_job.h"
 #include "io/atomic_file.h"
 
 namespace tb::eval {
@@ -46,22 +47,44 @@ DatasetPredictReport predict_dataset(const DatasetPredictArgs& a, const std::fun
     fs::create_directories(a.output_dir);
     const fs::path out = fs::path(a.output_dir) / "generated_predictions.jsonl";
     DatasetPredictReport report;
-    // keep the complete lines of an earlier run (a crash may leave half a line)
+    // The job this output belongs to: another dataset, model, adapter or setting is refused.
+    std::string content;
+    for (const auto& ex : examples) {
+        content += ex.system + '\x1f';
+        for (const auto& m : ex.messages) content += m.content + '\x1e';
+        content += '\x1d';
+    }
+    nlohmann::ordered_json job = {{"kind", "tunebench evaluate"},
+                                  {"dataset", a.dataset},
+                                  {"dataset_dir", fs::weakly_canonical(a.dataset_dir).string()},
+                                  {"examples_digest", content_digest(content)},
+                                  {"max_samples", a.max_samples}};
+    job.update(inference_identity(a.inference));
+    claim_prediction_output(out, job, "output_dir");
+    // Keep the complete lines of an earlier run of this job: only the last line can be partial
+    // (it is appended line by line); a damaged line before it stops the run, nothing is dropped.
     std::vector<json> rows;
     if (fs::exists(out)) {
-        std::ifstream in(out);
-        std::string line, kept;
-        while (std::getline(in, line) && rows.size() < examples.size()) {
+        const std::string text = io::read_file(out);
+        const size_t end = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
+        size_t begin = 0;
+        for (int64_t line = 1; begin < end; ++line) {
+            const size_t nl = text.find('\n', begin);
             try {
-                auto j = json::parse(line);
-                if (!j.contains("predict") || !j.contains("label")) break;
-                rows.push_back(j);
-                kept += line + "\n";
-            } catch (const json::exception&) {
-                break;
+                auto j = io::parse_json(text.substr(begin, nl - begin), out.string());
+                if (!j.is_object() || !j.contains("predict") || !j.contains("label") || !j["predict"].is_string() ||
+                    !j["label"].is_string() || !j.contains("prompt") || !j["prompt"].is_string())
+                    throw FileError(out.string() + ":" + std::to_string(line) + ": not a prediction record");
+                rows.push_back(std::move(j));
+            } catch (const nlohmann::json::exception& e) {
+                throw FileError(out.string() + ":" + std::to_string(line) + " is damaged (" + e.what() + ")",
+                                "move the file away to predict again from the start");
             }
+            begin = nl + 1;
         }
-        io::write_text_atomically(out, kept);
+        if (rows.size() > examples.size())
+            throw ConfigError(out.string() + " has more rows than the dataset has examples", "choose another output_dir");
+        io::write_text_atomically(out, text.substr(0, end));
         report.resumed_from = static_cast<int64_t>(rows.size());
     }
     if (rows.size() < examples.size()) {

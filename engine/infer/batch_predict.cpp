@@ -13,6 +13,7 @@
 #include "data/csv.h"
 #include "data/csv_convert.h"
 #include "infer/chat_session.h"
+#include "infer/prediction_job.h"
 #include "io/atomic_file.h"
 
 namespace tb {
@@ -25,23 +26,19 @@ std::string trim(const std::string& s) {
     return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
 }
 
-// Complete records of an earlier output: the longest prefix that parses, ending at a newline.
+// The complete records of an earlier output: everything up to the last newline outside quotes
+// (an interrupted append leaves at most one partial record, whatever its number of lines).
 data::CsvTable earlier_output(const fs::path& path, std::string* kept_bytes) {
-    std::string text = io::read_file(path);
-    for (int attempt = 0; attempt < 64 && !text.empty(); ++attempt) {
-        if (text.back() == '\n') {
-            try {
-                auto t = data::parse_csv(text, path.string());
-                *kept_bytes = text;
-                return t;
-            } catch (const FileError&) {
-            }
-        }
-        const auto nl = text.rfind('\n', text.size() - 2);  // drop the last (partial) line
-        text = nl == std::string::npos ? std::string() : text.substr(0, nl + 1);
+    const std::string text = io::read_file(path);
+    bool quoted = false;
+    size_t end = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '"') quoted = !quoted;
+        else if (text[i] == '\n' && !quoted) end = i + 1;
     }
-    kept_bytes->clear();
-    return {};
+    *kept_bytes = text.substr(0, end);
+    if (kept_bytes->empty()) return {};
+    return data::parse_csv(*kept_bytes, path.string());  // FileError naming the line if it is damaged
 }
 
 }  // namespace
@@ -94,6 +91,15 @@ BatchPredictReport run_batch_predict(const BatchPredictOptions& o,
     if (!input.rows.empty()) data::fill_template(o.prompt_template, input.header, input.rows[0], "--prompt_template");
     auto header = input.header;
     header.push_back("prediction");
+
+    // The job this output belongs to: refuse a file another job (or the user) wrote.
+    nlohmann::ordered_json job = {{"kind", "tunebench predict"},
+                                  {"input", fs::weakly_canonical(o.csv).string()},
+                                  {"input_digest", content_digest(io::read_file(o.csv))},
+                                  {"prompt_template", o.prompt_template},
+                                  {"label_column", o.label_column}};
+    job.update(inference_identity(o.inference));
+    claim_prediction_output(o.output, job, "--output");
 
     std::string kept;
     if (fs::exists(o.output)) {

@@ -69,10 +69,20 @@ check "export: the merged model answers like base + adapter" $?
     --output "$TMP/pred.csv" --prompt_template "{instruction}" --max_new_tokens 4 2>"$TMP/err" >/dev/null
 grep -q "done: 94 rows" "$TMP/err" && head -1 "$TMP/pred.csv" | grep -q ",prediction"
 check "predict: one prediction per CSV row, input columns kept" $?
-"$CLI" predict --model_name_or_path "$D/model" --csv "$SHARED/datasets/qizhen/drug_indication_eval.csv" \
-    --output "$TMP/pred.csv" --prompt_template "{instruction}" 2>"$TMP/err" >/dev/null
+"$CLI" predict --model_name_or_path "$D/model" --adapter_name_or_path "$TMP/lora" --csv "$SHARED/datasets/qizhen/drug_indication_eval.csv" \
+    --output "$TMP/pred.csv" --prompt_template "{instruction}" --max_new_tokens 4 2>"$TMP/err" >/dev/null
 grep -q "resumed after 94" "$TMP/err"
 check "predict: running again resumes (nothing left to do)" $?
+cp "$TMP/pred.csv" "$TMP/pred.before"
+"$CLI" predict --model_name_or_path "$D/model" --csv "$SHARED/datasets/qizhen/drug_indication_eval.csv" \
+    --output "$TMP/pred.csv" --prompt_template "{instruction}" --max_new_tokens 4 2>"$TMP/err" >/dev/null
+[ $? -ne 0 ] && grep -q "another job" "$TMP/err" && cmp -s "$TMP/pred.csv" "$TMP/pred.before"
+check "predict: the same output with another adapter is refused, the rows kept" $?
+echo "# my notes" >"$TMP/notes.md"
+"$CLI" predict --model_name_or_path "$D/model" --csv "$SHARED/datasets/qizhen/drug_indication_eval.csv" \
+    --output "$TMP/notes.md" --prompt_template "{instruction}" 2>"$TMP/err" >/dev/null
+[ $? -ne 0 ] && [ "$(cat "$TMP/notes.md")" = "# my notes" ]
+check "predict: a file it did not write is never overwritten" $?
 "$CLI" train "$D/train_lora.yaml" stage=dpo 2>"$TMP/err" >/dev/null
 [ $? -ne 0 ] && grep -q "stage 'dpo' is not supported" "$TMP/err"
 check "train: unsupported stage is a clear error" $?

@@ -95,8 +95,67 @@ TEST(BatchPredict, BadInputIsClearAndWritesNothing) {
     io::write_text_atomically(o.output, "other,columns\n1,2\n");
     o.prompt_template = "{question}";
     msg = test::error_of<ConfigError>([&] { run_batch_predict(o); });
-    EXPECT_NE(msg.find("other columns"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("not written by a Tunebench prediction"), std::string::npos) << msg;
     EXPECT_EQ(test::slurp(o.output), "other,columns\n1,2\n");  // not touched
+}
+
+TEST(BatchPredict, NeverOverwritesAFileItDidNotWriteNorMixesJobs) {
+    test::TempDir tmp;
+    init_demo(tmp.path / "demo");
+    io::write_text_atomically(tmp.path / "q.csv", "question\nWhat is Tunebench?\nQLoRA 是什么？\n");
+    auto o = options(tmp.path / "demo", tmp.path / "q.csv", tmp.path / "notes.md");
+    o.prompt_template = "{question}";
+    // A user's files of any kind named as --output: refused, byte for byte untouched.
+    for (const std::string name : {"notes.md", "model.safetensors", "ragged.csv"}) {
+        o.output = tmp.path / name;
+        const std::string mine = name == "ragged.csv" ? "a,b\n1\n1,2,3\n" : "my own work\n";
+        io::write_text_atomically(o.output, mine);
+        const auto msg = test::error_of<ConfigError>([&] { run_batch_predict(o); });
+        EXPECT_NE(msg.find("not written by a Tunebench prediction"), std::string::npos) << name << ": " << msg;
+        EXPECT_EQ(test::slurp(o.output), mine) << name;
+    }
+    // A finished job, then the same output with another prompt template or model setting.
+    o.output = tmp.path / "p.csv";
+    EXPECT_EQ(run_batch_predict(o).rows, 2);
+    const std::string finished = test::slurp(o.output);
+    auto other = o;
+    other.prompt_template = "Answer briefly: {question}";
+    auto msg = test::error_of<ConfigError>([&] { run_batch_predict(other); });
+    EXPECT_NE(msg.find("another job"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("prompt_template: was \"{question}\""), std::string::npos) << msg;
+    other = o;
+    other.inference.generation.max_new_tokens = 7;
+    msg = test::error_of<ConfigError>([&] { run_batch_predict(other); });
+    EXPECT_NE(msg.find("max_new_tokens: was 6, now 7"), std::string::npos) << msg;
+    EXPECT_EQ(test::slurp(o.output), finished);
+    // The input changed under the same name: another job too.
+    io::write_text_atomically(tmp.path / "q.csv", "question\nWhat is Tunebench?\nsomething else\n");
+    msg = test::error_of<ConfigError>([&] { run_batch_predict(o); });
+    EXPECT_NE(msg.find("input_digest"), std::string::npos) << msg;
+    EXPECT_EQ(test::slurp(o.output), finished);
+}
+
+TEST(BatchPredict, ALastRecordOfManyLinesIsResumedNotRedone) {
+    test::TempDir tmp;
+    init_demo(tmp.path / "demo");
+    std::string long_cell;
+    for (int i = 0; i < 100; ++i) long_cell += "line " + std::to_string(i) + "\n";
+    io::write_text_atomically(tmp.path / "q.csv", data::csv_line({"question", "notes"}) + data::csv_line({"What is Tunebench?", "x"}) +
+                                                      data::csv_line({"QLoRA 是什么？", long_cell}) +
+                                                      data::csv_line({"如何开始训练？", long_cell}));
+    auto o = options(tmp.path / "demo", tmp.path / "q.csv", tmp.path / "p.csv");
+    o.prompt_template = "{question}";
+    run_batch_predict(o);
+    const std::string expected = test::slurp(o.output);
+    // Killed while appending the third record: 50 of its 100 quoted lines were written.
+    const size_t third = expected.find("如何开始训练？");
+    ASSERT_NE(third, std::string::npos);
+    size_t cut = third;
+    for (int i = 0; i < 50; ++i) cut = expected.find('\n', cut) + 1;
+    io::write_text_atomically(o.output, expected.substr(0, cut));
+    auto r = run_batch_predict(o);
+    EXPECT_EQ(r.resumed_from, 2);  // the two finished rows are kept, not redone
+    EXPECT_EQ(test::slurp(o.output), expected);
 }
 
 // Macro-F1 as scikit-learn's f1_score(y, p, average="macro") defines it: every label seen in

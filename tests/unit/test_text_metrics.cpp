@@ -8,6 +8,7 @@
 #include "demo/demo_model.h"
 #include "eval/predict_dataset.h"
 #include "eval/text_metrics.h"
+#include "io/atomic_file.h"
 #include "test_support.h"
 #include "train/trainer.h"
 
@@ -55,4 +56,17 @@ TEST(TextMetrics, TrainedAdapterScoresHighOnItsDatasetAndTheRunResumes) {
     EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 8);
     ASSERT_FALSE(r.worst.empty());
     EXPECT_LE(r.worst.front().rougeL, r.worst.back().rougeL);
+
+    // Another job (no adapter) in the same output_dir is refused; the finished rows stay.
+    auto base = m;
+    base.erase("adapter_name_or_path");
+    auto msg = test::error_of<ConfigError>([&] { eval::predict_dataset(eval::DatasetPredictArgs::from_map(base)); });
+    EXPECT_NE(msg.find("adapter: was"), std::string::npos) << msg;
+    EXPECT_EQ(test::slurp(tmp.path / "pred/generated_predictions.jsonl"), lines);
+    // A damaged line before the last is an error naming it; nothing is dropped.
+    const std::string damaged = "{\"prompt\": 1}\n" + lines;
+    io::write_text_atomically(tmp.path / "pred/generated_predictions.jsonl", damaged);
+    msg = test::error_of<FileError>([&] { eval::predict_dataset(args); });
+    EXPECT_NE(msg.find("generated_predictions.jsonl:1"), std::string::npos) << msg;
+    EXPECT_EQ(test::slurp(tmp.path / "pred/generated_predictions.jsonl"), damaged);
 }
