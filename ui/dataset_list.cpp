@@ -1,4 +1,5 @@
 #include "dataset_list.h"
+#include "error_text.h"
 
 #include "core/error.h"
 #include "data/dataset_registry.h"
@@ -10,8 +11,8 @@ QStringList registeredDatasets(const QString& datasetDir, QString* error) {
     try {
         for (const auto& [name, attr] : data::read_dataset_info(datasetDir.toStdString()))
             if (!attr.file_name.empty()) names << QString::fromStdString(name);
-    } catch (const tb::Error& e) {
-        if (error) *error = QString::fromStdString(e.what());
+    } catch (const std::exception& e) {
+        if (error) *error = errorText(e).message;
     }
     return names;
 }

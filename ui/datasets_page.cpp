@@ -1,6 +1,7 @@
 // Reading and converting go through the engine's data/ code (the same as `tunebench-cli
 // convert` and training), so the preview shows exactly what training will see.
 #include "datasets_page.h"
+#include "error_text.h"
 #include "safe_unzip.h"
 
 #include <QComboBox>
@@ -265,8 +266,8 @@ void DatasetsPage::loadTokenizer() {
             r.detected_template = detect_template(dir.toStdString(), config, *tok);
             if (r.detected_template.empty()) r.detected_template = "empty";
             r.tokenizer = std::move(tok);
-        } catch (const tb::Error& e) {
-            r.error = QString::fromStdString(e.what());
+        } catch (const std::exception& e) {
+            r.error = errorText(e).message;
         }
         return r;
     }));
@@ -331,8 +332,9 @@ void DatasetsPage::updatePreview() {
                               .arg(trained)
                               .arg(static_cast<qint64>(ids.size()) - trained)
                               .arg(m_cutoff->value()));
-    } catch (const tb::Error& e) {
-        m_tokens->setText(tr("⚠ %1 (%2)").arg(QString::fromStdString(e.what()), QString::fromStdString(e.hint())));
+    } catch (const std::exception& e) {
+        const auto t = errorText(e);
+        m_tokens->setText(tr("⚠ %1 (%2)").arg(t.message, t.hint));
     }
 }
 
@@ -357,8 +359,9 @@ bool DatasetsPage::writeDataset() {
                               .arg(QString::fromStdString(o.output.string()), m_name->text().trimmed())
                               .arg(r.empty_outputs ? tr(" (%1 with an empty output are skipped in training)").arg(r.empty_outputs)
                                                    : QString()));
-    } catch (const tb::Error& e) {
-        m_result->setText(tr("⚠ %1\n%2").arg(QString::fromStdString(e.what()), QString::fromStdString(e.hint())));
+    } catch (const std::exception& e) {
+        const auto t = errorText(e);
+        m_result->setText(tr("⚠ %1\n%2").arg(t.message, t.hint));
         return false;
     }
     Q_EMIT datasetWritten(m_datasetDir->text(), m_name->text().trimmed());

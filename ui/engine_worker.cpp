@@ -1,5 +1,6 @@
 // Engine calls on the worker thread; every engine error becomes one failed() signal.
 #include "engine_worker.h"
+#include "error_text.h"
 
 #include "arg_map.h"
 
@@ -22,10 +23,9 @@ EngineWorker::~EngineWorker() = default;
 void EngineWorker::guarded(const std::function<void()>& job) {
     try {
         job();
-    } catch (const tb::Error& e) {
-        Q_EMIT failed(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
-    } catch (const std::exception& e) {
-        Q_EMIT failed(QString::fromUtf8(e.what()), {});
+    } catch (...) {
+        const auto t = currentErrorText();
+        Q_EMIT failed(t.message, t.hint);
     }
 }
 
@@ -167,10 +167,9 @@ void EngineWorker::estimateTime(const QVariantMap& args) {
         const auto e = estimate_training_time(TrainingArgs::from_map(toArgMap(args)));
         out = {{"seconds", e.seconds}, {"steps", qint64(e.steps)}, {"examples", qint64(e.examples)}, {"tokens", e.tokens},
                {"tflops", e.device_flops / 1e12}, {"device", QString::fromStdString(e.device)}};
-    } catch (const tb::Error& e) {
-        out = {{"error", QString::fromStdString(e.what())}, {"hint", QString::fromStdString(e.hint())}};
-    } catch (const std::exception& e) {
-        out = {{"error", QString::fromUtf8(e.what())}};
+    } catch (...) {
+        const auto t = currentErrorText();
+        out = {{"error", t.message}, {"hint", t.hint}};
     }
     Q_EMIT timeEstimated(out);
 }

@@ -1,6 +1,7 @@
 // Model detection runs off the GUI thread (it reads the tokenizer); the memory indicator polls
 // the device every two seconds.
 #include "model_bar.h"
+#include "error_text.h"
 
 #include <QComboBox>
 #include <QFileDialog>
@@ -195,10 +196,8 @@ void ModelBar::detectModel() {
             return templ.arg(QString::fromStdString(s.architecture), QString::fromStdString(format_parameter_count(s.parameters)))
                 .arg(s.layers)
                 .arg(QString::fromStdString(s.dtype), QString::fromStdString(s.template_name));
-        } catch (const tb::Error& e) {
-            return bad.arg(QString::fromStdString(e.what()));
         } catch (const std::exception& e) {
-            return bad.arg(QString::fromUtf8(e.what()));
+            return bad.arg(errorText(e).message);
         }
     }));
 }

@@ -1,4 +1,5 @@
 #include "predict_wizard.h"
+#include "error_text.h"
 
 #include <QComboBox>
 #include <QFileDialog>
@@ -250,8 +251,9 @@ QString PredictWizard::promptPreview() const {
                                                               m_table->rows[r], "prompt template")) +
                    "\n\n";
         }
-    } catch (const tb::Error& e) {
-        return tr("⚠ %1 (%2)").arg(QString::fromStdString(e.what()), QString::fromStdString(e.hint()));
+    } catch (const std::exception& e) {
+        const auto t = errorText(e);
+        return tr("⚠ %1 (%2)").arg(t.message, t.hint);
     }
     return out;
 }

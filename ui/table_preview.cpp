@@ -1,4 +1,5 @@
 #include "table_preview.h"
+#include "error_text.h"
 
 #include <QCoreApplication>
 #include <QHeaderView>
@@ -36,9 +37,9 @@ QStringList readAndPreviewTable(data::CsvTable& table, const std::function<data:
                           .arg(table.rows.size())
                           .arg(table.header.size())
                           .arg(QString::fromStdString(table.encoding)));
-    } catch (const tb::Error& e) {
-        info->setText(QCoreApplication::translate("TablePreview", "⚠ %1\n%2")
-                          .arg(QString::fromStdString(e.what()), QString::fromStdString(e.hint())));
+    } catch (const std::exception& e) {
+        const auto t = errorText(e);
+        info->setText(QCoreApplication::translate("TablePreview", "⚠ %1\n%2").arg(t.message, t.hint));
     }
     return showTablePreview(view, table, maxRows);
 }

@@ -1,6 +1,7 @@
 // The Train tab. Arguments go to the engine thread as LLaMA-Factory keys; the engine validates
 // them (the same code as `tunebench-cli train`), so the GUI shows the same errors and hints.
 #include "train_page.h"
+#include "error_text.h"
 
 #include <QChartView>
 #include <QCheckBox>
@@ -382,9 +383,9 @@ QString TrainPage::previewYaml() const {
     const ArgMap map = toArgMap(arguments());
     try {
         return QString::fromStdString(TrainingArgs::from_map(map).to_yaml());
-    } catch (const tb::Error& e) {
-        const_cast<TrainPage*>(this)->log(tr("Error: %1\nHint: %2").arg(QString::fromStdString(e.what()),
-                                                                         QString::fromStdString(e.hint())));
+    } catch (const std::exception& e) {
+        const auto t = errorText(e);
+        const_cast<TrainPage*>(this)->log(tr("Error: %1\nHint: %2").arg(t.message, t.hint));
         return {};
     }
 }
@@ -394,8 +395,8 @@ bool TrainPage::saveArguments(const QString& path) {
     if (yaml.isEmpty()) return false;
     try {
         io::write_text_atomically(path.toStdString(), yaml.toStdString());
-    } catch (const tb::Error& e) {
-        log(tr("Error: %1").arg(QString::fromStdString(e.what())));
+    } catch (const std::exception& e) {
+        log(tr("Error: %1").arg(errorText(e).message));
         return false;
     }
     log(tr("Arguments saved to %1 (train them with: tunebench-cli train %1)").arg(path));
@@ -407,8 +408,9 @@ bool TrainPage::loadArguments(const QString& path) {
     try {
         a = read_yaml_args(path.toStdString());
         TrainingArgs::from_map(a);  // same validation as the CLI
-    } catch (const tb::Error& e) {
-        log(tr("Error: %1\nHint: %2").arg(QString::fromStdString(e.what()), QString::fromStdString(e.hint())));
+    } catch (const std::exception& e) {
+        const auto t = errorText(e);
+        log(tr("Error: %1\nHint: %2").arg(t.message, t.hint));
         return false;
     }
     auto text = [&](const std::string& k) { return a.count(k) ? QString::fromStdString(a[k]) : QString(); };
@@ -447,8 +449,8 @@ QString TrainPage::estimate() {
                                  .arg(e.available_bytes / gib, 0, 'f', 1)
                                  .arg(QString::fromStdString(e.advice));
         }
-    } catch (const tb::Error& e) {
-        text = tr("No estimate: %1").arg(QString::fromStdString(e.what()));
+    } catch (const std::exception& e) {
+        text = tr("No estimate: %1").arg(errorText(e).message);
     }
     m_memoryText = text;
     m_estimateLabel->setText(text + tr("\nTime: estimating (reading the dataset, measuring the device)…"));

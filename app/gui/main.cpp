@@ -1,15 +1,15 @@
 // tunebench: the desktop workbench. `--demo DIR` opens the embedded demo from DIR; otherwise the
 // last model is restored, and a first launch opens the demo (ui/session_restore.h).
-#include <QApplication>
 #include <QCommandLineParser>
 #include <QSettings>
 #include <QStandardPaths>
 
+#include "guarded_application.h"
 #include "main_window.h"
 #include "session_restore.h"
 
 int main(int argc, char** argv) {
-    QApplication app(argc, argv);
+    tb::ui::GuardedApplication app(argc, argv);
     QApplication::setApplicationName("Tunebench");
     QApplication::setOrganizationName("Tunebench");
     QCommandLineParser parser;

@@ -72,6 +72,15 @@ const char* arch_name(Arch arch) {
 }
 
 ModelConfig ModelConfig::from_json_text(const std::string& text, const std::string& source) {
+    try {
+        return parse_json_text(text, source);
+    } catch (const json::exception& e) {  // a value of the wrong type (rope_parameters.rope_theta: "x")
+        throw ConfigError(source + ": unexpected value (" + e.what() + ")",
+                          "fix config.json or re-download the model's config");
+    }
+}
+
+ModelConfig ModelConfig::parse_json_text(const std::string& text, const std::string& source) {
     json j;
     try {
         j = io::parse_json(text, source);

@@ -59,6 +59,9 @@ struct ModelConfig {
     int64_t q_size() const { return num_attention_heads * head_dim; }
     int64_t kv_size() const { return num_key_value_heads * head_dim; }
     int64_t parameter_count() const;
+
+private:
+    static ModelConfig parse_json_text(const std::string& text, const std::string& source);
 };
 
 const char* arch_name(Arch arch);

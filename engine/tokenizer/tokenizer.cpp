@@ -25,7 +25,18 @@ std::vector<int64_t> Tokenizer::encode_with_prefix(const std::string& text) cons
     return ids;
 }
 
+static std::unique_ptr<Tokenizer> load_tokenizer_files(const fs::path& folder, const ModelConfig* config);
+
 std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& folder, const ModelConfig* config) {
+    try {
+        return load_tokenizer_files(folder, config);
+    } catch (const nlohmann::json::exception& e) {  // a key of the wrong type, e.g. "add_bos_token": "yes"
+        throw FileError(folder.string() + ": a tokenizer file has an unexpected value (" + e.what() + ")",
+                        "check tokenizer_config.json, or copy the tokenizer files again from the base model");
+    }
+}
+
+static std::unique_ptr<Tokenizer> load_tokenizer_files(const fs::path& folder, const ModelConfig* config) {
     nlohmann::json tcfg = nlohmann::json::object();
     if (fs::exists(folder / "tokenizer_config.json")) {
         try {

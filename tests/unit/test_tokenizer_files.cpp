@@ -156,3 +156,15 @@ TEST(TokenizerFiles, LongPieceAndInvalidUtf8) {
     const std::string bad = std::string("x\x80y\xC0\xAFz\xED\xA0\x80w");
     EXPECT_EQ(tok->decode(tok->encode(bad)), "x\xEF\xBF\xBDy\xEF\xBF\xBDz\xEF\xBF\xBDw");
 }
+
+TEST(TokenizerFiles, WrongTypedTokenizerConfigKeysAreClearErrors) {
+    for (const char* config : {R"({"tokenizer_class": 5})", R"({"add_bos_token": "yes"})", R"({"name_or_path": ["x"]})",
+                               R"({"bos_token": {"content": 7}})", R"({"added_tokens_decoder": {"x": 1}})"}) {
+        test::TempDir dir;
+        fs::copy_file(test::models_dir() / "llama2-tokenizer" / "tokenizer.model", dir.path / "tokenizer.model");
+        write(dir.path / "tokenizer_config.json", config);
+        const std::string e = test::error_of([&] { load_tokenizer(dir.path, nullptr); });
+        // loads (a value it does not need) or refuses naming the folder, never a raw library exception
+        EXPECT_TRUE(e == "no error" || e.find(dir.path.string()) != std::string::npos) << config << ": " << e;
+    }
+}
