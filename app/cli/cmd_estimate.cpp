@@ -20,8 +20,9 @@ void add_estimate(CLI::App& app, std::function<int()>& run) {
             warn_unknown_keys(unknown, "Tunebench does not know");
             const double gib = 1024.0 * 1024 * 1024;
             const auto m = estimate_training_memory(args);
-            std::printf("memory: %.2f GiB on %s (weights %.2f, optimizer %.2f, activations %.2f)", m.total_bytes / gib,
-                        m.device.c_str(), m.weight_bytes / gib, m.optimizer_bytes / gib, m.activation_bytes / gib);
+            std::printf("memory: %.2f GiB on %s (weights %.2f, optimizer %.2f, activations %.2f of which attention %.2f)",
+                        m.total_bytes / gib, m.device.c_str(), m.weight_bytes / gib, m.optimizer_bytes / gib,
+                        m.activation_bytes / gib, m.attention_bytes / gib);
             if (m.available_bytes > 0)
                 std::printf(", %s the %.1f GiB free%s%s", m.fits ? "fits in" : "does NOT fit in", m.available_bytes / gib,
                             m.fits ? "" : ": ", m.advice.c_str());

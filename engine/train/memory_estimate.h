@@ -16,6 +16,7 @@ struct MemoryEstimate {
     int64_t trainable_params = 0;
     int64_t optimizer_bytes = 0;   // trainable: fp32 copy + gradient + two AdamW moments
     int64_t activation_bytes = 0;  // one micro-batch of per_device_train_batch_size × cutoff_len
+    int64_t attention_bytes = 0;   // of which attention's cutoff_len² part (scores or masks)
     int64_t total_bytes = 0;
     int64_t available_bytes = 0;   // free device memory (CUDA) or MemAvailable (CPU); 0 if unknown
     bool fits = true;

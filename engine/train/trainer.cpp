@@ -193,6 +193,13 @@ void Trainer::load_model_and_data() {
         log::info("memory estimate: ", e.total_bytes / gib, " GiB (weights ", e.weight_bytes / gib, ", optimizer ",
                   e.optimizer_bytes / gib, ", activations ", e.activation_bytes / gib, ")",
                   e.available_bytes ? ", available " + std::to_string(e.available_bytes / gib).substr(0, 5) + " GiB" : "");
+        // On the CPU a run past the free memory swaps the machine to a halt or is killed by the
+        // kernel: refuse it before anything is loaded. A GPU run stops with a clean OOM instead.
+        if (!e.fits && device_.is_cpu() && e.total_bytes > e.available_bytes * 1.2) {
+            throw ConfigError("this run needs about " + std::to_string(e.total_bytes / gib).substr(0, 5) + " GiB but the machine has " +
+                                  std::to_string(e.available_bytes / gib).substr(0, 5) + " GiB free: it would swap or be killed",
+                              e.advice + " (tunebench-cli estimate shows the parts)");
+        }
         if (!e.fits) log::warn("this run will probably not fit in memory: ", e.advice);
     }
     std::string dtype = "float32";
