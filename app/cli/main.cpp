@@ -29,10 +29,16 @@ int main(int argc, char** argv) {
         std::cerr << "error: " << tb::one_line(e) << std::endl;
         return 1;
     } catch (const c10::Error& e) {
-        std::cerr << "error: " << e.what_without_backtrace() << std::endl;
+        std::cerr << "error: " << tb::first_line(e.what_without_backtrace())
+                  << " (hint: an error inside LibTorch; the files written so far are complete. Run with -v and report "
+                     "the command if it persists)"
+                  << std::endl;
         return 1;
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << std::endl;
+        std::cerr << "error: " << tb::first_line(e.what())
+                  << " (hint: an unexpected error inside a library; the files written so far are complete. Please report "
+                     "the command that led here)"
+                  << std::endl;
         return 1;
     }
 }

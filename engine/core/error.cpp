@@ -9,4 +9,17 @@ std::string one_line(const Error& e) {
     return s;
 }
 
+std::string first_line(const std::string& message) {
+    std::string s;
+    for (char c : message) {
+        if (c == '\n' || c == '\r') {
+            if (!s.empty() && s.back() != ' ') s += ' ';
+        } else {
+            s += c;
+        }
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s;
+}
+
 }  // namespace tb

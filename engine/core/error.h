@@ -36,5 +36,7 @@ class CancelledError : public Error {
 
 // "message (hint: ...)" on one line, as the CLI prints it.
 std::string one_line(const Error& e);
+// A library's message on one line (newlines become spaces), for the same place.
+std::string first_line(const std::string& message);
 
 }  // namespace tb

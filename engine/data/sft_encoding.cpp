@@ -29,7 +29,18 @@ EncodedExample encode_supervised(const Example& ex, const ChatTemplate& t, const
                           "LLaMA-Factory rejects this combination too; set train_on_prompt: false");
     }
     const int64_t eos = template_eos_id(t, tok);
-    auto pairs = encode_multiturn(t, tok, ex.messages, ex.system);
+    // A message far longer than cutoff_len can hold (a 50 MB cell) is cut before tokenizing: no
+    // token is near 64 bytes, so the first cutoff_len tokens are those of the whole text, and
+    // tokenizing the rest would only cost time and memory.
+    const size_t max_bytes = static_cast<size_t>(std::max<int64_t>(o.cutoff_len, 1)) * 64 + 1024;
+    std::vector<ChatMessage> messages = ex.messages;
+    for (auto& m : messages) {
+        if (m.content.size() <= max_bytes) continue;
+        size_t cut = max_bytes;
+        while (cut > 0 && (static_cast<unsigned char>(m.content[cut]) & 0xC0) == 0x80) --cut;  // a whole character
+        m.content.resize(cut);
+    }
+    auto pairs = encode_multiturn(t, tok, messages, ex.system);
     if (o.mask_history) std::reverse(pairs.begin(), pairs.end());
     EncodedExample out;
     int64_t total = t.efficient_eos ? 1 : 0;

@@ -75,11 +75,11 @@ void claim_prediction_output(const fs::path& output, const ordered_json& job, co
     std::string differences;
     for (const auto& [key, value] : job.items()) {
         const ordered_json before = earlier.is_object() && earlier.contains(key) ? earlier[key] : ordered_json();
-        if (before != value) differences += "\n  " + key + ": was " + shown(before) + ", now " + shown(value);
+        if (before != value) differences += (differences.empty() ? "" : "; ") + key + ": was " + shown(before) + ", now " + shown(value);
     }
     if (!differences.empty()) {
-        throw ConfigError(option + " " + output.string() + " holds the rows of another job; to keep them safe this run stops." +
-                              differences,
+        throw ConfigError(option + " " + output.string() + " holds the rows of another job (" + differences +
+                              "); to keep them safe this run stops",
                           "choose a new " + option + " for this job, or rerun with the earlier settings to finish that one");
     }
 }

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <chrono>
 #include <random>
+#include <regex>
 #include <sstream>
 
 #include "core/error.h"
@@ -16,7 +18,8 @@ namespace fs = std::filesystem;
 void write_atomically(const fs::path& path, const std::function<void(std::ostream&)>& write) {
     std::random_device rd;
     fs::path tmp = path;
-    tmp += ".tmp-" + std::to_string(rd() % 1000000);
+    // the pid lets a later run tell an orphan (its writer was killed) from a write in progress
+    tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000);
     try {
         {
             std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -43,6 +46,32 @@ void write_atomically(const fs::path& path, const std::function<void(std::ostrea
 
 void write_text_atomically(const fs::path& path, const std::string& text) {
     write_atomically(path, [&](std::ostream& out) { out.write(text.data(), text.size()); });
+}
+
+void copy_file_atomically(const fs::path& from, const fs::path& to) {
+    std::ifstream in(from, std::ios::binary);
+    if (!in) throw FileError("cannot read " + from.string(), "check that the file exists");
+    write_atomically(to, [&](std::ostream& out) { out << in.rdbuf(); });
+}
+
+int remove_orphan_temporaries(const fs::path& dir) {
+    static const std::regex with_pid(R"(.+\.tmp-(\d+)-\d+)"), without_pid(R"(.+\.tmp-\d+)");
+    int removed = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        if (!e.is_regular_file(ec)) continue;
+        const std::string name = e.path().filename().string();
+        std::smatch m;
+        bool orphan = false;
+        if (std::regex_match(name, m, with_pid)) {
+            orphan = !fs::exists("/proc/" + m[1].str());
+        } else if (std::regex_match(name, without_pid)) {
+            const auto age = fs::file_time_type::clock::now() - fs::last_write_time(e.path(), ec);
+            orphan = !ec && age > std::chrono::minutes(10);
+        }
+        if (orphan && fs::remove(e.path(), ec)) ++removed;
+    }
+    return removed;
 }
 
 std::string read_file(const fs::path& path) {

@@ -15,6 +15,13 @@ void write_atomically(const std::filesystem::path& path,
 
 void write_text_atomically(const std::filesystem::path& path, const std::string& text);
 
+// Copies a file through a temporary name and a rename: `to` is the old file or the whole new one.
+void copy_file_atomically(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// Removes the temporaries of writes that never finished ("<name>.tmp-<pid>-<n>" whose process is
+// gone, or an older "<name>.tmp-<n>" untouched for ten minutes) in `dir`; returns how many.
+int remove_orphan_temporaries(const std::filesystem::path& dir);
+
 // Whole file as bytes; FileError naming the path when it cannot be read.
 std::string read_file(const std::filesystem::path& path);
 

@@ -51,7 +51,7 @@ const char* const kTokenizerFiles[] = {"tokenizer.model", "tokenizer.json", "tok
 
 void copy_tokenizer_files(const fs::path& from, const fs::path& to) {
     for (const char* f : kTokenizerFiles) {
-        if (fs::exists(from / f)) fs::copy_file(from / f, to / f, fs::copy_options::overwrite_existing);
+        if (fs::exists(from / f)) io::copy_file_atomically(from / f, to / f);
     }
 }
 
@@ -564,6 +564,14 @@ TrainResult Trainer::run() {
     if (!a_.resume_from_checkpoint.empty()) resume(a_.resume_from_checkpoint);
     clear_earlier_run();
     fs::create_directories(out_);
+    // what an earlier run killed mid-write left behind (<file>.tmp-<pid>-<n>)
+    int orphans = io::remove_orphan_temporaries(out_);
+    for (auto& [n, p] : checkpoints_in(out_)) orphans += io::remove_orphan_temporaries(p);
+    if (orphans > 0) log::info("removed ", orphans, " unfinished temporary file(s) of an interrupted run in ", out_.string());
+    // A fresh start in a folder whose earlier run never reached a checkpoint: its log lines would
+    // mix with this run's (a resume keeps the lines up to its checkpoint instead).
+    if (a_.resume_from_checkpoint.empty() && fs::exists(out_ / "trainer_log.jsonl"))
+        io::write_text_atomically(out_ / "trainer_log.jsonl", "");
     io::write_text_atomically(out_ / "training_args.yaml", a_.to_yaml());
     session_start_step_ = global_step_;
     start_ = Clock::now();

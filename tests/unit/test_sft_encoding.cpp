@@ -84,3 +84,25 @@ TEST(SftEncoding, Llama2TrainOnPromptLabelsEverything) {
     EXPECT_EQ(plain.input_ids.back(), 2);  // eos in the assistant slot
     EXPECT_EQ(plain.trained_tokens(), static_cast<int64_t>(tok->encode("hello").size()) + 1);
 }
+
+// Issue 16 item 14: a 50 MB cell is cut before tokenizing, and the encoding equals that of the
+// text itself (truncated to cutoff_len as LLaMA-Factory does) — for Qwen's byte-level BPE (a
+// space-free CJK run is one pre-tokenizer piece) and ChatGLM's SentencePiece.
+TEST(SftEncoding, AHugeCellIsCutBeforeTokenizingWithTheSameResult) {
+    std::string cjk;
+    const std::string phrase = "患者主诉头痛三天，伴有恶心呕吐，无发热。";
+    while (cjk.size() < (50u << 20)) cjk += phrase;
+    for (const auto& [folder, type, tpl] : {std::tuple{"qwen3-tokenizer", "qwen2", "qwen"},
+                                            std::tuple{"chatglm3-6b-tokenizer", "chatglm", "chatglm3"}}) {
+        auto tok = shared_tokenizer(folder, type);
+        const data::SftEncodeOptions o{.cutoff_len = 512};
+        data::Example huge{{{"user", "总结病历"}, {"assistant", cjk}}, "", "t"};
+        const auto got = data::encode_supervised(huge, ChatTemplate::get(tpl), *tok, o);
+        // reference: the whole text of a 200 KB prefix (far more than 512 tokens) tokenized, then truncated
+        data::Example prefix{{{"user", "总结病历"}, {"assistant", cjk.substr(0, phrase.size() * 3000)}}, "", "t"};
+        const auto want = data::encode_supervised(prefix, ChatTemplate::get(tpl), *tok, o);
+        EXPECT_EQ(got.input_ids, want.input_ids) << folder;
+        EXPECT_EQ(got.labels, want.labels) << folder;
+        EXPECT_EQ(static_cast<int64_t>(got.input_ids.size()), 512) << folder;
+    }
+}

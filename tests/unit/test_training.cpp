@@ -440,3 +440,32 @@ TEST(Training, AdapterWithZeroOrNegativeRankIsRefused) {
         EXPECT_NE(msg.find("adapter_config.json"), std::string::npos) << msg;
     }
 }
+
+// Issue 16 item 14: what an interrupted run leaves behind. Temporaries whose writer is gone are
+// removed, those of a live process (or unknown files) are kept; a fresh start after a run that
+// never reached a checkpoint does not keep its stale log lines; the tokenizer copy is atomic.
+TEST(Training, LeftoversOfAnInterruptedRunAreCleanedAndNothingElse) {
+    test::TempDir tmp;
+    const fs::path out = tmp.path / "run";
+    fs::create_directories(out);
+    auto touch = [&](const std::string& name) { io::write_text_atomically(out / name, "x"); };
+    touch("adapter_model.safetensors.tmp-999999999-17");                          // writer gone
+    touch("trainer_state.json.tmp-" + std::to_string(::getpid()) + "-3");        // writer alive
+    touch("old.json.tmp-42");                                                    // older naming, fresh
+    touch("notes.tmp-draft");                                                    // not Tunebench's
+    touch("trainer_log.jsonl");
+    io::write_text_atomically(out / "trainer_log.jsonl", "{\"current_steps\": 9999, \"loss\": 1.0}\n");
+    run_training(demo_args(out, {{"max_steps", "3"}, {"logging_steps", "1"}}));
+    EXPECT_FALSE(fs::exists(out / "adapter_model.safetensors.tmp-999999999-17"));
+    EXPECT_TRUE(fs::exists(out / ("trainer_state.json.tmp-" + std::to_string(::getpid()) + "-3")));
+    EXPECT_TRUE(fs::exists(out / "old.json.tmp-42"));
+    EXPECT_TRUE(fs::exists(out / "notes.tmp-draft"));
+    const std::string log = test::slurp(out / "trainer_log.jsonl");
+    EXPECT_EQ(log.find("9999"), std::string::npos) << log;
+    EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 3);
+    // an older-style temporary untouched for an hour is an orphan too
+    fs::last_write_time(out / "old.json.tmp-42", fs::file_time_type::clock::now() - std::chrono::hours(1));
+    EXPECT_EQ(io::remove_orphan_temporaries(out), 1);
+    EXPECT_FALSE(fs::exists(out / "old.json.tmp-42"));
+    EXPECT_EQ(test::slurp(out / "tokenizer.model"), test::slurp(demo_dir() / "model" / "tokenizer.model"));
+}
