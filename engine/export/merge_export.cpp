@@ -56,6 +56,18 @@ ExportArgs ExportArgs::from_map(const ArgMap& map, std::vector<std::string>* unk
 namespace {
 // Every export carries it: only a folder holding it is ever replaced by a later export.
 constexpr const char* kExportMarker = ".tunebench-export";
+constexpr const char* kPartialMarker = ".tunebench-export-partial";  // an export being written
+
+// Removes a leftover of an interrupted export (a hidden sibling carrying one of our markers); a
+// folder of that name without one is the user's: refused, never removed.
+void remove_leftover(const fs::path& dir) {
+    if (!fs::exists(dir)) return;
+    if (!fs::exists(dir / kPartialMarker) && !fs::exists(dir / kExportMarker)) {
+        throw FileError(dir.string() + " exists and was not written by an export",
+                        "Tunebench uses this name while exporting: move that folder away");
+    }
+    fs::remove_all(dir);
+}
 }  // namespace
 
 // Refuses an export_dir that would destroy what the user made: the base or an adapter folder, or a
@@ -95,8 +107,11 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
         r.merged_modules += merge_lora_adapter(*model, one).merged_modules;
     }
     const fs::path tmp = out.parent_path() / ("." + out.filename().string() + ".partial");
-    fs::remove_all(tmp);
+    const fs::path old = out.parent_path() / ("." + out.filename().string() + ".replaced");
+    remove_leftover(tmp);
+    remove_leftover(old);
     fs::create_directories(tmp);
+    io::write_text_atomically(tmp / kPartialMarker, "an export in progress; removed by the next export if it was interrupted\n");
     io::NamedTensors tensors;
     for (auto& [name, t] : model->named_weights()) tensors.emplace_back(name, *t);
     say("writing " + out.string());
@@ -114,7 +129,7 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
         if (!e.is_regular_file() || weights || name == "config.json") continue;
         if (name == "generation_config.json" || name.rfind("tokeniz", 0) == 0 || name == "special_tokens_map.json" ||
             name == "vocab.json" || name == "merges.txt" || name == "added_tokens.json" || e.path().extension() == ".py") {
-            fs::copy_file(e.path(), tmp / name, fs::copy_options::overwrite_existing);
+            io::copy_file_atomically(e.path(), tmp / name);
         }
     }
     if (!fs::exists(tmp / "generation_config.json")) {
@@ -126,10 +141,9 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
         io::write_text_atomically(tmp / "generation_config.json", gen.dump(2) + "\n");
     }
     io::write_text_atomically(tmp / kExportMarker, "written by tunebench-cli export; a later export may replace this folder\n");
+    fs::remove(tmp / kPartialMarker);
     // Swap in the new export; the earlier one (checked to be Tunebench's) goes only after that.
     if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
-    const fs::path old = out.parent_path() / ("." + out.filename().string() + ".replaced");
-    fs::remove_all(old);
     if (fs::exists(out)) fs::rename(out, old);
     fs::rename(tmp, out);
     fs::remove_all(old);

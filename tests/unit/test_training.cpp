@@ -380,6 +380,16 @@ TEST(Training, ExportRefusesFoldersItDidNotWriteAndNeverTheBaseOrAdapter) {
     EXPECT_TRUE(fs::exists(tmp.path / "merged/config.json"));
     for (const auto& e : fs::directory_iterator(tmp.path))
         EXPECT_EQ(e.path().filename().string().find(".merged"), std::string::npos) << e.path();
+    // the leftover of an export killed mid-write is replaced; a user's folder of that name is not
+    fs::create_directories(tmp.path / ".merged.partial");
+    io::write_text_atomically(tmp.path / ".merged.partial/.tunebench-export-partial", "");
+    export_merged_model(args(tmp.path / "merged", base.string()));
+    EXPECT_FALSE(fs::exists(tmp.path / ".merged.partial"));
+    fs::create_directories(tmp.path / ".merged.partial");
+    io::write_text_atomically(tmp.path / ".merged.partial/mine.txt", "keep");
+    msg = test::error_of([&] { export_merged_model(args(tmp.path / "merged", base.string())); });
+    EXPECT_NE(msg.find("was not written by an export"), std::string::npos) << msg;
+    EXPECT_EQ(test::slurp(tmp.path / ".merged.partial/mine.txt"), "keep");
 }
 
 // Training refuses, before anything is written or removed: output_dir = the model folder, and an
