@@ -2,6 +2,7 @@
 // convert` and training), so the preview shows exactly what training will see.
 #include "datasets_page.h"
 #include "error_text.h"
+#include "confirm.h"
 #include "safe_unzip.h"
 
 #include <QComboBox>
@@ -353,6 +354,20 @@ bool DatasetsPage::writeDataset() {
     o.dataset_name = m_name->text().trimmed().toStdString();
     o.output = (m_datasetDir->text() + "/" + m_name->text().trimmed() + "." + m_format->currentText()).toStdString();
     try {
+        // A dataset of this name (its file or its registry entry) is replaced only after a yes.
+        bool registered = false;
+        if (std::filesystem::exists(o.dataset_dir / "dataset_info.json"))
+            registered = data::read_dataset_info(o.dataset_dir).count(o.dataset_name) > 0;
+        if (registered || std::filesystem::exists(o.output)) {
+            if (!confirm(this, tr("Replace the dataset?"),
+                         tr("A dataset named '%1' already exists in %2. Replace it with this one?")
+                             .arg(m_name->text().trimmed(), m_datasetDir->text()))) {
+                m_result->setText(tr("Nothing written: '%1' is kept as it was. Choose another name to keep both.")
+                                      .arg(m_name->text().trimmed()));
+                return false;
+            }
+            o.overwrite = true;
+        }
         const auto r = data::convert_csv(o);
         m_result->setText(tr("%1 examples written to %2 and registered as '%3'%4")
                               .arg(r.rows)

@@ -18,6 +18,7 @@ void add_convert(CLI::App& app, std::function<int()>& run) {
     sub->add_option("--system", o->system_template, "optional system prompt ({column} allowed)");
     sub->add_option("--dataset_dir", o->dataset_dir, "register the output in this folder's dataset_info.json");
     sub->add_option("--dataset_name", o->dataset_name, "name of the registry entry");
+    sub->add_flag("--overwrite", o->overwrite, "replace an existing --output or registry entry with other contents");
     sub->callback([&run, o] {
         run = [o] {
             auto r = data::convert_csv(*o);

@@ -76,19 +76,35 @@ CsvConvertReport convert_csv(const CsvConvertOptions& o) {
         else rows.push_back(std::move(ex));
     }
     report.rows = static_cast<int64_t>(table.rows.size());
+    const std::string text = jsonl ? lines : io::dump_json(rows, 2) + "\n";
+    // Nothing the user made is replaced without a yes; an identical rerun changes nothing.
+    if (!o.overwrite && fs::exists(o.output) && (!fs::is_regular_file(o.output) || io::read_file(o.output) != text)) {
+        throw ConfigError("--output " + o.output.string() + " already exists with other contents",
+                          "choose a new file name, or pass --overwrite to replace it");
+    }
+    DatasetAttr a;
     if (!o.dataset_name.empty()) {  // a registration that will fail must fail before the output is written
         if (o.dataset_dir.empty()) throw ConfigError("--dataset_name needs --dataset_dir");
         check_registry_writable(o.dataset_dir);
-    }
-    if (!o.output.parent_path().empty()) fs::create_directories(o.output.parent_path());
-    io::write_text_atomically(o.output, jsonl ? lines : rows.dump(2) + "\n");
-    if (!o.dataset_name.empty()) {
-        DatasetAttr a;
         a.name = o.dataset_name;
         auto rel = fs::absolute(o.output).lexically_relative(fs::absolute(o.dataset_dir));
         const bool inside = !rel.empty() && rel.begin()->string() != "..";
         a.file_name = inside ? rel.string() : fs::absolute(o.output).string();
         if (!o.system_template.empty()) a.columns = {{"prompt", "instruction"}, {"query", "input"}, {"response", "output"}, {"system", "system"}};
+        if (!o.overwrite && fs::exists(o.dataset_dir / "dataset_info.json")) {
+            const auto known = read_dataset_info(o.dataset_dir);
+            const auto it = known.find(a.name);
+            if (it != known.end() && (it->second.file_name != a.file_name || it->second.formatting != a.formatting ||
+                                      it->second.columns != a.columns)) {
+                throw ConfigError("dataset '" + a.name + "' is already registered in " +
+                                      (o.dataset_dir / "dataset_info.json").string() + " (file " + it->second.file_name + ")",
+                                  "choose another --dataset_name, or pass --overwrite to replace that entry");
+            }
+        }
+    }
+    if (!o.output.parent_path().empty()) fs::create_directories(o.output.parent_path());
+    io::write_text_atomically(o.output, text);
+    if (!o.dataset_name.empty()) {
         fs::create_directories(o.dataset_dir);
         register_dataset(o.dataset_dir, a);
     }

@@ -17,6 +17,9 @@ struct CsvConvertOptions {
     std::string system_template;      // optional
     std::filesystem::path dataset_dir;  // with dataset_name: register in its dataset_info.json
     std::string dataset_name;
+    // Replace an existing output file or a registry entry of the same name with other contents.
+    // Without it those are refused (an identical rerun is fine): the user says yes first.
+    bool overwrite = false;
 };
 
 struct CsvConvertReport {

@@ -25,6 +25,7 @@
 #include "demo/demo_model.h"
 #include "engine_controller.h"
 #include "engine_worker.h"
+#include "confirm.h"
 #include "main_window.h"
 #include "export_page.h"
 #include "predict_wizard.h"
@@ -388,6 +389,23 @@ private Q_SLOTS:
         bool listed = false;
         for (auto* c : datasetBox) listed = listed || c->findText("adgen_ads") >= 0;
         QVERIFY(listed);
+        // Write again under the same name with another mapping: asked first; No keeps the dataset
+        QFile written(tmp.path() + "/data/adgen_ads.json");
+        QVERIFY(written.open(QIODevice::ReadOnly));
+        const QByteArray before = written.readAll();
+        written.close();
+        ds->setMapping("另一个指令：{instruction}", "", "{output}");
+        answerQuestionsForTests(0);
+        QVERIFY(!ds->writeDataset());
+        QCOMPARE(questionsAskedForTests().size(), 1);
+        QVERIFY(written.open(QIODevice::ReadOnly));
+        QCOMPARE(written.readAll(), before);
+        written.close();
+        answerQuestionsForTests(1);  // Yes replaces it
+        QVERIFY2(ds->writeDataset(), qPrintable(ds->resultText()));
+        QVERIFY(written.open(QIODevice::ReadOnly));
+        QVERIFY(written.readAll().contains("另一个指令"));
+        answerQuestionsForTests(std::nullopt);
     }
 };
 

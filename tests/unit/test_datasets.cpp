@@ -249,3 +249,31 @@ TEST(Datasets, DeeplyNestedJsonIsAClearErrorAndNothingIsOverwritten) {
     EXPECT_EQ(test::slurp(tmp.path / "dataset_info.json"), "[1, 2]");
     EXPECT_FALSE(fs::exists(tmp.path / "x.json"));  // refused before the output was written
 }
+
+// A convert never replaces what the user made without --overwrite: another file of that name or
+// another registry entry of that name; an identical rerun is fine.
+TEST(CsvConvert, ExistingOutputsAndEntriesNeedAnExplicitOverwrite) {
+    test::TempDir tmp;
+    data::CsvConvertOptions o;
+    o.csv = test::datasets_dir() / "qizhen/drug_indication_eval.csv";
+    o.output = tmp.path / "drugs.json";
+    o.instruction = "{instruction}";
+    o.output_template = "{医学专家标注的适应病症}";
+    o.dataset_dir = tmp.path;
+    o.dataset_name = "drugs";
+    io::write_text_atomically(o.output, "my notes, not a dataset\n");
+    auto msg = error_of([&] { data::convert_csv(o); });
+    EXPECT_NE(msg.find("already exists with other contents"), std::string::npos) << msg;
+    EXPECT_EQ(test::slurp(o.output), "my notes, not a dataset\n");
+    EXPECT_FALSE(std::filesystem::exists(tmp.path / "dataset_info.json"));
+    o.overwrite = true;
+    data::convert_csv(o);
+    o.overwrite = false;
+    data::convert_csv(o);  // the same again: nothing to ask
+    const std::string first = test::slurp(o.output);
+    o.output = tmp.path / "other.json";  // the same name for another file
+    msg = error_of([&] { data::convert_csv(o); });
+    EXPECT_NE(msg.find("already registered"), std::string::npos) << msg;
+    EXPECT_FALSE(std::filesystem::exists(o.output));
+    EXPECT_EQ(data::read_dataset_info(tmp.path).at("drugs").file_name, "drugs.json");
+}
