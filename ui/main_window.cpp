@@ -2,12 +2,14 @@
 // bar's adapter picker, a dataset the Datasets tab writes appears in the Train tab's list.
 #include "main_window.h"
 
+#include <QCloseEvent>
 #include <QComboBox>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
 #include "chat_page.h"
+#include "confirm.h"
 #include "datasets_page.h"
 #include "engine_controller.h"
 #include "evaluate_page.h"
@@ -58,6 +60,28 @@ MainWindow::MainWindow(QWidget* parent)
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (!m_train->isRunning() || m_closeAfterRun) {
+        event->accept();
+        return;
+    }
+    const int answer = choose(this, tr("Training is running"),
+                              tr("A training run is in progress. Closing now loses the steps since its last checkpoint."),
+                              {tr("Stop && save, then close"), tr("Keep training"), tr("Close without saving")}, 0);
+    if (answer == 0) {  // the page saves a checkpoint and the adapter; the window closes when that is done
+        event->ignore();
+        m_closeAfterRun = true;
+        connect(m_train, &TrainPage::trainingFinished, this, [this] { close(); }, Qt::SingleShotConnection);
+        m_engine->requestTrainStop(false);
+        statusBar()->showMessage(tr("Stopping after this step and saving; the window closes when it is written…"));
+    } else if (answer == 2) {
+        m_engine->requestTrainStop(true);
+        event->accept();
+    } else {
+        event->ignore();
+    }
+}
 
 void MainWindow::setLanguage(const QString& code) {
     auto* box = m_bar->languageBox();

@@ -38,7 +38,12 @@ public:
     PredictWizard* openPredictWizard();  // the CSV batch-prediction wizard, prefilled from the top bar
     EngineController* engine() const { return m_engine; }
 
+protected:
+    // Closing while a run trains asks first: stop and save, keep training, or quit now.
+    void closeEvent(QCloseEvent* event) override;
+
 private:
+    bool m_closeAfterRun = false;
     EngineController* m_engine;
     UiTexts* m_texts;
     ModelBar* m_bar;

@@ -7,6 +7,8 @@
 #include <QCheckBox>
 #include <QScrollArea>
 #include <QTabWidget>
+#include <QDateTime>
+#include <QFileInfo>
 #include <QComboBox>
 #include <QPen>
 #include <QDoubleSpinBox>
@@ -171,6 +173,21 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     auto* uf = new QFormLayout(output);
     m_output = field("output_dir", line(QString()), QT_TR_NOOP("checkpoints, the adapter, logs and the loss plot"));
     row(uf, QT_TR_NOOP("Output folder"), folderField(m_output, this));
+    connect(m_output, &QLineEdit::textEdited, this, [this] { m_autoOutput = false; });
+    m_fromAdapter = new QCheckBox;
+    m_texts->set(m_fromAdapter, "toolTip", QT_TR_NOOP("continue training the adapter chosen in the top bar; off: new LoRA weights"));
+    row(uf, QT_TR_NOOP("Start from the adapter"), m_fromAdapter);
+    auto showAdapter = [this] {
+        const QString a = m_bar->adapterDir();
+        m_fromAdapter->setEnabled(!a.isEmpty() && !m_running);
+        if (a.isEmpty()) m_fromAdapter->setChecked(false);
+        m_fromAdapter->setText(a.isEmpty() ? tr("(no adapter chosen in the top bar)") : a);
+    };
+    connect(m_bar, &ModelBar::adapterChanged, this, showAdapter);
+    m_texts->onRetranslate(showAdapter);
+    connect(m_bar, &ModelBar::modelChanged, this, [this] {
+        if (m_autoOutput) chooseFreshOutputDir();
+    });
     row(uf, QT_TR_NOOP("Overwrite it"), field("overwrite_output_dir", check(false), QT_TR_NOOP("start over in a folder that holds an earlier run (its checkpoints are deleted)")));
     row(uf, QT_TR_NOOP("Resume from"), field("resume_from_checkpoint", line(QString()), QT_TR_NOOP("a checkpoint-N folder, or true for the latest one in the output folder")));
     m_logging = field("logging_steps", spin(1, 100000, 5), QT_TR_NOOP("a loss point every N steps"));
@@ -318,6 +335,9 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
         m_status->setText(stopped ? tr("Stopped and saved: %1").arg(summary) : tr("Finished: %1").arg(summary));
         log(m_status->text());
         Q_EMIT runFolderWritten(m_output->text());
+        // the next Train starts fresh, in a new folder, unless the user asks otherwise
+        m_fromAdapter->setChecked(false);
+        if (m_autoOutput) chooseFreshOutputDir();
         Q_EMIT trainingFinished(true, summary);
     });
     connect(worker, &EngineWorker::failed, this, [this](const QString& message, const QString& hint) {
@@ -336,7 +356,23 @@ void TrainPage::setDatasetDir(const QString& dir) {
 }
 
 QString TrainPage::datasetDir() const { return m_datasetDir->text(); }
-void TrainPage::setOutputDir(const QString& dir) { m_output->setText(dir); }
+void TrainPage::setOutputDir(const QString& dir) {
+    m_output->setText(dir);
+    m_autoOutput = false;
+}
+
+QString TrainPage::outputDir() const { return m_output->text(); }
+
+void TrainPage::chooseFreshOutputDir() {
+    const QFileInfo model(m_bar->modelDir());
+    if (m_bar->modelDir().isEmpty()) return;
+    const QString base = model.absolutePath() + "/saves/" + model.fileName() + "/" + m_bar->finetuningType() + "/train_" +
+                         QDateTime::currentDateTime().toString("yyyy-MM-dd-HH-mm-ss");
+    QString dir = base;
+    for (int n = 2; QFileInfo::exists(dir); ++n) dir = base + "-" + QString::number(n);  // two runs in one second
+    m_output->setText(dir);
+    m_autoOutput = true;
+}
 
 void TrainPage::refreshDatasets() {
     const QString current = m_dataset->currentText();
@@ -355,7 +391,8 @@ void TrainPage::useDemo(const QString& demoDir) {
              {"per_device_train_batch_size", "4"}, {"gradient_accumulation_steps", "1"}, {"warmup_ratio", "0.05"},
              {"logging_steps", "10"}, {"gradient_checkpointing", "false"}})
         setValueOf(fieldWidget(key), value);
-    m_output->setText(demoDir + "/lora-gui");
+    m_autoOutput = true;
+    chooseFreshOutputDir();
 }
 
 QVariantMap TrainPage::arguments() const {
@@ -373,7 +410,7 @@ QVariantMap TrainPage::arguments() const {
     a["finetuning_type"] = m_bar->finetuningType();
     a["device"] = m_bar->device();
     a["flash_attn"] = m_bar->attention();
-    if (!m_bar->adapterDir().isEmpty()) a["adapter_name_or_path"] = m_bar->adapterDir();
+    if (m_fromAdapter->isChecked() && !m_bar->adapterDir().isEmpty()) a["adapter_name_or_path"] = m_bar->adapterDir();
     if (!m_bar->templateName().isEmpty()) a["template"] = m_bar->templateName();
     if (!m_bar->quantizationBit().isEmpty()) a["quantization_bit"] = m_bar->quantizationBit();
     return a;
@@ -524,6 +561,7 @@ void TrainPage::setRunning(bool running) {
     m_preview->setEnabled(!running);
     m_stopSave->setEnabled(running);
     m_cancel->setEnabled(running);
+    m_fromAdapter->setEnabled(!running && !m_bar->adapterDir().isEmpty());
 }
 
 void TrainPage::log(const QString& line) { m_log->appendPlainText(line); }

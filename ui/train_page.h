@@ -38,6 +38,10 @@ public:
     void useDemo(const QString& demoDir);
     void setDatasetDir(const QString& dir);
     void setOutputDir(const QString& dir);
+    QString outputDir() const;
+    bool isRunning() const { return m_running; }
+    // Start from the adapter chosen in the top bar (continue training it) instead of fresh weights.
+    QCheckBox* fromAdapterBox() const { return m_fromAdapter; }
     QString datasetDir() const;
     // The arguments the form describes, with LLaMA-Factory's key names.
     QVariantMap arguments() const;
@@ -73,6 +77,8 @@ private:
     void onProgress(const QVariantMap& p);
     void addLossPoint(double step, double loss);
     void setRunning(bool running);
+    // LlamaBoard's default: <model's folder>/../saves/<model>/<method>/train_<date-time>, new for every run
+    void chooseFreshOutputDir();
     void log(const QString& line);
 
     EngineController* m_engine;
@@ -86,6 +92,8 @@ private:
     QSpinBox* m_alpha;
     QSpinBox* m_logging;
     QLineEdit* m_output;
+    bool m_autoOutput = true;  // the output folder is the fresh one the page chose, not the user's
+    QCheckBox* m_fromAdapter;
     QString m_memoryText;
     QPushButton* m_preview;
     QPushButton* m_saveArgs;

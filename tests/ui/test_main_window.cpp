@@ -9,6 +9,7 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QPushButton>
+#include <QCheckBox>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -192,12 +193,25 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(train->estimateText().contains("Time ≈"), 60000);
         QVERIFY2(train->estimateText().contains("for 40 steps over 32 examples"), qPrintable(train->estimateText()));
         QSignalSpy done(train, &TrainPage::trainingFinished);
+        // a fresh, timestamped folder beside the model, as LlamaBoard's saves/<model>/<method>/train_<time>
+        const QString firstRun = train->outputDir();
+        QVERIFY2(firstRun.startsWith(tmp.path() + "/saves/model/lora/train_"), qPrintable(firstRun));
         QTest::mouseClick(train->startButton(), Qt::LeftButton);
         QVERIFY(!train->startButton()->isEnabled());
         QVERIFY(done.wait(120000));
         QVERIFY2(done.first().at(0).toBool(), qPrintable(train->logText()));
         QCOMPARE(train->lossPoints(), 4);
-        QVERIFY(QFile::exists(tmp.path() + "/lora-gui/adapter_model.safetensors"));
+        QVERIFY(QFile::exists(firstRun + "/adapter_model.safetensors"));
+        // the bar now offers the new adapter, but the next run starts fresh, in a new folder,
+        // unless "Start from the adapter" is ticked
+        QVERIFY(w.modelBar()->adapterDir().startsWith(firstRun));
+        QVERIFY(train->outputDir() != firstRun);
+        QVERIFY(!train->fromAdapterBox()->isChecked());
+        QVERIFY(train->fromAdapterBox()->isEnabled());
+        QVERIFY2(!train->previewYaml().contains("adapter_name_or_path"), qPrintable(train->previewYaml()));
+        train->fromAdapterBox()->setChecked(true);
+        QVERIFY(train->previewYaml().contains("adapter_name_or_path: " + w.modelBar()->adapterDir()));
+        train->fromAdapterBox()->setChecked(false);
         QVERIFY(train->startButton()->isEnabled());
         const QString shots = QStringLiteral(TB_SCREENSHOT_DIR);
         QDir().mkpath(shots);
@@ -218,8 +232,8 @@ private Q_SLOTS:
         QVERIFY(w.modelBar()->adapterDir().endsWith("lora-stopped"));
 
         // Chat with the adapter trained first, beside the base model
-        w.modelBar()->addRunFolder(tmp.path() + "/lora-gui");
-        QVERIFY(w.modelBar()->adapterDir().endsWith("lora-gui"));
+        w.modelBar()->addRunFolder(firstRun);
+        QVERIFY(w.modelBar()->adapterDir().startsWith(firstRun));
         auto* chat = w.chatPage();
         QSignalSpy chatLoaded(chat, &ChatPage::loaded);
         chat->setCompareWithBase(true);
@@ -269,6 +283,33 @@ private Q_SLOTS:
 
     // The CSV wizard from the Evaluate & Predict tab: a real CSV, a prompt from its columns, the
     // demo model; stopped midway, then resumed to one prediction per row.
+    // Closing the window while training asks; "Keep training" keeps the window and the run,
+    // "Stop & save" saves the adapter and then closes.
+    void closingWhileTrainingAsks() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        MainWindow w;
+        showOnDemo(w, tmp.path());
+        auto* train = w.trainPage();
+        train->epochsBox()->setValue(400);
+        const QString out = train->outputDir();
+        QSignalSpy done(train, &TrainPage::trainingFinished);
+        QTest::mouseClick(train->startButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(train->lossPoints() >= 1, 60000);
+        answerQuestionsForTests(1);  // Keep training
+        QVERIFY(!w.close());
+        QVERIFY(w.isVisible());
+        QVERIFY(train->isRunning());
+        QCOMPARE(questionsAskedForTests().size(), 1);
+        answerQuestionsForTests(0);  // Stop & save, then close
+        QVERIFY(!w.close());         // not yet: the adapter is being saved
+        QVERIFY(done.wait(60000));
+        QVERIFY(done.first().at(0).toBool());
+        QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 10000);
+        QVERIFY(QFile::exists(out + "/adapter_model.safetensors"));
+        answerQuestionsForTests(std::nullopt);
+    }
+
     void csvWizardPredictsStopsAndResumes() {
         QTemporaryDir tmp;
         QVERIFY(tmp.isValid());
