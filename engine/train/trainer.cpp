@@ -376,17 +376,28 @@ void Trainer::save_checkpoint() {
     const fs::path tmp = out_ / (".checkpoint-" + std::to_string(global_step_) + ".partial");
     fs::remove_all(tmp);
     fs::create_directories(tmp);
-    write_trainable(tmp);
-    io::save_safetensors(tmp / "optimizer.safetensors", opt_->state());
-    io::NamedTensors rng = {{"cpu", at::detail::getDefaultCPUGenerator().get_state()}};
-    if (device_.is_cuda()) rng.emplace_back("cuda", at::globalContext().defaultGenerator(device_).get_state().to(at::kCPU));
-    io::save_safetensors(tmp / "rng_state.safetensors", rng);
-    json sched = {{"last_epoch", global_step_}, {"type", sched_.type}, {"warmup_steps", sched_.warmup_steps},
-                  {"total_steps", sched_.total_steps}, {"base_lr", a_.learning_rate}};
-    io::write_text_atomically(tmp / "scheduler.json", sched.dump(2) + "\n");
-    io::write_text_atomically(tmp / "trainer_state.json", trainer_state().dump(2) + "\n");
-    fs::remove_all(final_dir);
+    try {
+        write_trainable(tmp);
+        io::save_safetensors(tmp / "optimizer.safetensors", opt_->state());
+        io::NamedTensors rng = {{"cpu", at::detail::getDefaultCPUGenerator().get_state()}};
+        if (device_.is_cuda()) rng.emplace_back("cuda", at::globalContext().defaultGenerator(device_).get_state().to(at::kCPU));
+        io::save_safetensors(tmp / "rng_state.safetensors", rng);
+        json sched = {{"last_epoch", global_step_}, {"type", sched_.type}, {"warmup_steps", sched_.warmup_steps},
+                      {"total_steps", sched_.total_steps}, {"base_lr", a_.learning_rate}};
+        io::write_text_atomically(tmp / "scheduler.json", sched.dump(2) + "\n");
+        io::write_text_atomically(tmp / "trainer_state.json", trainer_state().dump(2) + "\n");
+    } catch (...) {  // a full disk: the unfinished folder goes, the earlier checkpoints stay as they are
+        std::error_code ec;
+        fs::remove_all(tmp, ec);
+        throw;
+    }
+    // Swap in by rename; a checkpoint of the same step (a resume that ends where it began) is
+    // moved aside first and removed only after, so a kill never leaves the step without one.
+    const fs::path replaced = out_ / (".checkpoint-" + std::to_string(global_step_) + ".replaced");
+    fs::remove_all(replaced);
+    if (fs::exists(final_dir)) fs::rename(final_dir, replaced);
     fs::rename(tmp, final_dir);  // a checkpoint folder exists only when complete
+    fs::remove_all(replaced);
     last_saved_step_ = global_step_;
     if (a_.save_total_limit > 0) {
         auto all = checkpoints_in(out_);
