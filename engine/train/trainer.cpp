@@ -4,7 +4,8 @@
 // Checkpoints carry everything needed to continue bit for bit: trainable weights, AdamW moments,
 // scheduler position, RNG states, data position and the running log sums.
 #include "train/trainer.h"
-#include "io/json_text.h"
+
+#include <c10/util/Exception.h>
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
@@ -26,6 +27,7 @@
 #include "data/sft_encoding.h"
 #include "io/path_compare.h"
 #include "io/atomic_file.h"
+#include "io/json_text.h"
 #include "io/tensor_io.h"
 #include "model/attention.h"
 #include "model/decoder.h"
@@ -698,7 +700,17 @@ TrainResult Trainer::run() {
 TrainResult run_training(const TrainingArgs& args, const std::function<void(const TrainProgress&)>& on_progress,
                          std::atomic<int>* request) {
     Trainer t(args, on_progress, request);
-    return t.run();
+    try {
+        return t.run();
+    } catch (const c10::OutOfMemoryError& e) {
+        // Nothing is written after an OOM: the last checkpoint (if any) is the state to resume.
+        std::string advice = "lower per_device_train_batch_size (raise gradient_accumulation_steps to keep the batch) or cutoff_len";
+        if (!args.gradient_checkpointing) advice = "turn gradient checkpointing on, or " + advice;
+        if (args.finetuning_type == "lora" && args.quantization_bit == 0) advice += ", or use QLoRA (quantization_bit 4)";
+        throw Error("the GPU ran out of memory while training (" + first_line(e.what_without_backtrace()).substr(0, 200) +
+                        "); checkpoints written before are intact",
+                    advice + "; tunebench-cli estimate shows what the run needs");
+    }
 }
 
 }  // namespace tb

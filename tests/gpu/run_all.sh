@@ -5,7 +5,8 @@
 #   2. the CUDA kernels against their ATen references, with timings (tunebench_gpu_tool kernels);
 #   3. logits vs transformers (fp32, bf16) and batch-1 decode tokens/s vs transformers (compare.py);
 #   4. adapter interchange, 20-step loss curves and LoRA/QLoRA training speed vs PEFT (peft_compare.py);
-#   5. the demo on CUDA and CPU, flash_attn auto vs disabled (run_demo_checks.sh).
+#   5. the demo on CUDA and CPU, flash_attn auto vs disabled (run_demo_checks.sh);
+#   6. CUDA out of memory while training: a clear error, the last checkpoint intact (run_oom_check.sh).
 # Writes OUT/results.json and OUT/results.md (device, date, each figure beside its reference
 # measured in the same run) and each step's log. Exit 1 when a step failed.
 # Usage: [STORIES_DIR=.../stories260K-hf] [TB_SKIP_BENCH=1] tests/gpu/run_all.sh [OUT_DIR] [STEP...]
@@ -13,7 +14,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$ROOT/build-gpu-all}
 shift || true
-STEPS=${*:-"quickstart kernels logits training demo"}
+STEPS=${*:-"quickstart kernels logits training demo oom"}
 export STORIES_DIR=${STORIES_DIR:-$ROOT/../shared/models/stories260K-hf}
 mkdir -p "$OUT"
 BUILD=$OUT/quickstart-build
@@ -44,6 +45,7 @@ for s in $STEPS; do
         logits) step logits python3 "$ROOT/tests/gpu/compare.py" "$TOOL" "$OUT/compare" ;;
         training) step training python3 "$ROOT/tests/gpu/peft_compare.py" "$TOOL" "$CLI" "$OUT/training" "$STORIES_DIR" ;;
         demo) step demo "$ROOT/tests/gpu/run_demo_checks.sh" "$OUT/demo-checks" ;;
+        oom) step oom "$ROOT/tests/gpu/run_oom_check.sh" "$CLI" "$OUT/oom" ;;
         *) echo "unknown step $s" >&2; exit 2 ;;
     esac
 done

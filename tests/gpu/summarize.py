@@ -82,6 +82,11 @@ if "training" in steps:
                          f"{ours['tokens_per_s']:.0f} ({ours['peak_allocated_gib']:.1f} GiB)",
                          f"PEFT {theirs['tokens_per_s']:.0f} ({theirs['peak_allocated_gib']:.1f} GiB)" if "tokens_per_s" in theirs
                          else f"PEFT: {theirs.get('error', '')[:80]}", f"{r.get('speed_ratio', float('nan')):.2f}×"))
+if "oom" in steps:
+    R["oom"] = [l for l in log("oom").splitlines() if l.startswith(("ok:", "FAIL:"))]
+    for l in R["oom"]:
+        status, text = l.split(":", 1)
+        rows.append(("CUDA OOM while training: " + text.strip(), "", "", "OK" if status == "ok" else "FAIL"))
 if "demo" in steps:
     R["demo"] = [l for l in log("demo").splitlines() if l.startswith(("OK", "FAIL"))]
     for l in R["demo"]:
