@@ -1,5 +1,6 @@
 // Chat tab layout and wiring.
 #include "chat_page.h"
+#include "message_label.h"
 
 #include <QCheckBox>
 #include <QDoubleSpinBox>
@@ -87,7 +88,7 @@ ChatPage::ChatPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     inputRow->addWidget(m_send);
     inputRow->addWidget(m_stop);
     inputRow->addWidget(m_clear);
-    m_status = new QLabel;
+    m_status = messageLabel();
     m_texts->set(m_status, "text", QT_TR_NOOP("No model loaded."));
 
     auto* layout = new QVBoxLayout(this);

@@ -1,6 +1,7 @@
 // Reading and converting go through the engine's data/ code (the same as `tunebench-cli
 // convert` and training), so the preview shows exactly what training will see.
 #include "datasets_page.h"
+#include "message_label.h"
 #include "error_text.h"
 #include "confirm.h"
 #include "safe_unzip.h"
@@ -61,7 +62,7 @@ DatasetsPage::DatasetsPage(ModelBar* bar, QWidget* parent)
     m_zipEntry = new QComboBox;
     m_zipEntry->setEnabled(false);
     m_texts->set(m_zipEntry, "toolTip", QT_TR_NOOP("the data file inside the zip"));
-    m_info = new QLabel;
+    m_info = messageLabel();
     m_info->setWordWrap(true);
     m_rows = new QTableWidget;
     m_rows->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -80,7 +81,7 @@ DatasetsPage::DatasetsPage(ModelBar* bar, QWidget* parent)
     m_texts->set(m_cutoff, "toolTip", QT_TR_NOOP("cutoff_len, as in training: longer examples are truncated"));
     m_rendered = new QTextEdit;
     m_rendered->setReadOnly(true);
-    m_tokens = new QLabel;
+    m_tokens = messageLabel();
     m_tokens->setWordWrap(true);
 
     m_datasetDir = new QLineEdit;
@@ -89,9 +90,9 @@ DatasetsPage::DatasetsPage(ModelBar* bar, QWidget* parent)
     m_texts->set(m_name, "toolTip", QT_TR_NOOP("the dataset's name in dataset_info.json (an existing entry is replaced)"));
     m_format = new QComboBox;
     m_format->addItems({"json", "jsonl"});
-    auto* write = new QPushButton;
+    auto* write = m_write = new QPushButton;
     m_texts->set(write, "text", QT_TR_NOOP("Write dataset"));
-    m_result = new QLabel;
+    m_result = messageLabel();
     m_result->setWordWrap(true);
 
     auto* fileRow = new QHBoxLayout;

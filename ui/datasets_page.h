@@ -10,6 +10,7 @@
 #include <string>
 
 class QComboBox;
+class QPushButton;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
@@ -42,6 +43,7 @@ public:
     void setMapping(const QString& instruction, const QString& input, const QString& output, const QString& system = {});
     void setTarget(const QString& datasetDir, const QString& name);
     bool writeDataset();
+    QPushButton* writeButton() const { return m_write; }
     int rowCount() const;
     QString infoText() const;
     QString renderedText() const;   // the preview row as the model sees it
@@ -84,6 +86,7 @@ private:
     QLineEdit* m_name;
     QComboBox* m_format;
     QLabel* m_result;
+    QPushButton* m_write = nullptr;
 };
 
 }  // namespace tb::ui

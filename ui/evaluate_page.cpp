@@ -1,4 +1,5 @@
 #include "evaluate_page.h"
+#include "message_label.h"
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -65,7 +66,7 @@ EvaluatePage::EvaluatePage(EngineController* engine, ModelBar* bar, QWidget* par
     buttons->addWidget(m_start);
     buttons->addWidget(m_stop);
     m_progress = new QProgressBar;
-    m_result = new QLabel;
+    m_result = messageLabel();
     m_result->setWordWrap(true);
     m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_result->setMinimumHeight(4 * m_result->fontMetrics().lineSpacing());  // the scores never squeezed out

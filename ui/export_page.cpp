@@ -1,4 +1,5 @@
 #include "export_page.h"
+#include "message_label.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -23,7 +24,7 @@
 namespace tb::ui {
 ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     : QWidget(parent), m_engine(engine), m_bar(bar), m_texts(new UiTexts(this)) {
-    m_source = new QLabel;
+    m_source = messageLabel();
     m_source->setWordWrap(true);
     m_dir = new QLineEdit;
     m_texts->set(m_dir, "toolTip", QT_TR_NOOP("export_dir: a new or empty folder (an earlier export there is replaced)"));
@@ -82,7 +83,7 @@ ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     m_texts->onRetranslate(updateSource);
     updateSource();
     m_export = m_texts->button(QT_TR_NOOP("Export"));
-    m_result = new QLabel;
+    m_result = messageLabel();
     m_result->setWordWrap(true);
     m_result->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_result->setMinimumHeight(3 * m_result->fontMetrics().lineSpacing());  // two wrapped lines never squeezed

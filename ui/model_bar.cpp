@@ -42,12 +42,15 @@ ModelBar::ModelBar(QWidget* parent) : QWidget(parent), m_texts(new UiTexts(this)
     m_texts->set(m_model, "placeholderText", QT_TR_NOOP("Hugging Face model folder (config.json + weights + tokenizer)"));
     m_texts->set(m_model, "toolTip", QT_TR_NOOP("model_name_or_path: used by every tab"));
     m_info = new QLabel;
-    m_info->setMinimumWidth(420);
+    // status labels never set the window's width: long text is cut here and shown whole in the tooltip
+    m_info->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_info->setMinimumWidth(120);
     m_finetuning = combo({"lora", "freeze", "full"});
     m_texts->set(m_finetuning, "toolTip", QT_TR_NOOP("finetuning_type: LoRA adapters, the last layers, or all weights"));
     m_adapter = new QComboBox;
-    m_adapter->setMinimumWidth(200);
-    m_adapter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    // a long run path must not widen the bar: the list pops up wide, the box stays
+    m_adapter->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_adapter->setMinimumContentsLength(14);
     m_texts->bind(QT_TR_NOOP("(base model only)"), [this](const QString& t) {
         if (m_adapter->count() == 0) m_adapter->addItem(t, QString());
         else m_adapter->setItemText(0, t);
@@ -73,6 +76,8 @@ ModelBar::ModelBar(QWidget* parent) : QWidget(parent), m_texts(new UiTexts(this)
     for (const auto& d : available_devices()) m_device->addItem(QString::fromStdString(d));
     m_texts->set(m_device, "toolTip", QT_TR_NOOP("device: auto uses the first GPU when there is one"));
     m_memory = new QLabel;
+    m_memory->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_memory->setMinimumWidth(60);
     m_memoryBar = new QProgressBar;
     m_memoryBar->setMaximumWidth(90);
     m_memoryBar->setMaximumHeight(14);
@@ -83,20 +88,22 @@ ModelBar::ModelBar(QWidget* parent) : QWidget(parent), m_texts(new UiTexts(this)
     row1->addWidget(m_texts->label(QT_TR_NOOP("Model")));
     row1->addWidget(folderField(m_model, this), 3);
     row1->addWidget(m_info, 2);
+    row1->addWidget(m_texts->label(QT_TR_NOOP("Device")));
+    row1->addWidget(m_device);
+    row1->addWidget(m_memoryBar);
+    row1->addWidget(m_memory, 1);
     auto* row2 = new QHBoxLayout;
     auto add = [&](const char* label, QWidget* w) {
         row2->addWidget(m_texts->label(label));
         row2->addWidget(w);
     };
     add(QT_TR_NOOP("Fine-tuning"), m_finetuning);
-    add(QT_TR_NOOP("Adapter"), m_adapter);
+    row2->addWidget(m_texts->label(QT_TR_NOOP("Adapter")));
+    row2->addWidget(m_adapter, 2);
     row2->addWidget(browseAdapter);
     add(QT_TR_NOOP("Quantization"), m_quant);
     add(QT_TR_NOOP("Template"), m_template);
     add(QT_TR_NOOP("Attention"), m_attention);
-    add(QT_TR_NOOP("Device"), m_device);
-    row2->addWidget(m_memoryBar);
-    row2->addWidget(m_memory);
     row2->addStretch(1);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 4, 6, 0);
@@ -186,7 +193,10 @@ void ModelBar::detectModel() {
     auto* watcher = new QFutureWatcher<QString>(this);
     connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, dir] {
         watcher->deleteLater();
-        if (dir == m_model->text()) m_info->setText(watcher->result());
+        if (dir == m_model->text()) {
+            m_info->setText(watcher->result());
+            m_info->setToolTip(watcher->result());
+        }
     });
     const QString templ = tr("%1 · %2 parameters · %3 layers · %4 · template %5");
     const QString bad = tr("⚠ %1");

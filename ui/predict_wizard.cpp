@@ -1,4 +1,5 @@
 #include "predict_wizard.h"
+#include "message_label.h"
 #include "error_text.h"
 
 #include <QComboBox>
@@ -101,7 +102,7 @@ QWizardPage* PredictWizard::makeCsvPage() {
         if (!f.isEmpty()) setCsv(f);
     });
     connect(m_csv, &QLineEdit::editingFinished, this, &PredictWizard::loadCsv);
-    m_csvInfo = new QLabel;
+    m_csvInfo = messageLabel();
     m_csvInfo->setWordWrap(true);
     m_csvPreview = new QTableWidget;
     m_csvPreview->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -164,7 +165,7 @@ QWizardPage* PredictWizard::makeModelPage() {
     m_maxNewTokens->setRange(1, 8192);
     m_maxNewTokens->setValue(256);
     m_output = new QLineEdit;
-    m_barSettings = new QLabel;
+    m_barSettings = messageLabel();
     auto* form = new QFormLayout(p);
     form->addRow(tr("Model folder"), m_model);
     form->addRow(tr("Adapter folder"), m_adapter);
@@ -188,9 +189,9 @@ QWizardPage* PredictWizard::makeRunPage() {
     m_stop = new QPushButton(tr("Stop"));
     m_stop->setEnabled(false);
     m_progress = new QProgressBar;
-    m_runStatus = new QLabel;
+    m_runStatus = messageLabel();
     m_runStatus->setWordWrap(true);
-    m_last = new QLabel;
+    m_last = messageLabel();
     m_last->setWordWrap(true);
     connect(m_start, &QPushButton::clicked, this, &PredictWizard::startRun);
     connect(m_stop, &QPushButton::clicked, this, &PredictWizard::stopRun);
@@ -211,7 +212,7 @@ QWizardPage* PredictWizard::makeRunPage() {
 QWizardPage* PredictWizard::makeSummaryPage() {
     auto* p = new CheckedPage;
     p->setTitle(tr("Summary"));
-    m_summary = new QLabel;
+    m_summary = messageLabel();
     m_summary->setWordWrap(true);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
     auto* l = new QVBoxLayout(p);

@@ -1,6 +1,7 @@
 // The Train tab. Arguments go to the engine thread as LLaMA-Factory keys; the engine validates
 // them (the same code as `tunebench-cli train`), so the GUI shows the same errors and hints.
 #include "train_page.h"
+#include "message_label.h"
 #include "error_text.h"
 
 #include <QChartView>
@@ -236,9 +237,9 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     m_progress = new QProgressBar;
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
-    m_status = new QLabel;
+    m_status = messageLabel();
     m_texts->set(m_status, "text", QT_TR_NOOP("Not started"));
-    m_estimateLabel = new QLabel;
+    m_estimateLabel = messageLabel();
     m_estimateLabel->setWordWrap(true);
     m_chart = new QChart;
     m_texts->bind(QT_TR_NOOP("Loss"), [this](const QString& t) { m_chart->setTitle(t); });

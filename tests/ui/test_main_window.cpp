@@ -310,6 +310,45 @@ private Q_SLOTS:
         answerQuestionsForTests(std::nullopt);
     }
 
+    // A laptop screen (issue 16 item 15): every tab fits 1024×700 in both languages, Start and
+    // Write stay on screen, and a long one-line error never widens the window.
+    void fitsALaptopScreen() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        MainWindow w;
+        showOnDemo(w, tmp.path());
+        for (const char* lang : {"en", "zh_CN"}) {
+            w.setLanguage(lang);
+            for (int i = 0; i < w.tabs()->count(); ++i) {
+                w.tabs()->setCurrentIndex(i);
+                QApplication::processEvents();
+                const QSize min = w.minimumSizeHint();
+                QVERIFY2(min.width() <= 1024 && min.height() <= 700,
+                         qPrintable(QString("%1 tab %2: minimum %3×%4").arg(lang).arg(i).arg(min.width()).arg(min.height())));
+            }
+        }
+        w.setLanguage("en");
+        w.resize(1024, 700);
+        QApplication::processEvents();
+        QCOMPARE(w.width(), 1024);
+        auto onScreen = [&](QWidget* b) {
+            const QRect r(b->mapTo(&w, QPoint(0, 0)), b->size());
+            return b->isVisibleTo(&w) && QRect(0, 0, w.width(), w.height()).contains(r);
+        };
+        w.tabs()->setCurrentWidget(w.trainPage());
+        QApplication::processEvents();
+        QVERIFY(onScreen(w.trainPage()->startButton()));
+        w.tabs()->setCurrentWidget(w.datasetsPage());
+        QApplication::processEvents();
+        QVERIFY(onScreen(w.datasetsPage()->writeButton()));
+        // a long one-line error in the top bar and on the pages
+        w.modelBar()->setModelDir(tmp.path() + "/" + QString("no_such_model_").repeated(60));
+        w.datasetsPage()->openFile(tmp.path() + "/" + QString("missing_").repeated(200) + ".csv");
+        QApplication::processEvents();
+        QVERIFY2(w.minimumSizeHint().width() <= 1024, qPrintable(QString::number(w.minimumSizeHint().width())));
+        QCOMPARE(w.width(), 1024);
+    }
+
     void csvWizardPredictsStopsAndResumes() {
         QTemporaryDir tmp;
         QVERIFY(tmp.isValid());
