@@ -131,13 +131,15 @@ ChatPage::ChatPage(EngineController* engine, ModelBar* bar, QWidget* parent)
         setBusy(false);
         Q_EMIT replyFinished(reason);
     });
-    connect(w, &EngineWorker::failed, this, [this](const QString& message, const QString& hint) {
+    connect(w, &EngineWorker::failed, this, [this](EngineJob job, const QString& message, const QString& hint) {
+        if (job != EngineJob::Chat) return;  // another page's request
         m_status->setText(hint.isEmpty() ? tr("Error: %1").arg(message) : tr("Error: %1 — %2").arg(message, hint));
         setBusy(false);
         Q_EMIT replyFinished("error");
     });
 }
 
+QString ChatPage::statusText() const { return m_status->text(); }
 QString ChatPage::transcript() const { return m_transcript->toPlainText(); }
 QString ChatPage::baseTranscript() const { return m_baseTranscript->toPlainText(); }
 void ChatPage::setCompareWithBase(bool on) { m_compare->setChecked(on); }
@@ -160,6 +162,8 @@ void ChatPage::send(const QString& text) {
     }
     m_input->clear();
     setBusy(true);
+    if (m_engine->isTraining())
+        m_status->setText(tr("Waiting: the engine is training (Train tab); this message is answered when the run ends or is stopped."));
     m_engine->requestChat(text, m_temperature->value(), m_topP->value(), m_maxNewTokens->value());
 }
 

@@ -27,6 +27,7 @@ public:
     // For tests and the demo: load and send without clicking.
     void load();
     void send(const QString& text);
+    QString statusText() const;
     void setCompareWithBase(bool on);
     QPushButton* stopButton() const { return m_stop; }
     QString transcript() const;

@@ -8,6 +8,10 @@ EngineController::EngineController(QObject* parent) : QObject(parent), m_worker(
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     m_thread.start();
+    connect(m_worker, &EngineWorker::trainFinished, this, [this] { m_training = false; });
+    connect(m_worker, &EngineWorker::failed, this, [this](EngineJob job) {
+        if (job == EngineJob::Train) m_training = false;
+    });
 }
 
 EngineController::~EngineController() {
@@ -29,6 +33,7 @@ void EngineController::requestChat(const QString& query, double temperature, dou
 
 void EngineController::requestTrain(const QVariantMap& args) {
     m_trainRequest.store(0);
+    m_training = true;
     QMetaObject::invokeMethod(m_worker, "train", Qt::QueuedConnection, Q_ARG(QVariantMap, args));
 }
 

@@ -28,11 +28,14 @@ public:
     void requestBatchPredict(const QVariantMap& args);  // requestStop() stops it after the current row
     // Stop & save (keeps a checkpoint and the adapter) or cancel (nothing more is written).
     void requestTrainStop(bool cancel) { m_trainRequest.store(cancel ? 2 : 1); }
+    // A training occupies the engine until it ends: requests of other pages wait behind it.
+    bool isTraining() const { return m_training; }
 
 private:
     QThread m_thread;
     std::atomic<bool> m_cancel{false};
     std::atomic<int> m_trainRequest{0};
+    bool m_training = false;
     EngineWorker* m_worker;
 };
 

@@ -20,17 +20,17 @@ EngineWorker::EngineWorker(std::atomic<bool>* cancel, std::atomic<int>* trainReq
     : m_cancel(cancel), m_trainRequest(trainRequest) {}
 EngineWorker::~EngineWorker() = default;
 
-void EngineWorker::guarded(const std::function<void()>& job) {
+void EngineWorker::guarded(EngineJob job, const std::function<void()>& run) {
     try {
-        job();
+        run();
     } catch (...) {
         const auto t = currentErrorText();
-        Q_EMIT failed(t.message, t.hint);
+        Q_EMIT failed(job, t.message, t.hint);
     }
 }
 
 void EngineWorker::loadChat(const QVariantMap& args, bool compareWithBase) {
-    guarded([&] {
+    guarded(EngineJob::Chat, [&] {
         ArgMap map = toArgMap(args, /*skipEmpty=*/true);
         const QString adapterDir = args.value("adapter_name_or_path").toString();
         m_chat.reset();
@@ -53,10 +53,10 @@ void EngineWorker::loadChat(const QVariantMap& args, bool compareWithBase) {
 
 void EngineWorker::sendChat(const QString& query, double temperature, double topP, int maxNewTokens) {
     if (!m_chat) {
-        Q_EMIT failed(tr("No model is loaded."), tr("Choose a model folder and click Load."));
+        Q_EMIT failed(EngineJob::Chat, tr("No model is loaded."), tr("Choose a model folder and click Load."));
         return;
     }
-    guarded([&] {
+    guarded(EngineJob::Chat, [&] {
         GenerationConfig g;
         g.temperature = temperature;
         g.do_sample = temperature > 0;
@@ -94,7 +94,7 @@ void EngineWorker::clearChat() {
 }
 
 void EngineWorker::train(const QVariantMap& args) {
-    guarded([&] {
+    guarded(EngineJob::Train, [&] {
         auto a = TrainingArgs::from_map(toArgMap(args));
         QElapsedTimer timer;
         timer.start();
@@ -118,7 +118,7 @@ void EngineWorker::train(const QVariantMap& args) {
 }
 
 void EngineWorker::batchPredict(const QVariantMap& args) {
-    guarded([&] {
+    guarded(EngineJob::Predict, [&] {
         BatchPredictOptions o;
         ArgMap inference = toArgMap(args, /*skipEmpty=*/true);
         auto take = [&](const char* key) {
@@ -143,7 +143,7 @@ void EngineWorker::batchPredict(const QVariantMap& args) {
 }
 
 void EngineWorker::exportModel(const QVariantMap& args) {
-    guarded([&] {
+    guarded(EngineJob::Export, [&] {
         auto a = ExportArgs::from_map(toArgMap(args));
         auto r = export_merged_model(a, [this](const std::string& s) { Q_EMIT exportStatus(QString::fromStdString(s)); });
         Q_EMIT exportStatus(tr("checking the export against base + adapter…"));
@@ -175,7 +175,7 @@ void EngineWorker::estimateTime(const QVariantMap& args) {
 }
 
 void EngineWorker::evaluate(const QVariantMap& args) {
-    guarded([&] {
+    guarded(EngineJob::Evaluate, [&] {
         ArgMap map = toArgMap(args, /*skipEmpty=*/true);
         const auto a = eval::DatasetPredictArgs::from_map(map);
         QElapsedTimer timer;

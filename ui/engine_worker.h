@@ -17,6 +17,9 @@ class ChatHandle;
 
 namespace tb::ui {
 
+// Which page's request a result or an error answers (failed() carries it).
+enum class EngineJob { Chat, Train, Export, Predict, Evaluate };
+
 class EngineWorker : public QObject {
     Q_OBJECT
 public:
@@ -45,7 +48,7 @@ Q_SIGNALS:
     // side 0: the loaded model (with its adapter); side 1: the base model, when comparing
     void chatChunk(const QString& text, int side);
     void chatFinished(const QString& finishReason, qint64 tokens, double tokensPerSecond, int side);
-    void failed(const QString& message, const QString& hint);
+    void failed(tb::ui::EngineJob job, const QString& message, const QString& hint);
     // keys: phase, message, step, total, epoch, loss, eval_loss, lr, grad_norm, tokens_per_s,
     // elapsed_s, eta_s, memory_bytes, is_log (loss/eval_loss/grad_norm < 0: not in this event)
     void trainProgress(const QVariantMap& progress);
@@ -62,7 +65,7 @@ Q_SIGNALS:
     void evalFinished(const QVariantMap& report);
 
 private:
-    void guarded(const std::function<void()>& job);  // an engine error becomes failed()
+    void guarded(EngineJob job, const std::function<void()>& run);  // an engine error becomes failed(job, …)
 
     std::atomic<bool>* m_cancel;
     std::atomic<int>* m_trainRequest;
@@ -71,3 +74,5 @@ private:
 };
 
 }  // namespace tb::ui
+
+Q_DECLARE_METATYPE(tb::ui::EngineJob)

@@ -108,7 +108,8 @@ EvaluatePage::EvaluatePage(EngineController* engine, ModelBar* bar, QWidget* par
         showReport(report);
         Q_EMIT evaluationFinished(!report["cancelled"].toBool());
     });
-    connect(w, &EngineWorker::failed, this, [this](const QString& message, const QString& hint) {
+    connect(w, &EngineWorker::failed, this, [this](EngineJob job, const QString& message, const QString& hint) {
+        if (job != EngineJob::Evaluate) return;  // another page's request
         if (!m_running) return;
         setRunning(false);
         m_result->setText(tr("Error: %1").arg(message) + (hint.isEmpty() ? QString() : tr("\nHint: %1").arg(hint)));

@@ -113,7 +113,8 @@ ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
         m_log->appendPlainText(m_result->text());
         Q_EMIT exportFinished(verified, summary);
     });
-    connect(worker, &EngineWorker::failed, this, [this](const QString& message, const QString& hint) {
+    connect(worker, &EngineWorker::failed, this, [this](EngineJob job, const QString& message, const QString& hint) {
+        if (job != EngineJob::Export) return;  // another page's request
         if (!m_running) return;
         setRunning(false);
         m_result->setText(tr("Export failed: %1").arg(message) + (hint.isEmpty() ? QString() : tr("\nHint: %1").arg(hint)));

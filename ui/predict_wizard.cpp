@@ -79,7 +79,8 @@ PredictWizard::PredictWizard(EngineController* engine, QWidget* parent)
                 static_cast<CheckedPage*>(page(RunPage))->changed();
                 Q_EMIT runFinished(!cancelled);
             });
-    connect(worker, &EngineWorker::failed, this, [this](const QString& message, const QString& hint) {
+    connect(worker, &EngineWorker::failed, this, [this](EngineJob job, const QString& message, const QString& hint) {
+        if (job != EngineJob::Predict) return;  // another page's request
         if (!m_running) return;
         m_running = false;
         m_start->setEnabled(true);

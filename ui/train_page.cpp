@@ -341,7 +341,8 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
         if (m_autoOutput) chooseFreshOutputDir();
         Q_EMIT trainingFinished(true, summary);
     });
-    connect(worker, &EngineWorker::failed, this, [this](const QString& message, const QString& hint) {
+    connect(worker, &EngineWorker::failed, this, [this](EngineJob job, const QString& message, const QString& hint) {
+        if (job != EngineJob::Train) return;  // another page's request
         if (!m_running) return;  // a Chat error is the Chat tab's business
         setRunning(false);
         m_status->setText(tr("Stopped: %1").arg(message));

@@ -349,6 +349,40 @@ private Q_SLOTS:
         QCOMPARE(w.width(), 1024);
     }
 
+    // Every result and error reaches the page that asked: a failed training is the Train tab's,
+    // never a Chat error; a chat sent while the engine trains says it waits, and is answered
+    // once the run stops.
+    void resultsReachThePageThatAsked() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        MainWindow w;
+        auto* chat = w.chatPage();
+        QSignalSpy loaded(chat, &ChatPage::loaded);
+        showOnDemo(w, tmp.path());
+        QVERIFY(loaded.wait(60000));
+        const QString chatStatus = chat->statusText();
+        auto* train = w.trainPage();
+        QSignalSpy done(train, &TrainPage::trainingFinished);
+        train->setOutputDir(tmp.path() + "/model");  // the model folder itself: refused by the engine
+        QTest::mouseClick(train->startButton(), Qt::LeftButton);
+        QVERIFY(done.wait(60000));
+        QVERIFY(!done.first().at(0).toBool());
+        QCOMPARE(chat->statusText(), chatStatus);
+        // a chat while training waits for the engine
+        done.clear();
+        train->setOutputDir(tmp.path() + "/run");
+        train->epochsBox()->setValue(400);
+        QTest::mouseClick(train->startButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(train->lossPoints() >= 1, 60000);
+        QSignalSpy replied(chat, &ChatPage::replyFinished);
+        chat->send("What is Tunebench?");
+        QVERIFY2(chat->statusText().startsWith("Waiting"), qPrintable(chat->statusText()));
+        QTest::mouseClick(train->stopButton(), Qt::LeftButton);
+        QVERIFY(done.wait(60000));
+        QVERIFY(replied.wait(60000));
+        QVERIFY(replied.first().first().toString() != "error");  // answered, not failed
+    }
+
     void csvWizardPredictsStopsAndResumes() {
         QTemporaryDir tmp;
         QVERIFY(tmp.isValid());
