@@ -2,6 +2,21 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>ErrorText</name>
+    <message>
+        <source>an unexpected error inside a library; the work so far is kept. Please report it with the steps that led here</source>
+        <translation>库内部出现意外错误；已完成的工作都已保留。请连同出错前的操作步骤一起报告</translation>
+    </message>
+    <message>
+        <source>an unexpected error</source>
+        <translation>意外错误</translation>
+    </message>
+    <message>
+        <source>the work so far is kept; please report the steps that led here</source>
+        <translation>已完成的工作都已保留；请报告出错前的操作步骤</translation>
+    </message>
+</context>
+<context>
     <name>QObject</name>
     <message>
         <source>%1 has no %2: choose a final adapter or a checkpoint-N folder</source>
@@ -24,10 +39,6 @@
         <translation>%1 不是可读取的 .zip 文件</translation>
     </message>
     <message>
-        <source>%1 holds the path &apos;%2&apos;, which would leave the target folder: refused</source>
-        <translation>%1 含有路径“%2”，会写到目标文件夹之外：已拒绝</translation>
-    </message>
-    <message>
         <source>%1 has no %2 at its top level: not an adapter zip (Export tab → Share adapter writes one)</source>
         <translation>%1 顶层没有 %2：不是适配器压缩包（可在“导出”页 →“分享适配器”生成）</translation>
     </message>
@@ -36,16 +47,116 @@
         <translation>%1 已存在且不为空：请选择一个新文件夹</translation>
     </message>
     <message>
-        <source>could not extract %1 (corrupt zip or disk full)</source>
-        <translation>无法解压 %1（压缩包损坏或磁盘已满）</translation>
-    </message>
-    <message>
         <source>adapter imported into %1 (%2 files)</source>
         <translation>适配器已导入到 %1（%2 个文件）</translation>
     </message>
     <message>
         <source>The demo could not be written to %1: %2</source>
         <translation>无法将演示写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>could not create %1: check that it is writable</source>
+        <translation>无法创建 %1：请检查它是否可写</translation>
+    </message>
+    <message>
+        <source>could not create a folder in %1: %2</source>
+        <translation>无法在 %1 中创建文件夹：%2</translation>
+    </message>
+    <message>
+        <source>an entry without a name</source>
+        <translation>一个没有名称的条目</translation>
+    </message>
+    <message>
+        <source>a name with \ or : (&apos;%1&apos;)</source>
+        <translation>含有 \ 或 : 的名称（&apos;%1&apos;）</translation>
+    </message>
+    <message>
+        <source>an absolute path (&apos;%1&apos;)</source>
+        <translation>绝对路径（&apos;%1&apos;）</translation>
+    </message>
+    <message>
+        <source>a path with &apos;%1&apos; (&apos;%2&apos;)</source>
+        <translation>含有 &apos;%1&apos; 的路径（&apos;%2&apos;）</translation>
+    </message>
+    <message>
+        <source>a path that leaves the folder (&apos;%1&apos;)</source>
+        <translation>会离开目标文件夹的路径（&apos;%1&apos;）</translation>
+    </message>
+    <message>
+        <source>%1 cannot be read: %2</source>
+        <translation>无法读取 %1：%2</translation>
+    </message>
+    <message>
+        <source>%1 is damaged: its list of files cannot be read</source>
+        <translation>%1 已损坏：无法读取其文件列表</translation>
+    </message>
+    <message>
+        <source>%1 holds %2 entries, more than the %3 accepted: refused</source>
+        <translation>%1 含有 %2 个条目，超过允许的 %3 个：已拒绝</translation>
+    </message>
+    <message>
+        <source>%1 holds a symbolic link (&apos;%2&apos;): refused, a shared adapter or dataset has none</source>
+        <translation>%1 含有符号链接（&apos;%2&apos;）：已拒绝，共享的适配器或数据集不会含有链接</translation>
+    </message>
+    <message>
+        <source>%1 holds a device or special file (&apos;%2&apos;): refused</source>
+        <translation>%1 含有设备文件或特殊文件（&apos;%2&apos;）：已拒绝</translation>
+    </message>
+    <message>
+        <source>%1 holds %2, which would leave the target folder: refused</source>
+        <translation>%1 含有%2，会写到目标文件夹之外：已拒绝</translation>
+    </message>
+    <message>
+        <source>%1 holds &apos;%2&apos; twice: refused (which one is meant?)</source>
+        <translation>%1 含有两个 &apos;%2&apos;：已拒绝（无法确定用哪一个）</translation>
+    </message>
+    <message>
+        <source>%1 would unpack to more than %2 MB: refused</source>
+        <translation>%1 解压后将超过 %2 MB：已拒绝</translation>
+    </message>
+    <message>
+        <source>%1 holds &apos;%2&apos; both as a file and as a folder: refused</source>
+        <translation>%1 中 &apos;%2&apos; 既是文件又是文件夹：已拒绝</translation>
+    </message>
+    <message>
+        <source>could not create %1: check that its parent is writable</source>
+        <translation>无法创建 %1：请检查其上级文件夹是否可写</translation>
+    </message>
+    <message>
+        <source>%1 needs %2 MB but %3 has %4 MB free</source>
+        <translation>%1 需要 %2 MB，但 %3 只剩 %4 MB 可用空间</translation>
+    </message>
+    <message>
+        <source>could not create the folder for %1</source>
+        <translation>无法为 %1 创建文件夹</translation>
+    </message>
+    <message>
+        <source>could not create %1: %2</source>
+        <translation>无法创建 %1：%2</translation>
+    </message>
+    <message>
+        <source>%1 is damaged: &apos;%2&apos; cannot be found</source>
+        <translation>%1 已损坏：找不到 &apos;%2&apos;</translation>
+    </message>
+    <message>
+        <source>%1 is damaged or encrypted: &apos;%2&apos; cannot be read</source>
+        <translation>%1 已损坏或已加密：无法读取 &apos;%2&apos;</translation>
+    </message>
+    <message>
+        <source>%1 is damaged: &apos;%2&apos; cannot be inflated</source>
+        <translation>%1 已损坏：无法解压 &apos;%2&apos;</translation>
+    </message>
+    <message>
+        <source>%1 is damaged or crafted: &apos;%2&apos; holds more than the %3 bytes it declares</source>
+        <translation>%1 已损坏或被篡改：&apos;%2&apos; 的内容超过其声明的 %3 字节</translation>
+    </message>
+    <message>
+        <source>could not write %1: %2 (disk full?)</source>
+        <translation>无法写入 %1：%2（磁盘已满？）</translation>
+    </message>
+    <message>
+        <source>%1 is damaged: &apos;%2&apos; fails its checksum or is shorter than declared</source>
+        <translation>%1 已损坏：&apos;%2&apos; 校验失败或比声明的短</translation>
     </message>
 </context>
 <context>
@@ -163,6 +274,10 @@
         <source>Assistant: </source>
         <translation>助手：</translation>
     </message>
+    <message>
+        <source>Waiting: the engine is training (Train tab); this message is answered when the run ends or is stopped.</source>
+        <translation>等待中：引擎正在训练（“训练”页）；训练结束或停止后将回答这条消息。</translation>
+    </message>
 </context>
 <context>
     <name>tb::ui::DatasetsPage</name>
@@ -263,10 +378,6 @@
         <translation>⚠ %1 中没有 .csv、.json 或 .jsonl 文件</translation>
     </message>
     <message>
-        <source>⚠ could not extract %1 from %2</source>
-        <translation>⚠ 无法从 %2 中解压 %1</translation>
-    </message>
-    <message>
         <source>⚠ %1
 %2</source>
         <translation>⚠ %1
@@ -311,6 +422,18 @@
     <message>
         <source>Loading the tokenizer of %1 …</source>
         <translation>正在加载 %1 的分词器…</translation>
+    </message>
+    <message>
+        <source>Replace the dataset?</source>
+        <translation>替换数据集？</translation>
+    </message>
+    <message>
+        <source>A dataset named &apos;%1&apos; already exists in %2. Replace it with this one?</source>
+        <translation>%2 中已有名为 &apos;%1&apos; 的数据集。要用这个替换它吗？</translation>
+    </message>
+    <message>
+        <source>Nothing written: &apos;%1&apos; is kept as it was. Choose another name to keep both.</source>
+        <translation>未写入任何内容：&apos;%1&apos; 保持原样。换一个名称即可同时保留两者。</translation>
     </message>
 </context>
 <context>
@@ -648,6 +771,30 @@ Hint: %1</source>
     <message>
         <source>Demo: %1</source>
         <translation>演示：%1</translation>
+    </message>
+    <message>
+        <source>Training is running</source>
+        <translation>训练进行中</translation>
+    </message>
+    <message>
+        <source>A training run is in progress. Closing now loses the steps since its last checkpoint.</source>
+        <translation>训练正在进行。现在关闭会丢失上一个检查点之后的步骤。</translation>
+    </message>
+    <message>
+        <source>Stop &amp;&amp; save, then close</source>
+        <translation>停止并保存，然后关闭</translation>
+    </message>
+    <message>
+        <source>Keep training</source>
+        <translation>继续训练</translation>
+    </message>
+    <message>
+        <source>Close without saving</source>
+        <translation>不保存直接关闭</translation>
+    </message>
+    <message>
+        <source>Stopping after this step and saving; the window closes when it is written…</source>
+        <translation>本步结束后停止并保存；写完后窗口将关闭…</translation>
     </message>
 </context>
 <context>
@@ -1495,6 +1642,18 @@ Time: estimating (reading the dataset, measuring the device)…</source>
     <message>
         <source>step %1: eval loss %2</source>
         <translation>第 %1 步：验证损失 %2</translation>
+    </message>
+    <message>
+        <source>continue training the adapter chosen in the top bar; off: new LoRA weights</source>
+        <translation>继续训练顶栏中选择的适配器；不勾选：使用新的 LoRA 权重</translation>
+    </message>
+    <message>
+        <source>Start from the adapter</source>
+        <translation>从适配器开始</translation>
+    </message>
+    <message>
+        <source>(no adapter chosen in the top bar)</source>
+        <translation>（顶栏中未选择适配器）</translation>
     </message>
 </context>
 </TS>
