@@ -22,6 +22,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpressionValidator>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QValueAxis>
@@ -78,6 +79,13 @@ QCheckBox* check(bool on) {
 
 QLineEdit* line(const QString& text) { return new QLineEdit(text); }
 
+// A positive finite number as users type it (5e-5, 0.0001, 1e-8): anything else cannot be typed.
+QLineEdit* numberLine(const QString& text) {
+    auto* e = new QLineEdit(text);
+    e->setValidator(new QRegularExpressionValidator(QRegularExpression(R"(\d{0,12}(\.\d{0,12})?([eE][+-]?\d{0,3})?)"), e));
+    return e;
+}
+
 QString valueOf(QWidget* w) {
     if (auto* s = qobject_cast<QSpinBox*>(w)) return QString::number(s->value());
     if (auto* s = qobject_cast<QDoubleSpinBox*>(w)) return QString::number(s->value());
@@ -102,6 +110,20 @@ W* TrainPage::field(const QString& key, W* widget, const char* tip) {
     m_fields.append({key, widget});
     m_texts->bind(tip, [widget, key](const QString& t) { widget->setToolTip(key + ": " + t); });
     return widget;
+}
+
+QString TrainPage::namingTheControl(const QString& message) const {
+    // the YAML key in an engine message, said as the form says it: 'learning_rate' → “Learning rate”
+    for (const auto& [key, widget] : m_fields) {
+        if (!QRegularExpression("\\b" + QRegularExpression::escape(key) + "\\b").match(message).hasMatch()) continue;
+        // the widget, or the row it sits in (a folder field wraps its line edit)
+        for (QWidget* w = widget; w && w->parentWidget(); w = w->parentWidget()) {
+            auto* form = qobject_cast<QFormLayout*>(w->parentWidget()->layout());
+            auto* label = form ? qobject_cast<QLabel*>(form->labelForField(w)) : nullptr;
+            if (label && !label->text().isEmpty()) return message + tr(" (the field “%1”)").arg(label->text());
+        }
+    }
+    return message;
 }
 
 QWidget* TrainPage::fieldWidget(const QString& key) const {
@@ -148,7 +170,7 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
 
     auto* optim = new QWidget;
     auto* of = new QFormLayout(optim);
-    row(of, QT_TR_NOOP("Learning rate"), field("learning_rate", line("5e-5"), QT_TR_NOOP("AdamW's peak learning rate")));
+    row(of, QT_TR_NOOP("Learning rate"), field("learning_rate", numberLine("5e-5"), QT_TR_NOOP("AdamW's peak learning rate")));
     row(of, QT_TR_NOOP("Epochs"), field("num_train_epochs", dspin(0.1, 1000, 3.0, 1), QT_TR_NOOP("passes over the training set")));
     auto* maxSteps = field("max_steps", spin(-1, 100000000, -1), QT_TR_NOOP("stop after this many optimizer steps (overrides epochs; -1 = off)"));
     row(of, QT_TR_NOOP("Max steps"), maxSteps);
@@ -162,7 +184,7 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     row(of, QT_TR_NOOP("Max gradient norm"), field("max_grad_norm", dspin(0, 1000, d.max_grad_norm, 2), QT_TR_NOOP("clip the gradient norm (0 = no clipping)")));
     row(of, QT_TR_NOOP("Adam β1"), field("adam_beta1", dspin(0, 0.9999, d.adam_beta1, 4), QT_TR_NOOP("AdamW beta1")));
     row(of, QT_TR_NOOP("Adam β2"), field("adam_beta2", dspin(0, 0.99999, d.adam_beta2, 5), QT_TR_NOOP("AdamW beta2")));
-    row(of, QT_TR_NOOP("Adam ε"), field("adam_epsilon", line("1e-8"), QT_TR_NOOP("AdamW epsilon")));
+    row(of, QT_TR_NOOP("Adam ε"), field("adam_epsilon", numberLine("1e-8"), QT_TR_NOOP("AdamW epsilon")));
     m_precision = combo({"fp32", "bf16", "fp16", "pure_bf16"});
     m_texts->set(m_precision, "toolTip", QT_TR_NOOP("compute type: bf16 on recent GPUs; fp16 needs CUDA; fp32 on CPU; pure_bf16 keeps even the trainable weights in bf16"));
     row(of, QT_TR_NOOP("Precision"), m_precision);
@@ -346,7 +368,7 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
         if (!m_running) return;  // a Chat error is the Chat tab's business
         setRunning(false);
         m_status->setText(tr("Stopped: %1").arg(message));
-        log(tr("Error: %1").arg(message) + (hint.isEmpty() ? QString() : tr("\nHint: %1").arg(hint)));
+        log(tr("Error: %1").arg(namingTheControl(message)) + (hint.isEmpty() ? QString() : tr("\nHint: %1").arg(hint)));
         Q_EMIT trainingFinished(false, message);
     });
     setRunning(false);
@@ -424,7 +446,7 @@ QString TrainPage::previewYaml() const {
         return QString::fromStdString(TrainingArgs::from_map(map).to_yaml());
     } catch (const std::exception& e) {
         const auto t = errorText(e);
-        const_cast<TrainPage*>(this)->log(tr("Error: %1\nHint: %2").arg(t.message, t.hint));
+        const_cast<TrainPage*>(this)->log(tr("Error: %1\nHint: %2").arg(namingTheControl(t.message), t.hint));
         return {};
     }
 }
@@ -449,7 +471,7 @@ bool TrainPage::loadArguments(const QString& path) {
         TrainingArgs::from_map(a);  // same validation as the CLI
     } catch (const std::exception& e) {
         const auto t = errorText(e);
-        log(tr("Error: %1\nHint: %2").arg(t.message, t.hint));
+        log(tr("Error: %1\nHint: %2").arg(namingTheControl(t.message), t.hint));
         return false;
     }
     auto text = [&](const std::string& k) { return a.count(k) ? QString::fromStdString(a[k]) : QString(); };

@@ -73,6 +73,7 @@ private:
     template <class W>
     W* field(const QString& key, W* widget, const char* tip);
     QWidget* fieldWidget(const QString& key) const;
+    QString namingTheControl(const QString& message) const;
     void refreshDatasets();
     void onProgress(const QVariantMap& p);
     void addLossPoint(double step, double loss);

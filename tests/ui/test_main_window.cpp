@@ -10,6 +10,7 @@
 #include <QStatusBar>
 #include <QPushButton>
 #include <QCheckBox>
+#include <QLineEdit>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -381,6 +382,35 @@ private Q_SLOTS:
         QVERIFY(done.wait(60000));
         QVERIFY(replied.wait(60000));
         QVERIFY(replied.first().first().toString() != "error");  // answered, not failed
+    }
+
+    // Invalid numbers cannot be typed into the number fields, and an engine error about a key
+    // names the field the user sees.
+    void fieldsRefuseBadNumbersAndErrorsNameTheField() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        MainWindow w;
+        showOnDemo(w, tmp.path());
+        auto* train = w.trainPage();
+        w.tabs()->setCurrentWidget(train);
+        QLineEdit* lr = nullptr;
+        QLineEdit* targets = nullptr;
+        for (auto* e : train->findChildren<QLineEdit*>()) {
+            if (e->toolTip().startsWith("learning_rate:")) lr = e;
+            if (e->toolTip().startsWith("lora_target:")) targets = e;
+        }
+        QVERIFY(lr && targets);
+        lr->clear();
+        QTest::keyClicks(lr, "nan");
+        QCOMPARE(lr->text(), QString());
+        QTest::keyClicks(lr, "2e-4x");
+        QCOMPARE(lr->text(), QString("2e-4"));
+        targets->setText("no_such_module");
+        QSignalSpy done(train, &TrainPage::trainingFinished);
+        QTest::mouseClick(train->startButton(), Qt::LeftButton);
+        QVERIFY(done.wait(60000));
+        QVERIFY(!done.first().at(0).toBool());
+        QVERIFY2(train->logText().contains("(the field “LoRA modules”)"), qPrintable(train->logText()));
     }
 
     void csvWizardPredictsStopsAndResumes() {

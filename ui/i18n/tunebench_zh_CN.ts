@@ -1655,5 +1655,9 @@ Time: estimating (reading the dataset, measuring the device)…</source>
         <source>(no adapter chosen in the top bar)</source>
         <translation>（顶栏中未选择适配器）</translation>
     </message>
+    <message>
+        <source> (the field “%1”)</source>
+        <translation>（字段“%1”）</translation>
+    </message>
 </context>
 </TS>
