@@ -48,7 +48,13 @@ MainWindow::MainWindow(QWidget* parent)
     layout->addWidget(m_bar);
     layout->addWidget(m_tabs, 1);
     setCentralWidget(central);
-    m_texts->bind(QT_TR_NOOP("Ready"), [this](const QString& t) { statusBar()->showMessage(t); });
+    // "Ready" in the new language only where it said "Ready": a switch of language must not
+    // replace a true status line (a demo opened, a dataset written) with it
+    m_texts->bind(QT_TR_NOOP("Ready"), [this](const QString& t) {
+        const QString now = statusBar()->currentMessage();
+        if (now.isEmpty() || now == m_readyText) statusBar()->showMessage(t);
+        m_readyText = t;
+    });
 
     connect(m_train, &TrainPage::runFolderWritten, m_bar, [this](const QString& dir) { m_bar->addRunFolder(dir); });
     connect(m_evaluate, &EvaluatePage::csvWizardRequested, this, [this] { openPredictWizard(); });

@@ -44,6 +44,7 @@ protected:
 
 private:
     bool m_closeAfterRun = false;
+    QString m_readyText;
     EngineController* m_engine;
     UiTexts* m_texts;
     ModelBar* m_bar;

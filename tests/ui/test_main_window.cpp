@@ -318,6 +318,11 @@ private Q_SLOTS:
         QVERIFY(tmp.isValid());
         MainWindow w;
         showOnDemo(w, tmp.path());
+        // switching the language keeps a true status line (it used to become "Ready")
+        const QString status = w.statusBar()->currentMessage();
+        QVERIFY2(status.startsWith("Demo:"), qPrintable(status));
+        w.setLanguage("zh_CN");
+        QCOMPARE(w.statusBar()->currentMessage(), status);
         for (const char* lang : {"en", "zh_CN"}) {
             w.setLanguage(lang);
             for (int i = 0; i < w.tabs()->count(); ++i) {
