@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "io/json_text.h"
 
 namespace tb::io {
 namespace {
@@ -62,9 +63,11 @@ SafetensorsReader::SafetensorsReader(const std::filesystem::path& path)
     if (n == 0 || hp[0] != '{') bad(path, "header does not start with '{'");
     json header;
     try {
-        header = json::parse(hp, hp + n);
-    } catch (const json::parse_error& e) {
+        header = parse_json(std::string(hp, n), path.string());
+    } catch (const json::exception& e) {  // parse_error, or a number past double's range
         bad(path, std::string("header is not valid JSON (") + e.what() + ")");
+    } catch (const FileError& e) {  // nested too deep, or a number out of range
+        bad(path, std::string("header: ") + e.what());
     }
     if (!header.is_object()) bad(path, "header is not a JSON object");
 

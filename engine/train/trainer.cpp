@@ -419,7 +419,13 @@ void Trainer::resume(const fs::path& requested) {
         throw FileError(ckpt.string() + " is not a complete Tunebench checkpoint (no trainer_state.json)",
                         "resume_from_checkpoint should name an output_dir/checkpoint-N folder");
     }
-    json st = json::parse(io::read_file(ckpt / "trainer_state.json"));
+    json st;
+    try {
+        st = io::parse_json(io::read_file(ckpt / "trainer_state.json"), (ckpt / "trainer_state.json").string());
+    } catch (const json::exception& e) {
+        throw FileError((ckpt / "trainer_state.json").string() + " is damaged (" + e.what() + ")",
+                        "resume from an earlier checkpoint-N folder");
+    }
     if (!st.contains("tunebench")) throw FileError(ckpt.string() + " was not written by Tunebench", "resume needs its optimizer and data position");
     const auto& tb = st["tunebench"];
     if (tb.value("finetuning_type", "") != a_.finetuning_type)
