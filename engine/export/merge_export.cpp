@@ -108,6 +108,9 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
     }
     const fs::path tmp = out.parent_path() / ("." + out.filename().string() + ".partial");
     const fs::path old = out.parent_path() / ("." + out.filename().string() + ".replaced");
+    // An export killed between its two renames left the earlier export under the .replaced name
+    // and none under its own: put it back before anything else, so a failure now loses nothing.
+    if (!fs::exists(out) && fs::exists(old / kExportMarker)) fs::rename(old, out);
     remove_leftover(tmp);
     remove_leftover(old);
     fs::create_directories(tmp);

@@ -390,6 +390,17 @@ TEST(Training, ExportRefusesFoldersItDidNotWriteAndNeverTheBaseOrAdapter) {
     msg = test::error_of([&] { export_merged_model(args(tmp.path / "merged", base.string())); });
     EXPECT_NE(msg.find("was not written by an export"), std::string::npos) << msg;
     EXPECT_EQ(test::slurp(tmp.path / ".merged.partial/mine.txt"), "keep");
+    fs::remove_all(tmp.path / ".merged.partial");
+    // killed between the swap's two renames: the earlier export is under .merged.replaced only;
+    // a failing rerun (no such adapter) must leave it back in place, not delete it
+    fs::rename(tmp.path / "merged", tmp.path / ".merged.replaced");
+    auto bad_adapter = args(tmp.path / "merged", base.string());
+    bad_adapter.adapter_name_or_path = (tmp.path / "no_such_adapter").string();
+    EXPECT_NE(test::error_of([&] { export_merged_model(bad_adapter); }), "no error");
+    EXPECT_TRUE(fs::exists(tmp.path / "merged/config.json") || fs::exists(tmp.path / ".merged.replaced/config.json"));
+    export_merged_model(args(tmp.path / "merged", base.string()));
+    EXPECT_TRUE(fs::exists(tmp.path / "merged/config.json"));
+    EXPECT_FALSE(fs::exists(tmp.path / ".merged.replaced"));
 }
 
 // Training refuses, before anything is written or removed: output_dir = the model folder, and an
