@@ -60,7 +60,11 @@ LoraConfig LoraConfig::parse(const nlohmann::json& cfg, const std::string& where
                           "the adapter folder is damaged or not a LoRA adapter");
     c.r = static_cast<int64_t>(r);
     c.alpha = number("lora_alpha");
-    if (!std::isfinite(c.alpha)) throw ConfigError(path_string + ": key 'lora_alpha' should be a finite number");
+    // the update is scaled by alpha/r: a negative alpha flips it, a huge one makes it overflow
+    if (!std::isfinite(c.alpha) || c.alpha <= 0 || c.alpha > 1e6)
+        throw ConfigError(path_string + ": key 'lora_alpha' should be a number above 0 and at most 1e6, found " +
+                              io::json_excerpt(cfg["lora_alpha"]),
+                          "the adapter folder is damaged or not a LoRA adapter");
     c.dropout = cfg.value("lora_dropout", 0.0);
     c.use_rslora = cfg.value("use_rslora", false);
     if (cfg.contains("target_modules") && cfg["target_modules"].is_array())
@@ -81,7 +85,7 @@ std::string LoraConfig::to_json() const {
         {"peft_type", "LORA"}, {"r", r}, {"rank_pattern", nlohmann::json::object()}, {"revision", nullptr},
         {"target_modules", target_modules}, {"task_type", "CAUSAL_LM"}, {"use_dora", false},
         {"use_rslora", use_rslora}};
-    if (alpha == std::floor(alpha)) j["lora_alpha"] = static_cast<int64_t>(alpha);  // PEFT writes an int
+    if (alpha == std::floor(alpha) && std::abs(alpha) < 9.0e15) j["lora_alpha"] = static_cast<int64_t>(alpha);  // PEFT writes an int
     return j.dump(2) + "\n";
 }
 
