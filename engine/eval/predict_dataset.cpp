@@ -13,6 +13,7 @@
 #include "data/dataset_registry.h"
 #include "eval/text_metrics.h"
 #include "infer/chat_session.h"
+#include "infer/in_order.h"
 #include "infer/prediction_job.h"
 #include "io/atomic_file.h"
 
@@ -29,7 +30,7 @@ DatasetPredictArgs DatasetPredictArgs::from_map(const ArgMap& map, std::vector<s
         else if (k == "output_dir") a.output_dir = v;
         else if (k == "max_samples") a.max_samples = parse_int(k, v);
         else if (k == "stage" || k == "do_predict" || k == "predict_with_generate" || k == "finetuning_type" ||
-                 k == "per_device_eval_batch_size" || k == "cutoff_len" || k == "overwrite_cache" ||
+                 k == "cutoff_len" || k == "overwrite_cache" ||
                  k == "preprocessing_num_workers" || k == "report_to")
             continue;
         else inference[k] = v;
@@ -90,25 +91,31 @@ DatasetPredictReport predict_dataset(const DatasetPredictArgs& a, const std::fun
     if (rows.size() < examples.size()) {
         ChatSession session(a.inference);
         std::ofstream append(out, std::ios::app | std::ios::binary);
-        for (size_t i = rows.size(); i < examples.size(); ++i) {
-            if (cancel && cancel->load()) {
-                report.cancelled = true;
-                break;
-            }
+        const size_t first = rows.size();
+        std::vector<std::vector<int64_t>> prompts;
+        for (size_t i = first; i < examples.size(); ++i) {
             const auto& m = examples[i].messages;
             std::vector<std::pair<std::string, std::string>> history;
             for (size_t k = 0; k + 2 < m.size(); k += 2) history.emplace_back(m[k].content, m[k + 1].content);
-            const auto& query = m[m.size() - 2].content;
-            auto r = session.answer(history, query, examples[i].system, cancel);
-            if (r.finish_reason == "cancelled") {
-                report.cancelled = true;
-                break;
-            }
-            json row = {{"prompt", query}, {"predict", r.text}, {"label", m.back().content}};
+            const auto& system = examples[i].system.empty() ? a.inference.system : examples[i].system;
+            prompts.push_back(session.prompt_ids(history, m[m.size() - 2].content, system));
+        }
+        // rows are decoded together and written in dataset order, each once every earlier one is
+        InOrder<std::string> writer(first, [&](size_t i, std::string&& predict) {
+            const auto& m = examples[i].messages;
+            json row = {{"prompt", m[m.size() - 2].content}, {"predict", predict}, {"label", m.back().content}};
             append << io::dump_json(row) << "\n" << std::flush;
+            if (!append) throw FileError("cannot write " + out.string(), "check the disk space and permissions");
             rows.push_back(row);
             if (progress) progress(static_cast<int64_t>(rows.size()), static_cast<int64_t>(examples.size()));
-        }
+        });
+        const bool finished = session.replies(prompts, a.inference.per_device_eval_batch_size,
+                                              [&](size_t k, GenerateResult&& r) {
+                                                  writer.add(first + k, std::move(r.text));
+                                                  return true;
+                                              },
+                                              cancel);
+        if (!finished) report.cancelled = true;
     }
     report.samples = static_cast<int64_t>(rows.size());
     if (rows.empty()) return report;

@@ -13,6 +13,7 @@
 #include "data/csv.h"
 #include "data/csv_convert.h"
 #include "infer/chat_session.h"
+#include "infer/in_order.h"
 #include "infer/prediction_job.h"
 #include "io/atomic_file.h"
 
@@ -121,30 +122,33 @@ BatchPredictReport run_batch_predict(const BatchPredictOptions& o,
         ChatSession session(o.inference);
         std::ofstream out(o.output, std::ios::app | std::ios::binary);
         const auto t0 = std::chrono::steady_clock::now();
-        const int64_t start = report.rows;
-        for (size_t r = report.rows; r < input.rows.size(); ++r) {
-            if (cancel && cancel->load()) {
-                report.cancelled = true;
-                break;
-            }
+        const size_t start = static_cast<size_t>(report.rows);
+        const int64_t total = static_cast<int64_t>(input.rows.size());
+        std::vector<std::vector<int64_t>> prompts;
+        for (size_t r = start; r < input.rows.size(); ++r) {
             auto prompt = data::fill_template(o.prompt_template, input.header, input.rows[r], "--prompt_template");
-            auto reply = session.complete(prompt, {}, cancel);
-            if (reply.finish_reason == "cancelled") {
-                report.cancelled = true;
-                break;
-            }
+            prompts.push_back(session.prompt_ids({}, prompt, o.inference.system));
+        }
+        // rows are decoded together and written in input order, each once every earlier one is
+        InOrder<std::string> writer(start, [&](size_t r, std::string&& prediction) {
             auto fields = input.rows[r];
-            fields.push_back(reply.text);
+            fields.push_back(prediction);
             out << data::csv_line(fields) << std::flush;
             if (!out) throw FileError("cannot write " + o.output.string(), "check the disk space and permissions");
             ++report.rows;
             if (progress) {
                 const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                const int64_t done_now = report.rows - start;
-                progress({report.rows, static_cast<int64_t>(input.rows.size()), el,
-                          el / done_now * (static_cast<int64_t>(input.rows.size()) - report.rows), reply.text});
+                const int64_t done_now = report.rows - static_cast<int64_t>(start);
+                progress({report.rows, total, el, el / done_now * (total - report.rows), prediction});
             }
-        }
+        });
+        const bool finished = session.replies(prompts, o.inference.per_device_eval_batch_size,
+                                              [&](size_t k, GenerateResult&& reply) {
+                                                  writer.add(start + k, std::move(reply.text));
+                                                  return true;
+                                              },
+                                              cancel);
+        if (!finished) report.cancelled = true;
     }
     if (!report.cancelled) score_predictions(o.output, o.label_column, report);
     return report;

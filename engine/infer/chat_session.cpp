@@ -52,7 +52,7 @@ std::unique_ptr<ChatSession> ChatSession::without_adapters() const {
     s->tokenizer_ = tokenizer_;
     s->template_ = template_;
     s->stop_ids_ = stop_ids_;
-    s->generator_ = std::make_unique<Generator>(model_, tokenizer_);
+    s->generator_ = std::make_unique<Generator>(model_, tokenizer_, /*adapters_off=*/true);
     return s;
 }
 
@@ -113,6 +113,17 @@ GenerateResult ChatSession::answer(const std::vector<std::pair<std::string, std:
     auto r = generate(prompt_ids(history, query, system.empty() ? args_.system : system), {}, cancel);
     r.text = strip(r.text);
     return r;
+}
+
+bool ChatSession::replies(const std::vector<std::vector<int64_t>>& prompts, int64_t slots,
+                          const std::function<bool(size_t, GenerateResult&&)>& on_reply,
+                          const std::atomic<bool>* cancel) {
+    return generator_->generate_batch(prompts, args_.generation, stop_ids_, slots,
+                                      [&](size_t i, GenerateResult&& r) {
+                                          r.text = strip(r.text);
+                                          return on_reply(i, std::move(r));
+                                      },
+                                      cancel);
 }
 
 GenerateResult ChatSession::complete(const std::string& text, const TextCallback& on_text,

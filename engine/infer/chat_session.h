@@ -33,6 +33,12 @@ public:
     // Plain completion of `text` rendered through the template with no history.
     GenerateResult complete(const std::string& text, const TextCallback& on_text = {},
                             const std::atomic<bool>* cancel = nullptr);
+    // Replies to many prompts (from prompt_ids) with continuous batching, up to `slots` decoding
+    // at once; on_reply(index, result) as each finishes (any order), text stripped as complete()
+    // strips it; returning false stops. False when cancelled.
+    bool replies(const std::vector<std::vector<int64_t>>& prompts, int64_t slots,
+                 const std::function<bool(size_t index, GenerateResult&& result)>& on_reply,
+                 const std::atomic<bool>* cancel = nullptr);
     void clear() { history_.clear(); }
 
     // Prompt ids for a query given the current history (the tokenizer's prefix added when the

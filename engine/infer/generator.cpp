@@ -1,119 +1,208 @@
-// The decode loop: prefill (minus any cached prefix), then one token at a time.
+// The decode loops over a DecodeContext: one slot for chat (prefix reuse between turns), several
+// for batches (continuous batching: a finished row's slot is refilled before the next step).
 #include "infer/generator.h"
-
-#include <c10/core/InferenceMode.h>
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
+#include "core/device_memory.h"
 #include "core/error.h"
-#include "infer/sampler.h"
+#include "core/log.h"
 
 namespace tb {
 
-Generator::Generator(std::shared_ptr<const Model> model, std::shared_ptr<const Tokenizer> tokenizer)
-    : model_(std::move(model)), tokenizer_(std::move(tokenizer)), cache_(model_->new_cache()) {}
-
 namespace {
-std::vector<float> last_row(const at::Tensor& logits) {
-    auto row = logits.select(1, logits.size(1) - 1).select(0, 0).to(at::kCPU, at::kFloat).contiguous();
-    return {row.data_ptr<float>(), row.data_ptr<float>() + row.numel()};
-}
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
+
+void check_prompt(const std::vector<int64_t>& prompt, int64_t vocab) {
+    if (prompt.empty()) throw ConfigError("the prompt is empty", "give a prompt, or use a tokenizer that adds BOS");
+    for (int64_t id : prompt) {
+        if (id < 0 || id >= vocab) {
+            throw ConfigError("prompt token id " + std::to_string(id) + " is outside the model's vocabulary of " +
+                                  std::to_string(vocab),
+                              "the tokenizer does not belong to this model");
+        }
+    }
+}
+
+// Bytes the KV cache may take: most of what is free on the GPU after the weights, a quarter of
+// the free RAM on the CPU (activations and the caller need the rest).
+int64_t kv_budget(const Model& m) {
+    const auto dev = m.device();
+    if (dev.is_cuda()) {
+        const std::string name = "cuda:" + std::to_string(dev.has_index() ? dev.index() : 0);
+        return static_cast<int64_t>(0.6 * static_cast<double>(device_free_memory(name)));
+    }
+    return device_capacity("cpu").free / 4;
+}
+
+std::string gib(int64_t bytes) {
+    char s[32];
+    std::snprintf(s, sizeof s, "%.2f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
+    return s;
+}
 }  // namespace
+
+Generator::Generator(std::shared_ptr<const Model> model, std::shared_ptr<const Tokenizer> tokenizer, bool adapters_off)
+    : model_(std::move(model)), tokenizer_(std::move(tokenizer)), adapters_off_(adapters_off) {}
+
+Generator::~Generator() = default;
 
 GenerateResult Generator::generate(const std::vector<int64_t>& prompt, const GenerationConfig& config,
                                    const std::vector<int64_t>& stop_ids, const TextCallback& on_text,
                                    const std::atomic<bool>* cancel) {
     config.validate();
-    if (prompt.empty()) throw ConfigError("the prompt is empty", "give a prompt, or use a tokenizer that adds BOS");
-    const int64_t V = model_->config().vocab_size;
-    for (int64_t id : prompt) {
-        if (id < 0 || id >= V) {
-            throw ConfigError("prompt token id " + std::to_string(id) + " is outside the model's vocabulary of " +
-                                  std::to_string(V),
-                              "the tokenizer does not belong to this model");
-        }
+    check_prompt(prompt, model_->config().vocab_size);
+    const int64_t need = static_cast<int64_t>(prompt.size()) + config.max_new_tokens;
+    if (!context_ || context_->capacity() < need) {
+        // allocated per conversation size, not per token: grows only when a turn does not fit
+        context_.reset();
+        context_ = std::make_unique<DecodeContext>(model_, config, stop_ids,
+                                                   DecodeOptions{.slots = 1, .capacity = round_up(need, 256),
+                                                                 .adapters_off = adapters_off_});
+        cached_.clear();
+    } else if (!context_->runs(config, stop_ids)) {
+        context_->reconfigure(config, stop_ids);
     }
-    c10::InferenceMode guard;
     GenerateResult r;
     r.prompt_tokens = static_cast<int64_t>(prompt.size());
-
-    // Reuse the cached prefix; always recompute at least the last prompt token for its logits.
+    // reuse the cached prefix; the last prompt token is always recomputed for its logits
     size_t common = 0;
     while (common < cached_.size() && common < prompt.size() && cached_[common] == prompt[common]) ++common;
     common = std::min(common, prompt.size() - 1);
-    cache_.rewind(static_cast<int64_t>(common));
-    cached_.assign(prompt.begin(), prompt.begin() + common);
     r.reused_prompt_tokens = static_cast<int64_t>(common);
 
-    auto opts = at::TensorOptions().dtype(at::kLong);
     auto t0 = Clock::now();
-    std::vector<int64_t> rest(prompt.begin() + common, prompt.end());
-    auto logits = model_->forward(at::tensor(rest, opts).unsqueeze(0), &cache_, {.last_only = true});
-    cached_.insert(cached_.end(), rest.begin(), rest.end());
-    std::vector<float> row = last_row(logits);
+    int64_t token = context_->start(0, prompt, static_cast<int64_t>(common), config.seed);
+    cached_ = prompt;
+    bool stop = context_->is_stop(token);
     r.prefill_seconds = since(t0);
 
-    Sampler sampler(config);
-    StreamDecoder stream(*tokenizer_);
-    std::vector<int64_t> history = prompt;
-    size_t max_stop = 0;
-    for (const auto& s : config.stop_strings) max_stop = std::max(max_stop, s.size());
-    std::string text, pending;  // pending: decoded but held back (could start a stop string)
+    ReplyText reply(*tokenizer_, config.stop_strings, on_text);
     r.finish_reason = "length";
     auto t1 = Clock::now();
-    auto emit = [&](const std::string& s) {
-        if (s.empty()) return true;
-        text += s;
-        return on_text ? on_text(s) : true;
-    };
-    bool stopped = false;
-    for (int64_t step = 0; step < config.max_new_tokens; ++step) {
+    bool ended = false;  // by a stop string or the callback
+    for (int64_t n = 0; n < config.max_new_tokens; ++n) {
         if (cancel && cancel->load()) {
             r.finish_reason = "cancelled";
             break;
         }
-        int64_t next = sampler.next(row, history);
-        if (std::find(stop_ids.begin(), stop_ids.end(), next) != stop_ids.end()) {
+        if (stop) {
             r.finish_reason = "stop";
             break;
         }
-        r.ids.push_back(next);
-        history.push_back(next);
-        pending += stream.push(next);
-        if (max_stop > 0) {
-            size_t hit = std::string::npos;
-            for (const auto& s : config.stop_strings) hit = std::min(hit, pending.find(s));
-            if (hit != std::string::npos) {
-                emit(pending.substr(0, hit));
-                pending.clear();
-                r.finish_reason = "stop";
-                stopped = true;
-                break;
-            }
-            // Emit all but a tail that might begin a stop string (on a UTF-8 boundary).
-            size_t cut = pending.size() > max_stop ? pending.size() - max_stop : 0;
-            while (cut > 0 && (static_cast<unsigned char>(pending[cut]) & 0xC0) == 0x80) --cut;
-            if (!emit(pending.substr(0, cut))) { r.finish_reason = "cancelled"; stopped = true; break; }
-            pending.erase(0, cut);
-        } else {
-            if (!emit(pending)) { pending.clear(); r.finish_reason = "cancelled"; stopped = true; break; }
-            pending.clear();
+        r.ids.push_back(token);
+        if (!reply.push(token)) {
+            r.finish_reason = reply.finish_reason();
+            ended = true;
+            break;
         }
-        if (step + 1 == config.max_new_tokens) break;
-        logits = model_->forward(at::tensor(std::vector<int64_t>{next}, opts).unsqueeze(0), &cache_, {.last_only = true});
-        cached_.push_back(next);
-        row = last_row(logits);
+        if (n + 1 == config.max_new_tokens || context_->length(0) >= context_->capacity()) break;
+        const auto& s = context_->step();
+        cached_.push_back(token);  // its keys and values are in the cache now
+        token = s.ids[0];
+        stop = s.stop[0] != 0;
     }
-    if (!stopped) {
-        pending += stream.flush();
-        emit(pending);
-    }
+    context_->finish(0);
+    if (!ended) reply.flush();
     r.decode_seconds = since(t1);
-    r.text = text;
+    r.text = reply.text();
     return r;
+}
+
+bool Generator::generate_batch(const std::vector<std::vector<int64_t>>& prompts, const GenerationConfig& config,
+                               const std::vector<int64_t>& stop_ids, int64_t slots,
+                               const std::function<bool(size_t, GenerateResult&&)>& on_reply,
+                               const std::atomic<bool>* cancel) {
+    config.validate();
+    if (prompts.empty()) return true;
+    int64_t longest = 0;
+    for (const auto& p : prompts) {
+        check_prompt(p, model_->config().vocab_size);
+        longest = std::max<int64_t>(longest, static_cast<int64_t>(p.size()));
+    }
+    const int64_t capacity = round_up(longest + config.max_new_tokens, 16);
+    const int64_t per_slot = StaticKVCache::bytes_per_slot(model_->config(), capacity, model_->dtype());
+    const int64_t budget = kv_budget(*model_);
+    int64_t fit = std::max<int64_t>(1, budget / std::max<int64_t>(per_slot, 1));
+    if (per_slot > budget && budget > 0) {
+        throw Error("one row's KV cache (" + std::to_string(capacity) + " positions) needs " + gib(per_slot) +
+                                "; " + gib(budget) + " can be spared on " + model_->device().str(),
+                            "lower max_new_tokens or shorten the longest prompt");
+    }
+    slots = std::max<int64_t>(1, std::min({slots, static_cast<int64_t>(prompts.size()), budget > 0 ? fit : slots}));
+    DecodeContext ctx(model_, config, stop_ids, {.slots = slots, .capacity = capacity, .adapters_off = adapters_off_});
+
+    struct Row {
+        size_t index;
+        ReplyText reply;
+        GenerateResult result;
+        Clock::time_point started;
+    };
+    std::vector<std::optional<Row>> rows(slots);
+    size_t next = 0;
+    bool keep_going = true;
+
+    // Ends the row in `slot` and hands its reply over; the slot is free afterwards.
+    auto finish = [&](int64_t slot, const std::string& reason, bool flush) {
+        auto& row = *rows[slot];
+        if (flush) row.reply.flush();
+        row.result.finish_reason = reason;
+        row.result.text = row.reply.text();
+        row.result.decode_seconds = since(row.started);
+        ctx.finish(slot);
+        const size_t index = row.index;
+        GenerateResult done = std::move(row.result);
+        rows[slot].reset();
+        if (!on_reply(index, std::move(done))) keep_going = false;
+    };
+    // Takes the row's new token; false when the row ended.
+    auto take = [&](int64_t slot, int64_t token, bool stop) {
+        auto& row = *rows[slot];
+        if (stop) {
+            finish(slot, "stop", true);
+            return false;
+        }
+        row.result.ids.push_back(token);
+        if (!row.reply.push(token)) {
+            finish(slot, row.reply.finish_reason(), false);
+            return false;
+        }
+        if (static_cast<int64_t>(row.result.ids.size()) >= config.max_new_tokens || ctx.length(slot) >= capacity) {
+            finish(slot, "length", true);
+            return false;
+        }
+        return true;
+    };
+    // Fills a free slot with the next prompt (again while rows end at their first token).
+    auto admit = [&](int64_t slot) {
+        while (keep_going && !rows[slot] && next < prompts.size()) {
+            const size_t i = next++;
+            rows[slot].emplace(Row{i, ReplyText(*tokenizer_, config.stop_strings), {}, Clock::now()});
+            rows[slot]->result.prompt_tokens = static_cast<int64_t>(prompts[i].size());
+            auto t = Clock::now();
+            const int64_t token = ctx.start(slot, prompts[i], 0, config.seed + i);
+            rows[slot]->result.prefill_seconds = since(t);
+            take(slot, token, ctx.is_stop(token));
+        }
+    };
+    for (int64_t s = 0; s < slots; ++s) admit(s);
+    while (keep_going) {
+        if (cancel && cancel->load()) return false;
+        bool any = false;
+        for (const auto& r : rows) any = any || r.has_value();
+        if (!any) break;
+        const auto& step = ctx.step();
+        for (int64_t s = 0; s < slots && keep_going; ++s) {
+            if (!rows[s]) continue;
+            if (!take(s, step.ids[s], step.stop[s] != 0)) admit(s);
+        }
+    }
+    return !(cancel && cancel->load());
 }
 
 }  // namespace tb

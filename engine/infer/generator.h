@@ -1,6 +1,7 @@
 // Autoregressive generation over a loaded model: prompt ids in, tokens streamed out as text
-// through a callback (return false to stop), cancel flag, stop tokens and strings. Keeps its KV
-// cache between calls and reuses the longest common prompt prefix (multi-turn chat).
+// through a callback (return false to stop), cancel flag, stop tokens and strings. A one-slot
+// DecodeContext kept between calls reuses the longest common prompt prefix (multi-turn chat).
+// generate_batch: many prompts with continuous batching over a context of several slots.
 #pragma once
 
 #include <atomic>
@@ -9,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "infer/decode_context.h"
 #include "infer/generation_config.h"
+#include "infer/reply_text.h"
 #include "model/decoder.h"
 #include "tokenizer/tokenizer.h"
 
@@ -26,16 +29,25 @@ struct GenerateResult {
     double tokens_per_second() const { return decode_seconds > 0 ? ids.size() / decode_seconds : 0; }
 };
 
-using TextCallback = std::function<bool(const std::string& delta)>;
-
 class Generator {
 public:
-    Generator(std::shared_ptr<const Model> model, std::shared_ptr<const Tokenizer> tokenizer);
+    // adapters_off: unmerged LoRA weights stay loaded but are not applied (the base model's answers).
+    Generator(std::shared_ptr<const Model> model, std::shared_ptr<const Tokenizer> tokenizer,
+              bool adapters_off = false);
+    ~Generator();
 
     GenerateResult generate(const std::vector<int64_t>& prompt, const GenerationConfig& config,
                             const std::vector<int64_t>& stop_ids, const TextCallback& on_text = {},
                             const std::atomic<bool>* cancel = nullptr);
-    void reset() { cache_.clear(); cached_.clear(); }
+    void reset() { cached_.clear(); }
+    // Replies to every prompt, up to `slots` decoding at once: a finished row's slot takes the next
+    // prompt at once (continuous batching). on_reply(index, result) as each finishes, in any order;
+    // returning false stops. Row i samples with seed config.seed + i, so a row's reply does not
+    // depend on its neighbours. Returns false when cancelled.
+    bool generate_batch(const std::vector<std::vector<int64_t>>& prompts, const GenerationConfig& config,
+                        const std::vector<int64_t>& stop_ids, int64_t slots,
+                        const std::function<bool(size_t index, GenerateResult&& result)>& on_reply,
+                        const std::atomic<bool>* cancel = nullptr);
 
     const Model& model() const { return *model_; }
     const Tokenizer& tokenizer() const { return *tokenizer_; }
@@ -43,8 +55,9 @@ public:
 private:
     std::shared_ptr<const Model> model_;
     std::shared_ptr<const Tokenizer> tokenizer_;
-    KVCache cache_;
-    std::vector<int64_t> cached_;  // ids whose keys/values are in cache_
+    bool adapters_off_ = false;
+    std::unique_ptr<DecodeContext> context_;  // one slot, for generate()
+    std::vector<int64_t> cached_;  // ids whose keys/values are in context_
 };
 
 }  // namespace tb

@@ -16,7 +16,8 @@ InferenceArgs InferenceArgs::from_map(const ArgMap& args, std::vector<std::strin
     static const std::set<std::string> known = {
         "model_name_or_path", "adapter_name_or_path", "template", "device", "dtype", "infer_dtype",
         "system", "default_system", "do_sample", "temperature", "top_p", "top_k", "repetition_penalty",
-        "max_new_tokens", "seed", "stop", "infer_backend", "quantization_bit", "flash_attn"};
+        "max_new_tokens", "seed", "stop", "infer_backend", "quantization_bit", "flash_attn",
+        "per_device_eval_batch_size"};
     for (const auto& [k, v] : args) {
         if (k == "model_name_or_path") a.model_name_or_path = v;
         else if (k == "adapter_name_or_path") a.adapter_name_or_path = v;
@@ -30,7 +31,11 @@ InferenceArgs InferenceArgs::from_map(const ArgMap& args, std::vector<std::strin
         else if (k == "top_k") g.top_k = parse_int(k, v);
         else if (k == "repetition_penalty") g.repetition_penalty = parse_double(k, v);
         else if (k == "max_new_tokens") g.max_new_tokens = parse_int(k, v);
-        else if (k == "quantization_bit") a.quantization_bit = v.empty() ? 0 : static_cast<int>(parse_int(k, v));
+        else if (k == "per_device_eval_batch_size") {
+            a.per_device_eval_batch_size = parse_int(k, v);
+            if (a.per_device_eval_batch_size < 1 || a.per_device_eval_batch_size > 4096)
+                throw ConfigError("per_device_eval_batch_size " + v + " is out of range", "use 1 … 4096 rows decoded together");
+        } else if (k == "quantization_bit") a.quantization_bit = v.empty() ? 0 : static_cast<int>(parse_int(k, v));
         else if (k == "flash_attn") {
             check_choice(k, v, flash_attn_choices());
             a.flash_attn = v;

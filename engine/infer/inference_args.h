@@ -22,6 +22,8 @@ struct InferenceArgs {
     std::string system;          // keys "system" or "default_system"
     int quantization_bit = 0;    // 4 | 8: base kept quantized, adapters applied unmerged (QLoRA)
     std::string flash_attn = "auto";  // auto | fa2 | sdpa | disabled (model/attention.h)
+    // Rows decoded together by predict and evaluate (continuous batching); LLaMA-Factory's key.
+    int64_t per_device_eval_batch_size = 8;
     GenerationConfig generation;
 
     // Unknown keys are returned (the caller warns once, listing them).

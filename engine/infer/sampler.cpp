@@ -21,7 +21,7 @@ void GenerationConfig::validate() const {
     if (max_new_tokens <= 0) fail("max_new_tokens", "must be ≥ 1");
 }
 
-int64_t Sampler::next(std::vector<float>& logits, const std::vector<int64_t>& history) {
+int64_t Sampler::next(std::vector<float>& logits, const std::vector<int64_t>& history, float u) const {
     const int64_t V = static_cast<int64_t>(logits.size());
     for (float v : logits) {
         if (!std::isfinite(v)) {
@@ -46,26 +46,36 @@ int64_t Sampler::next(std::vector<float>& logits, const std::vector<int64_t>& hi
     std::iota(idx.begin(), idx.end(), 0);
     int64_t keep = V;
     if (config_.top_k > 0 && config_.top_k < V) keep = config_.top_k;
-    std::partial_sort(idx.begin(), idx.begin() + keep, idx.end(),
-                      [&](int64_t a, int64_t b) { return logits[a] > logits[b]; });
+    // ties keep the lower id first (as a stable descending sort)
+    std::partial_sort(idx.begin(), idx.begin() + keep, idx.end(), [&](int64_t a, int64_t b) {
+        return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+    });
     idx.resize(keep);
-    std::vector<double> probs(keep);
-    const double maxl = logits[idx[0]] / t;
-    double sum = 0;
+    std::vector<float> probs(keep);
+    const float maxl = logits[idx[0]] / t;
+    float sum = 0;
     for (int64_t i = 0; i < keep; ++i) sum += probs[i] = std::exp(logits[idx[i]] / t - maxl);
     for (auto& p : probs) p /= sum;
     if (config_.top_p < 1.0) {
-        double cum = 0;
-        int64_t n = 0;
-        while (n < keep) {
-            cum += probs[n++];
-            if (cum >= config_.top_p) break;
+        // keep the smallest prefix whose mass reaches top_p: an entry stays while the mass before it is below
+        float before = 0;
+        for (int64_t i = 0; i < keep; ++i) {
+            const float p = probs[i];
+            if (before >= static_cast<float>(config_.top_p)) probs[i] = 0;
+            before += p;
         }
-        probs.resize(n);
-        idx.resize(n);
     }
-    std::discrete_distribution<int64_t> dist(probs.begin(), probs.end());
-    return idx[dist(rng_)];
+    // inverse CDF: the first entry whose cumulative mass exceeds u × total
+    float total = 0;
+    for (float p : probs) total += p;
+    const float target = u * total;
+    float cum = 0;
+    int64_t pick = 0;
+    for (int64_t i = 0; i < keep; ++i) {
+        cum += probs[i];
+        if (cum < target) pick = i + 1;
+    }
+    return idx[std::min(pick, keep - 1)];
 }
 
 }  // namespace tb

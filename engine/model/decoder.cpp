@@ -29,23 +29,41 @@ at::Tensor Model::forward(const at::Tensor& ids, KVCache* cache, const ForwardOp
         x = x + at::empty_like(x).uniform_(-mag, mag);
     }
     if (opt.gradient_checkpointing && !x.requires_grad()) x.requires_grad_(true);  // so backward reaches layer 0
+    const AttendFn attend = [this, cache, mask = opt.key_mask](size_t i, const at::Tensor& q, const at::Tensor& k,
+                                                                const at::Tensor& v) {
+        if (!cache) return attention(q, k, v, mask, attention_kernel_);
+        auto [K, V] = cache->append(i, k, v);  // [B, nkv, S, hd]
+        return attention(q, K, V, mask, attention_kernel_);
+    };
     for (size_t i = 0; i < layers_.size(); ++i) {
         if (opt.gradient_checkpointing) {
-            x = checkpointed(x, [this, i, cos, sin, mask = opt.key_mask](const at::Tensor& in) {
-                return layer_forward(i, in, cos, sin, nullptr, mask);
+            x = checkpointed(x, [this, i, cos, sin, attend](const at::Tensor& in) {
+                return layer_forward(i, in, cos, sin, attend);
             });
         } else {
-            x = layer_forward(i, x, cos, sin, cache, opt.key_mask);
+            x = layer_forward(i, x, cos, sin, attend);
         }
     }
     if (cache) cache->advance(T);
-    if (opt.last_only) x = x.narrow(1, T - 1, 1);
+    return head(x, opt.last_only);
+}
+
+at::Tensor Model::forward_with(const at::Tensor& ids, const at::Tensor& positions, const AttendFn& attend,
+                               bool last_only) const {
+    auto [cos, sin] = rope_.tables(positions);
+    at::Tensor x = at::embedding(embed_, ids);  // [B, T, H]
+    for (size_t i = 0; i < layers_.size(); ++i) x = layer_forward(i, x, cos, sin, attend);
+    return head(x, last_only);
+}
+
+at::Tensor Model::head(at::Tensor x, bool last_only) const {
+    if (last_only) x = x.narrow(1, x.size(1) - 1, 1);
     x = final_norm_(x);
     return lm_head_(x);  // [B, T, V]
 }
 
 at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tensor& cos, const at::Tensor& sin,
-                                KVCache* cache, const at::Tensor& key_mask) const {
+                                const AttendFn& attend) const {
     const auto& c = config_;
     const int64_t B = x_in.size(0), T = x_in.size(1);
     at::Tensor x = x_in;
@@ -68,8 +86,7 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     q = q.transpose(1, 2);  // [B, nh, T, hd]
     k = k.transpose(1, 2);  // [B, nkv, T, hd]
     v = v.transpose(1, 2);
-    if (cache) std::tie(k, v) = cache->append(i, k, v);  // [B, nkv, S, hd]
-    auto ctx = attention(q, k, v, key_mask, attention_kernel_);         // [B, nh, T, hd]
+    auto ctx = attend(i, q, k, v);  // [B, nh, T, hd]
     ctx = ctx.transpose(1, 2).reshape({B, T, c.q_size()});
     x = x + L.o(ctx);
 

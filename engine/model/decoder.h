@@ -72,6 +72,15 @@ public:
     // ids [B, T] int64 → logits [B, T or 1, V] in the model dtype. Appends to `cache` if given.
     at::Tensor forward(const at::Tensor& ids, KVCache* cache, const ForwardOptions& options = {}) const;
 
+    // Attention of one layer over a caller's cache: q [B, nh, T, hd] and the new k, v [B, nkv, T, hd]
+    // (RoPE applied) in; the caller stores k, v and attends over its cache; out [B, nh, T, hd].
+    using AttendFn = std::function<at::Tensor(size_t layer, const at::Tensor& q, const at::Tensor& k,
+                                              const at::Tensor& v)>;
+    // ids, positions [B, T] int64 on the model's device → logits [B, T or 1, V]; the cache is the
+    // caller's (infer/decode_context.h). No host synchronisation: a CUDA graph can capture it.
+    at::Tensor forward_with(const at::Tensor& ids, const at::Tensor& positions, const AttendFn& attend,
+                            bool last_only) const;
+
     KVCache new_cache(int64_t initial_capacity = 256) const {
         return KVCache(config_.num_hidden_layers, initial_capacity);
     }
@@ -96,7 +105,8 @@ public:
 
 private:
     at::Tensor layer_forward(size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                             KVCache* cache, const at::Tensor& key_mask) const;
+                             const AttendFn& attend) const;
+    at::Tensor head(at::Tensor x, bool last_only) const;
     Model(ModelConfig config, at::ScalarType dtype, at::Device device);
     void build_names();
 

@@ -40,13 +40,17 @@ TEST(TextMetrics, TrainedAdapterScoresHighOnItsDatasetAndTheRunResumes) {
     run_training(TrainingArgs::from_map(train));
     ArgMap m = {{"model_name_or_path", (tmp.path / "model").string()}, {"adapter_name_or_path", (tmp.path / "lora").string()},
                 {"dataset", "tunebench_demo"}, {"dataset_dir", (tmp.path / "data").string()}, {"max_samples", "8"},
-                {"output_dir", (tmp.path / "pred").string()}, {"device", "cpu"}, {"max_new_tokens", "100"}};
+                {"output_dir", (tmp.path / "pred").string()}, {"device", "cpu"}, {"max_new_tokens", "100"},
+                {"per_device_eval_batch_size", "2"}};
     auto args = eval::DatasetPredictArgs::from_map(m);
     std::atomic<bool> stop{false};
     auto part = eval::predict_dataset(args, [&](int64_t done, int64_t) { if (done == 3) stop = true; }, &stop);
     EXPECT_TRUE(part.cancelled);
+    // rows already finished beside the third when the cancel came are kept too
+    EXPECT_GE(part.samples, 3);
+    EXPECT_LT(part.samples, 3 + 2);
     auto r = eval::predict_dataset(args);
-    EXPECT_EQ(r.resumed_from, 3);
+    EXPECT_EQ(r.resumed_from, part.samples);
     EXPECT_EQ(r.samples, 8);
     EXPECT_GT(r.rougeL, 90.0);
     EXPECT_GT(r.bleu4, 80.0);

@@ -1,0 +1,88 @@
+// A run context over a shared, immutable Model: what one decoding job owns — a static KV cache of
+// `slots` sequences, the sampler state (a seeded generator per slot, the ids each row has seen),
+// the adapter switch, and a decode step that advances every active slot by one token. On CUDA the
+// step is captured once as a CUDA graph and replayed; logits never leave the device and only the
+// chosen ids (and a stop flag per row, checked on the device) cross to the host. On the CPU the
+// same code runs eagerly and is the reference. Several contexts can share one Model.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "infer/generation_config.h"
+#include "kernels/cuda_graph.h"
+#include "model/decoder.h"
+#include "model/static_kv_cache.h"
+
+namespace tb {
+
+struct DecodeOptions {
+    int64_t slots = 1;        // sequences decoded together
+    int64_t capacity = 2048;  // positions per slot (prompt + generated)
+    bool adapters_off = false;  // unmerged LoRA weights stay loaded but are not applied
+    bool cuda_graphs = true;    // capture the decode step on CUDA
+};
+
+struct DecodeStep {
+    std::vector<int64_t> ids;    // per slot: the new token (-1 for an inactive slot)
+    std::vector<uint8_t> stop;   // per slot: the token is one of the stop ids
+};
+
+class DecodeContext {
+public:
+    DecodeContext(std::shared_ptr<const Model> model, const GenerationConfig& config, std::vector<int64_t> stop_ids,
+                  const DecodeOptions& options);
+    ~DecodeContext();
+
+    int64_t slots() const { return cache_.slots(); }
+    int64_t capacity() const { return cache_.capacity(); }
+    int64_t length(int64_t slot) const { return cache_.length(slot); }
+    bool active(int64_t slot) const { return active_host_.at(slot) != 0; }
+    bool is_stop(int64_t id) const;
+    const GenerationConfig& config() const { return config_; }
+    // Whether the step samples with these settings and stop ids (seed, lengths and stop strings
+    // are the caller's and do not matter).
+    bool runs(const GenerationConfig& config, const std::vector<int64_t>& stop_ids) const;
+    // New sampling settings or stop ids for the next start (the graph is captured again).
+    void reconfigure(const GenerationConfig& config, std::vector<int64_t> stop_ids);
+
+    // Prefills `slot` with prompt[keep…] after its first `keep` cached positions (a shared prefix;
+    // keep < prompt size) and returns the first new token, sampled with a generator seeded `seed`.
+    // The slot is active from then on.
+    int64_t start(int64_t slot, const std::vector<int64_t>& prompt, int64_t keep, uint64_t seed);
+    // One token for every active slot (each must have room: length < capacity).
+    const DecodeStep& step();
+    // The slot stops decoding (its cache is kept for a later start with keep > 0).
+    void finish(int64_t slot);
+
+    bool graph_captured() const { return graph_->captured(); }
+    int64_t steps() const { return steps_; }
+
+private:
+    void step_body(int64_t span);  // what the graph records; attends over positions < span
+
+    std::shared_ptr<const Model> model_;
+    GenerationConfig config_;
+    std::vector<int64_t> stop_list_;
+    DecodeOptions options_;
+    StaticKVCache cache_;
+    std::unique_ptr<kernels::CudaGraph> graph_;
+    bool capture_failed_ = false;
+    int64_t steps_ = 0, steps_since_config_ = 0;
+    // device buffers the step reads and writes in place (their addresses are in the graph)
+    at::Tensor ids_;       // [slots] int64: each slot's last token, the next step's input
+    at::Tensor active_;    // [slots] int64: 1 = decoding
+    at::Tensor uniforms_;  // [slots] fp32
+    at::Tensor seen_;      // [slots, V] bool (repetition penalty only)
+    at::Tensor stop_ids_;  // [n] int64 (n ≥ 1; -1 when there are none)
+    at::Tensor out_;       // [slots, 2] int64: new token, stop flag
+    std::vector<std::mt19937_64> rngs_;
+    std::vector<uint8_t> active_host_;
+    DecodeStep result_;
+};
+
+}  // namespace tb
