@@ -10,7 +10,7 @@ const std::vector<std::string>& inference_keys() {
     static const std::vector<std::string> k = {
         "model_name_or_path", "adapter_name_or_path", "template", "device", "dtype", "system",
         "do_sample", "temperature", "top_p", "top_k", "repetition_penalty", "max_new_tokens", "seed", "stop", "quantization_bit",
-        "flash_attn"};
+        "flash_attn", "per_device_eval_batch_size"};
     return k;
 }
 

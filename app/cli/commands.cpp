@@ -15,6 +15,7 @@ void register_commands(CLI::App& app, std::function<int()>& run) {
     add_predict(app, run);
     add_evaluate(app, run);
     add_estimate(app, run);
+    add_bench(app, run);
 }
 
 }  // namespace tb::cli

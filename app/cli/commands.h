@@ -20,5 +20,6 @@ void add_convert(CLI::App& app, std::function<int()>& run);
 void add_predict(CLI::App& app, std::function<int()>& run);
 void add_evaluate(CLI::App& app, std::function<int()>& run);
 void add_estimate(CLI::App& app, std::function<int()>& run);
+void add_bench(CLI::App& app, std::function<int()>& run);
 
 }  // namespace tb::cli

@@ -4,6 +4,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -17,6 +18,11 @@ namespace tb {
 namespace {
 int cuda_index(const at::Device& d) { return d.is_cuda() ? (d.has_index() ? d.index() : 0) : -1; }
 }  // namespace
+
+bool DecodeOptions::cuda_graphs_default() {
+    const char* v = std::getenv("TUNEBENCH_CUDA_GRAPHS");
+    return !(v && std::string(v) == "0");
+}
 
 DecodeContext::DecodeContext(std::shared_ptr<const Model> model, const GenerationConfig& config,
                              std::vector<int64_t> stop_ids, const DecodeOptions& options)

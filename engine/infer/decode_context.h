@@ -24,7 +24,9 @@ struct DecodeOptions {
     int64_t slots = 1;        // sequences decoded together
     int64_t capacity = 2048;  // positions per slot (prompt + generated)
     bool adapters_off = false;  // unmerged LoRA weights stay loaded but are not applied
-    bool cuda_graphs = true;    // capture the decode step on CUDA
+    bool cuda_graphs = cuda_graphs_default();  // capture the decode step on CUDA
+    // true unless the environment sets TUNEBENCH_CUDA_GRAPHS=0 (eager decoding, to compare)
+    static bool cuda_graphs_default();
 };
 
 struct DecodeStep {

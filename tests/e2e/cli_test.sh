@@ -129,5 +129,18 @@ check "bad input: missing tokenizer" $?
 [ $? -ne 0 ] && grep -q "top_p" "$TMP/err"
 check "bad input: invalid override names the key" $?
 
+"$CLI" bench --model_name_or_path "$M/stories260K-hf" --device cpu --batch_sizes 1,4 --ttft_prompts 64 --prompt_len 16 \
+    --new_tokens 8 --json "$TMP/bench.json" >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 0 ] && grep -q "decode, batch 4" "$TMP/out" && python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert [d['batch'] for d in j['decode']] == [1, 4] and all(d['tokens_per_s'] > 0 for d in j['decode'])
+assert j['ttft'][0]['prompt'] == 64 and j['ttft'][0]['seconds'] > 0 and j['load_s'] > 0
+" "$TMP/bench.json"
+check "bench: table and JSON with load, first-token time and decode rates per batch" $?
+"$CLI" bench --model_name_or_path "$M/stories260K-hf" --device cpu --batch_sizes 1,0 2>"$TMP/err" >/dev/null
+[ $? -ne 0 ] && grep -q "batch_sizes" "$TMP/err"
+check "bench: a bad batch size names the key" $?
+
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

@@ -4,6 +4,8 @@
 #      runs the headless demo; then `tunebench-cli generate --device cuda`;
 #   2. the CUDA kernels against their ATen references, with timings (tunebench_gpu_tool kernels);
 #   3. logits vs transformers (fp32, bf16) and batch-1 decode tokens/s vs transformers (compare.py);
+#   3b. inference speed (TTFT, decode at batch 1/8/64) vs transformers and a cuBLAS-graph chain, and
+#      batched = one-row-at-a-time predictions on CUDA (bench_inference.py);
 #   4. adapter interchange, 20-step loss curves and LoRA/QLoRA training speed vs PEFT (peft_compare.py);
 #   5. the demo on CUDA and CPU, flash_attn auto vs disabled (run_demo_checks.sh);
 #   6. CUDA out of memory while training: a clear error, the last checkpoint intact (run_oom_check.sh).
@@ -14,7 +16,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$ROOT/build-gpu-all}
 shift || true
-STEPS=${*:-"quickstart kernels logits training demo oom"}
+STEPS=${*:-"quickstart kernels logits inference training demo oom"}
 export STORIES_DIR=${STORIES_DIR:-$ROOT/../shared/models/stories260K-hf}
 mkdir -p "$OUT"
 BUILD=$OUT/quickstart-build
@@ -43,6 +45,7 @@ for s in $STEPS; do
                 --device cuda --prompt "Tunebench 是什么？" --do_sample false --max_new_tokens 32 ;;
         kernels) step kernels "$TOOL" kernels ;;
         logits) step logits python3 "$ROOT/tests/gpu/compare.py" "$TOOL" "$OUT/compare" ;;
+        inference) step inference python3 "$ROOT/tests/gpu/bench_inference.py" "$CLI" "$OUT/inference" "$OUT/demo" ;;
         training) step training python3 "$ROOT/tests/gpu/peft_compare.py" "$TOOL" "$CLI" "$OUT/training" "$STORIES_DIR" ;;
         demo) step demo "$ROOT/tests/gpu/run_demo_checks.sh" "$OUT/demo-checks" ;;
         oom) step oom "$ROOT/tests/gpu/run_oom_check.sh" "$CLI" "$OUT/oom" ;;

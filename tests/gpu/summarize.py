@@ -67,6 +67,28 @@ if "logits" in steps:
         if d:
             rows.append(("decode tokens/s, ChatGLM2-6B shape, bf16, batch 1", f"{d['tunebench']['tokens_per_s']:.1f}",
                          f"transformers {d['transformers_generate_tokens_per_s']:.1f}", f"{d['ratio_tunebench_over_transformers']:.2f}×"))
+if "inference" in steps:
+    p = os.path.join(OUT, "inference", "results.json")
+    if os.path.exists(p):
+        R["inference"] = inf = json.load(open(p))
+        tb, hf = inf.get("tunebench"), inf.get("transformers")
+        if tb and hf:
+            rows.append(("load from page cache, ChatGLM2-6B shape bf16", f"{tb['load_s']:.2f} s", "", ""))
+            for t in tb["ttft"]:
+                ref = hf["ttft_ms"].get(str(t["prompt"])) or hf["ttft_ms"].get(t["prompt"])
+                rows.append((f"time to first token, prompt {t['prompt']}", f"{t['seconds'] * 1000:.1f} ms",
+                             f"transformers {ref} ms", f"{ref / (t['seconds'] * 1000):.2f}× faster" if ref else ""))
+            for d in tb["decode"]:
+                ref = next(h for h in hf["decode"] if h["batch"] == d["batch"])
+                rows.append((f"decode tokens/s, batch {d['batch']} (prompt 256, 128 new)", f"{d['tokens_per_s']:.0f}",
+                             f"transformers {ref['tokens_per_s']:.0f}", f"{d['tokens_per_s'] / ref['tokens_per_s']:.2f}×"))
+            rows.append(("batch-1 decode vs cuBLAS matvec chain in a CUDA graph", f"{tb['decode'][0]['tokens_per_s']:.0f}",
+                         f"{hf['cublas_graph_chain_tokens_per_s']:.0f} ({hf['cublas_graph_chain_GBps']:.0f} GB/s)",
+                         f"{inf['ratios']['batch1_of_cublas_chain']:.2f}"))
+            rows.append(("peak device memory", f"{tb['peak_bytes'] / 2**30:.2f} GiB", f"weights {inf['weights_gib']} GiB", ""))
+        for name, e in inf.get("batched_equals_single", {}).items():
+            key = [k for k in e if k.startswith("rows_equal")][0]
+            rows.append((f"predict on CUDA, {name} vs batch 1", f"{e[key]}/{e['rows']} rows equal", "", ""))
 if "training" in steps:
     doc = last_json_document(log("training"))
     if doc:
