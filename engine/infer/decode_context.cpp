@@ -10,6 +10,8 @@
 #include "core/log.h"
 #include "infer/sampler.h"
 #include "infer/token_sampler.h"
+#include "kernels/decode_attention.h"
+#include "kernels/rope_cache.h"
 #include "model/attention.h"
 #include "model/linear.h"
 
@@ -124,17 +126,22 @@ void DecodeContext::finish(int64_t slot) {
 }
 
 void DecodeContext::step_body(int64_t span) {
-    auto positions = cache_.device_lengths().unsqueeze(1);  // [B, 1]: where each row's new token goes
-    auto lengths = cache_.device_lengths() + 1;             // keys valid after the write
-    auto logits = model_->forward_with(ids_.unsqueeze(1), positions, [&](size_t layer, const at::Tensor& q,
-                                                                        const at::Tensor& k, const at::Tensor& v) {
-        auto [K, V] = cache_.write_step(layer, k, v);  // [B, nkv, capacity, hd]
-        return decode_attention(q, K.narrow(2, 0, span), V.narrow(2, 0, span), lengths);
+    const int64_t B = slots(), heads = model_->config().num_attention_heads;
+    auto& positions = cache_.device_lengths();  // [B]: where each row's new token goes
+    auto lengths = positions + 1;               // keys valid after the write
+    auto logits = model_->forward_raw(ids_.unsqueeze(1), positions.unsqueeze(1),
+                                      [&](size_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                          const at::Tensor& cos, const at::Tensor& sin) {
+        auto& K = cache_.keys(layer);
+        auto& V = cache_.values(layer);
+        auto qr = kernels::rope_and_cache(model_->rope(), q, k, v, cos, sin, K, V, positions, heads);  // [B, nh, 1, hd]
+        auto ctx = kernels::decode_attention(qr, K, V, lengths, span);                                // [B, nh, 1, hd]
+        return ctx.reshape({B, 1, -1});
     }, /*last_only=*/true);  // [B, 1, V]
     auto next = sample_tokens(logits.select(1, 0), seen_, uniforms_, config_);  // [B]
     if (seen_.defined()) seen_.scatter_(1, next.unsqueeze(1), true);
     ids_.copy_(next);
-    cache_.device_lengths().add_(active_);
+    positions.add_(active_);
     out_.select(1, 0).copy_(next);
     out_.select(1, 1).copy_((next.unsqueeze(1) == stop_ids_.unsqueeze(0)).any(1));
 }

@@ -3,20 +3,10 @@
 // side (rms_norm.cpp) checks the tensors and passes raw pointers and the stream.
 #include "kernels/rms_norm_cuda.h"
 
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
+#include "kernels/cuda_math.cuh"
 
 namespace tb::kernels {
 namespace {
-
-template <typename T> __device__ float to_float(T v);
-template <> __device__ float to_float<float>(float v) { return v; }
-template <> __device__ float to_float<__half>(__half v) { return __half2float(v); }
-template <> __device__ float to_float<__nv_bfloat16>(__nv_bfloat16 v) { return __bfloat162float(v); }
-template <typename T> __device__ T from_float(float v);
-template <> __device__ float from_float<float>(float v) { return v; }
-template <> __device__ __half from_float<__half>(float v) { return __float2half_rn(v); }
-template <> __device__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
 
 constexpr int kThreads = 256;
 

@@ -63,16 +63,4 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
     return eager_attention(q, K, V, key_mask);
 }
 
-at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& K, const at::Tensor& V, const at::Tensor& lengths) {
-    const int64_t B = q.size(0), heads = q.size(1), hd = q.size(3), groups = K.size(1), S = K.size(2);
-    const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
-    auto qg = q.reshape({B, groups, heads / groups, hd});                      // [B, nkv, rep, hd]
-    auto scores = at::matmul(qg, K.transpose(-2, -1)).to(at::kFloat) * scale;  // [B, nkv, rep, S]
-    auto positions = at::arange(S, lengths.options());
-    auto hidden = (positions.unsqueeze(0) >= lengths.unsqueeze(1)).view({B, 1, 1, S});
-    scores.masked_fill_(hidden, -std::numeric_limits<float>::infinity());
-    auto probs = at::softmax(scores, -1).to(V.scalar_type());
-    return at::matmul(probs, V).reshape({B, heads, 1, hd});  // [B, nh, 1, hd]
-}
-
 }  // namespace tb

@@ -19,10 +19,4 @@ AttentionKernel kernel_for_flash_attn(const std::string& flash_attn);
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const at::Tensor& key_mask, AttentionKernel kernel = AttentionKernel::Fused);
 
-// One new query per row over a static cache (model/static_kv_cache.h): q [B, nh, 1, hd]; K, V
-// [B, nkv, S, hd] whose row b holds valid keys at positions < lengths[b] (lengths [B] int64 on q's
-// device, ≥ 1). Each group of nh/nkv query heads reads its K/V group in place (no expansion
-// copy); scores and softmax in fp32, as the eager path. No host synchronisation (graph-safe).
-at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& K, const at::Tensor& V, const at::Tensor& lengths);
-
 }  // namespace tb

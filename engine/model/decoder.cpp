@@ -56,6 +56,14 @@ at::Tensor Model::forward_with(const at::Tensor& ids, const at::Tensor& position
     return head(x, last_only);
 }
 
+at::Tensor Model::forward_raw(const at::Tensor& ids, const at::Tensor& positions, const RawAttendFn& attend,
+                              bool last_only) const {
+    auto [cos, sin] = rope_.tables(positions);
+    at::Tensor x = at::embedding(embed_, ids);  // [B, T, H]
+    for (size_t i = 0; i < layers_.size(); ++i) x = layer_forward(i, x, cos, sin, {}, &attend);
+    return head(x, last_only);
+}
+
 at::Tensor Model::head(at::Tensor x, bool last_only) const {
     if (last_only) x = x.narrow(1, x.size(1) - 1, 1);
     x = final_norm_(x);
@@ -63,7 +71,7 @@ at::Tensor Model::head(at::Tensor x, bool last_only) const {
 }
 
 at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tensor& cos, const at::Tensor& sin,
-                                const AttendFn& attend) const {
+                                const AttendFn& attend, const RawAttendFn* raw) const {
     const auto& c = config_;
     const int64_t B = x_in.size(0), T = x_in.size(1);
     at::Tensor x = x_in;
@@ -80,6 +88,11 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
         k = L.k(h);
         v = L.v(h);
     }
+    if (raw) {
+        auto ctx = (*raw)(i, q, k, v, cos, sin);  // [B, T, nh*hd]
+        x = L.o.plus(x, ctx);
+        return L.down.plus(x, gated_mlp(L, L.post_norm(x)));
+    }
     q = rope_.apply(q.reshape({B, T, c.num_attention_heads, c.head_dim}), cos, sin);
     k = rope_.apply(k.reshape({B, T, c.num_key_value_heads, c.head_dim}), cos, sin);
     v = v.reshape({B, T, c.num_key_value_heads, c.head_dim});
@@ -89,17 +102,16 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     auto ctx = attend(i, q, k, v);  // [B, nh, T, hd]
     ctx = ctx.transpose(1, 2).reshape({B, T, c.q_size()});
     x = x + L.o(ctx);
+    return x + L.down(gated_mlp(L, L.post_norm(x)));
+}
 
-    h = L.post_norm(x);
-    at::Tensor m;
-    if (c.arch == Arch::ChatGLM) {
+at::Tensor Model::gated_mlp(const DecoderLayer& L, const at::Tensor& h) const {
+    const int64_t I = config_.intermediate_size;
+    if (config_.arch == Arch::ChatGLM) {
         auto u = L.gate_up(h);  // [B, T, 2I]: first half is the gate
-        m = at::silu(u.narrow(-1, 0, c.intermediate_size)) * u.narrow(-1, c.intermediate_size, c.intermediate_size);
-    } else {
-        m = at::silu(L.gate(h)) * L.up(h);
+        return at::silu(u.narrow(-1, 0, I)) * u.narrow(-1, I, I);
     }
-    x = x + L.down(m);
-    return x;
+    return at::silu(L.gate(h)) * L.up(h);
 }
 
 std::vector<Linear*> Model::linears() {

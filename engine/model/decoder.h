@@ -80,6 +80,15 @@ public:
     // caller's (infer/decode_context.h). No host synchronisation: a CUDA graph can capture it.
     at::Tensor forward_with(const at::Tensor& ids, const at::Tensor& positions, const AttendFn& attend,
                             bool last_only) const;
+    // The decode step's variant: the caller also applies RoPE (fused with its cache write). q, k, v
+    // are the projections [B, T, nh*hd] / [B, T, nkv*hd] (possibly views into one qkv output); cos,
+    // sin are rope().tables(positions); it returns the context [B, T, nh*hd]. Residual adds are
+    // fused into the o/down GEMMs where the weights allow (Linear::plus).
+    using RawAttendFn = std::function<at::Tensor(size_t layer, const at::Tensor& q, const at::Tensor& k,
+                                                 const at::Tensor& v, const at::Tensor& cos, const at::Tensor& sin)>;
+    at::Tensor forward_raw(const at::Tensor& ids, const at::Tensor& positions, const RawAttendFn& attend,
+                           bool last_only) const;
+    const Rope& rope() const { return rope_; }
 
     KVCache new_cache(int64_t initial_capacity = 256) const {
         return KVCache(config_.num_hidden_layers, initial_capacity);
@@ -105,8 +114,9 @@ public:
 
 private:
     at::Tensor layer_forward(size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                             const AttendFn& attend) const;
+                             const AttendFn& attend, const RawAttendFn* raw = nullptr) const;
     at::Tensor head(at::Tensor x, bool last_only) const;
+    at::Tensor gated_mlp(const DecoderLayer& L, const at::Tensor& h) const;  // silu(gate) * up, [B, T, I]
     Model(ModelConfig config, at::ScalarType dtype, at::Device device);
     void build_names();
 

@@ -54,6 +54,10 @@ struct Linear {
     std::shared_ptr<LoraWeights> lora;
 
     at::Tensor operator()(const at::Tensor& x) const;
+    // residual + this(x), as one GEMM accumulating into the residual where the weight is plain
+    // (dense, no bias, no active LoRA): the decode step's fused residual add. In half types the
+    // sum is rounded once instead of twice.
+    at::Tensor plus(const at::Tensor& residual, const at::Tensor& x) const;
     // The base weight in its compute dtype (dequantized when quantized).
     at::Tensor dense_weight() const;
     int64_t out_features() const;

@@ -20,6 +20,9 @@ public:
     std::pair<at::Tensor, at::Tensor> tables(const at::Tensor& positions) const;
     // x [B, T, heads, hd] → rotated x, same shape and dtype.
     at::Tensor apply(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
+    // ChatGLM's interleaved pairs on the first rotary_dim() dims; else rotate-half over the head.
+    bool interleaved() const { return arch_ == Arch::ChatGLM; }
+    int64_t rotary_dim() const { return rotary_dim_; }
 
 private:
     Arch arch_ = Arch::Llama;

@@ -31,8 +31,6 @@ StaticKVCache::StaticKVCache(const ModelConfig& c, int64_t slots, int64_t capaci
     }
     auto longs = at::TensorOptions().dtype(at::kLong).device(device);
     device_lengths_ = at::zeros({slots}, longs);
-    slot_index_ = at::arange(slots, longs).unsqueeze(1);
-    head_index_ = at::arange(c.num_key_value_heads, longs).unsqueeze(0);
 }
 
 void StaticKVCache::truncate(int64_t slot, int64_t length) {
@@ -59,16 +57,6 @@ std::pair<at::Tensor, at::Tensor> StaticKVCache::write(size_t layer, int64_t slo
 void StaticKVCache::commit(int64_t slot, int64_t t) {
     lengths_.at(slot) += t;
     device_lengths_.select(0, slot).fill_(lengths_[slot]);
-}
-
-std::pair<at::Tensor, at::Tensor> StaticKVCache::write_step(size_t layer, const at::Tensor& k, const at::Tensor& v) {
-    auto& K = k_.at(layer);
-    auto& V = v_.at(layer);
-    // K[b, h, len[b], :] = k[b, h, 0, :]; a full slot's position is clamped (its row is not used).
-    auto pos = device_lengths_.clamp_max(capacity_ - 1).unsqueeze(1);  // [slots, 1]
-    K.index_put_({slot_index_, head_index_, pos}, k.select(2, 0));
-    V.index_put_({slot_index_, head_index_, pos}, v.select(2, 0));
-    return {K, V};
 }
 
 }  // namespace tb

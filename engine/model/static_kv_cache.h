@@ -31,10 +31,11 @@ public:
     std::pair<at::Tensor, at::Tensor> write(size_t layer, int64_t slot, const at::Tensor& k, const at::Tensor& v);
     void commit(int64_t slot, int64_t t);
 
-    // Decode step of every slot: k, v [slots, nkv, 1, hd] go to each slot's position
-    // device_lengths()[slot]; returns the whole slabs [slots, nkv, capacity, hd]. The caller
-    // advances device_lengths() on the device and calls advanced() for the host mirror.
-    std::pair<at::Tensor, at::Tensor> write_step(size_t layer, const at::Tensor& k, const at::Tensor& v);
+    // Decode step of every slot: the slabs [slots, nkv, capacity, hd] of a layer, written at each
+    // slot's position device_lengths()[slot] (kernels/rope_cache.h). The caller advances
+    // device_lengths() on the device and calls advanced() for the host mirror.
+    at::Tensor& keys(size_t layer) { return k_.at(layer); }
+    at::Tensor& values(size_t layer) { return v_.at(layer); }
     at::Tensor& device_lengths() { return device_lengths_; }  // [slots] int64
     void advanced(int64_t slot) { ++lengths_.at(slot); }
 
@@ -45,8 +46,6 @@ private:
     std::vector<at::Tensor> k_, v_;  // per layer [slots, nkv, capacity, hd]
     std::vector<int64_t> lengths_;
     at::Tensor device_lengths_;  // [slots] int64
-    at::Tensor slot_index_;      // [slots, 1] int64: 0 … slots-1, the row index of write_step
-    at::Tensor head_index_;      // [1, nkv] int64
     int64_t capacity_ = 0;
 };
 

@@ -22,7 +22,10 @@
 #include "core/device_memory.h"
 #include "core/error.h"
 #include "io/tensor_io.h"
+#include "kernels/decode_attention.h"
 #include "kernels/rms_norm.h"
+#include "kernels/rope_cache.h"
+#include "model/rope.h"
 #include "model/decoder.h"
 #include "model/quantization.h"
 #include "train/adamw.h"
@@ -48,6 +51,72 @@ double time_per_call(F&& f, int reps = 50) {
     for (int i = 0; i < reps; ++i) f();
     at::cuda::device_synchronize();
     return seconds(t) / reps;
+}
+
+// The decode step's kernels against their ATen references: RoPE + cache write (exact: the kernel
+// rounds like the reference's ops) and decode attention (fp32 scores vs the reference's matmul in
+// the model dtype: within a few ulps of the output), ChatGLM2 and LLaMA-3 head layouts.
+bool decode_kernels_check() {
+    bool all_ok = true;
+    struct Shape { const char* name; Arch arch; int64_t heads, kv, hd; };
+    for (const Shape& sh : {Shape{"chatglm2", Arch::ChatGLM, 32, 2, 128}, Shape{"llama3", Arch::Llama, 32, 8, 128}}) {
+        ModelConfig c;
+        c.model_type = sh.arch == Arch::ChatGLM ? "chatglm" : "llama";
+        c.arch = sh.arch;
+        c.hidden_size = sh.heads * sh.hd;
+        c.num_hidden_layers = 1;
+        c.num_attention_heads = sh.heads;
+        c.num_key_value_heads = sh.kv;
+        c.head_dim = sh.hd;
+        c.intermediate_size = 64;
+        c.vocab_size = 64;
+        c.glm_rope_in_model_dtype = sh.arch == Arch::ChatGLM;
+        c.validate("gpu-tool");
+        for (auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+            for (int64_t B : {1, 8, 64}) {
+                const int64_t cap = 512;
+                auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
+                Rope rope(c, dtype, at::kCUDA);
+                auto positions = at::randint(0, cap - 1, {B}, opt.dtype(at::kLong));
+                auto [cos, sin] = rope.tables(positions.unsqueeze(1));
+                auto qkv = at::randn({B, 1, (sh.heads + 2 * sh.kv) * sh.hd}, opt);
+                auto q = qkv.narrow(-1, 0, sh.heads * sh.hd);
+                auto k = qkv.narrow(-1, sh.heads * sh.hd, sh.kv * sh.hd);
+                auto v = qkv.narrow(-1, (sh.heads + sh.kv) * sh.hd, sh.kv * sh.hd);
+                auto K1 = at::randn({B, sh.kv, cap, sh.hd}, opt), V1 = at::randn({B, sh.kv, cap, sh.hd}, opt);
+                auto K2 = K1.clone(), V2 = V1.clone();
+                auto ref = kernels::rope_and_cache_reference(rope, q, k, v, cos, sin, K1, V1, positions, sh.heads);
+                auto got = kernels::rope_and_cache(rope, q, k, v, cos, sin, K2, V2, positions, sh.heads);
+                const double rope_diff = std::max({(ref.to(at::kFloat) - got.to(at::kFloat)).abs().max().item<double>(),
+                                                   (K1.to(at::kFloat) - K2.to(at::kFloat)).abs().max().item<double>(),
+                                                   (V1.to(at::kFloat) - V2.to(at::kFloat)).abs().max().item<double>()});
+                const double t_rope_ref = time_per_call([&] { kernels::rope_and_cache_reference(rope, q, k, v, cos, sin, K1, V1, positions, sh.heads); });
+                const double t_rope = time_per_call([&] { kernels::rope_and_cache(rope, q, k, v, cos, sin, K2, V2, positions, sh.heads); });
+                const bool rope_ok = rope_diff <= (dtype == at::kFloat ? 1e-6 : 0.0);
+                all_ok &= rope_ok;
+                std::printf("{\"kernel\": \"rope_and_cache %s\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"round_once\": false, "
+                            "\"max_abs_diff\": %.3g, \"tolerance\": 0, \"kernel_us\": %.2f, \"aten_us\": %.2f, \"speedup\": %.2f, \"ok\": %s}\n",
+                            sh.name, io::dtype_name(dtype).c_str(), (long long)B, (long long)cap, rope_diff, t_rope * 1e6,
+                            t_rope_ref * 1e6, t_rope_ref / t_rope, rope_ok ? "true" : "false");
+
+                auto lengths = positions + 1;
+                auto qa = at::randn({B, sh.heads, 1, sh.hd}, opt);
+                auto aref = kernels::decode_attention_reference(qa, K1, V1, lengths);
+                auto agot = kernels::decode_attention(qa, K1, V1, lengths, cap);
+                const double diff = (aref.to(at::kFloat) - agot.to(at::kFloat)).abs().max().item<double>();
+                const double tol = dtype == at::kFloat ? 1e-4 : (dtype == at::kBFloat16 ? 3e-2 : 4e-3);
+                const double t_ref = time_per_call([&] { kernels::decode_attention_reference(qa, K1, V1, lengths); });
+                const double t_ker = time_per_call([&] { kernels::decode_attention(qa, K1, V1, lengths, cap); });
+                const bool ok = diff <= tol;
+                all_ok &= ok;
+                std::printf("{\"kernel\": \"decode_attention %s\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"round_once\": false, "
+                            "\"max_abs_diff\": %.3g, \"tolerance\": %.3g, \"kernel_us\": %.2f, \"aten_us\": %.2f, \"speedup\": %.2f, \"ok\": %s}\n",
+                            sh.name, io::dtype_name(dtype).c_str(), (long long)B, (long long)cap, diff, tol, t_ker * 1e6,
+                            t_ref * 1e6, t_ref / t_ker, ok ? "true" : "false");
+            }
+        }
+    }
+    return all_ok;
 }
 
 int kernels_check() {
@@ -80,6 +149,7 @@ int kernels_check() {
             }
         }
     }
+    all_ok &= decode_kernels_check();
     return all_ok ? 0 : 1;
 }
 

@@ -1,0 +1,168 @@
+// Decode-step kernels: RoPE + KV-cache write, and attention over the cache. Torch-free; the
+// ATen side (rope_cache.cpp, decode_attention.cpp) checks tensors and holds the references.
+#include "kernels/decode_cuda.h"
+
+#include "kernels/cuda_math.cuh"
+
+namespace tb::kernels {
+namespace {
+
+// One block per (row, head role): blockIdx.y < heads → a query head, then kv_heads key heads,
+// then kv_heads value heads. Each RoPE product and sum is rounded to T as the ATen reference's
+// separate ops are (Rope::apply in model/rope.cpp).
+template <typename T>
+__global__ void rope_cache_kernel(RopeCacheArgs a) {
+    const int64_t b = blockIdx.x;
+    const int64_t role = blockIdx.y;
+    const int64_t hd = a.head_dim;
+    const T* src;
+    T* dst;
+    bool rotate = true;
+    int64_t pos = a.positions[b];
+    if (pos > a.capacity - 1) pos = a.capacity - 1;
+    if (pos < 0) pos = 0;
+    if (role < a.heads) {
+        src = static_cast<const T*>(a.q) + b * a.q_stride + role * hd;
+        dst = static_cast<T*>(a.q_out) + (b * a.heads + role) * hd;
+    } else if (role < a.heads + a.kv_heads) {
+        const int64_t g = role - a.heads;
+        src = static_cast<const T*>(a.k) + b * a.k_stride + g * hd;
+        dst = static_cast<T*>(a.k_cache) + ((b * a.kv_heads + g) * a.capacity + pos) * hd;
+    } else {
+        const int64_t g = role - a.heads - a.kv_heads;
+        src = static_cast<const T*>(a.v) + b * a.v_stride + g * hd;
+        dst = static_cast<T*>(a.v_cache) + ((b * a.kv_heads + g) * a.capacity + pos) * hd;
+        rotate = false;
+    }
+    const T* cs = static_cast<const T*>(a.cos) + b * a.table;
+    const T* sn = static_cast<const T*>(a.sin) + b * a.table;
+    for (int64_t d = threadIdx.x; d < hd; d += blockDim.x) {
+        const float x = to_float(src[d]);
+        float y = x;
+        if (rotate) {
+            if (a.interleaved) {
+                if (d < a.rotary_dim) {
+                    const int64_t i = d / 2;
+                    const float c = to_float(cs[i]), s = to_float(sn[i]);
+                    const float x0 = to_float(src[2 * i]), x1 = to_float(src[2 * i + 1]);
+                    y = (d % 2 == 0) ? rounded<T>(rounded<T>(x0 * c) - rounded<T>(x1 * s))
+                                     : rounded<T>(rounded<T>(x1 * c) + rounded<T>(x0 * s));
+                }
+            } else {
+                const int64_t half = hd / 2;
+                const float c = to_float(cs[d]), s = to_float(sn[d]);
+                const float other = d < half ? -to_float(src[d + half]) : to_float(src[d - half]);
+                y = rounded<T>(rounded<T>(x * c) + rounded<T>(other * s));
+            }
+        }
+        dst[d] = from_float<T>(y);
+    }
+}
+
+constexpr int kWarps = 4;
+constexpr int kPerLane = kDecodeAttentionMaxHeadDim / 32;
+
+// One block per (head, row); each warp walks every kWarps-th key with an online softmax, then the
+// warps' partial results are merged. Lane l holds dims l, l + 32, … of the query and the output.
+template <typename T>
+__global__ void decode_attention_kernel(DecodeAttentionArgs a) {
+    const int64_t h = blockIdx.x, b = blockIdx.y;
+    const int64_t hd = a.head_dim;
+    const int64_t g = h / (a.heads / a.kv_heads);
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int64_t len = a.lengths[b] < a.capacity ? a.lengths[b] : a.capacity;
+    const T* q = static_cast<const T*>(a.q) + (b * a.heads + h) * hd;
+    const T* K = static_cast<const T*>(a.k_cache) + (b * a.kv_heads + g) * a.capacity * hd;
+    const T* V = static_cast<const T*>(a.v_cache) + (b * a.kv_heads + g) * a.capacity * hd;
+    float qv[kPerLane], acc[kPerLane];
+#pragma unroll
+    for (int t = 0; t < kPerLane; ++t) {
+        const int64_t d = lane + 32 * t;
+        qv[t] = d < hd ? to_float(q[d]) * a.scale : 0.f;
+        acc[t] = 0.f;
+    }
+    float m = -INFINITY, l = 0.f;
+    for (int64_t j = warp; j < len; j += kWarps) {
+        const T* kj = K + j * hd;
+        float s = 0.f;
+#pragma unroll
+        for (int t = 0; t < kPerLane; ++t) {
+            const int64_t d = lane + 32 * t;
+            if (d < hd) s += qv[t] * to_float(kj[d]);
+        }
+        for (int o = 16; o > 0; o /= 2) s += __shfl_xor_sync(0xffffffffu, s, o);
+        const float m_new = fmaxf(m, s);
+        const float correction = __expf(m - m_new);
+        const float p = __expf(s - m_new);
+        l = l * correction + p;
+        const T* vj = V + j * hd;
+#pragma unroll
+        for (int t = 0; t < kPerLane; ++t) {
+            const int64_t d = lane + 32 * t;
+            if (d < hd) acc[t] = acc[t] * correction + p * to_float(vj[d]);
+        }
+        m = m_new;
+    }
+    __shared__ float warp_m[kWarps], warp_l[kWarps];
+    __shared__ float warp_acc[kWarps][kDecodeAttentionMaxHeadDim];
+    if (lane == 0) {
+        warp_m[warp] = m;
+        warp_l[warp] = l;
+    }
+#pragma unroll
+    for (int t = 0; t < kPerLane; ++t) {
+        const int64_t d = lane + 32 * t;
+        if (d < hd) warp_acc[warp][d] = acc[t];
+    }
+    __syncthreads();
+    float M = -INFINITY;
+    for (int w = 0; w < kWarps; ++w) M = fmaxf(M, warp_m[w]);
+    float L = 0.f;
+    for (int w = 0; w < kWarps; ++w) L += warp_m[w] == -INFINITY ? 0.f : warp_l[w] * __expf(warp_m[w] - M);
+    T* out = static_cast<T*>(a.out) + (b * a.heads + h) * hd;
+    for (int64_t d = threadIdx.x; d < hd; d += blockDim.x) {
+        float sum = 0.f;
+        for (int w = 0; w < kWarps; ++w)
+            if (warp_m[w] != -INFINITY) sum += warp_acc[w][d] * __expf(warp_m[w] - M);
+        out[d] = from_float<T>(sum / L);
+    }
+}
+
+template <typename T>
+cudaError_t launch_rope(const RopeCacheArgs& a) {
+    dim3 grid(static_cast<unsigned>(a.batch), static_cast<unsigned>(a.heads + 2 * a.kv_heads));
+    rope_cache_kernel<T><<<grid, 128, 0, a.stream>>>(a);
+    return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t launch_attention(const DecodeAttentionArgs& a) {
+    dim3 grid(static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
+    decode_attention_kernel<T><<<grid, 32 * kWarps, 0, a.stream>>>(a);
+    return cudaGetLastError();
+}
+
+}  // namespace
+
+cudaError_t rope_and_cache_forward(const RopeCacheArgs& a) {
+    if (a.batch == 0) return cudaSuccess;
+    switch (a.dtype) {
+        case DType::F32: return launch_rope<float>(a);
+        case DType::F16: return launch_rope<__half>(a);
+        case DType::BF16: return launch_rope<__nv_bfloat16>(a);
+    }
+    return cudaErrorInvalidValue;
+}
+
+cudaError_t decode_attention_forward(const DecodeAttentionArgs& a) {
+    if (a.batch == 0) return cudaSuccess;
+    if (a.head_dim > kDecodeAttentionMaxHeadDim || a.heads % a.kv_heads != 0) return cudaErrorInvalidValue;
+    switch (a.dtype) {
+        case DType::F32: return launch_attention<float>(a);
+        case DType::F16: return launch_attention<__half>(a);
+        case DType::BF16: return launch_attention<__nv_bfloat16>(a);
+    }
+    return cudaErrorInvalidValue;
+}
+
+}  // namespace tb::kernels
