@@ -59,11 +59,32 @@ __global__ void rope_cache_kernel(RopeCacheArgs a) {
     }
 }
 
-constexpr int kWarps = 4;
+constexpr int kWarps = 8;
 constexpr int kPerLane = kDecodeAttentionMaxHeadDim / 32;
 
-// One block per (head, row); each warp walks every kWarps-th key with an online softmax, then the
-// warps' partial results are merged. Lane l holds dims l, l + 32, … of the query and the output.
+// q · k over head_dim with fp32 accumulation; 16-byte loads where rows allow.
+template <typename T>
+__device__ __forceinline__ float dot_row(const float* qs, const T* k, int64_t hd) {
+    float s = 0.f;
+    if ((hd * static_cast<int64_t>(sizeof(T))) % 16 == 0) {
+        constexpr int per = 16 / sizeof(T);
+        const uint4* k4 = reinterpret_cast<const uint4*>(k);
+#pragma unroll 4
+        for (int64_t i = 0; i < hd / per; ++i) {
+            const uint4 raw = k4[i];
+            const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+            for (int u = 0; u < per; ++u) s += qs[i * per + u] * to_float(e[u]);
+        }
+    } else {
+        for (int64_t d = 0; d < hd; ++d) s += qs[d] * to_float(k[d]);
+    }
+    return s;
+}
+
+// One block per (head, row), flash-decoding style: each warp takes chunks of 32 keys, one key per
+// lane for the scores (independent row loads), then the chunk's values with one output dim per
+// lane (coalesced); an online softmax per warp, the warps' partial results merged at the end.
 template <typename T>
 __global__ void decode_attention_kernel(DecodeAttentionArgs a) {
     const int64_t h = blockIdx.x, b = blockIdx.y;
@@ -74,32 +95,35 @@ __global__ void decode_attention_kernel(DecodeAttentionArgs a) {
     const T* q = static_cast<const T*>(a.q) + (b * a.heads + h) * hd;
     const T* K = static_cast<const T*>(a.k_cache) + (b * a.kv_heads + g) * a.capacity * hd;
     const T* V = static_cast<const T*>(a.v_cache) + (b * a.kv_heads + g) * a.capacity * hd;
-    float qv[kPerLane], acc[kPerLane];
+    __shared__ float qs[kDecodeAttentionMaxHeadDim];
+    for (int64_t d = threadIdx.x; d < hd; d += blockDim.x) qs[d] = to_float(q[d]) * a.scale;
+    __syncthreads();
+    float acc[kPerLane];
 #pragma unroll
-    for (int t = 0; t < kPerLane; ++t) {
-        const int64_t d = lane + 32 * t;
-        qv[t] = d < hd ? to_float(q[d]) * a.scale : 0.f;
-        acc[t] = 0.f;
-    }
+    for (int t = 0; t < kPerLane; ++t) acc[t] = 0.f;
     float m = -INFINITY, l = 0.f;
-    for (int64_t j = warp; j < len; j += kWarps) {
-        const T* kj = K + j * hd;
-        float s = 0.f;
-#pragma unroll
-        for (int t = 0; t < kPerLane; ++t) {
-            const int64_t d = lane + 32 * t;
-            if (d < hd) s += qv[t] * to_float(kj[d]);
-        }
-        for (int o = 16; o > 0; o /= 2) s += __shfl_xor_sync(0xffffffffu, s, o);
-        const float m_new = fmaxf(m, s);
+    for (int64_t base = static_cast<int64_t>(warp) * 32; base < len; base += kWarps * 32) {
+        const int64_t key = base + lane;
+        const float s = key < len ? dot_row(qs, K + key * hd, hd) : -INFINITY;
+        float chunk_max = s;
+        for (int o = 16; o > 0; o /= 2) chunk_max = fmaxf(chunk_max, __shfl_xor_sync(0xffffffffu, chunk_max, o));
+        const float m_new = fmaxf(m, chunk_max);  // finite: key `base` < len
+        const float p = key < len ? __expf(s - m_new) : 0.f;
+        float p_sum = p;
+        for (int o = 16; o > 0; o /= 2) p_sum += __shfl_xor_sync(0xffffffffu, p_sum, o);
         const float correction = __expf(m - m_new);
-        const float p = __expf(s - m_new);
-        l = l * correction + p;
-        const T* vj = V + j * hd;
+        l = l * correction + p_sum;
 #pragma unroll
-        for (int t = 0; t < kPerLane; ++t) {
-            const int64_t d = lane + 32 * t;
-            if (d < hd) acc[t] = acc[t] * correction + p * to_float(vj[d]);
+        for (int t = 0; t < kPerLane; ++t) acc[t] *= correction;
+        const int64_t n = len - base < 32 ? len - base : 32;
+        for (int64_t j = 0; j < n; ++j) {
+            const float pj = __shfl_sync(0xffffffffu, p, static_cast<int>(j));
+            const T* vj = V + (base + j) * hd;
+#pragma unroll
+            for (int t = 0; t < kPerLane; ++t) {
+                const int64_t d = lane + 32 * t;
+                if (d < hd) acc[t] += pj * to_float(vj[d]);
+            }
         }
         m = m_new;
     }

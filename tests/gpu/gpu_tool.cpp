@@ -5,6 +5,10 @@
 //   kernels
 //       every CUDA kernel of engine/kernels against its ATen reference (values) and both timed;
 //       one JSON line per case, exit 1 when one is out of tolerance.
+//   profile-step MODEL_DIR BATCH
+//       BATCH rows of 256 prompt tokens in a bf16 DecodeContext on CUDA, a few steps (the graph is
+//       captured), then one replayed step between cudaProfilerStart/Stop: run it under
+//       `ncu --profile-from-start off --graph-profiling node` to see each kernel of the step.
 //   bench MODEL_DIR DTYPE DEVICE PROMPT_LEN NEW_TOKENS
 //       batch-1 greedy decode: prefill PROMPT_LEN fixed ids, then NEW_TOKENS steps, each
 //       step as the Generator does it (last-position logits copied to the host, argmax there).
@@ -30,6 +34,9 @@
 #include "model/quantization.h"
 #include "train/adamw.h"
 #ifdef TB_GPU_TOOL_HAS_ENGINE
+#include <cuda_profiler_api.h>
+
+#include "infer/decode_context.h"
 #include "train/memory_estimate.h"
 #endif
 
@@ -253,12 +260,39 @@ int train_bench(int argc, char** argv) {
 }
 }  // namespace
 
+#ifdef TB_GPU_TOOL_HAS_ENGINE
+int profile_step(int argc, char** argv) {
+    if (argc < 4) throw Error("usage: profile-step MODEL_DIR BATCH");
+    std::shared_ptr<const Model> model = Model::load(argv[2], {.dtype = "bfloat16", .device = "cuda"});
+    const int64_t B = std::stoll(argv[3]), V = model->config().vocab_size;
+    GenerationConfig greedy;
+    greedy.do_sample = false;
+    DecodeContext ctx(model, greedy, {}, {.slots = B, .capacity = 400});
+    for (int64_t s = 0; s < B; ++s) {
+        std::vector<int64_t> prompt(256);
+        for (int64_t i = 0; i < 256; ++i) prompt[i] = ((i + 131 * s) * 7919 + 13) % (V - 10) + 5;
+        ctx.start(s, prompt, 0, 1);
+    }
+    for (int i = 0; i < 4; ++i) ctx.step();
+    at::cuda::device_synchronize();
+    cudaProfilerStart();
+    ctx.step();
+    at::cuda::device_synchronize();
+    cudaProfilerStop();
+    std::printf("{\"graph\": %s}\n", ctx.graph_captured() ? "true" : "false");
+    return 0;
+}
+#endif
+
 int main(int argc, char** argv) {
     try {
         std::string cmd = argc > 1 ? argv[1] : "";
         if (cmd == "bench") return bench(argc, argv);
         if (cmd == "kernels") return kernels_check();
         if (cmd == "train-bench") return train_bench(argc, argv);
+#ifdef TB_GPU_TOOL_HAS_ENGINE
+        if (cmd == "profile-step") return profile_step(argc, argv);
+#endif
         std::cerr << "usage: tunebench_gpu_tool kernels|bench|train-bench ...\n";
         return 2;
     } catch (const Error& e) {

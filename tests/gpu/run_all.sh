@@ -6,6 +6,7 @@
 #   3. logits vs transformers (fp32, bf16) and batch-1 decode tokens/s vs transformers (compare.py);
 #   3b. inference speed (TTFT, decode at batch 1/8/64) vs transformers and a cuBLAS-graph chain, and
 #      batched = one-row-at-a-time predictions on CUDA (bench_inference.py);
+#      profile (by hand, after inference): each kernel of one decode step under Nsight Compute;
 #   4. adapter interchange, 20-step loss curves and LoRA/QLoRA training speed vs PEFT (peft_compare.py);
 #   5. the demo on CUDA and CPU, flash_attn auto vs disabled (run_demo_checks.sh);
 #   6. CUDA out of memory while training: a clear error, the last checkpoint intact (run_oom_check.sh).
@@ -46,6 +47,7 @@ for s in $STEPS; do
         kernels) step kernels "$TOOL" kernels ;;
         logits) step logits python3 "$ROOT/tests/gpu/compare.py" "$TOOL" "$OUT/compare" ;;
         inference) step inference python3 "$ROOT/tests/gpu/bench_inference.py" "$CLI" "$OUT/inference" "$OUT/demo" ;;
+        profile) step profile "$ROOT/tests/gpu/profile_decode.sh" "$TOOL" "$OUT/inference/chatglm2-6b-shape" "$OUT/profile" ;;
         training) step training python3 "$ROOT/tests/gpu/peft_compare.py" "$TOOL" "$CLI" "$OUT/training" "$STORIES_DIR" ;;
         demo) step demo "$ROOT/tests/gpu/run_demo_checks.sh" "$OUT/demo-checks" ;;
         oom) step oom "$ROOT/tests/gpu/run_oom_check.sh" "$CLI" "$OUT/oom" ;;

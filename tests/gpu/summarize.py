@@ -89,6 +89,12 @@ if "inference" in steps:
         for name, e in inf.get("batched_equals_single", {}).items():
             key = [k for k in e if k.startswith("rows_equal")][0]
             rows.append((f"predict on CUDA, {name} vs batch 1", f"{e[key]}/{e['rows']} rows equal", "", ""))
+if "profile" in steps:
+    R["profile"] = json_lines(log("profile"))
+    for p in R["profile"]:
+        top = ", ".join(f"{k['kernel'][:40]} {k['share'] * 100:.0f}%" for k in p["top"][:4])
+        rows.append((f"decode step profile, batch {p['profile_batch']} (Nsight Compute)",
+                     f"{p['kernels']} kernels, {p['sum_us'] / 1000:.2f} ms", top, ""))
 if "training" in steps:
     doc = last_json_document(log("training"))
     if doc:
