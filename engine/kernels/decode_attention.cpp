@@ -48,17 +48,32 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& K, const at::
                             int64_t span) {
 #ifdef TB_WITH_CUDA_KERNELS
     DType dt;
-    if (q.is_cuda() && kernel_dtype(q.scalar_type(), &dt) && K.scalar_type() == q.scalar_type() &&
-        V.scalar_type() == q.scalar_type() && K.is_contiguous() && V.is_contiguous() &&
-        q.size(3) <= kDecodeAttentionMaxHeadDim && q.size(1) % K.size(1) == 0 && lengths.scalar_type() == at::kLong) {
+    const bool tensors_ok = q.is_cuda() && kernel_dtype(q.scalar_type(), &dt) && K.scalar_type() == q.scalar_type() &&
+                            V.scalar_type() == q.scalar_type() && K.is_contiguous() && V.is_contiguous() &&
+                            lengths.scalar_type() == at::kLong;
+    DecodeAttentionArgs a{};
+    if (tensors_ok) {
+        a.k_cache = K.data_ptr();
+        a.v_cache = V.data_ptr();
+        a.batch = q.size(0);
+        a.heads = q.size(1);
+        a.kv_heads = K.size(1);
+        a.head_dim = q.size(3);
+        a.capacity = K.size(2);
+        a.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(q.size(3))));
+        a.dtype = dt;
+    }
+    if (tensors_ok && decode_attention_fits(a)) {
         const c10::cuda::CUDAGuard guard(q.device());
         auto qc = q.contiguous();
         auto lc = lengths.contiguous();
         auto out = at::empty_like(qc);
-        DecodeAttentionArgs a{qc.data_ptr(), K.data_ptr(), V.data_ptr(), lc.data_ptr<int64_t>(), out.data_ptr(),
-                              q.size(0), q.size(1), K.size(1), q.size(3), K.size(2),
-                              static_cast<float>(1.0 / std::sqrt(static_cast<double>(q.size(3)))), dt,
-                              c10::cuda::getCurrentCUDAStream().stream()};
+        a.q = qc.data_ptr();
+        a.lengths = lc.data_ptr<int64_t>();
+        a.out = out.data_ptr();
+        a.stream = c10::cuda::getCurrentCUDAStream().stream();
+        auto workspace = at::empty({decode_attention_workspace(a)}, q.options().dtype(at::kFloat));
+        a.workspace = workspace.data_ptr<float>();
         const cudaError_t err = decode_attention_forward(a);
         if (err != cudaSuccess) throw Error(std::string("decode attention CUDA kernel failed: ") + cudaGetErrorString(err));
         return out;

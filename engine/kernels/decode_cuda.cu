@@ -61,95 +61,157 @@ __global__ void rope_cache_kernel(RopeCacheArgs a) {
 
 constexpr int kWarps = 8;
 constexpr int kPerLane = kDecodeAttentionMaxHeadDim / 32;
+constexpr int kMaxHeadsPerWarp = kDecodeAttentionMaxGroupSize / kWarps;
 
-// q · k over head_dim with fp32 accumulation; 16-byte loads where rows allow.
-template <typename T>
-__device__ __forceinline__ float dot_row(const float* qs, const T* k, int64_t hd) {
-    float s = 0.f;
-    if ((hd * static_cast<int64_t>(sizeof(T))) % 16 == 0) {
-        constexpr int per = 16 / sizeof(T);
-        const uint4* k4 = reinterpret_cast<const uint4*>(k);
-#pragma unroll 4
-        for (int64_t i = 0; i < hd / per; ++i) {
-            const uint4 raw = k4[i];
-            const T* e = reinterpret_cast<const T*>(&raw);
-#pragma unroll
-            for (int u = 0; u < per; ++u) s += qs[i * per + u] * to_float(e[u]);
-        }
-    } else {
-        for (int64_t d = 0; d < hd; ++d) s += qs[d] * to_float(k[d]);
-    }
-    return s;
+int tile_for(int64_t head_dim) { return head_dim <= 128 ? 32 : 8; }
+
+// Keys per split: the row's keys are cut into `splits` parts of whole tiles, one block each, so a
+// batch of one row still spreads over the GPU (flash-decoding).
+__device__ __forceinline__ int64_t split_span(int64_t capacity, int splits, int tile) {
+    const int64_t per = (capacity + splits - 1) / splits;
+    return (per + tile - 1) / tile * tile;
 }
 
-// One block per (head, row), flash-decoding style: each warp takes chunks of 32 keys, one key per
-// lane for the scores (independent row loads), then the chunk's values with one output dim per
-// lane (coalesced); an online softmax per warp, the warps' partial results merged at the end.
+// Partial attention of one (kv group, row, split): every query head of the group against the
+// split's keys, which are staged once in shared memory as fp32 (rows padded to head_dim + 1 floats
+// so a warp reading one column of 32 rows hits 32 banks). Warp w serves heads w, w + 8, …: a key
+// per lane for the scores, a dim per lane for the values; an online softmax per head. Writes
+// (max, sum, unnormalised output) per head and split to the workspace.
 template <typename T>
-__global__ void decode_attention_kernel(DecodeAttentionArgs a) {
-    const int64_t h = blockIdx.x, b = blockIdx.y;
-    const int64_t hd = a.head_dim;
-    const int64_t g = h / (a.heads / a.kv_heads);
+__global__ void decode_attention_partial(DecodeAttentionArgs a, int splits, int tile) {
+    extern __shared__ float smem[];
+    const int64_t g = blockIdx.x, b = blockIdx.y, split = blockIdx.z;
+    const int64_t hd = a.head_dim, rep = a.heads / a.kv_heads, row = hd + 1;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int64_t len = a.lengths[b] < a.capacity ? a.lengths[b] : a.capacity;
-    const T* q = static_cast<const T*>(a.q) + (b * a.heads + h) * hd;
+    const int64_t span = split_span(a.capacity, splits, tile);
+    const int64_t start = split * span;
+    const int64_t end = start + span < len ? start + span : len;
+    float* qs = smem;                 // [rep, hd]
+    float* Ks = qs + rep * hd;        // [tile, hd + 1]
+    float* Vs = Ks + tile * row;      // [tile, hd + 1]
+    const T* q = static_cast<const T*>(a.q) + (b * a.heads + g * rep) * hd;
+    for (int64_t e = threadIdx.x; e < rep * hd; e += blockDim.x) qs[e] = to_float(q[e]) * a.scale;
     const T* K = static_cast<const T*>(a.k_cache) + (b * a.kv_heads + g) * a.capacity * hd;
     const T* V = static_cast<const T*>(a.v_cache) + (b * a.kv_heads + g) * a.capacity * hd;
-    __shared__ float qs[kDecodeAttentionMaxHeadDim];
-    for (int64_t d = threadIdx.x; d < hd; d += blockDim.x) qs[d] = to_float(q[d]) * a.scale;
-    __syncthreads();
-    float acc[kPerLane];
+    float m[kMaxHeadsPerWarp], l[kMaxHeadsPerWarp], acc[kMaxHeadsPerWarp][kPerLane];
 #pragma unroll
-    for (int t = 0; t < kPerLane; ++t) acc[t] = 0.f;
-    float m = -INFINITY, l = 0.f;
-    for (int64_t base = static_cast<int64_t>(warp) * 32; base < len; base += kWarps * 32) {
-        const int64_t key = base + lane;
-        const float s = key < len ? dot_row(qs, K + key * hd, hd) : -INFINITY;
-        float chunk_max = s;
-        for (int o = 16; o > 0; o /= 2) chunk_max = fmaxf(chunk_max, __shfl_xor_sync(0xffffffffu, chunk_max, o));
-        const float m_new = fmaxf(m, chunk_max);  // finite: key `base` < len
-        const float p = key < len ? __expf(s - m_new) : 0.f;
-        float p_sum = p;
-        for (int o = 16; o > 0; o /= 2) p_sum += __shfl_xor_sync(0xffffffffu, p_sum, o);
-        const float correction = __expf(m - m_new);
-        l = l * correction + p_sum;
+    for (int i = 0; i < kMaxHeadsPerWarp; ++i) {
+        m[i] = -INFINITY;
+        l[i] = 0.f;
 #pragma unroll
-        for (int t = 0; t < kPerLane; ++t) acc[t] *= correction;
-        const int64_t n = len - base < 32 ? len - base : 32;
-        for (int64_t j = 0; j < n; ++j) {
-            const float pj = __shfl_sync(0xffffffffu, p, static_cast<int>(j));
-            const T* vj = V + (base + j) * hd;
+        for (int t = 0; t < kPerLane; ++t) acc[i][t] = 0.f;
+    }
+    for (int64_t t0 = start; t0 < end; t0 += tile) {
+        const int64_t n = end - t0 < tile ? end - t0 : tile;
+        __syncthreads();  // the previous tile is consumed (and qs written, the first time)
+        for (int64_t e = threadIdx.x; e < n * hd; e += blockDim.x) {
+            const int64_t j = e / hd, d = e % hd;
+            Ks[j * row + d] = to_float(K[(t0 + j) * hd + d]);
+            Vs[j * row + d] = to_float(V[(t0 + j) * hd + d]);
+        }
+        __syncthreads();
 #pragma unroll
-            for (int t = 0; t < kPerLane; ++t) {
-                const int64_t d = lane + 32 * t;
-                if (d < hd) acc[t] += pj * to_float(vj[d]);
+        for (int i = 0; i < kMaxHeadsPerWarp; ++i) {
+            const int64_t h = warp + kWarps * i;
+            if (h >= rep) break;
+            const float* qh = qs + h * hd;
+            for (int64_t jb = 0; jb < n; jb += 32) {
+                const int64_t j = jb + lane;
+                float s = -INFINITY;
+                if (j < n) {
+                    const float* kj = Ks + j * row;
+                    float s4[4] = {0.f, 0.f, 0.f, 0.f};  // four chains, not one long dependency
+                    int64_t d = 0;
+                    for (; d + 4 <= hd; d += 4) {
+#pragma unroll
+                        for (int u = 0; u < 4; ++u) s4[u] += qh[d + u] * kj[d + u];
+                    }
+                    for (; d < hd; ++d) s4[0] += qh[d] * kj[d];
+                    s = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+                }
+                float chunk_max = s;
+                for (int o = 16; o > 0; o /= 2) chunk_max = fmaxf(chunk_max, __shfl_xor_sync(0xffffffffu, chunk_max, o));
+                const float m_new = fmaxf(m[i], chunk_max);  // finite: key jb < n
+                const float p = j < n ? __expf(s - m_new) : 0.f;
+                float p_sum = p;
+                for (int o = 16; o > 0; o /= 2) p_sum += __shfl_xor_sync(0xffffffffu, p_sum, o);
+                const float correction = __expf(m[i] - m_new);
+                l[i] = l[i] * correction + p_sum;
+                const int64_t keys = n - jb < 32 ? n - jb : 32;
+#pragma unroll
+                for (int t = 0; t < kPerLane; ++t) acc[i][t] *= correction;
+                for (int64_t jj = 0; jj < keys; ++jj) {
+                    const float pj = __shfl_sync(0xffffffffu, p, static_cast<int>(jj));
+                    const float* vj = Vs + (jb + jj) * row;
+#pragma unroll
+                    for (int t = 0; t < kPerLane; ++t) {
+                        const int64_t d = lane + 32 * t;
+                        if (d < hd) acc[i][t] += pj * vj[d];
+                    }
+                }
+                m[i] = m_new;
             }
         }
-        m = m_new;
     }
-    __shared__ float warp_m[kWarps], warp_l[kWarps];
-    __shared__ float warp_acc[kWarps][kDecodeAttentionMaxHeadDim];
-    if (lane == 0) {
-        warp_m[warp] = m;
-        warp_l[warp] = l;
-    }
+    // workspace [B, heads, splits, hd + 2]: max, sum, then the unnormalised output
 #pragma unroll
-    for (int t = 0; t < kPerLane; ++t) {
-        const int64_t d = lane + 32 * t;
-        if (d < hd) warp_acc[warp][d] = acc[t];
+    for (int i = 0; i < kMaxHeadsPerWarp; ++i) {
+        const int64_t h = warp + kWarps * i;
+        if (h >= rep) break;
+        float* w = a.workspace + ((b * a.heads + g * rep + h) * splits + split) * (hd + 2);
+        if (lane == 0) {
+            w[0] = m[i];
+            w[1] = l[i];
+        }
+#pragma unroll
+        for (int t = 0; t < kPerLane; ++t) {
+            const int64_t d = lane + 32 * t;
+            if (d < hd) w[2 + d] = acc[i][t];
+        }
     }
-    __syncthreads();
+}
+
+// Merges the splits of one (head, row): out = Σ acc_s e^(m_s - M) / Σ l_s e^(m_s - M).
+template <typename T>
+__global__ void decode_attention_combine(DecodeAttentionArgs a, int splits) {
+    const int64_t h = blockIdx.x, b = blockIdx.y, hd = a.head_dim;
+    const float* w = a.workspace + (b * a.heads + h) * splits * (hd + 2);
     float M = -INFINITY;
-    for (int w = 0; w < kWarps; ++w) M = fmaxf(M, warp_m[w]);
+    for (int s = 0; s < splits; ++s) M = fmaxf(M, w[s * (hd + 2)]);
     float L = 0.f;
-    for (int w = 0; w < kWarps; ++w) L += warp_m[w] == -INFINITY ? 0.f : warp_l[w] * __expf(warp_m[w] - M);
+    for (int s = 0; s < splits; ++s) {
+        const float ms = w[s * (hd + 2)];
+        if (ms != -INFINITY) L += w[s * (hd + 2) + 1] * __expf(ms - M);
+    }
     T* out = static_cast<T*>(a.out) + (b * a.heads + h) * hd;
     for (int64_t d = threadIdx.x; d < hd; d += blockDim.x) {
         float sum = 0.f;
-        for (int w = 0; w < kWarps; ++w)
-            if (warp_m[w] != -INFINITY) sum += warp_acc[w][d] * __expf(warp_m[w] - M);
+        for (int s = 0; s < splits; ++s) {
+            const float ms = w[s * (hd + 2)];
+            if (ms != -INFINITY) sum += w[s * (hd + 2) + 2 + d] * __expf(ms - M);
+        }
         out[d] = from_float<T>(sum / L);
     }
+}
+
+int sm_count() {
+    static int count = [] {
+        int device = 0, n = 0;
+        cudaGetDevice(&device);
+        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device);
+        return n > 0 ? n : 100;
+    }();
+    return count;
+}
+
+int splits_for(const DecodeAttentionArgs& a) {
+    const int tile = tile_for(a.head_dim);
+    const int64_t tiles = (a.capacity + tile - 1) / tile;
+    const int64_t blocks = a.kv_heads * a.batch;
+    int64_t splits = (2 * sm_count() + blocks - 1) / blocks;
+    if (splits > tiles) splits = tiles;
+    return static_cast<int>(splits < 1 ? 1 : splits);
 }
 
 template <typename T>
@@ -161,8 +223,15 @@ cudaError_t launch_rope(const RopeCacheArgs& a) {
 
 template <typename T>
 cudaError_t launch_attention(const DecodeAttentionArgs& a) {
-    dim3 grid(static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
-    decode_attention_kernel<T><<<grid, 32 * kWarps, 0, a.stream>>>(a);
+    const int splits = splits_for(a), tile = tile_for(a.head_dim);
+    const int64_t rep = a.heads / a.kv_heads;
+    const size_t smem = sizeof(float) * static_cast<size_t>(rep * a.head_dim + 2 * tile * (a.head_dim + 1));
+    dim3 grid(static_cast<unsigned>(a.kv_heads), static_cast<unsigned>(a.batch), static_cast<unsigned>(splits));
+    decode_attention_partial<T><<<grid, 32 * kWarps, smem, a.stream>>>(a, splits, tile);
+    const cudaError_t err = cudaGetLastError();
+    if (err != cudaSuccess) return err;
+    dim3 grid2(static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
+    decode_attention_combine<T><<<grid2, 128, 0, a.stream>>>(a, splits);
     return cudaGetLastError();
 }
 
@@ -178,9 +247,21 @@ cudaError_t rope_and_cache_forward(const RopeCacheArgs& a) {
     return cudaErrorInvalidValue;
 }
 
+bool decode_attention_fits(const DecodeAttentionArgs& a) {
+    if (a.head_dim > kDecodeAttentionMaxHeadDim || a.kv_heads < 1 || a.heads % a.kv_heads != 0 ||
+        a.heads / a.kv_heads > kDecodeAttentionMaxGroupSize)
+        return false;
+    const int64_t smem = 4 * (a.heads / a.kv_heads * a.head_dim + 2 * tile_for(a.head_dim) * (a.head_dim + 1));
+    return smem <= 48 * 1024;
+}
+
+int64_t decode_attention_workspace(const DecodeAttentionArgs& a) {
+    return a.batch * a.heads * splits_for(a) * (a.head_dim + 2);
+}
+
 cudaError_t decode_attention_forward(const DecodeAttentionArgs& a) {
     if (a.batch == 0) return cudaSuccess;
-    if (a.head_dim > kDecodeAttentionMaxHeadDim || a.heads % a.kv_heads != 0) return cudaErrorInvalidValue;
+    if (!decode_attention_fits(a) || !a.workspace) return cudaErrorInvalidValue;
     switch (a.dtype) {
         case DType::F32: return launch_attention<float>(a);
         case DType::F16: return launch_attention<__half>(a);

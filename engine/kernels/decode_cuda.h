@@ -30,20 +30,26 @@ struct RopeCacheArgs {
 };
 cudaError_t rope_and_cache_forward(const RopeCacheArgs& args);
 
-// Attention of one query per row and head over the row's cached keys (grouped heads read their
-// group's keys in place), fp32 scores and online softmax.
+// Attention of one query per row and head over the row's cached keys, fp32 scores and online
+// softmax: a block per (kv group, row, split of the keys) serves all the group's query heads from
+// keys staged once in shared memory, then a second launch merges the splits.
 struct DecodeAttentionArgs {
     const void* q;          // [batch, heads, head_dim] contiguous
     const void* k_cache;    // [batch, kv_heads, capacity, head_dim] contiguous
     const void* v_cache;
     const int64_t* lengths; // [batch]: keys 0 … lengths[b]-1 are valid (≥ 1)
     void* out;              // [batch, heads, head_dim] contiguous
+    float* workspace;       // decode_attention_workspace(args) floats on the device
     int64_t batch, heads, kv_heads, head_dim, capacity;
     float scale;
     DType dtype;
     cudaStream_t stream;
 };
 constexpr int64_t kDecodeAttentionMaxHeadDim = 256;
+constexpr int64_t kDecodeAttentionMaxGroupSize = 64;  // query heads per kv head
+// Whether the kernel serves these shapes (head_dim, group size, shared memory); else use the reference.
+bool decode_attention_fits(const DecodeAttentionArgs& args);
+int64_t decode_attention_workspace(const DecodeAttentionArgs& args);
 cudaError_t decode_attention_forward(const DecodeAttentionArgs& args);
 
 }  // namespace tb::kernels
