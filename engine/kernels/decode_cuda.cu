@@ -60,8 +60,7 @@ __global__ void rope_cache_kernel(RopeCacheArgs a) {
 }
 
 constexpr int kWarps = 8;
-constexpr int kPerLane = kDecodeAttentionMaxHeadDim / 32;
-constexpr int kMaxHeadsPerWarp = kDecodeAttentionMaxGroupSize / kWarps;
+constexpr int kMaxSplits = 256;
 
 int tile_for(int64_t head_dim) { return head_dim <= 128 ? 32 : 8; }
 
@@ -74,14 +73,14 @@ __device__ __forceinline__ int64_t split_span(int64_t capacity, int splits, int 
 
 // Partial attention of one (kv group, row, split): every query head of the group against the
 // split's keys, which are staged once in shared memory as fp32 (rows padded to head_dim + 1 floats
-// so a warp reading one column of 32 rows hits 32 banks). Warp w serves heads w, w + 8, …: a key
-// per lane for the scores, a dim per lane for the values; an online softmax per head. Writes
-// (max, sum, unnormalised output) per head and split to the workspace.
-template <typename T>
+// so a warp reading one column of 32 rows hits 32 banks). Warp w serves heads w, w + 8, … (HPW of
+// them, state in registers); a key per lane for the scores, a dim per lane (PL per lane) for the
+// values; an online softmax per head. Writes (max, sum, unnormalised output) per head and split.
+template <typename T, int HPW, int PL>
 __global__ void decode_attention_partial(DecodeAttentionArgs a, int splits, int tile) {
     extern __shared__ float smem[];
-    const int64_t g = blockIdx.x, b = blockIdx.y, split = blockIdx.z;
-    const int64_t hd = a.head_dim, rep = a.heads / a.kv_heads, row = hd + 1;
+    const int g = blockIdx.x, b = blockIdx.y, split = blockIdx.z;
+    const int hd = static_cast<int>(a.head_dim), rep = static_cast<int>(a.heads / a.kv_heads), row = hd + 1;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int64_t len = a.lengths[b] < a.capacity ? a.lengths[b] : a.capacity;
     const int64_t span = split_span(a.capacity, splits, tile);
@@ -90,108 +89,122 @@ __global__ void decode_attention_partial(DecodeAttentionArgs a, int splits, int 
     float* qs = smem;                 // [rep, hd]
     float* Ks = qs + rep * hd;        // [tile, hd + 1]
     float* Vs = Ks + tile * row;      // [tile, hd + 1]
-    const T* q = static_cast<const T*>(a.q) + (b * a.heads + g * rep) * hd;
-    for (int64_t e = threadIdx.x; e < rep * hd; e += blockDim.x) qs[e] = to_float(q[e]) * a.scale;
-    const T* K = static_cast<const T*>(a.k_cache) + (b * a.kv_heads + g) * a.capacity * hd;
-    const T* V = static_cast<const T*>(a.v_cache) + (b * a.kv_heads + g) * a.capacity * hd;
-    float m[kMaxHeadsPerWarp], l[kMaxHeadsPerWarp], acc[kMaxHeadsPerWarp][kPerLane];
+    const T* q = static_cast<const T*>(a.q) + (static_cast<int64_t>(b) * a.heads + g * rep) * hd;
+    for (int e = threadIdx.x; e < rep * hd; e += blockDim.x) qs[e] = to_float(q[e]) * a.scale;
+    const T* K = static_cast<const T*>(a.k_cache) + (static_cast<int64_t>(b) * a.kv_heads + g) * a.capacity * hd;
+    const T* V = static_cast<const T*>(a.v_cache) + (static_cast<int64_t>(b) * a.kv_heads + g) * a.capacity * hd;
+    float m[HPW], l[HPW], acc[HPW][PL];
 #pragma unroll
-    for (int i = 0; i < kMaxHeadsPerWarp; ++i) {
+    for (int i = 0; i < HPW; ++i) {
         m[i] = -INFINITY;
         l[i] = 0.f;
 #pragma unroll
-        for (int t = 0; t < kPerLane; ++t) acc[i][t] = 0.f;
+        for (int t = 0; t < PL; ++t) acc[i][t] = 0.f;
     }
     for (int64_t t0 = start; t0 < end; t0 += tile) {
-        const int64_t n = end - t0 < tile ? end - t0 : tile;
+        const int n = static_cast<int>(end - t0 < tile ? end - t0 : tile);
         __syncthreads();  // the previous tile is consumed (and qs written, the first time)
-        for (int64_t e = threadIdx.x; e < n * hd; e += blockDim.x) {
-            const int64_t j = e / hd, d = e % hd;
-            Ks[j * row + d] = to_float(K[(t0 + j) * hd + d]);
-            Vs[j * row + d] = to_float(V[(t0 + j) * hd + d]);
+        const T* Kt = K + t0 * hd;
+        const T* Vt = V + t0 * hd;
+        for (int e = threadIdx.x; e < n * hd; e += blockDim.x) {  // rows are contiguous: coalesced
+            const int j = e / hd, d = e - j * hd;
+            Ks[j * row + d] = to_float(Kt[e]);
+            Vs[j * row + d] = to_float(Vt[e]);
         }
         __syncthreads();
 #pragma unroll
-        for (int i = 0; i < kMaxHeadsPerWarp; ++i) {
-            const int64_t h = warp + kWarps * i;
-            if (h >= rep) break;
-            const float* qh = qs + h * hd;
-            for (int64_t jb = 0; jb < n; jb += 32) {
-                const int64_t j = jb + lane;
-                float s = -INFINITY;
-                if (j < n) {
-                    const float* kj = Ks + j * row;
-                    float s4[4] = {0.f, 0.f, 0.f, 0.f};  // four chains, not one long dependency
-                    int64_t d = 0;
-                    for (; d + 4 <= hd; d += 4) {
+        for (int i = 0; i < HPW; ++i) {
+            const int h = warp + kWarps * i;
+            if (h < rep) {
+                const float* qh = qs + h * hd;
+                for (int jb = 0; jb < n; jb += 32) {
+                    const int j = jb + lane;
+                    float s = -INFINITY;
+                    if (j < n) {
+                        const float* kj = Ks + j * row;
+                        float s4[4] = {0.f, 0.f, 0.f, 0.f};  // four chains, not one long dependency
+                        int d = 0;
+                        for (; d + 4 <= hd; d += 4) {
 #pragma unroll
-                        for (int u = 0; u < 4; ++u) s4[u] += qh[d + u] * kj[d + u];
+                            for (int u = 0; u < 4; ++u) s4[u] += qh[d + u] * kj[d + u];
+                        }
+                        for (; d < hd; ++d) s4[0] += qh[d] * kj[d];
+                        s = (s4[0] + s4[1]) + (s4[2] + s4[3]);
                     }
-                    for (; d < hd; ++d) s4[0] += qh[d] * kj[d];
-                    s = (s4[0] + s4[1]) + (s4[2] + s4[3]);
-                }
-                float chunk_max = s;
-                for (int o = 16; o > 0; o /= 2) chunk_max = fmaxf(chunk_max, __shfl_xor_sync(0xffffffffu, chunk_max, o));
-                const float m_new = fmaxf(m[i], chunk_max);  // finite: key jb < n
-                const float p = j < n ? __expf(s - m_new) : 0.f;
-                float p_sum = p;
-                for (int o = 16; o > 0; o /= 2) p_sum += __shfl_xor_sync(0xffffffffu, p_sum, o);
-                const float correction = __expf(m[i] - m_new);
-                l[i] = l[i] * correction + p_sum;
-                const int64_t keys = n - jb < 32 ? n - jb : 32;
+                    float chunk_max = s;
+                    for (int o = 16; o > 0; o /= 2) chunk_max = fmaxf(chunk_max, __shfl_xor_sync(0xffffffffu, chunk_max, o));
+                    const float m_new = fmaxf(m[i], chunk_max);  // finite: key jb < n
+                    const float p = j < n ? __expf(s - m_new) : 0.f;
+                    float p_sum = p;
+                    for (int o = 16; o > 0; o /= 2) p_sum += __shfl_xor_sync(0xffffffffu, p_sum, o);
+                    const float correction = __expf(m[i] - m_new);
+                    l[i] = l[i] * correction + p_sum;
 #pragma unroll
-                for (int t = 0; t < kPerLane; ++t) acc[i][t] *= correction;
-                for (int64_t jj = 0; jj < keys; ++jj) {
-                    const float pj = __shfl_sync(0xffffffffu, p, static_cast<int>(jj));
-                    const float* vj = Vs + (jb + jj) * row;
+                    for (int t = 0; t < PL; ++t) acc[i][t] *= correction;
+                    const int keys = n - jb < 32 ? n - jb : 32;
+                    for (int jj = 0; jj < keys; ++jj) {
+                        const float pj = __shfl_sync(0xffffffffu, p, jj);
+                        const float* vj = Vs + (jb + jj) * row;
 #pragma unroll
-                    for (int t = 0; t < kPerLane; ++t) {
-                        const int64_t d = lane + 32 * t;
-                        if (d < hd) acc[i][t] += pj * vj[d];
+                        for (int t = 0; t < PL; ++t) {
+                            const int d = lane + 32 * t;
+                            if (d < hd) acc[i][t] += pj * vj[d];
+                        }
                     }
+                    m[i] = m_new;
                 }
-                m[i] = m_new;
             }
         }
     }
     // workspace [B, heads, splits, hd + 2]: max, sum, then the unnormalised output
 #pragma unroll
-    for (int i = 0; i < kMaxHeadsPerWarp; ++i) {
-        const int64_t h = warp + kWarps * i;
-        if (h >= rep) break;
-        float* w = a.workspace + ((b * a.heads + g * rep + h) * splits + split) * (hd + 2);
-        if (lane == 0) {
-            w[0] = m[i];
-            w[1] = l[i];
-        }
+    for (int i = 0; i < HPW; ++i) {
+        const int h = warp + kWarps * i;
+        if (h < rep) {
+            float* w = a.workspace + ((static_cast<int64_t>(b) * a.heads + g * rep + h) * splits + split) * (hd + 2);
+            if (lane == 0) {
+                w[0] = m[i];
+                w[1] = l[i];
+            }
 #pragma unroll
-        for (int t = 0; t < kPerLane; ++t) {
-            const int64_t d = lane + 32 * t;
-            if (d < hd) w[2 + d] = acc[i][t];
+            for (int t = 0; t < PL; ++t) {
+                const int d = lane + 32 * t;
+                if (d < hd) w[2 + d] = acc[i][t];
+            }
         }
     }
 }
 
-// Merges the splits of one (head, row): out = Σ acc_s e^(m_s - M) / Σ l_s e^(m_s - M).
+// Merges the splits of one (head, row): out = Σ acc_s e^(m_s - M) / Σ l_s e^(m_s - M). The
+// splits' weights are computed once, in parallel, into shared memory.
 template <typename T>
 __global__ void decode_attention_combine(DecodeAttentionArgs a, int splits) {
-    const int64_t h = blockIdx.x, b = blockIdx.y, hd = a.head_dim;
+    __shared__ float weight[kMaxSplits];
+    __shared__ float total;
+    const int64_t h = blockIdx.x, b = blockIdx.y;
+    const int hd = static_cast<int>(a.head_dim);
     const float* w = a.workspace + (b * a.heads + h) * splits * (hd + 2);
-    float M = -INFINITY;
-    for (int s = 0; s < splits; ++s) M = fmaxf(M, w[s * (hd + 2)]);
-    float L = 0.f;
-    for (int s = 0; s < splits; ++s) {
-        const float ms = w[s * (hd + 2)];
-        if (ms != -INFINITY) L += w[s * (hd + 2) + 1] * __expf(ms - M);
-    }
-    T* out = static_cast<T*>(a.out) + (b * a.heads + h) * hd;
-    for (int64_t d = threadIdx.x; d < hd; d += blockDim.x) {
-        float sum = 0.f;
-        for (int s = 0; s < splits; ++s) {
+    if (threadIdx.x < 32) {
+        float M = -INFINITY;
+        for (int s = threadIdx.x; s < splits; s += 32) M = fmaxf(M, w[s * (hd + 2)]);
+        for (int o = 16; o > 0; o /= 2) M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, o));
+        float L = 0.f;
+        for (int s = threadIdx.x; s < splits; s += 32) {
             const float ms = w[s * (hd + 2)];
-            if (ms != -INFINITY) sum += w[s * (hd + 2) + 2 + d] * __expf(ms - M);
+            const float e = ms == -INFINITY ? 0.f : __expf(ms - M);
+            weight[s] = e;
+            L += w[s * (hd + 2) + 1] * e;
         }
-        out[d] = from_float<T>(sum / L);
+        for (int o = 16; o > 0; o /= 2) L += __shfl_xor_sync(0xffffffffu, L, o);
+        if (threadIdx.x == 0) total = L;
+    }
+    __syncthreads();
+    T* out = static_cast<T*>(a.out) + (b * a.heads + h) * hd;
+    for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+        float sum = 0.f;
+#pragma unroll 4
+        for (int s = 0; s < splits; ++s) sum += w[s * (hd + 2) + 2 + d] * weight[s];
+        out[d] = from_float<T>(sum / total);
     }
 }
 
@@ -211,6 +224,7 @@ int splits_for(const DecodeAttentionArgs& a) {
     const int64_t blocks = a.kv_heads * a.batch;
     int64_t splits = (2 * sm_count() + blocks - 1) / blocks;
     if (splits > tiles) splits = tiles;
+    if (splits > kMaxSplits) splits = kMaxSplits;
     return static_cast<int>(splits < 1 ? 1 : splits);
 }
 
@@ -221,14 +235,29 @@ cudaError_t launch_rope(const RopeCacheArgs& a) {
     return cudaGetLastError();
 }
 
+template <typename T, int HPW, int PL>
+cudaError_t launch_partial(const DecodeAttentionArgs& a, int splits, int tile, size_t smem) {
+    dim3 grid(static_cast<unsigned>(a.kv_heads), static_cast<unsigned>(a.batch), static_cast<unsigned>(splits));
+    decode_attention_partial<T, HPW, PL><<<grid, 32 * kWarps, smem, a.stream>>>(a, splits, tile);
+    return cudaGetLastError();
+}
+
+template <typename T, int PL>
+cudaError_t launch_partial_for_group(const DecodeAttentionArgs& a, int splits, int tile, size_t smem) {
+    const int64_t per_warp = (a.heads / a.kv_heads + kWarps - 1) / kWarps;
+    if (per_warp <= 1) return launch_partial<T, 1, PL>(a, splits, tile, smem);
+    if (per_warp <= 2) return launch_partial<T, 2, PL>(a, splits, tile, smem);
+    if (per_warp <= 4) return launch_partial<T, 4, PL>(a, splits, tile, smem);
+    return launch_partial<T, 8, PL>(a, splits, tile, smem);
+}
+
 template <typename T>
 cudaError_t launch_attention(const DecodeAttentionArgs& a) {
     const int splits = splits_for(a), tile = tile_for(a.head_dim);
     const int64_t rep = a.heads / a.kv_heads;
     const size_t smem = sizeof(float) * static_cast<size_t>(rep * a.head_dim + 2 * tile * (a.head_dim + 1));
-    dim3 grid(static_cast<unsigned>(a.kv_heads), static_cast<unsigned>(a.batch), static_cast<unsigned>(splits));
-    decode_attention_partial<T><<<grid, 32 * kWarps, smem, a.stream>>>(a, splits, tile);
-    const cudaError_t err = cudaGetLastError();
+    const cudaError_t err = a.head_dim <= 128 ? launch_partial_for_group<T, 4>(a, splits, tile, smem)
+                                              : launch_partial_for_group<T, 8>(a, splits, tile, smem);
     if (err != cudaSuccess) return err;
     dim3 grid2(static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
     decode_attention_combine<T><<<grid2, 128, 0, a.stream>>>(a, splits);
