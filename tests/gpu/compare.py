@@ -4,8 +4,7 @@
 1. Logits: tiny LLaMA, Qwen2 and GLM (transformers' GlmForCausalLM = the ChatGLM architecture
    with q/k/v split; its weights are converted to ChatGLM names and config keys) at fp32 and
    bf16, plus the LLaMA model saved as torch.save pytorch_model.bin.
-2. Decode speed: a ChatGLM2-6B-shaped model with random bf16 weights, batch 1, greedy, for
-   transformers' generate and for Tunebench, measured in the same run.
+Decode speed is bench_inference.py's (tunebench-cli bench beside transformers' generate).
 """
 import json, os, subprocess, sys, time
 import torch
@@ -72,48 +71,6 @@ for dtype, tol in (("float32", 1e-4), ("bfloat16", 3e-2)):
     compare("glm → chatglm", glm, dg, ids, dtype, tol)
 del llama, qwen, glm
 torch.cuda.empty_cache()
-
-# Decode speed, ChatGLM2-6B shape, random bf16 weights.
-if os.environ.get("TB_SKIP_BENCH") != "1":
-    cfg = GlmConfig(vocab_size=65024, hidden_size=4096, intermediate_size=13696, num_hidden_layers=28,
-                    num_attention_heads=32, num_key_value_heads=2, head_dim=128, partial_rotary_factor=0.5,
-                    attention_bias=True, rms_norm_eps=1e-5, max_position_embeddings=8192, pad_token_id=0, eos_token_id=2)
-    torch.set_default_dtype(torch.bfloat16)
-    with torch.device("cuda"):
-        big = GlmForCausalLM(cfg)
-    torch.set_default_dtype(torch.float32)
-    with torch.no_grad():
-        for n, p in big.named_parameters():
-            p.copy_(1.0 + 0.1 * torch.randn_like(p)) if "norm" in n else p.normal_(0, 0.02)
-    big.eval()
-    prompt_len, new = 128, 256
-    V = cfg.vocab_size
-    prompt = torch.tensor([[(i * 7919 + 13) % (V - 10) + 5 for i in range(prompt_len)]], device="cuda")
-    with torch.no_grad():
-        big.generate(prompt, max_new_tokens=16, min_new_tokens=16, do_sample=False)  # warm-up
-        torch.cuda.synchronize(); t = time.time()
-        big.generate(prompt, max_new_tokens=new, min_new_tokens=new, do_sample=False)
-        torch.cuda.synchronize(); hf_s = time.time() - t
-    # generate's time includes the prefill; subtract one measured prefill for a fair decode rate.
-    with torch.no_grad():
-        torch.cuda.synchronize(); t = time.time(); big(prompt); torch.cuda.synchronize(); hf_prefill = time.time() - t
-    hf_tps = new / (hf_s - hf_prefill)
-    db = os.path.join(WORK, "chatglm2-6b-shape")
-    os.makedirs(db, exist_ok=True)
-    sd = glm_to_chatglm({k: v.detach() for k, v in big.state_dict().items()}, cfg)
-    save_file({k: v.cpu() for k, v in sd.items()}, os.path.join(db, "model.safetensors"), metadata={"format": "pt"})
-    json.dump(chatglm_config(cfg, "bfloat16", "chatglm2-6b"), open(os.path.join(db, "config.json"), "w"), indent=2)
-    del big, sd
-    torch.cuda.empty_cache()
-    out = subprocess.run([TOOL, "bench", db, "bfloat16", "cuda", str(prompt_len), str(new)], check=True,
-                         capture_output=True, text=True).stdout
-    tb = json.loads(out.strip().splitlines()[-1])
-    results["decode"] = {"shape": "ChatGLM2-6B (28 layers, hidden 4096, 32 heads / 2 kv, ffn 13696, vocab 65024)",
-                         "dtype": "bfloat16", "batch": 1, "prompt_tokens": prompt_len, "new_tokens": new,
-                         "transformers_generate_tokens_per_s": round(hf_tps, 2),
-                         "transformers_generate_total_s": round(hf_s, 3),
-                         "tunebench": tb, "ratio_tunebench_over_transformers": round(tb["tokens_per_s"] / hf_tps, 3)}
-    print(json.dumps(results["decode"]), flush=True)
 
 json.dump(results, open(os.path.join(WORK, "results.json"), "w"), indent=2)
 print("ALL OK" if results["ok"] else "SOME CHECKS FAILED")

@@ -9,10 +9,6 @@
 //       BATCH rows of 256 prompt tokens in a bf16 DecodeContext on CUDA, a few steps (the graph is
 //       captured), then one replayed step between cudaProfilerStart/Stop: run it under
 //       `ncu --profile-from-start off --graph-profiling node` to see each kernel of the step.
-//   bench MODEL_DIR DTYPE DEVICE PROMPT_LEN NEW_TOKENS
-//       batch-1 greedy decode: prefill PROMPT_LEN fixed ids, then NEW_TOKENS steps, each
-//       step as the Generator does it (last-position logits copied to the host, argmax there).
-//       Prints one JSON line with load, prefill and decode figures.
 #include <ATen/Context.h>
 #include <c10/core/InferenceMode.h>
 
@@ -161,38 +157,6 @@ int kernels_check() {
     return all_ok ? 0 : 1;
 }
 
-int bench(int argc, char** argv) {
-    if (argc < 7) throw Error("usage: bench MODEL_DIR DTYPE DEVICE PROMPT_LEN NEW_TOKENS");
-    auto t0 = Clock::now();
-    auto model = Model::load(argv[2], {.dtype = argv[3], .device = argv[4]});
-    sync(model->device());
-    const double load_s = seconds(t0);
-    const int64_t prompt_len = std::stoll(argv[5]), new_tokens = std::stoll(argv[6]);
-    const int64_t V = model->config().vocab_size;
-    std::vector<int64_t> prompt(prompt_len);
-    for (int64_t i = 0; i < prompt_len; ++i) prompt[i] = (i * 7919 + 13) % (V - 10) + 5;
-    c10::InferenceMode guard;
-    auto run = [&](int64_t steps, double* prefill_s, double* decode_s) {
-        auto cache = model->new_cache(prompt_len + steps + 1);
-        auto t = Clock::now();
-        auto lg = model->forward(at::tensor(prompt).unsqueeze(0), &cache, {.last_only = true});
-        auto row = lg.select(1, 0).select(0, 0).to(at::kCPU, at::kFloat);
-        *prefill_s = seconds(t);
-        t = Clock::now();
-        for (int64_t s = 0; s < steps; ++s) {
-            int64_t next = row.argmax().item<int64_t>();
-            lg = model->forward(at::tensor(std::vector<int64_t>{next}).unsqueeze(0), &cache, {.last_only = true});
-            row = lg.select(1, 0).select(0, 0).to(at::kCPU, at::kFloat);
-        }
-        *decode_s = seconds(t);
-    };
-    double p, d;
-    run(16, &p, &d);  // warm-up (kernel selection, allocator)
-    run(new_tokens, &p, &d);
-    std::printf("{\"load_s\": %.2f, \"prefill_s\": %.4f, \"decode_s\": %.3f, \"new_tokens\": %lld, \"tokens_per_s\": %.2f}\n",
-                load_s, p, d, (long long)new_tokens, new_tokens / d);
-    return 0;
-}
 int train_bench(int argc, char** argv) {
     if (argc < 12) throw Error("usage: train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING");
     const auto config = ModelConfig::from_folder(argv[2]);
@@ -288,13 +252,12 @@ int profile_step(int argc, char** argv) {
 int main(int argc, char** argv) {
     try {
         std::string cmd = argc > 1 ? argv[1] : "";
-        if (cmd == "bench") return bench(argc, argv);
         if (cmd == "kernels") return kernels_check();
         if (cmd == "train-bench") return train_bench(argc, argv);
 #ifdef TB_GPU_TOOL_HAS_ENGINE
         if (cmd == "profile-step") return profile_step(argc, argv);
 #endif
-        std::cerr << "usage: tunebench_gpu_tool kernels|bench|train-bench ...\n";
+        std::cerr << "usage: tunebench_gpu_tool kernels|train-bench|profile-step ...\n";
         return 2;
     } catch (const Error& e) {
         std::cerr << "error: " << one_line(e) << "\n";

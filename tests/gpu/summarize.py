@@ -63,10 +63,6 @@ if "logits" in steps:
         for r in R["logits"].get("logits", []):
             rows.append((f"logits {r['model']} {r['dtype']}", f"max diff {r['max_abs_diff']:.2g}",
                          f"transformers (tol {r['tolerance']:.2g})", "ok" if r["ok"] else "FAIL"))
-        d = R["logits"].get("decode")
-        if d:
-            rows.append(("decode tokens/s, ChatGLM2-6B shape, bf16, batch 1", f"{d['tunebench']['tokens_per_s']:.1f}",
-                         f"transformers {d['transformers_generate_tokens_per_s']:.1f}", f"{d['ratio_tunebench_over_transformers']:.2f}×"))
 if "inference" in steps:
     p = os.path.join(OUT, "inference", "results.json")
     if os.path.exists(p):
