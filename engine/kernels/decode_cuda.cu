@@ -72,64 +72,75 @@ __device__ __forceinline__ int64_t split_span(int64_t capacity, int splits, int 
 }
 
 // Partial attention of one (kv group, row, split): every query head of the group against the
-// split's keys, which are staged once in shared memory as fp32 (rows padded to head_dim + 1 floats
-// so a warp reading one column of 32 rows hits 32 banks). Warp w serves heads w, w + 8, … (HPW of
-// them, state in registers); a key per lane for the scores, a dim per lane (PL per lane) for the
-// values; an online softmax per head. Writes (max, sum, unnormalised output) per head and split.
-template <typename T, int HPW, int PL>
+// split's keys, which are staged once in shared memory as fp32 (rows padded to head_dim + 4 floats:
+// 16-byte aligned, and 8 lanes reading one float4 column of 8 rows hit distinct banks). Warp w
+// serves heads w, w + 8, … (HPW of them, state in registers); a key per lane for the scores, four
+// dims per lane (G groups of 128 dims) for the values; an online softmax per head. Writes (max,
+// sum, unnormalised output) per head and split to the workspace.
+template <typename T, int HPW, int G>
 __global__ void decode_attention_partial(DecodeAttentionArgs a, int splits, int tile) {
-    extern __shared__ float smem[];
+    extern __shared__ float4 smem4[];
+    float* smem = reinterpret_cast<float*>(smem4);
     const int g = blockIdx.x, b = blockIdx.y, split = blockIdx.z;
-    const int hd = static_cast<int>(a.head_dim), rep = static_cast<int>(a.heads / a.kv_heads), row = hd + 1;
+    const int hd = static_cast<int>(a.head_dim), rep = static_cast<int>(a.heads / a.kv_heads), row = hd + 4;
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int64_t len = a.lengths[b] < a.capacity ? a.lengths[b] : a.capacity;
     const int64_t span = split_span(a.capacity, splits, tile);
     const int64_t start = split * span;
     const int64_t end = start + span < len ? start + span : len;
     float* qs = smem;                 // [rep, hd]
-    float* Ks = qs + rep * hd;        // [tile, hd + 1]
-    float* Vs = Ks + tile * row;      // [tile, hd + 1]
+    float* Ks = qs + rep * hd;        // [tile, hd + 4]
+    float* Vs = Ks + tile * row;      // [tile, hd + 4]
     const T* q = static_cast<const T*>(a.q) + (static_cast<int64_t>(b) * a.heads + g * rep) * hd;
     for (int e = threadIdx.x; e < rep * hd; e += blockDim.x) qs[e] = to_float(q[e]) * a.scale;
     const T* K = static_cast<const T*>(a.k_cache) + (static_cast<int64_t>(b) * a.kv_heads + g) * a.capacity * hd;
     const T* V = static_cast<const T*>(a.v_cache) + (static_cast<int64_t>(b) * a.kv_heads + g) * a.capacity * hd;
-    float m[HPW], l[HPW], acc[HPW][PL];
+    float m[HPW], l[HPW];
+    float4 acc[HPW][G];
 #pragma unroll
     for (int i = 0; i < HPW; ++i) {
         m[i] = -INFINITY;
         l[i] = 0.f;
 #pragma unroll
-        for (int t = 0; t < PL; ++t) acc[i][t] = 0.f;
+        for (int t = 0; t < G; ++t) acc[i][t] = make_float4(0.f, 0.f, 0.f, 0.f);
     }
+    constexpr int per = 16 / sizeof(T);  // elements per 16-byte load (head_dim is a multiple of 8)
     for (int64_t t0 = start; t0 < end; t0 += tile) {
         const int n = static_cast<int>(end - t0 < tile ? end - t0 : tile);
         __syncthreads();  // the previous tile is consumed (and qs written, the first time)
-        const T* Kt = K + t0 * hd;
-        const T* Vt = V + t0 * hd;
-        for (int e = threadIdx.x; e < n * hd; e += blockDim.x) {  // rows are contiguous: coalesced
-            const int j = e / hd, d = e - j * hd;
-            Ks[j * row + d] = to_float(Kt[e]);
-            Vs[j * row + d] = to_float(Vt[e]);
+        const uint4* Kt = reinterpret_cast<const uint4*>(K + t0 * hd);
+        const uint4* Vt = reinterpret_cast<const uint4*>(V + t0 * hd);
+        for (int c = threadIdx.x; c < n * hd / per; c += blockDim.x) {  // rows are contiguous: coalesced
+            const int e = c * per, j = e / hd, d = e - j * hd;
+            const uint4 kr = Kt[c], vr = Vt[c];
+            const T* ke = reinterpret_cast<const T*>(&kr);
+            const T* ve = reinterpret_cast<const T*>(&vr);
+#pragma unroll
+            for (int u = 0; u < per; ++u) {
+                Ks[j * row + d + u] = to_float(ke[u]);
+                Vs[j * row + d + u] = to_float(ve[u]);
+            }
         }
         __syncthreads();
 #pragma unroll
         for (int i = 0; i < HPW; ++i) {
             const int h = warp + kWarps * i;
             if (h < rep) {
-                const float* qh = qs + h * hd;
+                const float4* qh = reinterpret_cast<const float4*>(qs + h * hd);
                 for (int jb = 0; jb < n; jb += 32) {
                     const int j = jb + lane;
                     float s = -INFINITY;
                     if (j < n) {
-                        const float* kj = Ks + j * row;
-                        float s4[4] = {0.f, 0.f, 0.f, 0.f};  // four chains, not one long dependency
-                        int d = 0;
-                        for (; d + 4 <= hd; d += 4) {
-#pragma unroll
-                            for (int u = 0; u < 4; ++u) s4[u] += qh[d + u] * kj[d + u];
+                        const float4* kj = reinterpret_cast<const float4*>(Ks + j * row);
+                        float4 s4 = make_float4(0.f, 0.f, 0.f, 0.f);  // four chains
+                        for (int d4 = 0; d4 < hd / 4; ++d4) {
+                            const float4 x = qh[d4], y = kj[d4];
+                            s4.x += x.x * y.x;
+                            s4.y += x.y * y.y;
+                            s4.z += x.z * y.z;
+                            s4.w += x.w * y.w;
                         }
-                        for (; d < hd; ++d) s4[0] += qh[d] * kj[d];
-                        s = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+                        s = (s4.x + s4.y) + (s4.z + s4.w);
                     }
                     float chunk_max = s;
                     for (int o = 16; o > 0; o /= 2) chunk_max = fmaxf(chunk_max, __shfl_xor_sync(0xffffffffu, chunk_max, o));
@@ -140,15 +151,25 @@ __global__ void decode_attention_partial(DecodeAttentionArgs a, int splits, int 
                     const float correction = __expf(m[i] - m_new);
                     l[i] = l[i] * correction + p_sum;
 #pragma unroll
-                    for (int t = 0; t < PL; ++t) acc[i][t] *= correction;
+                    for (int t = 0; t < G; ++t) {
+                        acc[i][t].x *= correction;
+                        acc[i][t].y *= correction;
+                        acc[i][t].z *= correction;
+                        acc[i][t].w *= correction;
+                    }
                     const int keys = n - jb < 32 ? n - jb : 32;
                     for (int jj = 0; jj < keys; ++jj) {
                         const float pj = __shfl_sync(0xffffffffu, p, jj);
-                        const float* vj = Vs + (jb + jj) * row;
+                        const float4* vj = reinterpret_cast<const float4*>(Vs + (jb + jj) * row);
 #pragma unroll
-                        for (int t = 0; t < PL; ++t) {
-                            const int d = lane + 32 * t;
-                            if (d < hd) acc[i][t] += pj * vj[d];
+                        for (int t = 0; t < G; ++t) {
+                            if (4 * (lane + 32 * t) < hd) {
+                                const float4 v = vj[lane + 32 * t];
+                                acc[i][t].x += pj * v.x;
+                                acc[i][t].y += pj * v.y;
+                                acc[i][t].z += pj * v.z;
+                                acc[i][t].w += pj * v.w;
+                            }
                         }
                     }
                     m[i] = m_new;
@@ -167,9 +188,14 @@ __global__ void decode_attention_partial(DecodeAttentionArgs a, int splits, int 
                 w[1] = l[i];
             }
 #pragma unroll
-            for (int t = 0; t < PL; ++t) {
-                const int d = lane + 32 * t;
-                if (d < hd) w[2 + d] = acc[i][t];
+            for (int t = 0; t < G; ++t) {
+                const int d = 4 * (lane + 32 * t);
+                if (d < hd) {
+                    w[2 + d] = acc[i][t].x;
+                    w[3 + d] = acc[i][t].y;
+                    w[4 + d] = acc[i][t].z;
+                    w[5 + d] = acc[i][t].w;
+                }
             }
         }
     }
@@ -235,29 +261,29 @@ cudaError_t launch_rope(const RopeCacheArgs& a) {
     return cudaGetLastError();
 }
 
-template <typename T, int HPW, int PL>
+template <typename T, int HPW, int G>
 cudaError_t launch_partial(const DecodeAttentionArgs& a, int splits, int tile, size_t smem) {
     dim3 grid(static_cast<unsigned>(a.kv_heads), static_cast<unsigned>(a.batch), static_cast<unsigned>(splits));
-    decode_attention_partial<T, HPW, PL><<<grid, 32 * kWarps, smem, a.stream>>>(a, splits, tile);
+    decode_attention_partial<T, HPW, G><<<grid, 32 * kWarps, smem, a.stream>>>(a, splits, tile);
     return cudaGetLastError();
 }
 
-template <typename T, int PL>
+template <typename T, int G>
 cudaError_t launch_partial_for_group(const DecodeAttentionArgs& a, int splits, int tile, size_t smem) {
     const int64_t per_warp = (a.heads / a.kv_heads + kWarps - 1) / kWarps;
-    if (per_warp <= 1) return launch_partial<T, 1, PL>(a, splits, tile, smem);
-    if (per_warp <= 2) return launch_partial<T, 2, PL>(a, splits, tile, smem);
-    if (per_warp <= 4) return launch_partial<T, 4, PL>(a, splits, tile, smem);
-    return launch_partial<T, 8, PL>(a, splits, tile, smem);
+    if (per_warp <= 1) return launch_partial<T, 1, G>(a, splits, tile, smem);
+    if (per_warp <= 2) return launch_partial<T, 2, G>(a, splits, tile, smem);
+    if (per_warp <= 4) return launch_partial<T, 4, G>(a, splits, tile, smem);
+    return launch_partial<T, 8, G>(a, splits, tile, smem);
 }
 
 template <typename T>
 cudaError_t launch_attention(const DecodeAttentionArgs& a) {
     const int splits = splits_for(a), tile = tile_for(a.head_dim);
     const int64_t rep = a.heads / a.kv_heads;
-    const size_t smem = sizeof(float) * static_cast<size_t>(rep * a.head_dim + 2 * tile * (a.head_dim + 1));
-    const cudaError_t err = a.head_dim <= 128 ? launch_partial_for_group<T, 4>(a, splits, tile, smem)
-                                              : launch_partial_for_group<T, 8>(a, splits, tile, smem);
+    const size_t smem = sizeof(float) * static_cast<size_t>(rep * a.head_dim + 2 * tile * (a.head_dim + 4));
+    const cudaError_t err = a.head_dim <= 128 ? launch_partial_for_group<T, 1>(a, splits, tile, smem)
+                                              : launch_partial_for_group<T, 2>(a, splits, tile, smem);
     if (err != cudaSuccess) return err;
     dim3 grid2(static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
     decode_attention_combine<T><<<grid2, 128, 0, a.stream>>>(a, splits);
@@ -280,8 +306,8 @@ bool decode_attention_fits(const DecodeAttentionArgs& a) {
     if (a.head_dim > kDecodeAttentionMaxHeadDim || a.kv_heads < 1 || a.heads % a.kv_heads != 0 ||
         a.heads / a.kv_heads > kDecodeAttentionMaxGroupSize)
         return false;
-    const int64_t smem = 4 * (a.heads / a.kv_heads * a.head_dim + 2 * tile_for(a.head_dim) * (a.head_dim + 1));
-    return smem <= 48 * 1024;
+    const int64_t smem = 4 * (a.heads / a.kv_heads * a.head_dim + 2 * tile_for(a.head_dim) * (a.head_dim + 4));
+    return a.head_dim % 8 == 0 && smem <= 48 * 1024;
 }
 
 int64_t decode_attention_workspace(const DecodeAttentionArgs& a) {
