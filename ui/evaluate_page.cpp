@@ -37,6 +37,10 @@ EvaluatePage::EvaluatePage(EngineController* engine, ModelBar* bar, QWidget* par
     m_maxNewTokens = new QSpinBox;
     m_maxNewTokens->setRange(1, 8192);
     m_maxNewTokens->setValue(512);
+    m_batchSize = new QSpinBox;
+    m_batchSize->setRange(1, 512);
+    m_batchSize->setValue(8);
+    m_texts->set(m_batchSize, "toolTip", QT_TR_NOOP("per_device_eval_batch_size: examples answered together (a new one joins as one finishes); more is faster until the GPU memory is full"));
     m_temperature = new QDoubleSpinBox;
     m_temperature->setRange(0, 2);
     m_temperature->setSingleStep(0.05);
@@ -52,6 +56,7 @@ EvaluatePage::EvaluatePage(EngineController* engine, ModelBar* bar, QWidget* par
     form->addRow(m_texts->label(QT_TR_NOOP("Dataset")), m_dataset);
     form->addRow(m_texts->label(QT_TR_NOOP("Max samples")), m_maxSamples);
     form->addRow(m_texts->label(QT_TR_NOOP("Max new tokens")), m_maxNewTokens);
+    form->addRow(m_texts->label(QT_TR_NOOP("Batch size")), m_batchSize);
     form->addRow(m_texts->label(QT_TR_NOOP("Temperature")), m_temperature);
     form->addRow(m_texts->label(QT_TR_NOOP("Output folder")), folderField(m_output, this));
 
@@ -81,7 +86,7 @@ EvaluatePage::EvaluatePage(EngineController* engine, ModelBar* bar, QWidget* par
     m_texts->onRetranslate(headers);
     for (int c : {2, 3}) m_worst->setColumnWidth(c, 260);
     m_worst->verticalHeader()->setMaximumSectionSize(6 * m_worst->fontMetrics().lineSpacing());  // full text in the tooltip
-    for (QWidget* w : std::initializer_list<QWidget*>{m_maxSamples, m_maxNewTokens, m_temperature}) w->setMaximumWidth(220);
+    for (QWidget* w : std::initializer_list<QWidget*>{m_maxSamples, m_maxNewTokens, m_batchSize, m_temperature}) w->setMaximumWidth(220);
 
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(box);
@@ -143,6 +148,7 @@ void EvaluatePage::start() {
               {"dataset", m_dataset->currentText()},
               {"max_samples", m_maxSamples->value()},
               {"max_new_tokens", m_maxNewTokens->value()},
+              {"per_device_eval_batch_size", m_batchSize->value()},
               {"output_dir", m_output->text()}});
     if (m_temperature->value() > 0) {
         a["do_sample"] = "true";
@@ -153,7 +159,7 @@ void EvaluatePage::start() {
 
 void EvaluatePage::stop() {
     m_engine->requestStop();
-    m_result->setText(tr("Stopping after the current example…"));
+    m_result->setText(tr("Stopping after the current step…"));
 }
 
 void EvaluatePage::showReport(const QVariantMap& r) {

@@ -49,6 +49,7 @@ private:
     QComboBox* m_dataset;
     QSpinBox* m_maxSamples;
     QSpinBox* m_maxNewTokens;
+    QSpinBox* m_batchSize;
     QDoubleSpinBox* m_temperature;
     QLineEdit* m_output;
     QPushButton* m_start;

@@ -165,6 +165,10 @@ QWizardPage* PredictWizard::makeModelPage() {
     m_maxNewTokens = new QSpinBox;
     m_maxNewTokens->setRange(1, 8192);
     m_maxNewTokens->setValue(256);
+    m_batchSize = new QSpinBox;
+    m_batchSize->setRange(1, 512);
+    m_batchSize->setValue(8);
+    m_batchSize->setToolTip(tr("Rows answered together (a new row joins as one finishes); more is faster until the GPU memory is full"));
     m_output = new QLineEdit;
     m_barSettings = messageLabel();
     auto* form = new QFormLayout(p);
@@ -173,6 +177,7 @@ QWizardPage* PredictWizard::makeModelPage() {
     form->addRow(tr("Template"), m_chatTemplate);
     form->addRow(tr("Device"), m_device);
     form->addRow(tr("Max new tokens"), m_maxNewTokens);
+    form->addRow(tr("Batch size"), m_batchSize);
     form->addRow(tr("Output CSV"), m_output);
     form->addRow(m_barSettings);
     p->complete = [this] { return !m_model->text().isEmpty() && !m_output->text().isEmpty(); };
@@ -298,7 +303,8 @@ void PredictWizard::startRun() {
                   {"adapter_name_or_path", m_adapter->text()},
                   {"device", m_device->currentText()},
                   {"do_sample", "false"},
-                  {"max_new_tokens", m_maxNewTokens->value()}};
+                  {"max_new_tokens", m_maxNewTokens->value()},
+                  {"per_device_eval_batch_size", m_batchSize->value()}};
     if (m_label->currentIndex() > 0) a["label_column"] = m_label->currentText();
     if (m_chatTemplate->currentIndex() > 0) a["template"] = m_chatTemplate->currentText();
     a.insert(m_barExtras);

@@ -76,6 +76,7 @@ private:
     QComboBox* m_chatTemplate;
     QComboBox* m_device;
     QSpinBox* m_maxNewTokens;
+    QSpinBox* m_batchSize;
     QLineEdit* m_output;
     QLabel* m_barSettings;
     QVariantMap m_barExtras;  // quantization_bit, flash_attn

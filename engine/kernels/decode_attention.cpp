@@ -14,6 +14,7 @@
 #include <c10/cuda/CUDAStream.h>
 
 #include "kernels/decode_cuda.h"
+#include "kernels/kernel_dtype.h"
 #endif
 
 namespace tb::kernels {
@@ -31,18 +32,6 @@ at::Tensor decode_attention_reference(const at::Tensor& q, const at::Tensor& K, 
     return at::matmul(probs, V).reshape({B, heads, 1, hd});  // [B, nh, 1, hd]
 }
 
-#ifdef TB_WITH_CUDA_KERNELS
-namespace {
-bool kernel_dtype(at::ScalarType t, DType* out) {
-    switch (t) {
-        case at::kFloat: *out = DType::F32; return true;
-        case at::kHalf: *out = DType::F16; return true;
-        case at::kBFloat16: *out = DType::BF16; return true;
-        default: return false;
-    }
-}
-}  // namespace
-#endif
 
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& K, const at::Tensor& V, const at::Tensor& lengths,
                             int64_t span) {

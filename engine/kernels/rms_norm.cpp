@@ -10,6 +10,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include "kernels/kernel_dtype.h"
 #include "kernels/rms_norm_cuda.h"
 #endif
 
@@ -30,18 +31,6 @@ bool built_with_cuda_kernels() {
 #endif
 }
 
-#ifdef TB_WITH_CUDA_KERNELS
-namespace {
-bool kernel_dtype(at::ScalarType t, DType* out) {
-    switch (t) {
-        case at::kFloat: *out = DType::F32; return true;
-        case at::kHalf: *out = DType::F16; return true;
-        case at::kBFloat16: *out = DType::BF16; return true;
-        default: return false;
-    }
-}
-}  // namespace
-#endif
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, bool round_once) {
 #ifdef TB_WITH_CUDA_KERNELS

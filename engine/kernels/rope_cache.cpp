@@ -11,6 +11,7 @@
 #include <c10/cuda/CUDAStream.h>
 
 #include "kernels/decode_cuda.h"
+#include "kernels/kernel_dtype.h"
 #endif
 
 namespace tb::kernels {
@@ -31,18 +32,6 @@ at::Tensor rope_and_cache_reference(const Rope& rope, const at::Tensor& q, const
     return qr.transpose(1, 2);  // [B, nh, 1, hd]
 }
 
-#ifdef TB_WITH_CUDA_KERNELS
-namespace {
-bool kernel_dtype(at::ScalarType t, DType* out) {
-    switch (t) {
-        case at::kFloat: *out = DType::F32; return true;
-        case at::kHalf: *out = DType::F16; return true;
-        case at::kBFloat16: *out = DType::BF16; return true;
-        default: return false;
-    }
-}
-}  // namespace
-#endif
 
 at::Tensor rope_and_cache(const Rope& rope, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                           const at::Tensor& cos, const at::Tensor& sin, at::Tensor& K, at::Tensor& V,

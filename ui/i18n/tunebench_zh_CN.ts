@@ -580,10 +580,6 @@ Hint: %1</source>
         <translation>正在加载 %1 …</translation>
     </message>
     <message>
-        <source>Stopping after the current example…</source>
-        <translation>当前样本完成后停止…</translation>
-    </message>
-    <message>
         <source>Stopped after %1 examples; Start resumes from there.</source>
         <translation>已在 %1 个样本后停止；点击“开始”从此处继续。</translation>
     </message>
@@ -600,6 +596,18 @@ Hint: %1</source>
 BLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4 (0–100). Chinese is scored by characters: each CJK character is one token (LLaMA-Factory segments words with jieba, so its ROUGE differs).</source>
         <translation>
 BLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4（0–100）。中文按字计分：每个汉字算一个词元（LLaMA-Factory 用 jieba 分词，因此其 ROUGE 会有所不同）。</translation>
+    </message>
+    <message>
+        <source>per_device_eval_batch_size: examples answered together (a new one joins as one finishes); more is faster until the GPU memory is full</source>
+        <translation>per_device_eval_batch_size：同时作答的样本数（一个完成即补入下一个）；在显存允许的范围内越大越快</translation>
+    </message>
+    <message>
+        <source>Batch size</source>
+        <translation>批大小</translation>
+    </message>
+    <message>
+        <source>Stopping after the current step…</source>
+        <translation>当前这一步完成后停止…</translation>
     </message>
 </context>
 <context>
@@ -1099,6 +1107,14 @@ Hint: %1</source>
     <message>
         <source>%1-bit</source>
         <translation>%1 位</translation>
+    </message>
+    <message>
+        <source>Rows answered together (a new row joins as one finishes); more is faster until the GPU memory is full</source>
+        <translation>同时作答的行数（一行完成即补入下一行）；在显存允许的范围内越大越快</translation>
+    </message>
+    <message>
+        <source>Batch size</source>
+        <translation>批大小</translation>
     </message>
 </context>
 <context>
