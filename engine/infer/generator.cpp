@@ -134,6 +134,10 @@ bool Generator::generate_batch(const std::vector<std::vector<int64_t>>& prompts,
                                 "; " + gib(budget) + " can be spared on " + model_->device().str(),
                             "lower max_new_tokens or shorten the longest prompt");
     }
+    if (budget > 0 && fit < std::min<int64_t>(slots, static_cast<int64_t>(prompts.size()))) {
+        log::info("decoding ", fit, " rows at a time, not ", slots, ": the KV cache of each needs ", gib(per_slot),
+                  " and ", gib(budget), " can be spared");
+    }
     slots = std::max<int64_t>(1, std::min({slots, static_cast<int64_t>(prompts.size()), budget > 0 ? fit : slots}));
     DecodeContext ctx(model_, config, stop_ids, {.slots = slots, .capacity = capacity, .adapters_off = adapters_off_});
 
