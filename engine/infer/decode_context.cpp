@@ -39,7 +39,7 @@ DecodeContext::DecodeContext(std::shared_ptr<const Model> model, const Generatio
     ids_ = at::zeros({B}, longs);
     active_ = at::zeros({B}, longs);
     uniforms_ = at::zeros({B}, at::TensorOptions().dtype(at::kFloat).device(dev));
-    out_ = at::zeros({B, 2}, longs);
+    out_ = at::zeros({B, 3}, longs);
     result_.ids.assign(B, -1);
     result_.stop.assign(B, 0);
     reconfigure(config, stop_list_);
@@ -63,6 +63,11 @@ void DecodeContext::reconfigure(const GenerationConfig& config, std::vector<int6
     steps_since_config_ = 0;
 }
 
+void DecodeContext::throw_non_finite() {
+    throw Error("the model produced NaN/Inf logits",
+                "fp16 overflow is the usual cause: try --dtype bfloat16 or float32");
+}
+
 bool DecodeContext::runs(const GenerationConfig& c, const std::vector<int64_t>& stop_ids) const {
     return c.do_sample == config_.do_sample && c.temperature == config_.temperature && c.top_p == config_.top_p &&
            c.top_k == config_.top_k && c.repetition_penalty == config_.repetition_penalty && stop_ids == stop_list_;
@@ -75,8 +80,8 @@ bool DecodeContext::is_stop(int64_t id) const {
 int64_t DecodeContext::start(int64_t slot, const std::vector<int64_t>& prompt, int64_t keep, uint64_t seed) {
     if (slot < 0 || slot >= slots()) throw Error("decode slot " + std::to_string(slot) + " does not exist");
     const int64_t P = static_cast<int64_t>(prompt.size());
-    keep = std::clamp<int64_t>(keep, 0, std::min(P - 1, length(slot)));
     if (P < 1) throw ConfigError("the prompt is empty", "give a prompt, or use a tokenizer that adds BOS");
+    keep = std::clamp<int64_t>(keep, 0, std::min(P - 1, length(slot)));
     if (P >= capacity()) {
         throw ConfigError("the prompt has " + std::to_string(P) + " tokens; this context holds " +
                               std::to_string(capacity()) + " positions",
@@ -113,6 +118,7 @@ int64_t DecodeContext::start(int64_t slot, const std::vector<int64_t>& prompt, i
         ids_.narrow(0, slot, 1).copy_(next);
         active_.select(0, slot).fill_(1);
         first = next.item<int64_t>();
+        if (!logits.isfinite().all().item<bool>()) throw_non_finite();
     });
     active_host_[slot] = 1;
     return first;
@@ -144,6 +150,7 @@ void DecodeContext::step_body(int64_t span) {
     positions.add_(active_);
     out_.select(1, 0).copy_(next);
     out_.select(1, 1).copy_((next.unsqueeze(1) == stop_ids_.unsqueeze(0)).any(1));
+    out_.select(1, 2).copy_(logits.select(1, 0).isfinite().all(-1).logical_not());
 }
 
 const DecodeStep& DecodeContext::step() {
@@ -182,11 +189,13 @@ const DecodeStep& DecodeContext::step() {
     ++steps_;
     ++steps_since_config_;
     const auto* p = host.data_ptr<int64_t>();
+    for (int64_t s = 0; s < slots(); ++s)
+        if (active(s) && p[3 * s + 2] != 0) throw_non_finite();
     for (int64_t s = 0; s < slots(); ++s) {
         if (active(s)) {
             cache_.advanced(s);
-            result_.ids[s] = p[2 * s];
-            result_.stop[s] = p[2 * s + 1] != 0;
+            result_.ids[s] = p[3 * s];
+            result_.stop[s] = p[3 * s + 1] != 0;
         } else {
             result_.ids[s] = -1;
             result_.stop[s] = 0;

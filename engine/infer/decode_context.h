@@ -2,7 +2,7 @@
 // `slots` sequences, the sampler state (a seeded generator per slot, the ids each row has seen),
 // the adapter switch, and a decode step that advances every active slot by one token. On CUDA the
 // step is captured once as a CUDA graph and replayed; logits never leave the device and only the
-// chosen ids (and a stop flag per row, checked on the device) cross to the host. On the CPU the
+// chosen ids (a stop flag and a NaN/Inf flag per row, checked on the device) cross to the host. On the CPU the
 // same code runs eagerly and is the reference. Several contexts can share one Model.
 #pragma once
 
@@ -66,6 +66,7 @@ public:
 
 private:
     void step_body(int64_t span);  // what the graph records; attends over positions < span
+    [[noreturn]] static void throw_non_finite();
 
     std::shared_ptr<const Model> model_;
     GenerationConfig config_;
@@ -81,7 +82,7 @@ private:
     at::Tensor uniforms_;  // [slots] fp32
     at::Tensor seen_;      // [slots, V] bool (repetition penalty only)
     at::Tensor stop_ids_;  // [n] int64 (n ≥ 1; -1 when there are none)
-    at::Tensor out_;       // [slots, 2] int64: new token, stop flag
+    at::Tensor out_;       // [slots, 3] int64: new token, stop flag, non-finite logits flag
     std::vector<std::mt19937_64> rngs_;
     std::vector<uint8_t> active_host_;
     DecodeStep result_;

@@ -10,6 +10,7 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include <limits>
 #include <map>
 #include <random>
 
@@ -111,6 +112,27 @@ TEST(DecodeContext, PromptLongerThanTheCacheIsAClearError) {
     DecodeContext ctx(m, {}, {}, {.slots = 1, .capacity = 8});
     auto msg = test::error_of<ConfigError>([&] { ctx.start(0, std::vector<int64_t>(8, 3), 0, 1); });
     EXPECT_NE(msg.find("8 positions"), std::string::npos) << msg;
+}
+
+// NaN logits (an fp16 overflow) are an error with a hint, never a silently wrong token: at the
+// first token and in a decode step.
+TEST(DecodeContext, NonFiniteLogitsAreAnError) {
+    auto m = Model::random(test::tiny_config("llama"), 1);
+    GenerationConfig greedy;
+    greedy.do_sample = false;
+    {
+        auto bad = Model::random(test::tiny_config("llama"), 1);
+        bad->lm_head().weight.fill_(std::numeric_limits<float>::quiet_NaN());
+        DecodeContext ctx(bad, greedy, {}, {.slots = 1, .capacity = 16});
+        auto msg = test::error_of([&] { ctx.start(0, {1, 2, 3}, 0, 1); });
+        EXPECT_NE(msg.find("NaN/Inf"), std::string::npos) << msg;
+    }
+    DecodeContext ctx(m, greedy, {}, {.slots = 2, .capacity = 16});
+    ctx.start(0, {1, 2, 3}, 0, 1);
+    ctx.step();  // fine
+    m->layers()[0].down.weight.fill_(std::numeric_limits<float>::infinity());  // now every step overflows
+    auto msg = test::error_of([&] { ctx.step(); });
+    EXPECT_NE(msg.find("NaN/Inf"), std::string::npos) << msg;
 }
 
 // The tensor sampler is the scalar Sampler for the same uniform number, in every mode.
