@@ -47,7 +47,6 @@ std::unique_ptr<ChatSession> ChatSession::without_adapters() const {
     std::unique_ptr<ChatSession> s(new ChatSession());
     s->args_ = args_;
     s->args_.adapter_name_or_path.clear();
-    s->adapters_off_ = true;
     s->model_ = model_;
     s->tokenizer_ = tokenizer_;
     s->template_ = template_;
@@ -58,7 +57,6 @@ std::unique_ptr<ChatSession> ChatSession::without_adapters() const {
 
 GenerateResult ChatSession::generate(const std::vector<int64_t>& prompt, const TextCallback& on_text,
                                      const std::atomic<bool>* cancel) {
-    AdaptersDisabledGuard off(adapters_off_);
     return generator_->generate(prompt, args_.generation, stop_ids_, on_text, cancel);
 }
 

@@ -61,7 +61,6 @@ private:
 
     InferenceArgs args_;
     bool unmerged_adapters_ = false;
-    bool adapters_off_ = false;
     std::shared_ptr<Model> model_;
     std::shared_ptr<Tokenizer> tokenizer_;
     const ChatTemplate* template_ = nullptr;

@@ -120,6 +120,7 @@ if p.returncode != 0:
     R["bench_error"] = p.stderr[-2000:]
 else:
     tb = json.load(open(tb_json))
+    tb["model"] = os.path.basename(tb["model"])  # no machine paths in the results kept in the repository
     R["tunebench"] = tb
     R["transformers"] = hf
     R["weights_gib"] = round(weights_gib, 2)
