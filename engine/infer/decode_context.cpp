@@ -88,7 +88,6 @@ int64_t DecodeContext::start(int64_t slot, const std::vector<int64_t>& prompt, i
                           "shorten the prompt or the history");
     }
     c10::InferenceMode guard;
-    AdaptersDisabledGuard off(options_.adapters_off);
     int64_t first = -1;
     graph_->run([&] {
         const auto dev = model_->device();
@@ -103,7 +102,7 @@ int64_t DecodeContext::start(int64_t slot, const std::vector<int64_t>& prompt, i
                                                                const at::Tensor& v) {
             auto [K, V] = cache_.write(layer, slot, k, v);  // [1, nkv, keep + T, hd]
             return attention(q, K, V, {}, kernel);
-        }, /*last_only=*/true);  // [1, 1, V]
+        }, /*last_only=*/true, /*adapters=*/!options_.adapters_off);  // [1, 1, V]
         cache_.commit(slot, T);
         at::Tensor seen_row;
         if (seen_.defined()) {
@@ -143,7 +142,7 @@ void DecodeContext::step_body(int64_t span) {
         auto qr = kernels::rope_and_cache(model_->rope(), q, k, v, cos, sin, K, V, positions, heads);  // [B, nh, 1, hd]
         auto ctx = kernels::decode_attention(qr, K, V, lengths, span);                                // [B, nh, 1, hd]
         return ctx.reshape({B, 1, -1});
-    }, /*last_only=*/true);  // [B, 1, V]
+    }, /*last_only=*/true, /*adapters=*/!options_.adapters_off);  // [B, 1, V]
     auto next = sample_tokens(logits.select(1, 0), seen_, uniforms_, config_);  // [B]
     if (seen_.defined()) seen_.scatter_(1, next.unsqueeze(1), true);
     ids_.copy_(next);
@@ -159,7 +158,6 @@ const DecodeStep& DecodeContext::step() {
             throw Error("decode slot " + std::to_string(s) + " is full (" + std::to_string(capacity()) + " positions)");
     }
     c10::InferenceMode guard;
-    AdaptersDisabledGuard off(options_.adapters_off);
     std::vector<float> u(slots(), 0.0f);
     if (config_.do_sample) {
         for (int64_t s = 0; s < slots(); ++s)

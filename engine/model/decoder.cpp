@@ -37,11 +37,11 @@ at::Tensor Model::forward(const at::Tensor& ids, KVCache* cache, const ForwardOp
     };
     for (size_t i = 0; i < layers_.size(); ++i) {
         if (opt.gradient_checkpointing) {
-            x = checkpointed(x, [this, i, cos, sin, attend](const at::Tensor& in) {
-                return layer_forward(i, in, cos, sin, attend);
+            x = checkpointed(x, [this, i, cos, sin, attend, adapters = opt.adapters](const at::Tensor& in) {
+                return layer_forward(i, in, cos, sin, adapters, attend);
             });
         } else {
-            x = layer_forward(i, x, cos, sin, attend);
+            x = layer_forward(i, x, cos, sin, opt.adapters, attend);
         }
     }
     if (cache) cache->advance(T);
@@ -49,18 +49,18 @@ at::Tensor Model::forward(const at::Tensor& ids, KVCache* cache, const ForwardOp
 }
 
 at::Tensor Model::forward_with(const at::Tensor& ids, const at::Tensor& positions, const AttendFn& attend,
-                               bool last_only) const {
+                               bool last_only, bool adapters) const {
     auto [cos, sin] = rope_.tables(positions);
     at::Tensor x = at::embedding(embed_, ids);  // [B, T, H]
-    for (size_t i = 0; i < layers_.size(); ++i) x = layer_forward(i, x, cos, sin, attend);
+    for (size_t i = 0; i < layers_.size(); ++i) x = layer_forward(i, x, cos, sin, adapters, attend);
     return head(x, last_only);
 }
 
 at::Tensor Model::forward_raw(const at::Tensor& ids, const at::Tensor& positions, const RawAttendFn& attend,
-                              bool last_only) const {
+                              bool last_only, bool adapters) const {
     auto [cos, sin] = rope_.tables(positions);
     at::Tensor x = at::embedding(embed_, ids);  // [B, T, H]
-    for (size_t i = 0; i < layers_.size(); ++i) x = layer_forward(i, x, cos, sin, {}, &attend);
+    for (size_t i = 0; i < layers_.size(); ++i) x = layer_forward(i, x, cos, sin, adapters, {}, &attend);
     return head(x, last_only);
 }
 
@@ -71,7 +71,7 @@ at::Tensor Model::head(at::Tensor x, bool last_only) const {
 }
 
 at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tensor& cos, const at::Tensor& sin,
-                                const AttendFn& attend, const RawAttendFn* raw) const {
+                                bool adapters, const AttendFn& attend, const RawAttendFn* raw) const {
     const auto& c = config_;
     const int64_t B = x_in.size(0), T = x_in.size(1);
     at::Tensor x = x_in;
@@ -79,19 +79,19 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     auto h = L.input_norm(x);
     at::Tensor q, k, v;
     if (c.arch == Arch::ChatGLM) {
-        auto qkv = L.qkv(h);  // [B, T, q + 2kv]
+        auto qkv = L.qkv(h, adapters);  // [B, T, q + 2kv]
         q = qkv.narrow(-1, 0, c.q_size());
         k = qkv.narrow(-1, c.q_size(), c.kv_size());
         v = qkv.narrow(-1, c.q_size() + c.kv_size(), c.kv_size());
     } else {
-        q = L.q(h);
-        k = L.k(h);
-        v = L.v(h);
+        q = L.q(h, adapters);
+        k = L.k(h, adapters);
+        v = L.v(h, adapters);
     }
     if (raw) {
         auto ctx = (*raw)(i, q, k, v, cos, sin);  // [B, T, nh*hd]
-        x = L.o.plus(x, ctx);
-        return L.down.plus(x, gated_mlp(L, L.post_norm(x)));
+        x = L.o.plus(x, ctx, adapters);
+        return L.down.plus(x, gated_mlp(L, L.post_norm(x), adapters), adapters);
     }
     q = rope_.apply(q.reshape({B, T, c.num_attention_heads, c.head_dim}), cos, sin);
     k = rope_.apply(k.reshape({B, T, c.num_key_value_heads, c.head_dim}), cos, sin);
@@ -101,17 +101,17 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     v = v.transpose(1, 2);
     auto ctx = attend(i, q, k, v);  // [B, nh, T, hd]
     ctx = ctx.transpose(1, 2).reshape({B, T, c.q_size()});
-    x = x + L.o(ctx);
-    return x + L.down(gated_mlp(L, L.post_norm(x)));
+    x = x + L.o(ctx, adapters);
+    return x + L.down(gated_mlp(L, L.post_norm(x), adapters), adapters);
 }
 
-at::Tensor Model::gated_mlp(const DecoderLayer& L, const at::Tensor& h) const {
+at::Tensor Model::gated_mlp(const DecoderLayer& L, const at::Tensor& h, bool adapters) const {
     const int64_t I = config_.intermediate_size;
     if (config_.arch == Arch::ChatGLM) {
-        auto u = L.gate_up(h);  // [B, T, 2I]: first half is the gate
+        auto u = L.gate_up(h, adapters);  // [B, T, 2I]: first half is the gate
         return at::silu(u.narrow(-1, 0, I)) * u.narrow(-1, I, I);
     }
-    return at::silu(L.gate(h)) * L.up(h);
+    return at::silu(L.gate(h, adapters)) * L.up(h, adapters);
 }
 
 std::vector<Linear*> Model::linears() {

@@ -10,32 +10,26 @@ namespace tb {
 
 namespace {
 thread_local bool t_training = false;
-thread_local bool t_adapters_disabled = false;
 }
 
 bool training_mode() { return t_training; }
 TrainingModeGuard::TrainingModeGuard(bool on) : previous_(t_training) { t_training = on; }
 TrainingModeGuard::~TrainingModeGuard() { t_training = previous_; }
 
-AdaptersDisabledGuard::AdaptersDisabledGuard(bool disable) : previous_(t_adapters_disabled) {
-    t_adapters_disabled = previous_ || disable;
-}
-AdaptersDisabledGuard::~AdaptersDisabledGuard() { t_adapters_disabled = previous_; }
-
 at::Tensor Linear::dense_weight() const { return quant ? quant->dequantize() : weight; }
 
 int64_t Linear::out_features() const { return quant ? quant->shape[0] : weight.size(0); }
 int64_t Linear::in_features() const { return quant ? quant->shape[1] : weight.size(1); }
 
-at::Tensor Linear::plus(const at::Tensor& residual, const at::Tensor& x) const {
-    const bool plain = !quant && !bias.defined() && (!lora || t_adapters_disabled) && weight.defined() &&
+at::Tensor Linear::plus(const at::Tensor& residual, const at::Tensor& x, bool adapter) const {
+    const bool plain = !quant && !bias.defined() && (!lora || !adapter) && weight.defined() &&
                        residual.scalar_type() == weight.scalar_type() && x.scalar_type() == weight.scalar_type();
-    if (!plain) return residual + (*this)(x);
+    if (!plain) return residual + (*this)(x, adapter);
     auto out = at::addmm(residual.reshape({-1, residual.size(-1)}), x.reshape({-1, x.size(-1)}), weight.t());
     return out.view(residual.sizes());
 }
 
-at::Tensor Linear::operator()(const at::Tensor& x) const {
+at::Tensor Linear::operator()(const at::Tensor& x, bool adapter) const {
     at::Tensor y;
     if (quant) {
         y = quantized_linear(x.to(quant->compute_dtype), *quant, bias.defined() ? bias.to(quant->compute_dtype) : bias)
@@ -43,7 +37,7 @@ at::Tensor Linear::operator()(const at::Tensor& x) const {
     } else {
         y = at::linear(x, weight, bias);
     }
-    if (!lora || t_adapters_disabled) return y;
+    if (!lora || !adapter) return y;
     auto h = x.to(lora->A.scalar_type());
     if (lora->dropout > 0 && t_training) h = at::dropout(h, lora->dropout, /*train=*/true);
     auto delta = at::linear(at::linear(h, lora->A), lora->B) * lora->scaling;

@@ -33,19 +33,6 @@ private:
     bool previous_;
 };
 
-// Adapters off for the calling thread (PEFT's disable_adapter()): unmerged LoRA weights stay loaded
-// but every Linear computes its base alone, so one model in memory answers as base and as tuned.
-class AdaptersDisabledGuard {
-public:
-    explicit AdaptersDisabledGuard(bool disable = true);
-    ~AdaptersDisabledGuard();
-    AdaptersDisabledGuard(const AdaptersDisabledGuard&) = delete;
-    AdaptersDisabledGuard& operator=(const AdaptersDisabledGuard&) = delete;
-
-private:
-    bool previous_;
-};
-
 struct Linear {
     std::string name;
     at::Tensor weight;  // [out, in]; undefined when `quant` holds it
@@ -53,11 +40,14 @@ struct Linear {
     std::shared_ptr<QuantizedWeight> quant;
     std::shared_ptr<LoraWeights> lora;
 
-    at::Tensor operator()(const at::Tensor& x) const;
+    // adapter = false is PEFT's disable_adapter() for this call: an unmerged LoRA stays loaded but
+    // is not applied, so one model in memory answers as base and as tuned. The caller (a run
+    // context, a forward's options) says which; there is no global switch.
+    at::Tensor operator()(const at::Tensor& x, bool adapter = true) const;
     // residual + this(x), as one GEMM accumulating into the residual where the weight is plain
-    // (dense, no bias, no active LoRA): the decode step's fused residual add. In half types the
+    // (dense, no bias, no applied LoRA): the decode step's fused residual add. In half types the
     // sum is rounded once instead of twice.
-    at::Tensor plus(const at::Tensor& residual, const at::Tensor& x) const;
+    at::Tensor plus(const at::Tensor& residual, const at::Tensor& x, bool adapter = true) const;
     // The base weight in its compute dtype (dequantized when quantized).
     at::Tensor dense_weight() const;
     int64_t out_features() const;

@@ -71,3 +71,41 @@ TEST(LoraMerge, AdapterForAnotherModelIsAClearError) {
     EXPECT_THROW(merge_lora_adapter(*base, dir.path / "glm"), FileError);
     EXPECT_THROW(merge_lora_adapter(*base, dir.path / "missing"), FileError);
 }
+
+// The adapter switch is an argument of the forward, not a thread's state: the same unmerged model
+// answers as base (adapters = false) and as tuned (merged weights) in one thread, interleaved.
+TEST(LoraMerge, AdaptersOffIsPerCallNotPerThread) {
+    for (const char* arch : {"chatglm", "llama"}) {
+        auto base = Model::random(test::tiny_config(arch), 5);
+        auto tuned = Model::random(test::tiny_config(arch), 5);
+        LoraConfig cfg;
+        cfg.r = 2;
+        cfg.alpha = 4;
+        cfg.target_modules = resolve_lora_targets(*tuned, "all");
+        attach_lora(*tuned, cfg, 1);
+        auto g = at::detail::createCPUGenerator(9);
+        for (Linear* l : tuned->linears())
+            if (l->lora) l->lora->B = at::randn(l->lora->B.sizes(), g) * 0.5;  // B = 0 would change nothing
+        auto merged = Model::random(test::tiny_config(arch), 5);
+        attach_lora(*merged, cfg, 1);
+        for (size_t i = 0; i < merged->linears().size(); ++i)
+            if (merged->linears()[i]->lora) merged->linears()[i]->lora->B = tuned->linears()[i]->lora->B;
+        merge_lora(*merged);
+
+        auto ids = at::tensor(std::vector<int64_t>{1, 5, 9, 13, 2}).unsqueeze(0);
+        const auto want_base = base->forward(ids, nullptr), want_tuned = merged->forward(ids, nullptr);
+        ASSERT_FALSE(at::allclose(want_base, want_tuned, 1e-3, 1e-3)) << arch << ": the adapter changes nothing";
+        for (int round = 0; round < 2; ++round) {
+            EXPECT_TRUE(at::allclose(tuned->forward(ids, nullptr, {.adapters = false}), want_base, 1e-6, 1e-6)) << arch;
+            EXPECT_TRUE(at::allclose(tuned->forward(ids, nullptr), want_tuned, 1e-4, 1e-4)) << arch;
+        }
+        // the decode path (forward_with, as a DecodeContext calls it) takes the same switch
+        auto positions = at::arange(5, at::kLong).unsqueeze(0);
+        const Model::AttendFn plain = [](size_t, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+            return attention(q, k, v, {}, AttentionKernel::Eager);
+        };
+        EXPECT_TRUE(at::allclose(tuned->forward_with(ids, positions, plain, false, /*adapters=*/false), want_base,
+                                 1e-5, 1e-5)) << arch;
+        EXPECT_TRUE(at::allclose(tuned->forward_with(ids, positions, plain, false), want_tuned, 1e-4, 1e-4)) << arch;
+    }
+}
