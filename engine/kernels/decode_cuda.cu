@@ -2,6 +2,8 @@
 // ATen side (rope_cache.cpp, decode_attention.cpp) checks tensors and holds the references.
 #include "kernels/decode_cuda.h"
 
+#include <type_traits>
+
 #include "kernels/cuda_math.cuh"
 
 namespace tb::kernels {
@@ -244,7 +246,63 @@ int sm_count() {
     return count;
 }
 
+bool tensor_cores() {
+    static bool sm80 = [] {
+        int device = 0, major = 0;
+        cudaGetDevice(&device);
+        cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
+        return major >= 8;
+    }();
+    return sm80;
+}
+
+}  // namespace
+}  // namespace tb::kernels
+
+#include "kernels/decode_attention_mma.cuh"
+
+namespace tb::kernels {
+namespace {
+
+// The tensor-core kernel serves half types with head_dim 64 or 128 on sm_80+; fp32 and other head
+// sizes take the fp32 kernel above.
+bool uses_mma(const DecodeAttentionArgs& a) {
+    return a.dtype != DType::F32 && (a.head_dim == 64 || a.head_dim == 128) && tensor_cores();
+}
+
+// Splits (one warp each) for the tensor-core kernel: about 16 warps per SM over the batch's
+// (row, group, head tile) pairs, at least kMinKeys keys each, a whole number of blocks.
+int mma_splits(const DecodeAttentionArgs& a) {
+    const int64_t rep = a.heads / a.kv_heads;
+    const int64_t pairs = a.batch * a.kv_heads * ((rep + 15) / 16);
+    int64_t splits = (16 * sm_count() + pairs - 1) / pairs;
+    const int64_t most = (a.capacity + mma_decode::kMinKeys - 1) / mma_decode::kMinKeys;
+    if (splits > most) splits = most;
+    splits = (splits + mma_decode::kWarps - 1) / mma_decode::kWarps * mma_decode::kWarps;
+    if (splits > kMaxSplits) splits = kMaxSplits / mma_decode::kWarps * mma_decode::kWarps;
+    return static_cast<int>(splits < mma_decode::kWarps ? mma_decode::kWarps : splits);
+}
+
+template <typename T>
+cudaError_t launch_attention_mma(const DecodeAttentionArgs& a) {
+    const int splits = mma_splits(a);
+    const int64_t rep = a.heads / a.kv_heads;
+    const int64_t span = ((a.capacity + splits - 1) / splits + 15) / 16 * 16;
+    dim3 grid(static_cast<unsigned>(a.kv_heads * ((rep + 15) / 16)), static_cast<unsigned>(a.batch),
+              static_cast<unsigned>(splits / mma_decode::kWarps));
+    if (a.head_dim == 128)
+        mma_decode::partial<T, 128><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, splits, span);
+    else
+        mma_decode::partial<T, 64><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, splits, span);
+    cudaError_t err = cudaGetLastError();
+    if (err != cudaSuccess) return err;
+    dim3 grid2(static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
+    decode_attention_combine<T><<<grid2, 128, 0, a.stream>>>(a, splits);
+    return cudaGetLastError();
+}
+
 int splits_for(const DecodeAttentionArgs& a) {
+    if (uses_mma(a)) return mma_splits(a);
     const int tile = tile_for(a.head_dim);
     const int64_t tiles = (a.capacity + tile - 1) / tile;
     const int64_t blocks = a.kv_heads * a.batch;
@@ -279,6 +337,9 @@ cudaError_t launch_partial_for_group(const DecodeAttentionArgs& a, int splits, i
 
 template <typename T>
 cudaError_t launch_attention(const DecodeAttentionArgs& a) {
+    if constexpr (!std::is_same_v<T, float>) {
+        if (uses_mma(a)) return launch_attention_mma<T>(a);
+    }
     const int splits = splits_for(a), tile = tile_for(a.head_dim);
     const int64_t rep = a.heads / a.kv_heads;
     const size_t smem = sizeof(float) * static_cast<size_t>(rep * a.head_dim + 2 * tile * (a.head_dim + 4));
@@ -306,6 +367,7 @@ bool decode_attention_fits(const DecodeAttentionArgs& a) {
     if (a.head_dim > kDecodeAttentionMaxHeadDim || a.kv_heads < 1 || a.heads % a.kv_heads != 0 ||
         a.heads / a.kv_heads > kDecodeAttentionMaxGroupSize)
         return false;
+    if (uses_mma(a)) return true;  // no shared memory
     const int64_t smem = 4 * (a.heads / a.kv_heads * a.head_dim + 2 * tile_for(a.head_dim) * (a.head_dim + 4));
     return a.head_dim % 8 == 0 && smem <= 48 * 1024;
 }

@@ -42,10 +42,61 @@ __global__ void rms_norm_kernel(const T* __restrict__ x, const W* __restrict__ w
     }
 }
 
+// The same for rows that fit one 16-byte load per thread (cols / per threads, a whole number of
+// warps, at most 1024): the row is read once into registers, not twice. This is the decode step's
+// case (a few rows of hidden size 2048 … 8192), where the kernel's latency is what counts.
+template <typename T, typename W>
+__global__ void rms_norm_row_in_registers(const T* __restrict__ x, const W* __restrict__ w, T* __restrict__ y,
+                                          int64_t cols, float eps, bool round_once) {
+    constexpr int per = 16 / sizeof(T);
+    const int64_t offset = blockIdx.x * cols + threadIdx.x * per;
+    const uint4 raw = *reinterpret_cast<const uint4*>(x + offset);
+    const T* xe = reinterpret_cast<const T*>(&raw);
+    float v[per];
+    float sum = 0.f;
+#pragma unroll
+    for (int i = 0; i < per; ++i) {
+        v[i] = to_float(xe[i]);
+        sum += v[i] * v[i];
+    }
+    __shared__ float warp_sums[32];
+    __shared__ float inv_rms;
+    for (int o = 16; o > 0; o /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+    if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = sum;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        float s = threadIdx.x < blockDim.x / 32 ? warp_sums[threadIdx.x] : 0.f;
+        for (int o = 16; o > 0; o /= 2) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (threadIdx.x == 0) inv_rms = rsqrtf(s / static_cast<float>(cols) + eps);
+    }
+    __syncthreads();
+    const float r = inv_rms;
+    uint4 out;
+    T* oe = reinterpret_cast<T*>(&out);
+    const W* wr = w + threadIdx.x * per;
+#pragma unroll
+    for (int i = 0; i < per; ++i) {
+        float n = v[i] * r;
+        if (!round_once) n = to_float(from_float<T>(n));
+        oe[i] = from_float<T>(to_float(wr[i]) * n);
+    }
+    *reinterpret_cast<uint4*>(y + offset) = out;
+}
+
 template <typename T, typename W>
 cudaError_t launch(const RmsNormArgs& a) {
-    rms_norm_kernel<T, W><<<static_cast<unsigned>(a.rows), kThreads, 0, a.stream>>>(
-        static_cast<const T*>(a.x), static_cast<const W*>(a.weight), static_cast<T*>(a.y), a.cols, a.eps, a.round_once);
+    constexpr int per = 16 / sizeof(T);
+    const int64_t threads = a.cols / per;
+    const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+    if (a.cols % per == 0 && threads % 32 == 0 && threads <= 1024 && aligned(a.x) && aligned(a.y)) {
+        rms_norm_row_in_registers<T, W><<<static_cast<unsigned>(a.rows), static_cast<unsigned>(threads), 0, a.stream>>>(
+            static_cast<const T*>(a.x), static_cast<const W*>(a.weight), static_cast<T*>(a.y), a.cols, a.eps,
+            a.round_once);
+    } else {
+        rms_norm_kernel<T, W><<<static_cast<unsigned>(a.rows), kThreads, 0, a.stream>>>(
+            static_cast<const T*>(a.x), static_cast<const W*>(a.weight), static_cast<T*>(a.y), a.cols, a.eps,
+            a.round_once);
+    }
     return cudaGetLastError();
 }
 

@@ -4,6 +4,7 @@
 #include "model/attention.h"
 #include "model/checkpointing.h"
 #include "kernels/rms_norm.h"
+#include "kernels/swiglu.h"
 
 #include <cmath>
 
@@ -90,8 +91,9 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     }
     if (raw) {
         auto ctx = (*raw)(i, q, k, v, cos, sin);  // [B, T, nh*hd]
-        x = L.o.plus(x, ctx, adapters);
-        return L.down.plus(x, gated_mlp(L, L.post_norm(x), adapters), adapters);
+        // x is this forward's own residual stream (the embedding's output): accumulated in place
+        L.o.accumulate(x, ctx, adapters);
+        return L.down.accumulate(x, gated_mlp(L, L.post_norm(x), adapters), adapters);
     }
     q = rope_.apply(q.reshape({B, T, c.num_attention_heads, c.head_dim}), cos, sin);
     k = rope_.apply(k.reshape({B, T, c.num_key_value_heads, c.head_dim}), cos, sin);
@@ -109,9 +111,9 @@ at::Tensor Model::gated_mlp(const DecoderLayer& L, const at::Tensor& h, bool ada
     const int64_t I = config_.intermediate_size;
     if (config_.arch == Arch::ChatGLM) {
         auto u = L.gate_up(h, adapters);  // [B, T, 2I]: first half is the gate
-        return at::silu(u.narrow(-1, 0, I)) * u.narrow(-1, I, I);
+        return kernels::swiglu(u.narrow(-1, 0, I), u.narrow(-1, I, I));
     }
-    return at::silu(L.gate(h, adapters)) * L.up(h, adapters);
+    return kernels::swiglu(L.gate(h, adapters), L.up(h, adapters));
 }
 
 std::vector<Linear*> Model::linears() {

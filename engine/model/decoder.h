@@ -85,7 +85,7 @@ public:
     // The decode step's variant: the caller also applies RoPE (fused with its cache write). q, k, v
     // are the projections [B, T, nh*hd] / [B, T, nkv*hd] (possibly views into one qkv output); cos,
     // sin are rope().tables(positions); it returns the context [B, T, nh*hd]. Residual adds are
-    // fused into the o/down GEMMs where the weights allow (Linear::plus).
+    // fused into the o/down GEMMs, in place, where the weights allow (Linear::accumulate).
     using RawAttendFn = std::function<at::Tensor(size_t layer, const at::Tensor& q, const at::Tensor& k,
                                                  const at::Tensor& v, const at::Tensor& cos, const at::Tensor& sin)>;
     at::Tensor forward_raw(const at::Tensor& ids, const at::Tensor& positions, const RawAttendFn& attend,

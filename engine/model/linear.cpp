@@ -21,12 +21,14 @@ at::Tensor Linear::dense_weight() const { return quant ? quant->dequantize() : w
 int64_t Linear::out_features() const { return quant ? quant->shape[0] : weight.size(0); }
 int64_t Linear::in_features() const { return quant ? quant->shape[1] : weight.size(1); }
 
-at::Tensor Linear::plus(const at::Tensor& residual, const at::Tensor& x, bool adapter) const {
+at::Tensor& Linear::accumulate(at::Tensor& residual, const at::Tensor& x, bool adapter) const {
     const bool plain = !quant && !bias.defined() && (!lora || !adapter) && weight.defined() &&
-                       residual.scalar_type() == weight.scalar_type() && x.scalar_type() == weight.scalar_type();
-    if (!plain) return residual + (*this)(x, adapter);
-    auto out = at::addmm(residual.reshape({-1, residual.size(-1)}), x.reshape({-1, x.size(-1)}), weight.t());
-    return out.view(residual.sizes());
+                       residual.is_contiguous() && residual.scalar_type() == weight.scalar_type() &&
+                       x.scalar_type() == weight.scalar_type();
+    if (!plain) return residual.add_((*this)(x, adapter));
+    auto out = residual.view({-1, residual.size(-1)});
+    out.addmm_(x.reshape({-1, x.size(-1)}), weight.t());
+    return residual;
 }
 
 at::Tensor Linear::operator()(const at::Tensor& x, bool adapter) const {

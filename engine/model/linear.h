@@ -44,10 +44,11 @@ struct Linear {
     // is not applied, so one model in memory answers as base and as tuned. The caller (a run
     // context, a forward's options) says which; there is no global switch.
     at::Tensor operator()(const at::Tensor& x, bool adapter = true) const;
-    // residual + this(x), as one GEMM accumulating into the residual where the weight is plain
-    // (dense, no bias, no applied LoRA): the decode step's fused residual add. In half types the
-    // sum is rounded once instead of twice.
-    at::Tensor plus(const at::Tensor& residual, const at::Tensor& x, bool adapter = true) const;
+    // residual += this(x) in place, as one GEMM accumulating into the residual (beta = 1) where the
+    // weight is plain (dense, no bias, no applied LoRA): the decode step's fused residual add, with
+    // no copy and no add kernel. In half types the sum is rounded once instead of twice. The
+    // residual must be contiguous and the caller's own (it is overwritten); returns it.
+    at::Tensor& accumulate(at::Tensor& residual, const at::Tensor& x, bool adapter = true) const;
     // The base weight in its compute dtype (dequantized when quantized).
     at::Tensor dense_weight() const;
     int64_t out_features() const;

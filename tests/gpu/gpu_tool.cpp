@@ -24,6 +24,7 @@
 #include "io/tensor_io.h"
 #include "kernels/decode_attention.h"
 #include "kernels/rms_norm.h"
+#include "kernels/swiglu.h"
 #include "kernels/rope_cache.h"
 #include "model/rope.h"
 #include "model/decoder.h"
@@ -62,8 +63,10 @@ double time_per_call(F&& f, int reps = 50) {
 bool decode_kernels_check() {
     bool all_ok = true;
     struct Shape { const char* name; Arch arch; int64_t heads, kv, hd; };
+    // group sizes 16 (one tensor-core tile), 4, 1, 7 (a padded tile), 32 (two tiles); head_dim 128 and 64
     for (const Shape& sh : {Shape{"chatglm2", Arch::ChatGLM, 32, 2, 128}, Shape{"llama3", Arch::Llama, 32, 8, 128},
-                            Shape{"llama2", Arch::Llama, 32, 32, 128}}) {
+                            Shape{"llama2", Arch::Llama, 32, 32, 128}, Shape{"qwen2-7b", Arch::Llama, 28, 4, 128},
+                            Shape{"rep32", Arch::Llama, 64, 2, 128}, Shape{"hd64", Arch::Llama, 16, 2, 64}}) {
         ModelConfig c;
         c.model_type = sh.arch == Arch::ChatGLM ? "chatglm" : "llama";
         c.arch = sh.arch;
@@ -127,13 +130,15 @@ int kernels_check() {
     if (!kernels::built_with_cuda_kernels()) throw Error("this build has no CUDA kernels (nvcc was not found)");
     c10::InferenceMode guard;
     bool all_ok = true;
-    // RMSNorm: decode (1 row), prefill / training shapes, ChatGLM2 hidden 4096; both rounding orders.
+    // RMSNorm: decode (1 row), prefill / training shapes, ChatGLM2 hidden 4096 (a row in registers)
+    // and 1000 (the general kernel); both rounding orders.
     for (auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
         for (int64_t rows : {1, 8, 4096}) {
+          for (int64_t cols : {4096, 1000}) {
             for (bool round_once : {false, true}) {
                 auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
-                auto x = at::randn({rows, 4096}, opt);
-                auto w = (1.0 + 0.1 * at::randn({4096}, opt)).to(dtype);
+                auto x = at::randn({rows, cols}, opt);
+                auto w = (1.0 + 0.1 * at::randn({cols}, opt)).to(dtype);
                 auto ref = kernels::rms_norm_reference(x, w, 1e-5, round_once);
                 auto got = kernels::rms_norm(x, w, 1e-5, round_once);
                 // fp32: reduction order only; half types: at most one ulp of the output after a
@@ -145,11 +150,41 @@ int kernels_check() {
                 const double t_ker = time_per_call([&] { kernels::rms_norm(x, w, 1e-5, round_once); });
                 const bool ok = diff <= tol;
                 all_ok &= ok;
-                std::printf("{\"kernel\": \"rms_norm\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": 4096, \"round_once\": %s, "
+                std::printf("{\"kernel\": \"rms_norm\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"round_once\": %s, "
                             "\"max_abs_diff\": %.3g, \"tolerance\": %.3g, \"kernel_us\": %.2f, \"aten_us\": %.2f, "
                             "\"speedup\": %.2f, \"ok\": %s}\n",
-                            io::dtype_name(dtype).c_str(), (long long)rows, round_once ? "true" : "false", diff, tol,
-                            t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, ok ? "true" : "false");
+                            io::dtype_name(dtype).c_str(), (long long)rows, (long long)cols, round_once ? "true" : "false",
+                            diff, tol, t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, ok ? "true" : "false");
+            }
+          }
+        }
+    }
+    // SwiGLU: ChatGLM's halves of one gate_up output (strided views) and LLaMA's two tensors;
+    // decode (1, 64 rows) and prefill, I = 13696 (vectorised) and 1000 + odd offsets (scalar).
+    for (auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+        for (int64_t rows : {1, 64, 8192}) {
+            for (int64_t I : {13696, 1001}) {
+                auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
+                auto gu = at::randn({rows, 2 * I}, opt) * 4;
+                auto g = gu.narrow(-1, 0, I), u = gu.narrow(-1, I, I);
+                auto ref = kernels::swiglu_reference(g, u);
+                auto got = kernels::swiglu(g, u);
+                auto g2 = g.contiguous(), u2 = u.contiguous();
+                auto got2 = kernels::swiglu(g2, u2);
+                // the kernel rounds as ATen's two ops do: equal up to expf's last bit (one ulp)
+                const double scale = ref.to(at::kFloat).abs().max().item<double>();
+                const double diff = std::max((ref.to(at::kFloat) - got.to(at::kFloat)).abs().max().item<double>(),
+                                             (ref.to(at::kFloat) - got2.to(at::kFloat)).abs().max().item<double>());
+                const double tol = (dtype == at::kFloat ? 1e-6 : (dtype == at::kBFloat16 ? 8e-3 : 1e-3)) * scale;
+                const double t_ref = time_per_call([&] { kernels::swiglu_reference(g, u); });
+                const double t_ker = time_per_call([&] { kernels::swiglu(g, u); });
+                const bool ok = diff <= tol;
+                all_ok &= ok;
+                std::printf("{\"kernel\": \"swiglu\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"round_once\": false, "
+                            "\"max_abs_diff\": %.3g, \"tolerance\": %.3g, \"kernel_us\": %.2f, \"aten_us\": %.2f, "
+                            "\"speedup\": %.2f, \"ok\": %s}\n",
+                            io::dtype_name(dtype).c_str(), (long long)rows, (long long)I, diff, tol, t_ker * 1e6,
+                            t_ref * 1e6, t_ref / t_ker, ok ? "true" : "false");
             }
         }
     }
