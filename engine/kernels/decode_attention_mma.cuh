@@ -3,8 +3,9 @@
 // Grouped-query decode is a small matrix product per (row, kv group): the group's query heads
 // (16 of them for ChatGLM2) are the 16 rows of an mma.sync m16n8k16 tile, so Q·Kᵀ and P·V run on
 // tensor cores with fp32 accumulation, and each key and value is read once for all the heads.
-// One warp owns one split of a row's keys (an online softmax over 16 keys per step) and writes
-// (max, sum, unnormalised output) per head to the workspace that decode_attention_combine merges.
+// One warp owns one split of a row's keys (an online softmax over 16 keys per step); the block's
+// warps merge their results in shared memory and write (max, sum, unnormalised output) per head
+// to the workspace that decode_attention_combine merges over the blocks.
 //
 // No shared memory: the dot products do not depend on the order of the head dimension, so the
 // fragments are loaded straight from global memory in whatever order makes each thread's part of
@@ -21,7 +22,7 @@
 namespace tb::kernels::mma_decode {
 
 constexpr int kWarps = 4;     // warps (splits) per block
-constexpr int kMinKeys = 64;  // keys per split at least: fewer makes the combine the larger cost
+constexpr int kMinKeys = 64;  // keys per warp at least when the batch fills the GPU (decode_cuda.cu)
 
 template <typename T>
 __device__ __forceinline__ void mma16816(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
@@ -70,10 +71,10 @@ __device__ __forceinline__ void load_words(uint32_t (&w)[Words], const void* p, 
     }
 }
 
-// grid (kv_heads * m_tiles, batch, splits / kWarps), kWarps * 32 threads; `span` keys per split
-// (a multiple of 16). m_tiles = ceil(group size / 16): heads past the group's end are zero rows.
+// grid (kv_heads * m_tiles, batch, splits / kWarps), kWarps * 32 threads; `span` keys per warp's
+// split (a multiple of 16); the workspace holds one entry per block (gridDim.z of them per head). m_tiles = ceil(group size / 16): heads past the group's end are zero rows.
 template <typename T, int HD>
-__global__ void __launch_bounds__(kWarps * 32) partial(DecodeAttentionArgs a, int splits, int64_t span) {
+__global__ void __launch_bounds__(kWarps * 32) partial(DecodeAttentionArgs a, int64_t span) {
     constexpr int QW = HD / 8;   // words of a thread's part of a Q or K row (HD/4 elements)
     constexpr int KC = HD / 16;  // k16 steps of Q·Kᵀ
     constexpr int NT = HD / 8;   // n8 tiles of the output; also V elements per thread and key
@@ -109,15 +110,26 @@ __global__ void __launch_bounds__(kWarps * 32) partial(DecodeAttentionArgs a, in
     const T* V = static_cast<const T*>(a.v_cache) + base * HD;
 
     for (int64_t kb = start; kb < end; kb += 16) {
-        float s[2][4];
+        // every load of the step first, so its keys and values arrive in one memory latency
+        uint32_t kw[2][QW];
 #pragma unroll
         for (int t = 0; t < 2; ++t) {
             const int64_t key = kb + t * 8 + gid;
-            uint32_t kw[QW];
-            load_words(kw, K + key * HD + tig * (HD / 4), key < end);
+            load_words(kw[t], K + key * HD + tig * (HD / 4), key < end);
+        }
+        // values of keys kb + tig*2 + {0, 1} and kb + 8 + tig*2 + {0, 1}, dims gid*NT … gid*NT + NT-1
+        uint32_t vw[4][NT / 2];
+#pragma unroll
+        for (int r = 0; r < 4; ++r) {
+            const int64_t key = kb + (r / 2) * 8 + tig * 2 + (r % 2);
+            load_words(vw[r], V + key * HD + gid * NT, key < end);
+        }
+        float s[2][4];
+#pragma unroll
+        for (int t = 0; t < 2; ++t) {
             s[t][0] = s[t][1] = s[t][2] = s[t][3] = 0.f;
 #pragma unroll
-            for (int j = 0; j < KC; ++j) mma16816<T>(s[t], q[j], kw[2 * j], kw[2 * j + 1]);
+            for (int j = 0; j < KC; ++j) mma16816<T>(s[t], q[j], kw[t][2 * j], kw[t][2 * j + 1]);
         }
         // scores of keys kb + t*8 + tig*2 + (e & 1); rows h0 (e < 2) and h1
 #pragma unroll
@@ -147,13 +159,6 @@ __global__ void __launch_bounds__(kWarps * 32) partial(DecodeAttentionArgs a, in
         m1 = n1;
         const uint32_t p[4] = {pack2<T>(s[0][0], s[0][1]), pack2<T>(s[0][2], s[0][3]), pack2<T>(s[1][0], s[1][1]),
                                pack2<T>(s[1][2], s[1][3])};
-        // values of keys kb + tig*2 + {0, 1} and kb + 8 + tig*2 + {0, 1}, dims gid*NT … gid*NT + NT-1
-        uint32_t vw[4][NT / 2];
-#pragma unroll
-        for (int r = 0; r < 4; ++r) {
-            const int64_t key = kb + (r / 2) * 8 + tig * 2 + (r % 2);
-            load_words(vw[r], V + key * HD + gid * NT, key < end);
-        }
 #pragma unroll
         for (int t = 0; t < NT; ++t) {
             acc[t][0] *= c0;
@@ -170,21 +175,55 @@ __global__ void __launch_bounds__(kWarps * 32) partial(DecodeAttentionArgs a, in
         l0 += __shfl_xor_sync(0xffffffffu, l0, o);
         l1 += __shfl_xor_sync(0xffffffffu, l1, o);
     }
-    // workspace [B, heads, splits, HD + 2]: max, sum, the unnormalised output (every split is
-    // written, an empty one as (-inf, 0, 0…), so the combine never reads stale values)
+    // The block's warps hold consecutive splits of one row and head tile: merge them in shared
+    // memory (the combine's formula) and write one coalesced entry per head and block to the
+    // workspace [B, heads, gridDim.z, HD + 2]: max, sum, the unnormalised output.
+    __shared__ float part[kWarps][16][HD];
+    __shared__ float part_m[kWarps][16], part_l[kWarps][16];
+    const int warp = threadIdx.x / 32;
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-        const int h = r == 0 ? h0 : h1;
-        if (h >= rep) continue;
-        float* w = a.workspace + ((static_cast<int64_t>(b) * a.heads + g * rep + h) * splits + split) * (HD + 2);
+        const int row = gid + 8 * r;
         if (tig == 0) {
-            w[0] = r == 0 ? m0 : m1;
-            w[1] = r == 0 ? l0 : l1;
+            part_m[warp][row] = r == 0 ? m0 : m1;
+            part_l[warp][row] = r == 0 ? l0 : l1;
         }
 #pragma unroll
         for (int t = 0; t < NT; ++t) {
-            w[2 + (tig * 2) * NT + t] = acc[t][2 * r];
-            w[2 + (tig * 2 + 1) * NT + t] = acc[t][2 * r + 1];
+            part[warp][row][(tig * 2) * NT + t] = acc[t][2 * r];
+            part[warp][row][(tig * 2 + 1) * NT + t] = acc[t][2 * r + 1];
+        }
+    }
+    __syncthreads();
+    const int heads_here = rep - mt * 16 < 16 ? rep - mt * 16 : 16;
+    for (int row = 0; row < heads_here; ++row) {
+        float M = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < kWarps; ++w) M = fmaxf(M, part_m[w][row]);
+        float* out = a.workspace +
+                     ((static_cast<int64_t>(b) * a.heads + g * rep + mt * 16 + row) * gridDim.z + blockIdx.z) * (HD + 2);
+        if (M == -INFINITY) {  // no key in this block: the combine gives it weight 0 and skips its output
+            if (threadIdx.x == 0) {
+                out[0] = M;
+                out[1] = 0.f;
+            }
+            continue;
+        }
+        float weight[kWarps];
+#pragma unroll
+        for (int w = 0; w < kWarps; ++w) weight[w] = part_m[w][row] == -INFINITY ? 0.f : __expf(part_m[w][row] - M);
+        if (threadIdx.x == 0) {
+            float L = 0.f;
+#pragma unroll
+            for (int w = 0; w < kWarps; ++w) L += part_l[w][row] * weight[w];
+            out[0] = M;
+            out[1] = L;
+        }
+        for (int d = threadIdx.x; d < HD; d += kWarps * 32) {
+            float sum = 0.f;
+#pragma unroll
+            for (int w = 0; w < kWarps; ++w) sum += part[w][row][d] * weight[w];
+            out[2 + d] = sum;
         }
     }
 }
