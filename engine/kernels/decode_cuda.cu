@@ -274,14 +274,14 @@ bool uses_mma(const DecodeAttentionArgs& a) {
 // Splits (one warp each) for the tensor-core kernel: about 16 warps per SM over the batch's
 // (row, group, head tile) pairs, a whole number of blocks, and enough keys per warp that the
 // blocks' fixed cost (loading Q, merging in shared memory, writing the workspace) stays small:
-// 64 keys when the pairs alone fill the GPU, 16 when they do not (batch 1 and 8 on ChatGLM2: more
-// warps in flight). Measured on an H100, ChatGLM2-6B shape, prompt 256: 64 → 16 keys made batch 64
+// 64 keys when the pairs fill half the SMs or more (ChatGLM2 at batch 64: 128 pairs), else 16
+// (batch 1 and 8: more warps in flight). Measured on an H100, ChatGLM2-6B shape, prompt 256: 64 → 16 keys made batch 64
 // 10,538 → 9,718 tokens/s and batch 8 1,424 → 1,444.
 int mma_splits(const DecodeAttentionArgs& a) {
     const int64_t rep = a.heads / a.kv_heads;
     const int64_t pairs = a.batch * a.kv_heads * ((rep + 15) / 16);
     int64_t splits = (16 * sm_count() + pairs - 1) / pairs;
-    const int64_t min_keys = pairs >= sm_count() ? mma_decode::kMinKeys : 16;
+    const int64_t min_keys = 2 * pairs >= sm_count() ? mma_decode::kMinKeys : 16;
     const int64_t most = (a.capacity + min_keys - 1) / min_keys;
     if (splits > most) splits = most;
     splits = (splits + mma_decode::kWarps - 1) / mma_decode::kWarps * mma_decode::kWarps;
