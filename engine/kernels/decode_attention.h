@@ -12,7 +12,7 @@ namespace tb::kernels {
 // the model dtype, softmax in fp32 (the eager path's order).
 at::Tensor decode_attention_reference(const at::Tensor& q, const at::Tensor& K, const at::Tensor& V,
                                       const at::Tensor& lengths);
-// The CUDA kernel (fp32 scores and online softmax) when it can serve, else the reference over the
+// The CUDA kernels (fp32 scores and online softmax; tensor cores for fp16/bf16) when they serve, else the reference over the
 // first `span` positions (every length must be ≤ span; the kernel reads only valid keys anyway).
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& K, const at::Tensor& V, const at::Tensor& lengths,
                             int64_t span);

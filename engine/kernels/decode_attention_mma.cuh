@@ -7,8 +7,8 @@
 // warps merge their results in shared memory and write (max, sum, unnormalised output) per head
 // to the workspace that decode_attention_combine merges over the blocks.
 //
-// No shared memory: the dot products do not depend on the order of the head dimension, so the
-// fragments are loaded straight from global memory in whatever order makes each thread's part of
+// Keys and values skip shared memory: the dot products do not depend on the order of the head
+// dimension, so the fragments are loaded straight from global memory in whatever order makes each thread's part of
 // a key row contiguous (16-byte loads), and the output dims come out in a known permutation:
 //   Q·Kᵀ: logical k (tig*2 + {0,1}, tig*2 + 8 + {0,1}) of step j ↔ dims tig*(HD/4) + j*4 + {0..3};
 //   P·V:  logical column n of output tile t ↔ dim n*(HD/8) + t.
@@ -72,7 +72,8 @@ __device__ __forceinline__ void load_words(uint32_t (&w)[Words], const void* p, 
 }
 
 // grid (kv_heads * m_tiles, batch, splits / kWarps), kWarps * 32 threads; `span` keys per warp's
-// split (a multiple of 16); the workspace holds one entry per block (gridDim.z of them per head). m_tiles = ceil(group size / 16): heads past the group's end are zero rows.
+// split (a multiple of 16); the workspace holds one entry per block (gridDim.z of them per head).
+// m_tiles = ceil(group size / 16): heads past the group's end are zero rows.
 template <typename T, int HD>
 __global__ void __launch_bounds__(kWarps * 32) partial(DecodeAttentionArgs a, int64_t span) {
     constexpr int QW = HD / 8;   // words of a thread's part of a Q or K row (HD/4 elements)

@@ -31,8 +31,9 @@ struct RopeCacheArgs {
 cudaError_t rope_and_cache_forward(const RopeCacheArgs& args);
 
 // Attention of one query per row and head over the row's cached keys, fp32 scores and online
-// softmax: a block per (kv group, row, split of the keys) serves all the group's query heads from
-// keys staged once in shared memory, then a second launch merges the splits.
+// softmax: a block per (kv group, row, split of the keys) serves all the group's query heads (fp32:
+// keys staged once in shared memory; fp16/bf16 with head_dim 64/128 on sm_80+: tensor-core tiles,
+// decode_attention_mma.cuh), then a second launch merges the splits.
 struct DecodeAttentionArgs {
     const void* q;          // [batch, heads, head_dim] contiguous
     const void* k_cache;    // [batch, kv_heads, capacity, head_dim] contiguous

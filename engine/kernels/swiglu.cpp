@@ -26,12 +26,13 @@ at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up) {
         kernel_dtype(gate.scalar_type(), &dt) && gate.sizes() == up.sizes() && gate.dim() >= 1 && gate.numel() > 0) {
         const c10::cuda::CUDAGuard guard(gate.device());
         const int64_t cols = gate.size(-1);
-        // rows of a [rows, cols] view with unit last stride (the halves of one gate_up output are)
-        auto g2 = gate.stride(-1) == 1 ? gate.reshape({-1, cols}) : gate.contiguous().view({-1, cols});
-        auto u2 = up.stride(-1) == 1 ? up.reshape({-1, cols}) : up.contiguous().view({-1, cols});
-        if (g2.stride(-1) != 1) g2 = g2.contiguous();
-        if (u2.stride(-1) != 1) u2 = u2.contiguous();
-        auto out = at::empty(gate.sizes(), gate.options().memory_format(at::MemoryFormat::Contiguous));
+        // [rows, cols] with a unit last stride: a view for the halves of one gate_up output
+        auto rows_of = [cols](const at::Tensor& t) {
+            auto r = t.reshape({-1, cols});
+            return r.stride(-1) == 1 ? r : r.contiguous();
+        };
+        auto g2 = rows_of(gate), u2 = rows_of(up);
+        auto out = at::empty(gate.sizes(), gate.options());
         SwigluArgs a{g2.data_ptr(), u2.data_ptr(), out.data_ptr(), g2.size(0), cols, g2.stride(0), u2.stride(0), dt,
                      c10::cuda::getCurrentCUDAStream().stream()};
         const cudaError_t err = swiglu_forward(a);

@@ -134,29 +134,29 @@ int kernels_check() {
     // and 1000 (the general kernel); both rounding orders.
     for (auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
         for (int64_t rows : {1, 8, 4096}) {
-          for (int64_t cols : {4096, 1000}) {
-            for (bool round_once : {false, true}) {
-                auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
-                auto x = at::randn({rows, cols}, opt);
-                auto w = (1.0 + 0.1 * at::randn({cols}, opt)).to(dtype);
-                auto ref = kernels::rms_norm_reference(x, w, 1e-5, round_once);
-                auto got = kernels::rms_norm(x, w, 1e-5, round_once);
-                // fp32: reduction order only; half types: at most one ulp of the output after a
-                // different fp32 sum order (bf16 ulp 2^-7 relative).
-                const double diff = (ref.to(at::kFloat) - got.to(at::kFloat)).abs().max().item<double>();
-                const double scale = ref.to(at::kFloat).abs().max().item<double>();
-                const double tol = dtype == at::kFloat ? 1e-5 * scale : (dtype == at::kBFloat16 ? 8e-3 : 1e-3) * scale;
-                const double t_ref = time_per_call([&] { kernels::rms_norm_reference(x, w, 1e-5, round_once); });
-                const double t_ker = time_per_call([&] { kernels::rms_norm(x, w, 1e-5, round_once); });
-                const bool ok = diff <= tol;
-                all_ok &= ok;
-                std::printf("{\"kernel\": \"rms_norm\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"round_once\": %s, "
-                            "\"max_abs_diff\": %.3g, \"tolerance\": %.3g, \"kernel_us\": %.2f, \"aten_us\": %.2f, "
-                            "\"speedup\": %.2f, \"ok\": %s}\n",
-                            io::dtype_name(dtype).c_str(), (long long)rows, (long long)cols, round_once ? "true" : "false",
-                            diff, tol, t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, ok ? "true" : "false");
+            for (int64_t cols : {4096, 1000}) {
+                for (bool round_once : {false, true}) {
+                    auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
+                    auto x = at::randn({rows, cols}, opt);
+                    auto w = (1.0 + 0.1 * at::randn({cols}, opt)).to(dtype);
+                    auto ref = kernels::rms_norm_reference(x, w, 1e-5, round_once);
+                    auto got = kernels::rms_norm(x, w, 1e-5, round_once);
+                    // fp32: reduction order only; half types: at most one ulp of the output after a
+                    // different fp32 sum order (bf16 ulp 2^-7 relative).
+                    const double diff = (ref.to(at::kFloat) - got.to(at::kFloat)).abs().max().item<double>();
+                    const double scale = ref.to(at::kFloat).abs().max().item<double>();
+                    const double tol = dtype == at::kFloat ? 1e-5 * scale : (dtype == at::kBFloat16 ? 8e-3 : 1e-3) * scale;
+                    const double t_ref = time_per_call([&] { kernels::rms_norm_reference(x, w, 1e-5, round_once); });
+                    const double t_ker = time_per_call([&] { kernels::rms_norm(x, w, 1e-5, round_once); });
+                    const bool ok = diff <= tol;
+                    all_ok &= ok;
+                    std::printf("{\"kernel\": \"rms_norm\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"round_once\": %s, "
+                                "\"max_abs_diff\": %.3g, \"tolerance\": %.3g, \"kernel_us\": %.2f, \"aten_us\": %.2f, "
+                                "\"speedup\": %.2f, \"ok\": %s}\n",
+                                io::dtype_name(dtype).c_str(), (long long)rows, (long long)cols, round_once ? "true" : "false",
+                                diff, tol, t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, ok ? "true" : "false");
+                }
             }
-          }
         }
     }
     // SwiGLU: ChatGLM's halves of one gate_up output (strided views) and LLaMA's two tensors;
