@@ -4,11 +4,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <chrono>
+#include <fstream>
 #include <random>
-#include <regex>
 #include <sstream>
+#include <string_view>
 
 #include "core/error.h"
 
@@ -54,18 +54,26 @@ void copy_file_atomically(const fs::path& from, const fs::path& to) {
     write_atomically(to, [&](std::ostream& out) { out << in.rdbuf(); });
 }
 
+namespace {
+bool all_digits(std::string_view s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos; }
+}  // namespace
+
 int remove_orphan_temporaries(const fs::path& dir) {
-    static const std::regex with_pid(R"(.+\.tmp-(\d+)-\d+)"), without_pid(R"(.+\.tmp-\d+)");
+    // Names by hand, not std::regex: std::regex crashed (SIGSEGV) when linked with the pip LibTorch
+    // built by another g++ (a second training run into the same output_dir, on the GPU machine).
     int removed = 0;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         if (!e.is_regular_file(ec)) continue;
         const std::string name = e.path().filename().string();
-        std::smatch m;
+        const size_t at = name.rfind(".tmp-");
+        if (at == std::string::npos || at == 0) continue;
+        const std::string_view suffix = std::string_view(name).substr(at + 5);  // <pid>-<n> or <n>
+        const size_t dash = suffix.find('-');
         bool orphan = false;
-        if (std::regex_match(name, m, with_pid)) {
-            orphan = !fs::exists("/proc/" + m[1].str());
-        } else if (std::regex_match(name, without_pid)) {
+        if (dash != std::string_view::npos && all_digits(suffix.substr(0, dash)) && all_digits(suffix.substr(dash + 1))) {
+            orphan = !fs::exists("/proc/" + std::string(suffix.substr(0, dash)));
+        } else if (all_digits(suffix)) {
             const auto age = fs::file_time_type::clock::now() - fs::last_write_time(e.path(), ec);
             orphan = !ec && age > std::chrono::minutes(10);
         }

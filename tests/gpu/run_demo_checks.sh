@@ -2,7 +2,7 @@
 # The embedded demo on a CUDA machine (issue 4, item 8 "Train works at once on any machine"):
 # init-demo writes the demo (its tokenizer is shipped, so SentencePiece's trainer never runs), the
 # demo YAML trains on CUDA and on the CPU, and each adapter answers a trained question with its
-# trained answer. Also the attention kernel per model: flash_attn=disabled (eager math) and auto
+# trained answer; a second run into the same folder starts over. Also the attention kernel per model: flash_attn=disabled (eager math) and auto
 # (fused SDPA) give the same greedy text from the adapter on CUDA.
 # Usage: tests/gpu/run_demo_checks.sh [OUT_DIR]
 set -uo pipefail
@@ -39,4 +39,12 @@ done
 # Only meaningful when both answered (two failures would compare equal).
 [ -s "$OUT/generate-auto.txt" ] && cmp -s "$OUT/generate-auto.txt" "$OUT/generate-disabled.txt"
 check $? "flash_attn=auto and disabled give the same greedy text on CUDA"
+# A second run into the same output_dir (the demo YAML has overwrite_output_dir: true), with the
+# leftover of a killed writer there: it starts over and removes the leftover. Linked with the pip
+# LibTorch, std::regex used to crash this path (SIGSEGV right after "trainable params").
+touch "$OUT/lora-cuda/adapter_model.safetensors.tmp-999999999-1"
+"$CLI" train "$D/train_lora.yaml" device=cuda output_dir="$OUT/lora-cuda" max_steps=20 >/dev/null 2>"$OUT/train-again.log"
+rc=$?
+[ $rc -eq 0 ] && [ ! -e "$OUT/lora-cuda/adapter_model.safetensors.tmp-999999999-1" ]
+check $? "a second run into the same output_dir starts over and removes a killed writer's leftover (exit $rc)"
 exit $status
