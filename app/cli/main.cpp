@@ -7,10 +7,12 @@
 #include <c10/util/Exception.h>
 
 #include "commands.h"
+#include "core/crash_report.h"
 #include "core/error.h"
 #include "core/log.h"
 
 int main(int argc, char** argv) {
+    tb::install_crash_report("tunebench-cli");
     CLI::App app{"Tunebench: fine-tune, chat with and export large language models"};
     app.require_subcommand(1);
     bool verbose = false;

@@ -4,11 +4,13 @@
 #include <QSettings>
 #include <QStandardPaths>
 
+#include "core/crash_report.h"
 #include "guarded_application.h"
 #include "main_window.h"
 #include "session_restore.h"
 
 int main(int argc, char** argv) {
+    tb::install_crash_report("tunebench");
     tb::ui::GuardedApplication app(argc, argv);
     QApplication::setApplicationName("Tunebench");
     QApplication::setOrganizationName("Tunebench");
