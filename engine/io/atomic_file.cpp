@@ -59,8 +59,7 @@ bool all_digits(std::string_view s) { return !s.empty() && s.find_first_not_of("
 }  // namespace
 
 int remove_orphan_temporaries(const fs::path& dir) {
-    // Names by hand, not std::regex: std::regex crashed (SIGSEGV) when linked with the pip LibTorch
-    // built by another g++ (a second training run into the same output_dir, on the GPU machine).
+    // Names by hand, as checkpoints_in does: no std::regex in the engine.
     int removed = 0;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
