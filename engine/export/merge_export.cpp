@@ -66,7 +66,7 @@ void remove_leftover(const fs::path& dir) {
         throw FileError(dir.string() + " exists and was not written by an export",
                         "Tunebench uses this name while exporting: move that folder away");
     }
-    fs::remove_all(dir);
+    io::remove_tree(dir);
 }
 }  // namespace
 
@@ -149,7 +149,7 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
     if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
     if (fs::exists(out)) fs::rename(out, old);
     fs::rename(tmp, out);
-    fs::remove_all(old);
+    io::remove_tree(old);
     say("exported " + std::to_string(r.total_bytes / 1000000) + " MB in " + std::to_string(r.shards) + " shard(s), " + r.dtype);
     return r;
 }

@@ -1,8 +1,13 @@
 // Temporary-file-and-rename writes, and whole-file reads with clear errors.
 #include "io/atomic_file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <fstream>
@@ -79,6 +84,59 @@ int remove_orphan_temporaries(const fs::path& dir) {
         if (orphan && fs::remove(e.path(), ec)) ++removed;
     }
     return removed;
+}
+
+namespace {
+// Removes `path` (recursively when a folder); on failure returns false with errno set and `failed`
+// naming the entry.
+bool remove_tree_at(const std::string& path, std::string& failed) {
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) return true;
+        failed = path;
+        return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        DIR* dir = opendir(path.c_str());
+        if (!dir) {
+            failed = path;
+            return false;
+        }
+        while (const dirent* e = readdir(dir)) {
+            if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+            if (!remove_tree_at(path + "/" + e->d_name, failed)) {
+                const int err = errno;
+                closedir(dir);
+                errno = err;
+                return false;
+            }
+        }
+        closedir(dir);
+        if (rmdir(path.c_str()) == 0) return true;
+    } else if (unlink(path.c_str()) == 0) {
+        return true;
+    }
+    failed = path;
+    return false;
+}
+}  // namespace
+
+void remove_tree(const fs::path& path, std::error_code& ec) noexcept {
+    std::string failed;
+    try {
+        ec = remove_tree_at(path.string(), failed) ? std::error_code() : std::error_code(errno, std::generic_category());
+    } catch (...) {  // std::string allocation
+        ec = std::make_error_code(std::errc::not_enough_memory);
+    }
+}
+
+void remove_tree(const fs::path& path) {
+    std::string failed;
+    if (!remove_tree_at(path.string(), failed)) {
+        const int err = errno;
+        throw FileError("cannot remove " + failed + ": " + std::strerror(err),
+                        "check the folder's permissions, or remove it by hand");
+    }
 }
 
 std::string read_file(const fs::path& path) {

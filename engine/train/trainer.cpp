@@ -174,7 +174,7 @@ void Trainer::check_output_dir() {
 
 void Trainer::clear_earlier_run() {
     if (!a_.overwrite_output_dir || !a_.resume_from_checkpoint.empty()) return;
-    for (auto& [n, p] : checkpoints_in(out_)) fs::remove_all(p);
+    for (auto& [n, p] : checkpoints_in(out_)) io::remove_tree(p);
     for (const char* f : {"trainer_log.jsonl", "trainer_state.json", "all_results.json", "train_results.json",
                           "eval_results.json", "adapter_model.safetensors", "adapter_config.json"})
         fs::remove(out_ / f);
@@ -376,7 +376,7 @@ void Trainer::save_checkpoint() {
     report({.phase = "saving", .message = "saving checkpoint-" + std::to_string(global_step_), .step = global_step_});
     const fs::path final_dir = out_ / ("checkpoint-" + std::to_string(global_step_));
     const fs::path tmp = out_ / (".checkpoint-" + std::to_string(global_step_) + ".partial");
-    fs::remove_all(tmp);
+    io::remove_tree(tmp);
     fs::create_directories(tmp);
     try {
         write_trainable(tmp);
@@ -390,20 +390,20 @@ void Trainer::save_checkpoint() {
         io::write_text_atomically(tmp / "trainer_state.json", trainer_state().dump(2) + "\n");
     } catch (...) {  // a full disk: the unfinished folder goes, the earlier checkpoints stay as they are
         std::error_code ec;
-        fs::remove_all(tmp, ec);
+        io::remove_tree(tmp, ec);
         throw;
     }
     // Swap in by rename; a checkpoint of the same step (a resume that ends where it began) is
     // moved aside first and removed only after, so a kill never leaves the step without one.
     const fs::path replaced = out_ / (".checkpoint-" + std::to_string(global_step_) + ".replaced");
-    fs::remove_all(replaced);
+    io::remove_tree(replaced);
     if (fs::exists(final_dir)) fs::rename(final_dir, replaced);
     fs::rename(tmp, final_dir);  // a checkpoint folder exists only when complete
-    fs::remove_all(replaced);
+    io::remove_tree(replaced);
     last_saved_step_ = global_step_;
     if (a_.save_total_limit > 0) {
         auto all = checkpoints_in(out_);
-        for (size_t i = 0; i + a_.save_total_limit < all.size(); ++i) fs::remove_all(all[i].second);
+        for (size_t i = 0; i + a_.save_total_limit < all.size(); ++i) io::remove_tree(all[i].second);
     }
 }
 

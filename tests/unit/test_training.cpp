@@ -490,3 +490,30 @@ TEST(Training, LeftoversOfAnInterruptedRunAreCleanedAndNothingElse) {
     EXPECT_FALSE(fs::exists(out / "old.json.tmp-42"));
     EXPECT_EQ(test::slurp(out / "tokenizer.model"), test::slurp(demo_dir() / "model" / "tokenizer.model"));
 }
+
+// io::remove_tree (what a second run into the same output_dir uses instead of
+// std::filesystem::remove_all): removes a folder with everything in it, follows no symbolic link,
+// accepts a missing path, and leaves the folder's siblings alone.
+TEST(Training, RemoveTreeRemovesAFolderAndFollowsNoLink) {
+    test::TempDir tmp;
+    const fs::path outside = tmp.path / "outside", tree = tmp.path / "run" / "checkpoint-2";
+    fs::create_directories(outside);
+    io::write_text_atomically(outside / "keep.txt", "user data");
+    fs::create_directories(tree / "a" / "b");
+    io::write_text_atomically(tree / "a" / "b" / "deep.bin", "x");
+    io::write_text_atomically(tree / "top.json", "{}");
+    fs::create_directory_symlink(outside, tree / "link-to-outside");
+    fs::create_symlink(outside / "keep.txt", tree / "a" / "file-link");
+    io::write_text_atomically(tmp.path / "run" / "sibling.txt", "stays");
+    io::remove_tree(tree);
+    EXPECT_FALSE(fs::exists(fs::symlink_status(tree)));
+    EXPECT_EQ(test::slurp(outside / "keep.txt"), "user data");  // links removed, not followed
+    EXPECT_EQ(test::slurp(tmp.path / "run" / "sibling.txt"), "stays");
+    EXPECT_NO_THROW(io::remove_tree(tree));                      // gone already: fine
+    io::remove_tree(tmp.path / "run" / "sibling.txt");           // a plain file
+    EXPECT_FALSE(fs::exists(tmp.path / "run" / "sibling.txt"));
+    std::error_code ec;
+    io::remove_tree(tmp.path / "run", ec);
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_FALSE(fs::exists(tmp.path / "run"));
+}
