@@ -40,6 +40,19 @@ out=$(printf 'Once upon a time\n/clear\nTom and his dog\n/exit\nnever read\n' | 
 [ "$(echo "$out" | wc -l)" -eq 2 ]
 check "chat: one reply line per stdin turn, /clear and /exit" $?
 
+# a crash prints the signal and a backtrace for the report (core/crash_report.h), then dies as before
+mkfifo "$TMP/chat-in"
+"$CLI" chat "$TMP/chat.yaml" < "$TMP/chat-in" > /dev/null 2> "$TMP/crash.err" &
+pid=$!
+exec 9> "$TMP/chat-in"  # held open: the chat waits for a turn
+for _ in $(seq 300); do grep -q "model:" "$TMP/crash.err" && break; sleep 0.1; done
+kill -SEGV $pid
+wait $pid
+rc=$?
+exec 9>&-
+[ $rc -eq 139 ] && grep -q "tunebench-cli crashed (Segmentation fault" "$TMP/crash.err" && grep -q "tunebench-cli(" "$TMP/crash.err"
+check "crash: SIGSEGV prints the signal and a backtrace, and the exit status stays 139" $?
+
 "$CLI" init-demo "$TMP/demo" >/dev/null 2>&1 && "$CLI" init-demo "$TMP/demo" >/dev/null 2>&1
 check "init-demo: writes the demo, and again (idempotent)" $?
 out=$("$CLI" generate --model_name_or_path "$TMP/demo/model" --prompt "你好" --do_sample false --max_new_tokens 5 2>"$TMP/err")
