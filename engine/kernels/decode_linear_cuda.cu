@@ -2,20 +2,15 @@
 //
 // The weight is the 16-row side of an mma.sync m16n8k16 product and the (up to 8) input rows the
 // 8-column side, so every weight element is read once from memory for all the rows, with no
-// conversions or FMAs on the CUDA cores. A block owns 16 consecutive weight rows; its 8 warps split
-// the reduction dimension, and each thread streams 16-byte pieces of two rows (read once: no L1
-// allocation, 256-byte L2 prefetch), several in flight. The reduction does not depend on the order
-// of k, so the fragments are loaded in whatever order makes each thread's piece contiguous: thread
-// (gid, tig) holds elements tig*8 … tig*8+7 of each 32-element step, words 0-1 feeding the step's
-// first mma and 2-3 its second, for weight rows gid and gid+8 (A) and input row gid (B). The warps'
-// partial sums meet in shared memory in a fixed order; the epilogue adds the bias and the residual
-// and rounds once. A row's result does not depend on how many rows share the launch, so batched
-// decode equals one row at a time.
-//
-// Measured on an H100 (tests/gpu, 2026-11-26) and left out: a SwiGLU variant reading a gate row
-// and an up row per tile (two weight regions per block) ran 30-60 % slower inside the decode step
-// than cuBLAS + the SwiGLU kernel, though not in isolation; programmatic dependent launch with an
-// L2 prefetch before waiting made the whole step 25 % slower (early blocks hold SM slots).
+// conversions or FMAs on the CUDA cores. A block owns 16 weight rows (16 gate and 16 up rows for
+// SwiGLU); its 8 warps split the reduction dimension, and each thread streams 16-byte pieces of two
+// rows (read once: no L1 allocation, 256-byte L2 prefetch), several in flight. The reduction does
+// not depend on the order of k, so the fragments are loaded in whatever order makes each thread's
+// piece contiguous: thread (gid, tig) holds elements tig*8 … tig*8+7 of each 32-element step, words
+// 0-1 feeding the step's first mma and 2-3 its second, for weight rows gid and gid+8 (A) and input
+// row gid (B). The warps' partial sums meet in shared memory in a fixed order; the epilogue adds
+// the bias and the residual and rounds once, or applies SwiGLU with ATen's roundings. A row's result
+// does not depend on how many rows share the launch, so batched decode equals one row at a time.
 #include "kernels/decode_linear_cuda.h"
 
 #include "kernels/cuda_math.cuh"
@@ -25,9 +20,10 @@ namespace {
 
 constexpr int kWarps = 8;
 constexpr int kThreads = kWarps * 32;
-constexpr int kTileRows = 16;  // weight rows per block
+constexpr int kTileRows = 16;  // weight rows per block (per tile)
 constexpr int kStep = 32;      // reduction elements per warp step: two mma k16
 constexpr int kUnroll = 4;     // steps whose loads are in flight together
+constexpr int kPrefetchSteps = 8;  // steps of weights prefetched before the previous kernel ends
 
 // A weight piece read once: not kept in L1, with a 256-byte L2 prefetch.
 __device__ __forceinline__ uint4 load_streaming(const void* p) {
@@ -42,92 +38,141 @@ __device__ __forceinline__ uint4 load_streaming(const void* p) {
     return v;
 }
 
-template <typename T>
+__device__ __forceinline__ void prefetch_l2(const void* p) { asm volatile("prefetch.global.L2 [%0];" ::"l"(p)); }
+
+// Tiles = 1: out = x W^T (+ bias, + residual); tiles = 2: out = silu(x W^T) * (x Up^T).
+template <typename T, int Tiles>
 __global__ void __launch_bounds__(kThreads) decode_linear_kernel(DecodeLinearArgs a) {
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
     const int64_t row0 = static_cast<int64_t>(blockIdx.x) * kTileRows;
     // Rows past the weight's end (the last block) and input rows past `rows` read a valid row
     // instead: their products land in outputs that are never written, and no load needs a branch.
-    const T* w = static_cast<const T*>(a.weight);
-    const T* wa = w + min(row0 + gid, a.n - 1) * a.k + tig * 8;
-    const T* wb = w + min(row0 + gid + 8, a.n - 1) * a.k + tig * 8;
+    const int64_t ra = min(row0 + gid, a.n - 1) * a.k, rb = min(row0 + gid + 8, a.n - 1) * a.k;
+    const T* w[2] = {static_cast<const T*>(a.weight), static_cast<const T*>(Tiles == 2 ? a.up : a.weight)};
     const T* x = static_cast<const T*>(a.x) + min(static_cast<int64_t>(gid), a.rows - 1) * a.k + tig * 8;
 
     const int64_t steps = (a.k + kStep - 1) / kStep, full_steps = a.k / kStep;
     const int64_t per_warp = (steps + kWarps - 1) / kWarps;
     const int64_t s_begin = warp * per_warp, s_end = min(s_begin + per_warp, steps);
 
-    float acc[4] = {0.f, 0.f, 0.f, 0.f};
-    auto mma_step = [&](const uint4& va, const uint4& vb, const uint4& xv) {
-        const uint32_t lo[4] = {va.x, vb.x, va.y, vb.y};
-        const uint32_t hi[4] = {va.z, vb.z, va.w, vb.w};
-        mma16816<T>(acc, lo, xv.x, xv.y);
-        mma16816<T>(acc, hi, xv.z, xv.w);
+    float acc[Tiles][4];
+#pragma unroll
+    for (int t = 0; t < Tiles; ++t) acc[t][0] = acc[t][1] = acc[t][2] = acc[t][3] = 0.f;
+    auto mma_step = [&](const uint4 (&wa)[Tiles], const uint4 (&wb)[Tiles], const uint4& xv) {
+#pragma unroll
+        for (int t = 0; t < Tiles; ++t) {
+            const uint32_t lo[4] = {wa[t].x, wb[t].x, wa[t].y, wb[t].y};
+            const uint32_t hi[4] = {wa[t].z, wb[t].z, wa[t].w, wb[t].w};
+            mma16816<T>(acc[t], lo, xv.x, xv.y);
+            mma16816<T>(acc[t], hi, xv.z, xv.w);
+        }
     };
+
+    // Launched early (programmatic dependent launch): pull the first weight pieces into L2 while
+    // the kernel before finishes, then wait for it before reading x (or the residual).
+    allow_dependent_launch();
+    for (int64_t p = s_begin; p < min(s_begin + kPrefetchSteps, full_steps); ++p)
+#pragma unroll
+        for (int t = 0; t < Tiles; ++t) {
+            prefetch_l2(w[t] + ra + p * kStep + tig * 8);
+            prefetch_l2(w[t] + rb + p * kStep + tig * 8);
+        }
+    wait_for_previous_kernel();
 
     int64_t s = s_begin;
     // whole steps, kUnroll at a time: every load issued before the first product
     for (; s + kUnroll <= min(s_end, full_steps); s += kUnroll) {
-        uint4 va[kUnroll], vb[kUnroll], xv[kUnroll];
+        uint4 wa[kUnroll][Tiles], wb[kUnroll][Tiles], xv[kUnroll];
 #pragma unroll
         for (int u = 0; u < kUnroll; ++u) {
-            const int64_t k = (s + u) * kStep;
-            va[u] = load_streaming(wa + k);
-            vb[u] = load_streaming(wb + k);
-            xv[u] = __ldg(reinterpret_cast<const uint4*>(x + k));
+            const int64_t k = (s + u) * kStep + tig * 8;
+#pragma unroll
+            for (int t = 0; t < Tiles; ++t) {
+                wa[u][t] = load_streaming(w[t] + ra + k);
+                wb[u][t] = load_streaming(w[t] + rb + k);
+            }
+            xv[u] = __ldg(reinterpret_cast<const uint4*>(x + (s + u) * kStep));
         }
 #pragma unroll
-        for (int u = 0; u < kUnroll; ++u) mma_step(va[u], vb[u], xv[u]);
+        for (int u = 0; u < kUnroll; ++u) mma_step(wa[u], wb[u], xv[u]);
     }
     // the rest one step at a time; a last partial step (k % 32 != 0) reads zeros past k
     for (; s < s_end; ++s) {
-        const int64_t k = s * kStep;
-        const bool in = k + tig * 8 < a.k;
+        const int64_t k = s * kStep + tig * 8;
+        const bool in = k < a.k;
         const uint4 zero = make_uint4(0, 0, 0, 0);
-        mma_step(in ? load_streaming(wa + k) : zero, in ? load_streaming(wb + k) : zero,
-                 in ? __ldg(reinterpret_cast<const uint4*>(x + k)) : zero);
+        uint4 wa[Tiles], wb[Tiles];
+#pragma unroll
+        for (int t = 0; t < Tiles; ++t) {
+            wa[t] = in ? load_streaming(w[t] + ra + k) : zero;
+            wb[t] = in ? load_streaming(w[t] + rb + k) : zero;
+        }
+        mma_step(wa, wb, in ? __ldg(reinterpret_cast<const uint4*>(x + s * kStep)) : zero);
     }
 
-    // C fragment: acc[0..1] = (weight row gid, input rows 2tig, 2tig+1), acc[2..3] = row gid+8
-    __shared__ float part[kWarps][kTileRows][8];
-    part[warp][gid][2 * tig] = acc[0];
-    part[warp][gid][2 * tig + 1] = acc[1];
-    part[warp][gid + 8][2 * tig] = acc[2];
-    part[warp][gid + 8][2 * tig + 1] = acc[3];
+    // C fragment: acc[t][0..1] = (weight row gid, input rows 2tig, 2tig+1), acc[t][2..3] = row gid+8
+    __shared__ float part[kWarps][Tiles][kTileRows][8];
+#pragma unroll
+    for (int t = 0; t < Tiles; ++t) {
+        part[warp][t][gid][2 * tig] = acc[t][0];
+        part[warp][t][gid][2 * tig + 1] = acc[t][1];
+        part[warp][t][gid + 8][2 * tig] = acc[t][2];
+        part[warp][t][gid + 8][2 * tig + 1] = acc[t][3];
+    }
     __syncthreads();
     if (threadIdx.x >= kTileRows * 8) return;
     const int r = threadIdx.x / 8, m = threadIdx.x % 8;
     const int64_t row = row0 + r;
     if (row >= a.n || m >= a.rows) return;
-    float v = 0.f;
+    float v[Tiles];
 #pragma unroll
-    for (int i = 0; i < kWarps; ++i) v += part[i][r][m];
-    if (a.bias) v += to_float(static_cast<const T*>(a.bias)[row]);
-    if (a.residual) v += to_float(static_cast<const T*>(a.residual)[m * a.n + row]);
-    static_cast<T*>(a.out)[m * a.n + row] = from_float<T>(v);
+    for (int t = 0; t < Tiles; ++t) {
+        v[t] = 0.f;
+#pragma unroll
+        for (int i = 0; i < kWarps; ++i) v[t] += part[i][t][r][m];
+    }
+    T* out = static_cast<T*>(a.out) + m * a.n + row;
+    if constexpr (Tiles == 2) {
+        *out = silu_times<T>(from_float<T>(v[0]), from_float<T>(v[1]));
+    } else {
+        if (a.bias) v[0] += to_float(static_cast<const T*>(a.bias)[row]);
+        if (a.residual) v[0] += to_float(static_cast<const T*>(a.residual)[m * a.n + row]);
+        *out = from_float<T>(v[0]);
+    }
 }
 
+int compute_capability_major() {
+    static const int major = [] {
+        int device = 0, m = 0;
+        cudaGetDevice(&device);
+        cudaDeviceGetAttribute(&m, cudaDevAttrComputeCapabilityMajor, device);
+        return m;
+    }();
+    return major;
+}
+
+// With programmatic dependent launch on sm_90+ (captured into CUDA graphs as such), so the blocks
+// start while the previous kernel finishes.
 template <typename T>
 cudaError_t launch(const DecodeLinearArgs& a) {
-    const auto blocks = static_cast<unsigned>((a.n + kTileRows - 1) / kTileRows);
-    decode_linear_kernel<T><<<blocks, kThreads, 0, a.stream>>>(a);
-    return cudaGetLastError();
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3(static_cast<unsigned>((a.n + kTileRows - 1) / kTileRows));
+    cfg.blockDim = dim3(kThreads);
+    cfg.stream = a.stream;
+    cudaLaunchAttribute early;
+    early.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    early.val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = &early;
+    cfg.numAttrs = compute_capability_major() >= 9 ? 1 : 0;
+    return a.up ? cudaLaunchKernelEx(&cfg, decode_linear_kernel<T, 2>, a) : cudaLaunchKernelEx(&cfg, decode_linear_kernel<T, 1>, a);
 }
 
 }  // namespace
 
-bool decode_linear_supported() {
-    static const bool sm80 = [] {
-        int device = 0, major = 0;
-        cudaGetDevice(&device);
-        cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
-        return major >= 8;
-    }();
-    return sm80;
-}
+bool decode_linear_supported() { return compute_capability_major() >= 8; }
 
 cudaError_t decode_linear_forward(const DecodeLinearArgs& a) {
-    if (a.rows < 1 || a.rows > kDecodeLinearMaxRows || a.k % 8 != 0 || !decode_linear_supported())
+    if (a.rows < 1 || a.rows > kDecodeLinearMaxRows || a.k % 8 != 0 || (a.up && a.bias) || !decode_linear_supported())
         return cudaErrorInvalidValue;
     if (a.n == 0) return cudaSuccess;
     switch (a.dtype) {

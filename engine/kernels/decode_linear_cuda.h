@@ -14,8 +14,9 @@ constexpr int64_t kDecodeLinearMaxRows = 8;
 
 struct DecodeLinearArgs {
     const void* x;         // [rows, k] contiguous
-    const void* weight;    // [n, k] contiguous
-    const void* bias;      // [n] or nullptr
+    const void* weight;    // [n, k] contiguous: the weight, or the gate's when `up` is set
+    const void* up;        // nullptr, or the up projection's [n, k]: out = silu(x W^T) * (x Up^T)
+    const void* bias;      // [n] or nullptr (not with `up`)
     const void* residual;  // [rows, n] or nullptr: added before the one rounding; may be `out`
     void* out;             // [rows, n] contiguous
     int64_t rows, n, k;    // 1 <= rows <= kDecodeLinearMaxRows; k % 8 == 0; pointers 16-byte aligned

@@ -152,58 +152,83 @@ double graph_time_per_call(F&& f, int calls) {
 }
 
 // The decode step's linear layers (ChatGLM2-6B shapes: qkv with bias, o and down accumulating into
-// the residual, gate_up, lm_head; odd sizes for the edges) at 1-8 rows against the fp32 product
-// rounded once, a row alone against the same row in a batch (bit-equal), and the time beside
-// ATen's path (cuBLAS), host-timed and replayed from a CUDA graph. Weights rotate over copies
-// larger than L2 so each call reads HBM.
+// the residual, gate_up with SwiGLU, lm_head) at 1-8 rows against the fp32 product rounded once,
+// and their time beside the ATen path the decode step would take otherwise (cuBLAS, plus the
+// SwiGLU kernel for gate_up). Weights rotate over copies larger than L2 so each call reads HBM.
 bool decode_linear_check() {
     bool all_ok = true;
-    struct Shape { const char* name; int64_t n, k; bool bias, residual; };
-    for (const Shape& sh : {Shape{"qkv+bias", 4608, 4096, true, false}, Shape{"o+residual", 4096, 4096, false, true},
-                            Shape{"gate_up", 27392, 4096, false, false}, Shape{"down+residual", 4096, 13696, false, true},
-                            Shape{"lm_head", 65024, 4096, false, false}, Shape{"odd n+bias", 1001, 1000, true, false},
-                            Shape{"odd n+residual", 1001, 1000, false, true}}) {
+    struct Shape { const char* name; int64_t n, k; bool bias, residual, gated; };
+    for (const Shape& sh : {Shape{"qkv+bias", 4608, 4096, true, false, false}, Shape{"o+residual", 4096, 4096, false, true, false},
+                            Shape{"gate_up+swiglu", 13696, 4096, false, false, true},
+                            Shape{"down+residual", 4096, 13696, false, true, false},
+                            Shape{"lm_head", 65024, 4096, false, false, false}, Shape{"odd n+bias", 1001, 1000, true, false, false},
+                            Shape{"odd n+residual", 1001, 1000, false, true, false}}) {
         for (auto dtype : {at::kBFloat16, at::kHalf}) {
             for (int64_t rows : {1, 2, 3, 8}) {
                 auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
-                const int64_t weight_bytes = sh.n * sh.k * 2;
+                const int64_t weight_bytes = (sh.gated ? 2 : 1) * sh.n * sh.k * 2;
                 const int copies = static_cast<int>(std::max<int64_t>(1, (160ll << 20) / weight_bytes));
-                std::vector<at::Tensor> W;
-                for (int i = 0; i < copies; ++i) W.push_back(at::randn({sh.n, sh.k}, opt) * 0.02);
+                // gate and up are the halves of one [2n, k] weight, as ChatGLM's gate_up
+                std::vector<at::Tensor> W, U, WU;
+                for (int i = 0; i < copies; ++i) {
+                    WU.push_back(at::randn({(sh.gated ? 2 : 1) * sh.n, sh.k}, opt) * 0.02);
+                    W.push_back(WU.back().narrow(0, 0, sh.n));
+                    if (sh.gated) U.push_back(WU.back().narrow(0, sh.n, sh.n));
+                }
                 auto x = at::randn({rows, 1, sh.k}, opt);
                 auto b = sh.bias ? at::randn({sh.n}, opt) : at::Tensor();
                 auto res = at::randn({rows, 1, sh.n}, opt);
                 // fp32 products rounded once: what both cuBLAS and the kernel approximate
-                auto r32 = at::linear(x.to(at::kFloat), W[0].to(at::kFloat));
-                if (sh.bias) r32 = r32 + b.to(at::kFloat);
-                if (sh.residual) r32 = r32 + res.to(at::kFloat);
-                auto ref = r32.to(dtype);
-                auto run_kernel = [&](const at::Tensor& xin, const at::Tensor& rin, const at::Tensor& w) {
-                    if (!sh.residual) return kernels::linear(xin, w, b);
-                    auto out = rin.clone();  // never with a bias: Linear::accumulate's fused case
-                    kernels::linear_accumulate(out, xin, w);
-                    return out;
-                };
-                auto got = run_kernel(x, res, W[0]);
-                auto aten = sh.residual ? res + at::linear(x, W[0]) : at::linear(x, W[0], b);
+                at::Tensor ref, got, aten;
+                if (sh.gated) {
+                    auto g = at::linear(x.to(at::kFloat), W[0].to(at::kFloat)).to(dtype);
+                    auto u = at::linear(x.to(at::kFloat), U[0].to(at::kFloat)).to(dtype);
+                    ref = kernels::swiglu_reference(g, u);
+                    got = kernels::swiglu_linear(x, W[0], U[0]);
+                    aten = kernels::swiglu_linear_reference(x, W[0], U[0]);
+                } else {
+                    auto r32 = at::linear(x.to(at::kFloat), W[0].to(at::kFloat));
+                    if (sh.bias) r32 = r32 + b.to(at::kFloat);
+                    if (sh.residual) r32 = r32 + res.to(at::kFloat);
+                    ref = r32.to(dtype);
+                    if (sh.residual) {  // never with a bias: Linear::accumulate's fused case
+                        got = res.clone();
+                        kernels::linear_accumulate(got, x, W[0]);
+                        aten = res.clone();
+                        aten.view({-1, sh.n}).addmm_(x.view({-1, sh.k}), W[0].t());
+                    } else {
+                        got = kernels::linear(x, W[0], b);
+                        aten = at::linear(x, W[0], b);
+                    }
+                }
                 // one rounding after an fp32 sum in another order: within two ulps of the output
                 const double ulp = dtype == at::kBFloat16 ? 1.0 / 128 : 1.0 / 1024;
-                auto excess = (got.to(at::kFloat) - r32).abs() - (2 * ulp * r32.abs() + 1e-3);
+                auto excess = ((got.to(at::kFloat) - ref.to(at::kFloat)).abs() - 2 * ulp * ref.to(at::kFloat).abs() - 1e-3);
                 const double diff = (got.to(at::kFloat) - ref.to(at::kFloat)).abs().max().item<double>();
                 const double aten_diff = (aten.to(at::kFloat) - ref.to(at::kFloat)).abs().max().item<double>();
                 // a row's result must not depend on the rows beside it (batched decode = one row)
-                const bool row_alone = at::equal(run_kernel(x.narrow(0, 0, 1), res.narrow(0, 0, 1), W[0]), got.narrow(0, 0, 1));
+                at::Tensor first;
+                if (sh.gated) first = kernels::swiglu_linear(x.narrow(0, 0, 1), W[0], U[0]);
+                else if (sh.residual) {
+                    first = res.narrow(0, 0, 1).clone();
+                    kernels::linear_accumulate(first, x.narrow(0, 0, 1), W[0]);
+                } else first = kernels::linear(x.narrow(0, 0, 1), W[0], b);
+                const bool row_alone = at::equal(first, got.narrow(0, 0, 1));
                 const bool ok = excess.max().item<double>() <= 0 && got.sizes() == ref.sizes() && row_alone;
                 int i = 0, j = 0;
                 at::Tensor scratch = res.clone();
                 auto kernel_call = [&] {
                     const int c = i++ % copies;
-                    if (sh.residual) kernels::linear_accumulate(scratch, x, W[c]);
+                    if (sh.gated) kernels::swiglu_linear(x, W[c], U[c]);
+                    else if (sh.residual) kernels::linear_accumulate(scratch, x, W[c]);
                     else kernels::linear(x, W[c], b);
                 };
                 auto aten_call = [&] {  // the decode step's path without the kernel
                     const int c = j++ % copies;
-                    if (sh.residual) scratch.view({-1, sh.n}).addmm_(x.view({-1, sh.k}), W[c].t());
+                    if (sh.gated) {
+                        auto gu = at::linear(x, WU[c]);
+                        kernels::swiglu(gu.narrow(-1, 0, sh.n), gu.narrow(-1, sh.n, sh.n));
+                    } else if (sh.residual) scratch.view({-1, sh.n}).addmm_(x.view({-1, sh.k}), W[c].t());
                     else at::linear(x, W[c], b);
                 };
                 const double t_ker = time_per_call(kernel_call, 60);
@@ -214,11 +239,12 @@ bool decode_linear_check() {
                 all_ok &= ok;
                 std::printf("{\"kernel\": \"decode_linear %s\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"round_once\": true, "
                             "\"max_abs_diff\": %.3g, \"aten_max_abs_diff\": %.3g, \"tolerance\": \"2 ulp\", \"kernel_us\": %.2f, "
-                            "\"aten_us\": %.2f, \"speedup\": %.2f, \"graph_kernel_us\": %.2f, \"graph_aten_us\": %.2f, "
-                            "\"kernel_GBps\": %.0f, \"row_alone_equal\": %s, \"ok\": %s}\n",
+                            "\"aten_us\": %.2f, \"speedup\": %.2f, \"kernel_GBps\": %.0f, \"graph_kernel_us\": %.2f, "
+                            "\"graph_aten_us\": %.2f, \"row_alone_equal\": %s, \"ok\": %s}\n",
                             sh.name, io::dtype_name(dtype).c_str(), (long long)rows, (long long)sh.n, diff, aten_diff,
-                            t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, g_ker * 1e6, g_ref * 1e6, weight_bytes / g_ker / 1e9,
-                            row_alone ? "true" : "false", ok ? "true" : "false");
+                            t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, weight_bytes / g_ker / 1e9, g_ker * 1e6, g_ref * 1e6,
+                            row_alone ? "true" : "false",
+                            ok ? "true" : "false");
             }
         }
     }
@@ -395,9 +421,6 @@ int step_time(int argc, char** argv) {
 
 int profile_step(int argc, char** argv) {
     if (argc < 4) throw Error("usage: profile-step MODEL_DIR BATCH");
-    // TB_STEP_MODE=off: the step without the decode linear kernel (cuBLAS), to compare profiles
-    const char* mode = std::getenv("TB_STEP_MODE");
-    kernels::set_decode_linear_enabled(!(mode && std::string(mode) == "off"));
     std::shared_ptr<const Model> model = Model::load(argv[2], {.dtype = "bfloat16", .device = "cuda"});
     const int64_t B = std::stoll(argv[3]), V = model->config().vocab_size;
     GenerationConfig greedy;
