@@ -29,21 +29,6 @@ __device__ __forceinline__ T silu_times(T g, T u) {
     return from_float<T>(s * to_float(u));
 }
 
-// Programmatic dependent launch (sm_90+; no-ops before): a kernel launched with the attribute
-// (decode_linear_cuda.cu) may start while the kernel before it runs, once that kernel allowed it;
-// it must wait before reading anything the earlier kernel writes. Allowing it early is safe for
-// any kernel: the waiting one still sees all its writes.
-__device__ __forceinline__ void allow_dependent_launch() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.launch_dependents;");
-#endif
-}
-__device__ __forceinline__ void wait_for_previous_kernel() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
-}
-
 // c += a · b on tensor cores: mma.sync m16n8k16, T (bf16 or fp16) inputs, fp32 accumulators, in the
 // PTX fragment layout (sm_80+; the dispatchers take these paths only there).
 template <typename T>

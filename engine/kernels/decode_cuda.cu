@@ -207,7 +207,6 @@ __global__ void decode_attention_partial(DecodeAttentionArgs a, int splits, int 
 // splits' weights are computed once, in parallel, into shared memory.
 template <typename T>
 __global__ void decode_attention_combine(DecodeAttentionArgs a, int splits) {
-    allow_dependent_launch();  // the o projection may start streaming its weights
     __shared__ float weight[kMaxSplits];
     __shared__ float total;
     const int64_t h = blockIdx.x, b = blockIdx.y;

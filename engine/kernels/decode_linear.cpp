@@ -4,8 +4,6 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
-#include <atomic>
-
 #include "core/error.h"
 #include "kernels/swiglu.h"
 
@@ -21,14 +19,12 @@ namespace tb::kernels {
 
 namespace {
 
-std::atomic<bool> g_enabled{true};
-
 #ifdef TB_WITH_CUDA_KERNELS
 bool aligned16(const at::Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0; }
 
 // The kernel's conditions for x [..., k] against a weight [n, k] (and the other tensors it reads).
 bool serves(const at::Tensor& x, std::initializer_list<const at::Tensor*> weights, DType* dt) {
-    if (!g_enabled.load(std::memory_order_relaxed) || !x.is_cuda() || !decode_linear_supported() || x.dim() < 1 || x.numel() == 0 || !x.is_contiguous() || !aligned16(x)) return false;
+    if (!x.is_cuda() || !decode_linear_supported() || x.dim() < 1 || x.numel() == 0 || !x.is_contiguous() || !aligned16(x)) return false;
     if (x.scalar_type() != at::kHalf && x.scalar_type() != at::kBFloat16) return false;
     if (!kernel_dtype(x.scalar_type(), dt)) return false;
     const int64_t k = x.size(-1);
@@ -52,8 +48,6 @@ void run(DecodeLinearArgs a, const at::Tensor& x) {
 #endif
 
 }  // namespace
-
-void set_decode_linear_enabled(bool enabled) { g_enabled = enabled; }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
 #ifdef TB_WITH_CUDA_KERNELS

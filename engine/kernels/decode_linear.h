@@ -18,7 +18,4 @@ bool swiglu_linear_serves(const at::Tensor& x, const at::Tensor& gate_weight, co
 at::Tensor swiglu_linear(const at::Tensor& x, const at::Tensor& gate_weight, const at::Tensor& up_weight);
 at::Tensor swiglu_linear_reference(const at::Tensor& x, const at::Tensor& gate_weight, const at::Tensor& up_weight);
 
-// Benchmarks only (tests/gpu): false sends every call to the ATen path, to time both in one run.
-void set_decode_linear_enabled(bool enabled);
-
 }  // namespace tb::kernels

@@ -23,7 +23,6 @@ constexpr int kThreads = kWarps * 32;
 constexpr int kTileRows = 16;  // weight rows per block (per tile)
 constexpr int kStep = 32;      // reduction elements per warp step: two mma k16
 constexpr int kUnroll = 4;     // steps whose loads are in flight together
-constexpr int kPrefetchSteps = 8;  // steps of weights prefetched before the previous kernel ends
 
 // A weight piece read once: not kept in L1, with a 256-byte L2 prefetch.
 __device__ __forceinline__ uint4 load_streaming(const void* p) {
@@ -37,8 +36,6 @@ __device__ __forceinline__ uint4 load_streaming(const void* p) {
 #endif
     return v;
 }
-
-__device__ __forceinline__ void prefetch_l2(const void* p) { asm volatile("prefetch.global.L2 [%0];" ::"l"(p)); }
 
 // Tiles = 1: out = x W^T (+ bias, + residual); tiles = 2: out = silu(x W^T) * (x Up^T).
 template <typename T, int Tiles>
@@ -67,17 +64,6 @@ __global__ void __launch_bounds__(kThreads) decode_linear_kernel(DecodeLinearArg
             mma16816<T>(acc[t], hi, xv.z, xv.w);
         }
     };
-
-    // Launched early (programmatic dependent launch): pull the first weight pieces into L2 while
-    // the kernel before finishes, then wait for it before reading x (or the residual).
-    allow_dependent_launch();
-    for (int64_t p = s_begin; p < min(s_begin + kPrefetchSteps, full_steps); ++p)
-#pragma unroll
-        for (int t = 0; t < Tiles; ++t) {
-            prefetch_l2(w[t] + ra + p * kStep + tig * 8);
-            prefetch_l2(w[t] + rb + p * kStep + tig * 8);
-        }
-    wait_for_previous_kernel();
 
     int64_t s = s_begin;
     // whole steps, kUnroll at a time: every load issued before the first product
@@ -141,35 +127,27 @@ __global__ void __launch_bounds__(kThreads) decode_linear_kernel(DecodeLinearArg
     }
 }
 
-int compute_capability_major() {
-    static const int major = [] {
-        int device = 0, m = 0;
-        cudaGetDevice(&device);
-        cudaDeviceGetAttribute(&m, cudaDevAttrComputeCapabilityMajor, device);
-        return m;
-    }();
-    return major;
-}
-
-// With programmatic dependent launch on sm_90+ (captured into CUDA graphs as such), so the blocks
-// start while the previous kernel finishes.
 template <typename T>
 cudaError_t launch(const DecodeLinearArgs& a) {
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(static_cast<unsigned>((a.n + kTileRows - 1) / kTileRows));
-    cfg.blockDim = dim3(kThreads);
-    cfg.stream = a.stream;
-    cudaLaunchAttribute early;
-    early.id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    early.val.programmaticStreamSerializationAllowed = 1;
-    cfg.attrs = &early;
-    cfg.numAttrs = compute_capability_major() >= 9 ? 1 : 0;
-    return a.up ? cudaLaunchKernelEx(&cfg, decode_linear_kernel<T, 2>, a) : cudaLaunchKernelEx(&cfg, decode_linear_kernel<T, 1>, a);
+    const auto blocks = static_cast<unsigned>((a.n + kTileRows - 1) / kTileRows);
+    if (a.up)
+        decode_linear_kernel<T, 2><<<blocks, kThreads, 0, a.stream>>>(a);
+    else
+        decode_linear_kernel<T, 1><<<blocks, kThreads, 0, a.stream>>>(a);
+    return cudaGetLastError();
 }
 
 }  // namespace
 
-bool decode_linear_supported() { return compute_capability_major() >= 8; }
+bool decode_linear_supported() {
+    static const bool sm80 = [] {
+        int device = 0, major = 0;
+        cudaGetDevice(&device);
+        cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
+        return major >= 8;
+    }();
+    return sm80;
+}
 
 cudaError_t decode_linear_forward(const DecodeLinearArgs& a) {
     if (a.rows < 1 || a.rows > kDecodeLinearMaxRows || a.k % 8 != 0 || (a.up && a.bias) || !decode_linear_supported())

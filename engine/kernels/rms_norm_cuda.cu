@@ -48,7 +48,6 @@ __global__ void rms_norm_kernel(const T* __restrict__ x, const W* __restrict__ w
 template <typename T, typename W>
 __global__ void rms_norm_row_in_registers(const T* __restrict__ x, const W* __restrict__ w, T* __restrict__ y,
                                           int64_t cols, float eps, bool round_once) {
-    allow_dependent_launch();  // the next GEMV may start streaming its weights
     constexpr int per = 16 / sizeof(T);
     const int64_t offset = blockIdx.x * cols + threadIdx.x * per;
     const uint4 raw = *reinterpret_cast<const uint4*>(x + offset);

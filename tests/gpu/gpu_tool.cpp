@@ -17,8 +17,6 @@
 #include <iostream>
 
 #include <ATen/cuda/CUDAContext.h>
-#include <ATen/cuda/CUDAGraph.h>
-#include <c10/cuda/CUDAGuard.h>
 
 #include "adapters/lora_adapter.h"
 #include "core/device_memory.h"
@@ -129,28 +127,6 @@ bool decode_kernels_check() {
     return all_ok;
 }
 
-// Mean seconds per call of f (which rotates over its own inputs) replayed from a CUDA graph of
-// `calls` calls: GPU time as the decode step's graph sees it, no host launch cost.
-template <typename F>
-double graph_time_per_call(F&& f, int calls) {
-    auto stream = c10::cuda::getStreamFromPool();
-    at::cuda::CUDAGraph graph;
-    {
-        const c10::cuda::CUDAStreamGuard guard(stream);
-        f();
-        stream.synchronize();
-        graph.capture_begin();
-        for (int i = 0; i < calls; ++i) f();
-        graph.capture_end();
-    }
-    graph.replay();
-    at::cuda::device_synchronize();
-    const auto t = Clock::now();
-    for (int r = 0; r < 10; ++r) graph.replay();
-    at::cuda::device_synchronize();
-    return seconds(t) / (10.0 * calls);
-}
-
 // The decode step's linear layers (ChatGLM2-6B shapes: qkv with bias, o and down accumulating into
 // the residual, gate_up with SwiGLU, lm_head) at 1-8 rows against the fp32 product rounded once,
 // and their time beside the ATen path the decode step would take otherwise (cuBLAS, plus the
@@ -168,12 +144,10 @@ bool decode_linear_check() {
                 auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
                 const int64_t weight_bytes = (sh.gated ? 2 : 1) * sh.n * sh.k * 2;
                 const int copies = static_cast<int>(std::max<int64_t>(1, (160ll << 20) / weight_bytes));
-                // gate and up are the halves of one [2n, k] weight, as ChatGLM's gate_up
-                std::vector<at::Tensor> W, U, WU;
+                std::vector<at::Tensor> W, U;
                 for (int i = 0; i < copies; ++i) {
-                    WU.push_back(at::randn({(sh.gated ? 2 : 1) * sh.n, sh.k}, opt) * 0.02);
-                    W.push_back(WU.back().narrow(0, 0, sh.n));
-                    if (sh.gated) U.push_back(WU.back().narrow(0, sh.n, sh.n));
+                    W.push_back(at::randn({sh.n, sh.k}, opt) * 0.02);
+                    if (sh.gated) U.push_back(at::randn({sh.n, sh.k}, opt) * 0.02);
                 }
                 auto x = at::randn({rows, 1, sh.k}, opt);
                 auto b = sh.bias ? at::randn({sh.n}, opt) : at::Tensor();
@@ -217,33 +191,24 @@ bool decode_linear_check() {
                 const bool ok = excess.max().item<double>() <= 0 && got.sizes() == ref.sizes() && row_alone;
                 int i = 0, j = 0;
                 at::Tensor scratch = res.clone();
-                auto kernel_call = [&] {
+                const double t_ker = time_per_call([&] {
                     const int c = i++ % copies;
                     if (sh.gated) kernels::swiglu_linear(x, W[c], U[c]);
                     else if (sh.residual) kernels::linear_accumulate(scratch, x, W[c]);
                     else kernels::linear(x, W[c], b);
-                };
-                auto aten_call = [&] {  // the decode step's path without the kernel
+                }, 60);
+                const double t_ref = time_per_call([&] {
                     const int c = j++ % copies;
-                    if (sh.gated) {
-                        auto gu = at::linear(x, WU[c]);
-                        kernels::swiglu(gu.narrow(-1, 0, sh.n), gu.narrow(-1, sh.n, sh.n));
-                    } else if (sh.residual) scratch.view({-1, sh.n}).addmm_(x.view({-1, sh.k}), W[c].t());
+                    if (sh.gated) kernels::swiglu(at::linear(x, W[c]), at::linear(x, U[c]));
+                    else if (sh.residual) scratch.view({-1, sh.n}).addmm_(x.view({-1, sh.k}), W[c].t());
                     else at::linear(x, W[c], b);
-                };
-                const double t_ker = time_per_call(kernel_call, 60);
-                const double t_ref = time_per_call(aten_call, 60);
-                const int calls = copies * std::max(1, 24 / copies);
-                const double g_ker = graph_time_per_call(kernel_call, calls);
-                const double g_ref = graph_time_per_call(aten_call, calls);
+                }, 60);
                 all_ok &= ok;
                 std::printf("{\"kernel\": \"decode_linear %s\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"round_once\": true, "
                             "\"max_abs_diff\": %.3g, \"aten_max_abs_diff\": %.3g, \"tolerance\": \"2 ulp\", \"kernel_us\": %.2f, "
-                            "\"aten_us\": %.2f, \"speedup\": %.2f, \"kernel_GBps\": %.0f, \"graph_kernel_us\": %.2f, "
-                            "\"graph_aten_us\": %.2f, \"row_alone_equal\": %s, \"ok\": %s}\n",
+                            "\"aten_us\": %.2f, \"speedup\": %.2f, \"kernel_GBps\": %.0f, \"ok\": %s}\n",
                             sh.name, io::dtype_name(dtype).c_str(), (long long)rows, (long long)sh.n, diff, aten_diff,
-                            t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, weight_bytes / g_ker / 1e9, g_ker * 1e6, g_ref * 1e6,
-                            row_alone ? "true" : "false",
+                            t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, weight_bytes / t_ker / 1e9, row_alone ? "true" : "false",
                             ok ? "true" : "false");
             }
         }
@@ -387,38 +352,6 @@ int train_bench(int argc, char** argv) {
 }  // namespace
 
 #ifdef TB_GPU_TOOL_HAS_ENGINE
-// ms per decode step (graph replay + the host copy of the ids, as `bench` times it) with the decode
-// linear kernel and with cuBLAS, same weights, same run: step-time MODEL_DIR BATCH...
-int step_time(int argc, char** argv) {
-    if (argc < 4) throw Error("usage: step-time MODEL_DIR BATCH...");
-    std::shared_ptr<const Model> model = Model::load(argv[2], {.dtype = "bfloat16", .device = "cuda"});
-    const int64_t V = model->config().vocab_size;
-    for (int i = 3; i < argc; ++i) {
-        const int64_t B = std::stoll(argv[i]);
-        for (bool kernel : {true, false, true}) {
-            kernels::set_decode_linear_enabled(kernel);
-            GenerationConfig greedy;
-            greedy.do_sample = false;
-            DecodeContext ctx(model, greedy, {}, {.slots = B, .capacity = 400});
-            for (int64_t s = 0; s < B; ++s) {
-                std::vector<int64_t> prompt(256);
-                for (int64_t j = 0; j < 256; ++j) prompt[j] = ((j + 131 * s) * 7919 + 13) % (V - 10) + 5;
-                ctx.start(s, prompt, 0, 1);
-            }
-            for (int j = 0; j < 4; ++j) ctx.step();
-            at::cuda::device_synchronize();
-            const auto t = Clock::now();
-            for (int j = 0; j < 60; ++j) ctx.step();
-            at::cuda::device_synchronize();
-            std::printf("{\"step_time_batch\": %lld, \"decode_linear\": %s, \"ms_per_step\": %.3f, \"graph\": %s}\n",
-                        (long long)B, kernel ? "true" : "false", seconds(t) / 60 * 1e3,
-                        ctx.graph_captured() ? "true" : "false");
-        }
-    }
-    kernels::set_decode_linear_enabled(true);
-    return 0;
-}
-
 int profile_step(int argc, char** argv) {
     if (argc < 4) throw Error("usage: profile-step MODEL_DIR BATCH");
     std::shared_ptr<const Model> model = Model::load(argv[2], {.dtype = "bfloat16", .device = "cuda"});
@@ -449,9 +382,8 @@ int main(int argc, char** argv) {
         if (cmd == "train-bench") return train_bench(argc, argv);
 #ifdef TB_GPU_TOOL_HAS_ENGINE
         if (cmd == "profile-step") return profile_step(argc, argv);
-        if (cmd == "step-time") return step_time(argc, argv);
 #endif
-        std::cerr << "usage: tunebench_gpu_tool kernels|train-bench|profile-step|step-time ...\n";
+        std::cerr << "usage: tunebench_gpu_tool kernels|train-bench|profile-step ...\n";
         return 2;
     } catch (const Error& e) {
         std::cerr << "error: " << one_line(e) << "\n";
