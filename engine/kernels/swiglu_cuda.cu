@@ -10,6 +10,14 @@ namespace {
 
 constexpr int kThreads = 256;
 
+// ATen's silu: x / (1 + exp(-x)) in fp32, rounded to T.
+template <typename T>
+__device__ __forceinline__ T swiglu_one(T g, T u) {
+    const float x = to_float(g);
+    const float s = rounded<T>(x / (1.0f + expf(-x)));
+    return from_float<T>(s * to_float(u));
+}
+
 // grid (ceil(cols / (kThreads * per)), rows); per = 16 / sizeof(T) elements per thread when vec.
 template <typename T, bool Vec>
 __global__ void swiglu_kernel(SwigluArgs a) {
@@ -27,10 +35,10 @@ __global__ void swiglu_kernel(SwigluArgs a) {
         const T* ue = reinterpret_cast<const T*>(&uv);
         T* oe = reinterpret_cast<T*>(&ov);
 #pragma unroll
-        for (int i = 0; i < per; ++i) oe[i] = silu_times<T>(ge[i], ue[i]);
+        for (int i = 0; i < per; ++i) oe[i] = swiglu_one(ge[i], ue[i]);
         *reinterpret_cast<uint4*>(o) = ov;
     } else {
-        *o = silu_times<T>(*g, *u);
+        *o = swiglu_one(*g, *u);
     }
 }
 

@@ -3,7 +3,6 @@
 
 #include "model/attention.h"
 #include "model/checkpointing.h"
-#include "kernels/decode_linear.h"
 #include "kernels/rms_norm.h"
 #include "kernels/swiglu.h"
 
@@ -110,14 +109,6 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
 
 at::Tensor Model::gated_mlp(const DecoderLayer& L, const at::Tensor& h, bool adapters) const {
     const int64_t I = config_.intermediate_size;
-    // a few rows on CUDA (decode): both products and SwiGLU in one kernel, no [rows, 2I] temporary
-    if (config_.arch == Arch::ChatGLM && L.gate_up.plain(adapters)) {
-        auto gate = L.gate_up.weight.narrow(0, 0, I), up = L.gate_up.weight.narrow(0, I, I);
-        if (kernels::swiglu_linear_serves(h, gate, up)) return kernels::swiglu_linear(h, gate, up);
-    } else if (config_.arch != Arch::ChatGLM && L.gate.plain(adapters) && L.up.plain(adapters) &&
-               kernels::swiglu_linear_serves(h, L.gate.weight, L.up.weight)) {
-        return kernels::swiglu_linear(h, L.gate.weight, L.up.weight);
-    }
     if (config_.arch == Arch::ChatGLM) {
         auto u = L.gate_up(h, adapters);  // [B, T, 2I]: first half is the gate
         return kernels::swiglu(u.narrow(-1, 0, I), u.narrow(-1, I, I));

@@ -3,7 +3,6 @@
 // 4/8-bit base (bnb.py): the LoRA output is cast to the base output's dtype before adding.
 #include "model/linear.h"
 
-#include "kernels/decode_linear.h"
 #include "model/quantization.h"
 #include "model/quantized_matmul.h"
 
@@ -22,13 +21,13 @@ at::Tensor Linear::dense_weight() const { return quant ? quant->dequantize() : w
 int64_t Linear::out_features() const { return quant ? quant->shape[0] : weight.size(0); }
 int64_t Linear::in_features() const { return quant ? quant->shape[1] : weight.size(1); }
 
-bool Linear::plain(bool adapter) const { return !quant && weight.defined() && !bias.defined() && (!lora || !adapter); }
-
 at::Tensor& Linear::accumulate(at::Tensor& residual, const at::Tensor& x, bool adapter) const {
-    const bool fused = plain(adapter) && residual.is_contiguous() && residual.scalar_type() == weight.scalar_type() &&
+    const bool plain = !quant && !bias.defined() && (!lora || !adapter) && weight.defined() &&
+                       residual.is_contiguous() && residual.scalar_type() == weight.scalar_type() &&
                        x.scalar_type() == weight.scalar_type();
-    if (!fused) return residual.add_((*this)(x, adapter));
-    kernels::linear_accumulate(residual, x, weight);
+    if (!plain) return residual.add_((*this)(x, adapter));
+    auto out = residual.view({-1, residual.size(-1)});
+    out.addmm_(x.reshape({-1, x.size(-1)}), weight.t());
     return residual;
 }
 
@@ -38,7 +37,7 @@ at::Tensor Linear::operator()(const at::Tensor& x, bool adapter) const {
         y = quantized_linear(x.to(quant->compute_dtype), *quant, bias.defined() ? bias.to(quant->compute_dtype) : bias)
                 .to(x.scalar_type());
     } else {
-        y = kernels::linear(x, weight, bias);  // a few rows on CUDA: the decode kernel
+        y = at::linear(x, weight, bias);
     }
     if (!lora || !adapter) return y;
     auto h = x.to(lora->A.scalar_type());

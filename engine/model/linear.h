@@ -49,8 +49,6 @@ struct Linear {
     // no copy and no add kernel. In half types the sum is rounded once instead of twice. The
     // residual must be contiguous and the caller's own (it is overwritten); returns it.
     at::Tensor& accumulate(at::Tensor& residual, const at::Tensor& x, bool adapter = true) const;
-    // A dense weight, no bias and no LoRA applied (adapter = false or none): y = x W^T alone.
-    bool plain(bool adapter) const;
     // The base weight in its compute dtype (dequantized when quantized).
     at::Tensor dense_weight() const;
     int64_t out_features() const;

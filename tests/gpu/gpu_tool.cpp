@@ -24,7 +24,6 @@
 #include "io/tensor_io.h"
 #include "kernels/decode_attention.h"
 #include "kernels/rms_norm.h"
-#include "kernels/decode_linear.h"
 #include "kernels/swiglu.h"
 #include "kernels/rope_cache.h"
 #include "model/rope.h"
@@ -127,95 +126,6 @@ bool decode_kernels_check() {
     return all_ok;
 }
 
-// The decode step's linear layers (ChatGLM2-6B shapes: qkv with bias, o and down accumulating into
-// the residual, gate_up with SwiGLU, lm_head) at 1-8 rows against the fp32 product rounded once,
-// and their time beside the ATen path the decode step would take otherwise (cuBLAS, plus the
-// SwiGLU kernel for gate_up). Weights rotate over copies larger than L2 so each call reads HBM.
-bool decode_linear_check() {
-    bool all_ok = true;
-    struct Shape { const char* name; int64_t n, k; bool bias, residual, gated; };
-    for (const Shape& sh : {Shape{"qkv+bias", 4608, 4096, true, false, false}, Shape{"o+residual", 4096, 4096, false, true, false},
-                            Shape{"gate_up+swiglu", 13696, 4096, false, false, true},
-                            Shape{"down+residual", 4096, 13696, false, true, false},
-                            Shape{"lm_head", 65024, 4096, false, false, false}, Shape{"odd n+bias", 1001, 1000, true, false, false},
-                            Shape{"odd n+residual", 1001, 1000, false, true, false}}) {
-        for (auto dtype : {at::kBFloat16, at::kHalf}) {
-            for (int64_t rows : {1, 2, 3, 8}) {
-                auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
-                const int64_t weight_bytes = (sh.gated ? 2 : 1) * sh.n * sh.k * 2;
-                const int copies = static_cast<int>(std::max<int64_t>(1, (160ll << 20) / weight_bytes));
-                std::vector<at::Tensor> W, U;
-                for (int i = 0; i < copies; ++i) {
-                    W.push_back(at::randn({sh.n, sh.k}, opt) * 0.02);
-                    if (sh.gated) U.push_back(at::randn({sh.n, sh.k}, opt) * 0.02);
-                }
-                auto x = at::randn({rows, 1, sh.k}, opt);
-                auto b = sh.bias ? at::randn({sh.n}, opt) : at::Tensor();
-                auto res = at::randn({rows, 1, sh.n}, opt);
-                // fp32 products rounded once: what both cuBLAS and the kernel approximate
-                at::Tensor ref, got, aten;
-                if (sh.gated) {
-                    auto g = at::linear(x.to(at::kFloat), W[0].to(at::kFloat)).to(dtype);
-                    auto u = at::linear(x.to(at::kFloat), U[0].to(at::kFloat)).to(dtype);
-                    ref = kernels::swiglu_reference(g, u);
-                    got = kernels::swiglu_linear(x, W[0], U[0]);
-                    aten = kernels::swiglu_linear_reference(x, W[0], U[0]);
-                } else {
-                    auto r32 = at::linear(x.to(at::kFloat), W[0].to(at::kFloat));
-                    if (sh.bias) r32 = r32 + b.to(at::kFloat);
-                    if (sh.residual) r32 = r32 + res.to(at::kFloat);
-                    ref = r32.to(dtype);
-                    if (sh.residual) {  // never with a bias: Linear::accumulate's fused case
-                        got = res.clone();
-                        kernels::linear_accumulate(got, x, W[0]);
-                        aten = res.clone();
-                        aten.view({-1, sh.n}).addmm_(x.view({-1, sh.k}), W[0].t());
-                    } else {
-                        got = kernels::linear(x, W[0], b);
-                        aten = at::linear(x, W[0], b);
-                    }
-                }
-                // one rounding after an fp32 sum in another order: within two ulps of the output
-                const double ulp = dtype == at::kBFloat16 ? 1.0 / 128 : 1.0 / 1024;
-                auto excess = ((got.to(at::kFloat) - ref.to(at::kFloat)).abs() - 2 * ulp * ref.to(at::kFloat).abs() - 1e-3);
-                const double diff = (got.to(at::kFloat) - ref.to(at::kFloat)).abs().max().item<double>();
-                const double aten_diff = (aten.to(at::kFloat) - ref.to(at::kFloat)).abs().max().item<double>();
-                // a row's result must not depend on the rows beside it (batched decode = one row)
-                at::Tensor first;
-                if (sh.gated) first = kernels::swiglu_linear(x.narrow(0, 0, 1), W[0], U[0]);
-                else if (sh.residual) {
-                    first = res.narrow(0, 0, 1).clone();
-                    kernels::linear_accumulate(first, x.narrow(0, 0, 1), W[0]);
-                } else first = kernels::linear(x.narrow(0, 0, 1), W[0], b);
-                const bool row_alone = at::equal(first, got.narrow(0, 0, 1));
-                const bool ok = excess.max().item<double>() <= 0 && got.sizes() == ref.sizes() && row_alone;
-                int i = 0, j = 0;
-                at::Tensor scratch = res.clone();
-                const double t_ker = time_per_call([&] {
-                    const int c = i++ % copies;
-                    if (sh.gated) kernels::swiglu_linear(x, W[c], U[c]);
-                    else if (sh.residual) kernels::linear_accumulate(scratch, x, W[c]);
-                    else kernels::linear(x, W[c], b);
-                }, 60);
-                const double t_ref = time_per_call([&] {
-                    const int c = j++ % copies;
-                    if (sh.gated) kernels::swiglu(at::linear(x, W[c]), at::linear(x, U[c]));
-                    else if (sh.residual) scratch.view({-1, sh.n}).addmm_(x.view({-1, sh.k}), W[c].t());
-                    else at::linear(x, W[c], b);
-                }, 60);
-                all_ok &= ok;
-                std::printf("{\"kernel\": \"decode_linear %s\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"round_once\": true, "
-                            "\"max_abs_diff\": %.3g, \"aten_max_abs_diff\": %.3g, \"tolerance\": \"2 ulp\", \"kernel_us\": %.2f, "
-                            "\"aten_us\": %.2f, \"speedup\": %.2f, \"kernel_GBps\": %.0f, \"ok\": %s}\n",
-                            sh.name, io::dtype_name(dtype).c_str(), (long long)rows, (long long)sh.n, diff, aten_diff,
-                            t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, weight_bytes / t_ker / 1e9, row_alone ? "true" : "false",
-                            ok ? "true" : "false");
-            }
-        }
-    }
-    return all_ok;
-}
-
 int kernels_check() {
     if (!kernels::built_with_cuda_kernels()) throw Error("this build has no CUDA kernels (nvcc was not found)");
     c10::InferenceMode guard;
@@ -279,7 +189,6 @@ int kernels_check() {
         }
     }
     all_ok &= decode_kernels_check();
-    all_ok &= decode_linear_check();
     return all_ok ? 0 : 1;
 }
 
