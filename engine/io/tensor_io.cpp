@@ -1,11 +1,6 @@
 // View ↔ ATen conversion and safetensors save/load of named tensors.
 #include "io/tensor_io.h"
 
-#include <ATen/Parallel.h>
-
-#include <algorithm>
-#include <cstring>
-
 #include "core/error.h"
 #include "io/safetensors.h"
 
@@ -58,37 +53,12 @@ std::string dtype_name(at::ScalarType t) {
     }
 }
 
-namespace {
-
-// A GPU copy from pageable memory (the file mapping) runs at a fraction of the link's speed: the
-// bytes go through pinned staging chunks instead, each filled by the intra-op threads while the
-// previous chunk's copy is in flight. The caching host allocator keeps a chunk from reuse until its
-// copy has finished. Converts on the GPU when the file's dtype is not the wanted one.
-at::Tensor upload(const TensorView& v, at::ScalarType src_type, at::ScalarType dtype, const at::Device& device) {
-    constexpr int64_t kChunk = 32 << 20, kGrain = 2 << 20;
-    const auto n = static_cast<int64_t>(v.nbytes);
-    auto raw = at::empty({n}, at::TensorOptions().dtype(at::kByte).device(device));
-    const auto pinned_options = at::TensorOptions().dtype(at::kByte).pinned_memory(true);
-    for (int64_t off = 0; off < n; off += kChunk) {
-        const int64_t len = std::min(kChunk, n - off);
-        auto pinned = at::empty({len}, pinned_options);
-        uint8_t* dst = pinned.data_ptr<uint8_t>();
-        at::parallel_for(0, len, kGrain, [&](int64_t b, int64_t e) { std::memcpy(dst + b, v.data + off + b, e - b); });
-        raw.narrow(0, off, len).copy_(pinned, /*non_blocking=*/true);
-    }
-    auto t = raw.view(src_type).view(v.shape);
-    return src_type == dtype ? t : t.to(dtype);
-}
-
-}  // namespace
-
 at::Tensor to_tensor(const TensorView& v, at::ScalarType dtype, const at::Device& device) {
-    const auto src_type = scalar_type_of(v.dtype);
-    if (device.is_cuda() && v.nbytes >= (1u << 20) && v.nbytes == static_cast<size_t>(v.numel()) * c10::elementSize(src_type))
-        return upload(v, src_type, dtype, device);
-    auto src = at::from_blob(const_cast<uint8_t*>(v.data), v.shape, at::TensorOptions().dtype(src_type));
+    auto src = at::from_blob(const_cast<uint8_t*>(v.data), v.shape,
+                             at::TensorOptions().dtype(scalar_type_of(v.dtype)));
     // .to() on the same dtype+device would alias the mapping; clone in that case.
-    return src.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+    auto out = src.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+    return out;
 }
 
 void save_safetensors(const std::filesystem::path& path, const NamedTensors& tensors) {
