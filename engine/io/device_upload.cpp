@@ -2,12 +2,8 @@
 #include "io/device_upload.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <cstring>
 
 #include "io/tensor_io.h"
@@ -21,24 +17,6 @@
 namespace tb::io {
 
 #ifdef TB_WITH_CUDA_KERNELS
-namespace {
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22  // Linux 5.14; older kernels refuse it and the faults happen as before
-#endif
-
-// The first touch of a fresh mapping faults one 4 KB page at a time: about 3 million faults, 1.3 s,
-// for a 12.5 GB model even from the page cache (measured on the H100 machine). The kernel maps a
-// chunk's pages in one call instead, and several threads copy it.
-void copy_from_mapping(uint8_t* dst, const uint8_t* src, int64_t len) {
-    static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-    const uintptr_t start = reinterpret_cast<uintptr_t>(src) & ~(page - 1);
-    (void)madvise(reinterpret_cast<void*>(start), reinterpret_cast<uintptr_t>(src) + len - start, MADV_POPULATE_READ);
-    at::parallel_for(0, len, 4 << 20, [&](int64_t b, int64_t e) { std::memcpy(dst + b, src + b, static_cast<size_t>(e - b)); });
-}
-
-}  // namespace
-
 struct DeviceUploader::Staging {
     static constexpr int64_t kChunk = 32 << 20;
     at::Tensor buffer[2];
@@ -80,7 +58,7 @@ at::Tensor DeviceUploader::upload(const TensorView& v, at::ScalarType dtype) {
         const int b = s.next;
         s.next ^= 1;
         s.copied[b].synchronize();
-        copy_from_mapping(s.buffer[b].data_ptr<uint8_t>(), v.data + off, len);
+        std::memcpy(s.buffer[b].data_ptr<uint8_t>(), v.data + off, static_cast<size_t>(len));
         raw.narrow(0, off, len).copy_(s.buffer[b].narrow(0, 0, len), /*non_blocking=*/true);
         s.copied[b].record(stream);
     }

@@ -1,7 +1,7 @@
 // Copies checkpoint tensors (views of a file mapping) to a CUDA device through two pinned staging
 // buffers: the host fills one while the other's copy is in flight. A copy from pageable memory
-// (the mapping itself) ran at 6-7 GB/s on the H100 machine, the staged one at 31 GB/s once the
-// mapping's pages were mapped (tests/gpu/results/load-h100-2026-11-26.md).
+// (the mapping itself) ran at 6-7 GB/s on the H100 machine, the staged one at 31 GB/s
+// (tests/gpu/results/load-h100-2026-11-26.md).
 #pragma once
 
 #include <ATen/core/Tensor.h>
