@@ -3,14 +3,12 @@
 #include <ATen/Context.h>
 
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <sstream>
 
 #include "core/error.h"
 #include "core/log.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
-#include "io/device_upload.h"
 #include "io/tensor_io.h"
 #include "model/decoder.h"
 #include "model/quantization.h"
@@ -151,8 +149,6 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
             throw ConfigError("quantization_bit " + std::to_string(options.quantization_bit) + " is not supported", "use 4 or 8");
         for (Linear* l : m->linears_for_load()) quantize_on_load[&l->weight] = l;
     }
-    std::optional<io::DeviceUploader> uploader;
-    if (device.is_cuda()) uploader.emplace(device);
     int64_t done = 0;
     for (auto& slot : slots) {
         if (!ckpt.has(slot.key)) {
@@ -167,7 +163,7 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
                             "config.json does not belong to these weights (check hidden_size, heads, "
                             "intermediate/ffn size and vocab size)");
         }
-        *slot.tensor = uploader ? uploader->upload(view, dtype) : io::to_tensor(view, dtype, device);
+        *slot.tensor = io::to_tensor(view, dtype, device);
         if (auto q = quantize_on_load.find(slot.tensor); q != quantize_on_load.end()) {
             Linear* l = q->second;
             l->quant = std::make_shared<QuantizedWeight>(options.quantization_bit == 4
