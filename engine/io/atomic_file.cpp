@@ -87,21 +87,22 @@ int remove_orphan_temporaries(const fs::path& dir) {
 }
 
 namespace {
+// `failed` = path, keeping the errno of the call that failed (the assignment may allocate).
+bool fail_at(const std::string& path, std::string& failed) {
+    const int err = errno;
+    failed = path;
+    errno = err;
+    return false;
+}
+
 // Removes `path` (recursively when a folder); on failure returns false with errno set and `failed`
 // naming the entry.
 bool remove_tree_at(const std::string& path, std::string& failed) {
     struct stat st;
-    if (lstat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT) return true;
-        failed = path;
-        return false;
-    }
+    if (lstat(path.c_str(), &st) != 0) return errno == ENOENT || fail_at(path, failed);
     if (S_ISDIR(st.st_mode)) {
         DIR* dir = opendir(path.c_str());
-        if (!dir) {
-            failed = path;
-            return false;
-        }
+        if (!dir) return fail_at(path, failed);
         while (const dirent* e = readdir(dir)) {
             if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
             if (!remove_tree_at(path + "/" + e->d_name, failed)) {
@@ -116,8 +117,7 @@ bool remove_tree_at(const std::string& path, std::string& failed) {
     } else if (unlink(path.c_str()) == 0) {
         return true;
     }
-    failed = path;
-    return false;
+    return fail_at(path, failed);
 }
 }  // namespace
 
