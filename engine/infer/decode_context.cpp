@@ -11,7 +11,6 @@
 #include "infer/sampler.h"
 #include "infer/token_sampler.h"
 #include "kernels/decode_attention.h"
-#include "kernels/rope_cache.h"
 #include "model/attention.h"
 #include "model/linear.h"
 
@@ -40,6 +39,8 @@ DecodeContext::DecodeContext(std::shared_ptr<const Model> model, const Generatio
     active_ = at::zeros({B}, longs);
     uniforms_ = at::zeros({B}, at::TensorOptions().dtype(at::kFloat).device(dev));
     out_ = at::zeros({B, 3}, longs);
+    if (dev.is_cuda())
+        attention_counters_ = at::zeros({B * model_->config().num_attention_heads}, longs.dtype(at::kInt));
     result_.ids.assign(B, -1);
     result_.stop.assign(B, 0);
     reconfigure(config, stop_list_);
@@ -139,8 +140,8 @@ void DecodeContext::step_body(int64_t span) {
                                           const at::Tensor& cos, const at::Tensor& sin) {
         auto& K = cache_.keys(layer);
         auto& V = cache_.values(layer);
-        auto qr = kernels::rope_and_cache(model_->rope(), q, k, v, cos, sin, K, V, positions, heads);  // [B, nh, 1, hd]
-        auto ctx = kernels::decode_attention(qr, K, V, lengths, span);                                // [B, nh, 1, hd]
+        auto ctx = kernels::rope_cache_attention(model_->rope(), q, k, v, cos, sin, K, V, positions, lengths, heads,
+                                                 span, attention_counters_);  // [B, nh, 1, hd]
         return ctx.reshape({B, 1, -1});
     }, /*last_only=*/true, /*adapters=*/!options_.adapters_off);  // [B, 1, V]
     auto next = sample_tokens(logits.select(1, 0), seen_, uniforms_, config_);  // [B]

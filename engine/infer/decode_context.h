@@ -83,6 +83,7 @@ private:
     at::Tensor seen_;      // [slots, V] bool (repetition penalty only)
     at::Tensor stop_ids_;  // [n] int64 (n ≥ 1; -1 when there are none)
     at::Tensor out_;       // [slots, 3] int64: new token, stop flag, non-finite logits flag
+    at::Tensor attention_counters_;  // [slots * heads] int32 zeros the attention kernel leaves zero (CUDA)
     std::vector<std::mt19937_64> rngs_;
     std::vector<uint8_t> active_host_;
     DecodeStep result_;

@@ -4,8 +4,8 @@
 // (16 of them for ChatGLM2) are the 16 rows of an mma.sync m16n8k16 tile, so Q·Kᵀ and P·V run on
 // tensor cores with fp32 accumulation, and each key and value is read once for all the heads.
 // One warp owns one split of a row's keys (an online softmax over 16 keys per step); the block's
-// warps merge their results in shared memory and write (max, sum, unnormalised output) per head
-// to the workspace that decode_attention_combine merges over the blocks.
+// warps merge their results in shared memory, and the blocks of a head tile merge theirs in the
+// last of them to finish (no second launch).
 //
 // Keys and values skip shared memory: the dot products do not depend on the order of the head
 // dimension, so the fragments are loaded straight from global memory in whatever order makes each thread's part of
@@ -71,36 +71,90 @@ __device__ __forceinline__ void load_words(uint32_t (&w)[Words], const void* p, 
     }
 }
 
+// Shared memory of one block, reused phase by phase: the query tile (staged once, read into
+// fragments), the warps' merge, and the combine in the block that finishes a head tile last.
+// A merged row keeps each "thread in group" part (HD/4 dims) kTig floats apart and rows kRow ≡ 1
+// (mod 32) floats apart, so the fragment stores of a warp (8 rows × 4 parts) hit 32 distinct banks.
+template <int HD>
+struct Smem {
+    static constexpr int kQRow = HD / 2 + 4;  // 32-bit words per staged query row (16-byte aligned)
+    static constexpr int kTig = HD / 4 + 8;
+    static constexpr int kRow = 4 * kTig + 1;
+    static constexpr int kMaxBlocks = kMaxSplits / kWarps;
+    union {
+        uint32_t q[16][kQRow];
+        float part[kWarps][16][kRow];
+        float weight[16][kMaxBlocks];
+    };
+    float part_m[kWarps][16], part_l[kWarps][16], total[16];
+    bool last;
+};
+
+template <int HD>
+__device__ __forceinline__ int merged_index(int row, int dim) {
+    return row * Smem<HD>::kRow + (dim / (HD / 4)) * Smem<HD>::kTig + dim % (HD / 4);
+}
+
 // grid (kv_heads * m_tiles, batch, splits / kWarps), kWarps * 32 threads; `span` keys per warp's
-// split (a multiple of 16); the workspace holds one entry per block (gridDim.z of them per head).
-// m_tiles = ceil(group size / 16): heads past the group's end are zero rows.
-template <typename T, int HD>
-__global__ void __launch_bounds__(kWarps * 32) partial(DecodeAttentionArgs a, int64_t span) {
+// split (a multiple of 16). m_tiles = ceil(group size / 16): heads past the group's end are zero rows.
+// FuseRope: the queries come raw from r.q and are rotated here, and the block whose keys include the
+// row's new position rotates and writes its key and value into the cache first (rope_cache_kernel's
+// work, fused). One block per head tile: the output directly. Several: each writes (max, sum,
+// unnormalised output) per head to the workspace [B, heads, gridDim.z, HD + 2] and counts itself
+// in a.counters; the last to arrive merges every block's entry, writes the output and resets the
+// counter to zero for the next launch.
+template <typename T, int HD, bool FuseRope>
+__global__ void __launch_bounds__(kWarps * 32) attend(DecodeAttentionArgs a, RopeCacheArgs r, int64_t span) {
     constexpr int QW = HD / 8;   // words of a thread's part of a Q or K row (HD/4 elements)
     constexpr int KC = HD / 16;  // k16 steps of Q·Kᵀ
     constexpr int NT = HD / 8;   // n8 tiles of the output; also V elements per thread and key
-    const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
+    __shared__ Smem<HD> sm;
+    const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4, warp = threadIdx.x / 32;
     const int rep = static_cast<int>(a.heads / a.kv_heads), m_tiles = (rep + 15) / 16;
     const int g = blockIdx.x / m_tiles, mt = blockIdx.x % m_tiles, b = blockIdx.y;
-    const int split = blockIdx.z * kWarps + threadIdx.x / 32;
+    const int heads_here = rep - mt * 16 < 16 ? rep - mt * 16 : 16;
     const int64_t len = a.lengths[b] < a.capacity ? a.lengths[b] : a.capacity;
-    const int64_t start = split * span;
+    const int64_t block_start = blockIdx.z * kWarps * span;
+    const int64_t start = block_start + warp * span;
     const int64_t end = start + span < len ? start + span : len;
-    const int h0 = mt * 16 + gid, h1 = h0 + 8;  // this thread's two heads within the group
+    const int64_t head0 = static_cast<int64_t>(b) * a.heads + g * rep + mt * 16;  // the tile's first head
 
-    uint32_t q[KC][4];
-    {
-        const T* Q = static_cast<const T*>(a.q) + (static_cast<int64_t>(b) * a.heads + g * rep) * HD + tig * (HD / 4);
-        uint32_t w0[QW], w1[QW];
-        load_words(w0, Q + static_cast<int64_t>(h0) * HD, h0 < rep);
-        load_words(w1, Q + static_cast<int64_t>(h1) * HD, h1 < rep);
-#pragma unroll
-        for (int j = 0; j < KC; ++j) {
-            q[j][0] = w0[2 * j];
-            q[j][1] = w1[2 * j];
-            q[j][2] = w0[2 * j + 1];
-            q[j][3] = w1[2 * j + 1];
+    // the query tile, rows past the group's end zero
+    T* qs = reinterpret_cast<T*>(&sm.q[0][0]);
+    if constexpr (FuseRope) {
+        const T* cs = static_cast<const T*>(r.cos) + b * r.table;
+        const T* sn = static_cast<const T*>(r.sin) + b * r.table;
+        const T* Q = static_cast<const T*>(r.q) + b * r.q_stride + (g * rep + mt * 16) * HD;
+        for (int e = threadIdx.x; e < 16 * HD; e += blockDim.x) {
+            const int i = e / HD, d = e % HD;
+            const float y = i < heads_here ? rope_element(Q + i * HD, cs, sn, d, HD, r.rotary_dim, r.interleaved, true) : 0.f;
+            qs[i * 2 * Smem<HD>::kQRow + d] = from_float<T>(y);
         }
+        const int64_t pos = cache_position(r, b);
+        if (mt == 0 && pos >= block_start && pos < block_start + kWarps * span) {
+            const int64_t at = ((static_cast<int64_t>(b) * a.kv_heads + g) * a.capacity + pos) * HD;
+            const T* k = static_cast<const T*>(r.k) + b * r.k_stride + g * HD;
+            const T* v = static_cast<const T*>(r.v) + b * r.v_stride + g * HD;
+            for (int d = threadIdx.x; d < HD; d += blockDim.x) {
+                static_cast<T*>(r.k_cache)[at + d] = from_float<T>(rope_element(k, cs, sn, d, HD, r.rotary_dim, r.interleaved, true));
+                static_cast<T*>(r.v_cache)[at + d] = v[d];
+            }
+        }
+    } else {
+        const T* Q = static_cast<const T*>(a.q) + head0 * HD;
+        for (int e = threadIdx.x; e < 16 * HD; e += blockDim.x) {
+            const int i = e / HD, d = e % HD;
+            qs[i * 2 * Smem<HD>::kQRow + d] = i < heads_here ? Q[i * HD + d] : from_float<T>(0.f);
+        }
+    }
+    __syncthreads();  // the query tile and (FuseRope) the new key and value are written
+    uint32_t q[KC][4];
+#pragma unroll
+    for (int j = 0; j < KC; ++j) {
+        q[j][0] = sm.q[gid][tig * QW + 2 * j];
+        q[j][1] = sm.q[gid + 8][tig * QW + 2 * j];
+        q[j][2] = sm.q[gid][tig * QW + 2 * j + 1];
+        q[j][3] = sm.q[gid + 8][tig * QW + 2 * j + 1];
     }
     float acc[NT][4];
 #pragma unroll
@@ -121,9 +175,9 @@ __global__ void __launch_bounds__(kWarps * 32) partial(DecodeAttentionArgs a, in
         // values of keys kb + tig*2 + {0, 1} and kb + 8 + tig*2 + {0, 1}, dims gid*NT … gid*NT + NT-1
         uint32_t vw[4][NT / 2];
 #pragma unroll
-        for (int r = 0; r < 4; ++r) {
-            const int64_t key = kb + (r / 2) * 8 + tig * 2 + (r % 2);
-            load_words(vw[r], V + key * HD + gid * NT, key < end);
+        for (int r4 = 0; r4 < 4; ++r4) {
+            const int64_t key = kb + (r4 / 2) * 8 + tig * 2 + (r4 % 2);
+            load_words(vw[r4], V + key * HD + gid * NT, key < end);
         }
         float s[2][4];
 #pragma unroll
@@ -177,55 +231,92 @@ __global__ void __launch_bounds__(kWarps * 32) partial(DecodeAttentionArgs a, in
         l1 += __shfl_xor_sync(0xffffffffu, l1, o);
     }
     // The block's warps hold consecutive splits of one row and head tile: merge them in shared
-    // memory (the combine's formula) and write one coalesced entry per head and block to the
-    // workspace [B, heads, gridDim.z, HD + 2]: max, sum, the unnormalised output.
-    __shared__ float part[kWarps][16][HD];
-    __shared__ float part_m[kWarps][16], part_l[kWarps][16];
-    const int warp = threadIdx.x / 32;
+    // memory (the combine's formula).
+    __syncthreads();  // every warp has read its query fragments: sm.part may overwrite sm.q
 #pragma unroll
-    for (int r = 0; r < 2; ++r) {
-        const int row = gid + 8 * r;
+    for (int rr = 0; rr < 2; ++rr) {
+        const int row = gid + 8 * rr;
         if (tig == 0) {
-            part_m[warp][row] = r == 0 ? m0 : m1;
-            part_l[warp][row] = r == 0 ? l0 : l1;
+            sm.part_m[warp][row] = rr == 0 ? m0 : m1;
+            sm.part_l[warp][row] = rr == 0 ? l0 : l1;
         }
+        float* part = &sm.part[warp][0][0];
 #pragma unroll
         for (int t = 0; t < NT; ++t) {
-            part[warp][row][(tig * 2) * NT + t] = acc[t][2 * r];
-            part[warp][row][(tig * 2 + 1) * NT + t] = acc[t][2 * r + 1];
+            part[merged_index<HD>(row, (tig * 2) * NT + t)] = acc[t][2 * rr];
+            part[merged_index<HD>(row, (tig * 2 + 1) * NT + t)] = acc[t][2 * rr + 1];
         }
     }
     __syncthreads();
-    const int heads_here = rep - mt * 16 < 16 ? rep - mt * 16 : 16;
+    const bool alone = gridDim.z == 1;
     for (int row = 0; row < heads_here; ++row) {
         float M = -INFINITY;
 #pragma unroll
-        for (int w = 0; w < kWarps; ++w) M = fmaxf(M, part_m[w][row]);
-        float* out = a.workspace +
-                     ((static_cast<int64_t>(b) * a.heads + g * rep + mt * 16 + row) * gridDim.z + blockIdx.z) * (HD + 2);
-        if (M == -INFINITY) {  // no key in this block: the combine gives it weight 0 and skips its output
+        for (int w = 0; w < kWarps; ++w) M = fmaxf(M, sm.part_m[w][row]);
+        float* ws = a.workspace + ((head0 + row) * gridDim.z + blockIdx.z) * (HD + 2);
+        if (M == -INFINITY) {  // no key in this block (never when alone): the merge gives it weight 0 and skips its output
             if (threadIdx.x == 0) {
-                out[0] = M;
-                out[1] = 0.f;
+                ws[0] = M;
+                ws[1] = 0.f;
             }
             continue;
         }
-        float weight[kWarps];
+        float weight[kWarps], L = 0.f;
 #pragma unroll
-        for (int w = 0; w < kWarps; ++w) weight[w] = part_m[w][row] == -INFINITY ? 0.f : __expf(part_m[w][row] - M);
-        if (threadIdx.x == 0) {
-            float L = 0.f;
-#pragma unroll
-            for (int w = 0; w < kWarps; ++w) L += part_l[w][row] * weight[w];
-            out[0] = M;
-            out[1] = L;
+        for (int w = 0; w < kWarps; ++w) {
+            weight[w] = sm.part_m[w][row] == -INFINITY ? 0.f : __expf(sm.part_m[w][row] - M);
+            L += sm.part_l[w][row] * weight[w];
+        }
+        if (!alone && threadIdx.x == 0) {
+            ws[0] = M;
+            ws[1] = L;
         }
         for (int d = threadIdx.x; d < HD; d += kWarps * 32) {
             float sum = 0.f;
 #pragma unroll
-            for (int w = 0; w < kWarps; ++w) sum += part[w][row][d] * weight[w];
-            out[2 + d] = sum;
+            for (int w = 0; w < kWarps; ++w) sum += (&sm.part[w][0][0])[merged_index<HD>(row, d)] * weight[w];
+            if (alone) static_cast<T*>(a.out)[(head0 + row) * HD + d] = from_float<T>(sum / L);
+            else ws[2 + d] = sum;
         }
+    }
+    if (alone) return;
+
+    // the last block of this head tile to finish merges the blocks' entries (threadFenceReduction)
+    __threadfence();  // this block's entries are visible device-wide before it counts itself
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        unsigned* counter = a.counters + static_cast<int64_t>(b) * gridDim.x + blockIdx.x;
+        sm.last = atomicAdd(counter, 1u) == gridDim.z - 1;
+        if (sm.last) *counter = 0;  // every block of this launch has counted: ready for the next launch
+    }
+    __syncthreads();
+    if (!sm.last) return;
+    __threadfence();
+    const int Z = static_cast<int>(gridDim.z);
+    auto entry = [&](int row, int z) { return a.workspace + ((head0 + row) * Z + z) * (HD + 2); };
+    for (int e = threadIdx.x; e < heads_here * Z; e += blockDim.x) sm.weight[e / Z][e % Z] = __ldcg(entry(e / Z, e % Z));
+    __syncthreads();
+    if (threadIdx.x < heads_here) {
+        const int row = threadIdx.x;
+        float M = -INFINITY, L = 0.f;
+        for (int z = 0; z < Z; ++z) M = fmaxf(M, sm.weight[row][z]);
+        for (int z = 0; z < Z; ++z) {
+            const float ms = sm.weight[row][z];
+            const float w = ms == -INFINITY ? 0.f : __expf(ms - M);
+            sm.weight[row][z] = w;
+            L += __ldcg(entry(row, z) + 1) * w;
+        }
+        sm.total[row] = L;
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < heads_here * HD; e += blockDim.x) {
+        const int row = e / HD, d = e % HD;
+        float sum = 0.f;
+        for (int z = 0; z < Z; ++z) {
+            const float w = sm.weight[row][z];
+            if (w != 0.f) sum += __ldcg(entry(row, z) + 2 + d) * w;  // an empty block's output is not written
+        }
+        static_cast<T*>(a.out)[(head0 + row) * HD + d] = from_float<T>(sum / sm.total[row]);
     }
 }
 

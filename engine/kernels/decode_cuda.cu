@@ -9,9 +9,36 @@
 namespace tb::kernels {
 namespace {
 
+// Element d of one head's row src after RoPE (rotate: keys and queries; values pass through), each
+// product and sum rounded to T as the ATen reference's separate ops are (Rope::apply in model/rope.cpp).
+// cs, sn: the row's cos/sin table.
+template <typename T>
+__device__ __forceinline__ float rope_element(const T* src, const T* cs, const T* sn, int64_t d, int64_t hd,
+                                              int64_t rotary_dim, bool interleaved, bool rotate) {
+    const float x = to_float(src[d]);
+    if (!rotate) return x;
+    if (interleaved) {
+        if (d >= rotary_dim) return x;
+        const int64_t i = d / 2;
+        const float c = to_float(cs[i]), s = to_float(sn[i]);
+        const float x0 = to_float(src[2 * i]), x1 = to_float(src[2 * i + 1]);
+        return (d % 2 == 0) ? rounded<T>(rounded<T>(x0 * c) - rounded<T>(x1 * s))
+                            : rounded<T>(rounded<T>(x1 * c) + rounded<T>(x0 * s));
+    }
+    const int64_t half = hd / 2;
+    const float c = to_float(cs[d]), s = to_float(sn[d]);
+    const float other = d < half ? -to_float(src[d + half]) : to_float(src[d - half]);
+    return rounded<T>(rounded<T>(x * c) + rounded<T>(other * s));
+}
+
+// The cache position of row b's new token (clamped into the cache).
+__device__ __forceinline__ int64_t cache_position(const RopeCacheArgs& a, int64_t b) {
+    const int64_t pos = a.positions[b];
+    return pos < 0 ? 0 : (pos > a.capacity - 1 ? a.capacity - 1 : pos);
+}
+
 // One block per (row, head role): blockIdx.y < heads → a query head, then kv_heads key heads,
-// then kv_heads value heads. Each RoPE product and sum is rounded to T as the ATen reference's
-// separate ops are (Rope::apply in model/rope.cpp).
+// then kv_heads value heads.
 template <typename T>
 __global__ void rope_cache_kernel(RopeCacheArgs a) {
     const int64_t b = blockIdx.x;
@@ -20,9 +47,7 @@ __global__ void rope_cache_kernel(RopeCacheArgs a) {
     const T* src;
     T* dst;
     bool rotate = true;
-    int64_t pos = a.positions[b];
-    if (pos > a.capacity - 1) pos = a.capacity - 1;
-    if (pos < 0) pos = 0;
+    const int64_t pos = cache_position(a, b);
     if (role < a.heads) {
         src = static_cast<const T*>(a.q) + b * a.q_stride + role * hd;
         dst = static_cast<T*>(a.q_out) + (b * a.heads + role) * hd;
@@ -38,27 +63,8 @@ __global__ void rope_cache_kernel(RopeCacheArgs a) {
     }
     const T* cs = static_cast<const T*>(a.cos) + b * a.table;
     const T* sn = static_cast<const T*>(a.sin) + b * a.table;
-    for (int64_t d = threadIdx.x; d < hd; d += blockDim.x) {
-        const float x = to_float(src[d]);
-        float y = x;
-        if (rotate) {
-            if (a.interleaved) {
-                if (d < a.rotary_dim) {
-                    const int64_t i = d / 2;
-                    const float c = to_float(cs[i]), s = to_float(sn[i]);
-                    const float x0 = to_float(src[2 * i]), x1 = to_float(src[2 * i + 1]);
-                    y = (d % 2 == 0) ? rounded<T>(rounded<T>(x0 * c) - rounded<T>(x1 * s))
-                                     : rounded<T>(rounded<T>(x1 * c) + rounded<T>(x0 * s));
-                }
-            } else {
-                const int64_t half = hd / 2;
-                const float c = to_float(cs[d]), s = to_float(sn[d]);
-                const float other = d < half ? -to_float(src[d + half]) : to_float(src[d - half]);
-                y = rounded<T>(rounded<T>(x * c) + rounded<T>(other * s));
-            }
-        }
-        dst[d] = from_float<T>(y);
-    }
+    for (int64_t d = threadIdx.x; d < hd; d += blockDim.x)
+        dst[d] = from_float<T>(rope_element(src, cs, sn, d, hd, a.rotary_dim, a.interleaved, rotate));
 }
 
 constexpr int kWarps = 8;
@@ -289,21 +295,18 @@ int mma_splits(const DecodeAttentionArgs& a) {
     return static_cast<int>(splits < mma_decode::kWarps ? mma_decode::kWarps : splits);
 }
 
-template <typename T>
-cudaError_t launch_attention_mma(const DecodeAttentionArgs& a) {
+template <typename T, bool FuseRope>
+cudaError_t launch_attention_mma(const DecodeAttentionArgs& a, const RopeCacheArgs& r) {
     const int splits = mma_splits(a), blocks = splits / mma_decode::kWarps;
+    if (blocks > 1 && !a.counters) return cudaErrorInvalidValue;
     const int64_t rep = a.heads / a.kv_heads;
     const int64_t span = ((a.capacity + splits - 1) / splits + 15) / 16 * 16;
     dim3 grid(static_cast<unsigned>(a.kv_heads * ((rep + 15) / 16)), static_cast<unsigned>(a.batch),
               static_cast<unsigned>(blocks));
     if (a.head_dim == 128)
-        mma_decode::partial<T, 128><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, span);
+        mma_decode::attend<T, 128, FuseRope><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, r, span);
     else
-        mma_decode::partial<T, 64><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, span);
-    cudaError_t err = cudaGetLastError();
-    if (err != cudaSuccess) return err;
-    dim3 grid2(static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
-    decode_attention_combine<T><<<grid2, 128, 0, a.stream>>>(a, blocks);
+        mma_decode::attend<T, 64, FuseRope><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, r, span);
     return cudaGetLastError();
 }
 
@@ -345,7 +348,7 @@ cudaError_t launch_partial_for_group(const DecodeAttentionArgs& a, int splits, i
 template <typename T>
 cudaError_t launch_attention(const DecodeAttentionArgs& a) {
     if constexpr (!std::is_same_v<T, float>) {
-        if (uses_mma(a)) return launch_attention_mma<T>(a);
+        if (uses_mma(a)) return launch_attention_mma<T, false>(a, RopeCacheArgs{});
     }
     const int splits = splits_for(a), tile = tile_for(a.head_dim);
     const int64_t rep = a.heads / a.kv_heads;
@@ -377,6 +380,21 @@ bool decode_attention_fits(const DecodeAttentionArgs& a) {
     if (uses_mma(a)) return true;  // no shared memory
     const int64_t smem = 4 * (a.heads / a.kv_heads * a.head_dim + 2 * tile_for(a.head_dim) * (a.head_dim + 4));
     return a.head_dim % 8 == 0 && smem <= 48 * 1024;
+}
+
+int64_t decode_attention_counters(const DecodeAttentionArgs& a) { return uses_mma(a) ? a.batch * a.heads : 0; }
+
+bool rope_cache_attention_fits(const RopeCacheArgs& r, const DecodeAttentionArgs& a) {
+    return decode_attention_fits(a) && uses_mma(a) && r.dtype == a.dtype && r.batch == a.batch && r.heads == a.heads &&
+           r.kv_heads == a.kv_heads && r.head_dim == a.head_dim && r.capacity == a.capacity &&
+           r.k_cache == a.k_cache && r.v_cache == a.v_cache;
+}
+
+cudaError_t rope_cache_attention_forward(const RopeCacheArgs& r, const DecodeAttentionArgs& a) {
+    if (a.batch == 0) return cudaSuccess;
+    if (!rope_cache_attention_fits(r, a) || !a.workspace) return cudaErrorInvalidValue;
+    if (a.dtype == DType::F16) return launch_attention_mma<__half, true>(a, r);
+    return launch_attention_mma<__nv_bfloat16, true>(a, r);
 }
 
 int64_t decode_attention_workspace(const DecodeAttentionArgs& a) {

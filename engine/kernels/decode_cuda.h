@@ -32,8 +32,9 @@ cudaError_t rope_and_cache_forward(const RopeCacheArgs& args);
 
 // Attention of one query per row and head over the row's cached keys, fp32 scores and online
 // softmax: a block per (kv group, row, split of the keys) serves all the group's query heads (fp32:
-// keys staged once in shared memory; fp16/bf16 with head_dim 64/128 on sm_80+: tensor-core tiles,
-// decode_attention_mma.cuh), then a second launch merges the splits.
+// keys staged once in shared memory, then a second launch merges the splits; fp16/bf16 with
+// head_dim 64/128 on sm_80+: tensor-core tiles, decode_attention_mma.cuh, whose last block of a
+// head tile merges the splits).
 struct DecodeAttentionArgs {
     const void* q;          // [batch, heads, head_dim] contiguous
     const void* k_cache;    // [batch, kv_heads, capacity, head_dim] contiguous
@@ -41,6 +42,7 @@ struct DecodeAttentionArgs {
     const int64_t* lengths; // [batch]: keys 0 … lengths[b]-1 are valid (≥ 1)
     void* out;              // [batch, heads, head_dim] contiguous
     float* workspace;       // decode_attention_workspace(args) floats on the device
+    unsigned* counters;     // decode_attention_counters(args) zeros on the device (or none); the kernel leaves them zero
     int64_t batch, heads, kv_heads, head_dim, capacity;
     float scale;
     DType dtype;
@@ -51,6 +53,12 @@ constexpr int64_t kDecodeAttentionMaxGroupSize = 64;  // query heads per kv head
 // Whether the kernel serves these shapes (head_dim, group size, shared memory); else use the reference.
 bool decode_attention_fits(const DecodeAttentionArgs& args);
 int64_t decode_attention_workspace(const DecodeAttentionArgs& args);
+int64_t decode_attention_counters(const DecodeAttentionArgs& args);
 cudaError_t decode_attention_forward(const DecodeAttentionArgs& args);
+
+// rope_and_cache_forward then decode_attention_forward in one launch (the tensor-core kernel, which
+// rotates the queries itself: rope.q_out is not written). Same cache in both argument sets.
+bool rope_cache_attention_fits(const RopeCacheArgs& rope, const DecodeAttentionArgs& attention);
+cudaError_t rope_cache_attention_forward(const RopeCacheArgs& rope, const DecodeAttentionArgs& attention);
 
 }  // namespace tb::kernels

@@ -10,7 +10,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
-#include "kernels/decode_cuda.h"
+#include "kernels/decode_kernel_calls.h"
 #include "kernels/kernel_dtype.h"
 #endif
 
@@ -33,29 +33,43 @@ at::Tensor rope_and_cache_reference(const Rope& rope, const at::Tensor& q, const
 }
 
 
+#ifdef TB_WITH_CUDA_KERNELS
+std::optional<RopeCacheCall> rope_cache_call(const Rope& rope, const at::Tensor& q, const at::Tensor& k,
+                                             const at::Tensor& v, const at::Tensor& cos, const at::Tensor& sin,
+                                             at::Tensor& K, at::Tensor& V, const at::Tensor& positions,
+                                             int64_t heads) {
+    DType dt;
+    const auto t = q.scalar_type();
+    const bool rows_ok = q.size(1) == 1 && q.stride(-1) == 1 && k.stride(-1) == 1 && v.stride(-1) == 1;
+    if (!(q.is_cuda() && kernel_dtype(t, &dt) && k.scalar_type() == t && v.scalar_type() == t && K.scalar_type() == t &&
+          V.scalar_type() == t && cos.scalar_type() == t && sin.scalar_type() == t && K.is_contiguous() &&
+          V.is_contiguous() && rows_ok && positions.scalar_type() == at::kLong))
+        return std::nullopt;
+    const int64_t B = q.size(0), groups = K.size(1), hd = K.size(3);
+    RopeCacheCall c;
+    c.cos = cos.reshape({B, -1}).contiguous();
+    c.sin = sin.reshape({B, -1}).contiguous();
+    c.positions = positions.contiguous();
+    c.q_out = at::empty({B, heads, 1, hd}, q.options());
+    c.args = RopeCacheArgs{q.data_ptr(), k.data_ptr(), v.data_ptr(), q.stride(0), k.stride(0), v.stride(0),
+                           c.cos.data_ptr(), c.sin.data_ptr(), c.cos.size(1), c.q_out.data_ptr(), K.data_ptr(),
+                           V.data_ptr(), c.positions.data_ptr<int64_t>(), B, heads, groups, hd, rope.rotary_dim(),
+                           K.size(2), rope.interleaved(), dt, c10::cuda::getCurrentCUDAStream().stream()};
+    return c;
+}
+#endif
+
 at::Tensor rope_and_cache(const Rope& rope, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                           const at::Tensor& cos, const at::Tensor& sin, at::Tensor& K, at::Tensor& V,
                           const at::Tensor& positions, int64_t heads) {
 #ifdef TB_WITH_CUDA_KERNELS
-    DType dt;
-    const auto t = q.scalar_type();
-    const bool rows_ok = q.size(1) == 1 && q.stride(-1) == 1 && k.stride(-1) == 1 && v.stride(-1) == 1;
-    if (q.is_cuda() && kernel_dtype(t, &dt) && k.scalar_type() == t && v.scalar_type() == t && K.scalar_type() == t &&
-        V.scalar_type() == t && cos.scalar_type() == t && sin.scalar_type() == t && K.is_contiguous() &&
-        V.is_contiguous() && rows_ok && positions.scalar_type() == at::kLong) {
+    if (q.is_cuda()) {
         const c10::cuda::CUDAGuard guard(q.device());
-        const int64_t B = q.size(0), groups = K.size(1), hd = K.size(3);
-        auto c = cos.reshape({B, -1}).contiguous();
-        auto s = sin.reshape({B, -1}).contiguous();
-        auto pc = positions.contiguous();
-        auto out = at::empty({B, heads, 1, hd}, q.options());
-        RopeCacheArgs a{q.data_ptr(), k.data_ptr(), v.data_ptr(), q.stride(0), k.stride(0), v.stride(0),
-                        c.data_ptr(), s.data_ptr(), c.size(1), out.data_ptr(), K.data_ptr(), V.data_ptr(),
-                        pc.data_ptr<int64_t>(), B, heads, groups, hd, rope.rotary_dim(), K.size(2),
-                        rope.interleaved(), dt, c10::cuda::getCurrentCUDAStream().stream()};
-        const cudaError_t err = rope_and_cache_forward(a);
-        if (err != cudaSuccess) throw Error(std::string("RoPE/cache CUDA kernel failed: ") + cudaGetErrorString(err));
-        return out;
+        if (auto call = rope_cache_call(rope, q, k, v, cos, sin, K, V, positions, heads)) {
+            const cudaError_t err = rope_and_cache_forward(call->args);
+            if (err != cudaSuccess) throw Error(std::string("RoPE/cache CUDA kernel failed: ") + cudaGetErrorString(err));
+            return call->q_out;
+        }
     }
 #endif
     return rope_and_cache_reference(rope, q, k, v, cos, sin, K, V, positions, heads);

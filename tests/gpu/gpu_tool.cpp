@@ -90,8 +90,8 @@ bool decode_kernels_check() {
                 auto q = qkv.narrow(-1, 0, sh.heads * sh.hd);
                 auto k = qkv.narrow(-1, sh.heads * sh.hd, sh.kv * sh.hd);
                 auto v = qkv.narrow(-1, (sh.heads + sh.kv) * sh.hd, sh.kv * sh.hd);
-                auto K1 = at::randn({B, sh.kv, cap, sh.hd}, opt), V1 = at::randn({B, sh.kv, cap, sh.hd}, opt);
-                auto K2 = K1.clone(), V2 = V1.clone();
+                auto K0 = at::randn({B, sh.kv, cap, sh.hd}, opt), V0 = at::randn({B, sh.kv, cap, sh.hd}, opt);
+                auto K1 = K0.clone(), V1 = V0.clone(), K2 = K0.clone(), V2 = V0.clone();
                 auto ref = kernels::rope_and_cache_reference(rope, q, k, v, cos, sin, K1, V1, positions, sh.heads);
                 auto got = kernels::rope_and_cache(rope, q, k, v, cos, sin, K2, V2, positions, sh.heads);
                 const double rope_diff = std::max({(ref.to(at::kFloat) - got.to(at::kFloat)).abs().max().item<double>(),
@@ -120,6 +120,33 @@ bool decode_kernels_check() {
                             "\"max_abs_diff\": %.3g, \"tolerance\": %.3g, \"kernel_us\": %.2f, \"aten_us\": %.2f, \"speedup\": %.2f, \"ok\": %s}\n",
                             sh.name, io::dtype_name(dtype).c_str(), (long long)B, (long long)cap, diff, tol, t_ker * 1e6,
                             t_ref * 1e6, t_ref / t_ker, ok ? "true" : "false");
+
+                // RoPE + cache write + attention in one launch (tensor-core path) against the two
+                // references: the cache exactly as rope_and_cache_reference writes it, the output
+                // within the attention tolerance; twice with the same counters (they must come back
+                // zero: the second call equal to the first, bit for bit).
+                auto fref = kernels::decode_attention_reference(ref, K1, V1, lengths);
+                auto K3 = K0.clone(), V3 = V0.clone();
+                auto counters = at::zeros({B * sh.heads}, opt.dtype(at::kInt));
+                auto fgot = kernels::rope_cache_attention(rope, q, k, v, cos, sin, K3, V3, positions, lengths, sh.heads,
+                                                          cap, counters);
+                auto fagain = kernels::rope_cache_attention(rope, q, k, v, cos, sin, K3, V3, positions, lengths,
+                                                            sh.heads, cap, counters);
+                const double fdiff = (fref.to(at::kFloat) - fgot.to(at::kFloat)).abs().max().item<double>();
+                const double cache_diff = std::max((K1.to(at::kFloat) - K3.to(at::kFloat)).abs().max().item<double>(),
+                                                   (V1.to(at::kFloat) - V3.to(at::kFloat)).abs().max().item<double>());
+                const bool repeat_equal = at::equal(fgot, fagain) && counters.eq(0).all().item<bool>();
+                const double t_fused = time_per_call([&] {
+                    kernels::rope_cache_attention(rope, q, k, v, cos, sin, K3, V3, positions, lengths, sh.heads, cap, counters);
+                });
+                const bool fok = fdiff <= tol && cache_diff <= (dtype == at::kFloat ? 1e-6 : 0.0) && repeat_equal;
+                all_ok &= fok;
+                std::printf("{\"kernel\": \"rope_cache_attention %s\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"round_once\": false, "
+                            "\"max_abs_diff\": %.3g, \"cache_max_abs_diff\": %.3g, \"repeat_equal\": %s, \"tolerance\": %.3g, "
+                            "\"kernel_us\": %.2f, \"aten_us\": %.2f, \"speedup\": %.2f, \"ok\": %s}\n",
+                            sh.name, io::dtype_name(dtype).c_str(), (long long)B, (long long)cap, fdiff, cache_diff,
+                            repeat_equal ? "true" : "false", tol, t_fused * 1e6, (t_rope_ref + t_ref) * 1e6,
+                            (t_rope_ref + t_ref) / t_fused, fok ? "true" : "false");
             }
         }
     }
