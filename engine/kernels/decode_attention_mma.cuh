@@ -81,12 +81,15 @@ struct Smem {
     static constexpr int kTig = HD / 4 + 8;
     static constexpr int kRow = 4 * kTig + 1;
     static constexpr int kMaxBlocks = kMaxSplits / kWarps;
+    struct Blocks {
+        float m[16][kMaxBlocks], l[16][kMaxBlocks];  // per head and block: max, sum; then the weight in m
+    };
     union {
         uint32_t q[16][kQRow];
         float part[kWarps][16][kRow];
-        float weight[16][kMaxBlocks];
+        Blocks blocks;
     };
-    float part_m[kWarps][16], part_l[kWarps][16], total[16];
+    float part_m[kWarps][16], part_l[kWarps][16], warp_weight[16][kWarps], row_m[16], row_l[16];
     bool last;
 };
 
@@ -119,33 +122,48 @@ __global__ void __launch_bounds__(kWarps * 32) attend(DecodeAttentionArgs a, Rop
     const int64_t end = start + span < len ? start + span : len;
     const int64_t head0 = static_cast<int64_t>(b) * a.heads + g * rep + mt * 16;  // the tile's first head
 
-    // the query tile, rows past the group's end zero
-    T* qs = reinterpret_cast<T*>(&sm.q[0][0]);
+    // the query tile, rows past the group's end zero: every load first (P elements per thread),
+    // then the shared-memory stores
+    constexpr int P = 16 * HD / (kWarps * 32);
+    float y[P];
     if constexpr (FuseRope) {
         const T* cs = static_cast<const T*>(r.cos) + b * r.table;
         const T* sn = static_cast<const T*>(r.sin) + b * r.table;
         const T* Q = static_cast<const T*>(r.q) + b * r.q_stride + (g * rep + mt * 16) * HD;
-        for (int e = threadIdx.x; e < 16 * HD; e += blockDim.x) {
-            const int i = e / HD, d = e % HD;
-            const float y = i < heads_here ? rope_element(Q + i * HD, cs, sn, d, HD, r.rotary_dim, r.interleaved, true) : 0.f;
-            qs[i * 2 * Smem<HD>::kQRow + d] = from_float<T>(y);
+#pragma unroll
+        for (int k = 0; k < P; ++k) {
+            const int e = threadIdx.x + k * kWarps * 32, i = e / HD, d = e % HD;
+            const float v = rope_element(Q + (i < heads_here ? i : heads_here - 1) * HD, cs, sn, d, HD, r.rotary_dim, r.table,
+                                         r.interleaved, true);
+            y[k] = i < heads_here ? v : 0.f;
         }
+        // the block whose keys include the new position writes its key and value (every head tile's
+        // block does: the same bits, and each reads them only after its own write)
         const int64_t pos = cache_position(r, b);
-        if (mt == 0 && pos >= block_start && pos < block_start + kWarps * span) {
+        if (pos >= block_start && pos < block_start + kWarps * span) {
             const int64_t at = ((static_cast<int64_t>(b) * a.kv_heads + g) * a.capacity + pos) * HD;
             const T* k = static_cast<const T*>(r.k) + b * r.k_stride + g * HD;
             const T* v = static_cast<const T*>(r.v) + b * r.v_stride + g * HD;
             for (int d = threadIdx.x; d < HD; d += blockDim.x) {
-                static_cast<T*>(r.k_cache)[at + d] = from_float<T>(rope_element(k, cs, sn, d, HD, r.rotary_dim, r.interleaved, true));
+                static_cast<T*>(r.k_cache)[at + d] =
+                    from_float<T>(rope_element(k, cs, sn, d, HD, r.rotary_dim, r.table, r.interleaved, true));
                 static_cast<T*>(r.v_cache)[at + d] = v[d];
             }
         }
     } else {
         const T* Q = static_cast<const T*>(a.q) + head0 * HD;
-        for (int e = threadIdx.x; e < 16 * HD; e += blockDim.x) {
-            const int i = e / HD, d = e % HD;
-            qs[i * 2 * Smem<HD>::kQRow + d] = i < heads_here ? Q[i * HD + d] : from_float<T>(0.f);
+#pragma unroll
+        for (int k = 0; k < P; ++k) {
+            const int e = threadIdx.x + k * kWarps * 32, i = e / HD, d = e % HD;
+            const float v = to_float(Q[(i < heads_here ? i : heads_here - 1) * HD + d]);
+            y[k] = i < heads_here ? v : 0.f;
         }
+    }
+    T* qs = reinterpret_cast<T*>(&sm.q[0][0]);
+#pragma unroll
+    for (int k = 0; k < P; ++k) {
+        const int e = threadIdx.x + k * kWarps * 32, i = e / HD, d = e % HD;
+        qs[i * 2 * Smem<HD>::kQRow + d] = from_float<T>(y[k]);
     }
     __syncthreads();  // the query tile and (FuseRope) the new key and value are written
     uint32_t q[KC][4];
@@ -248,36 +266,37 @@ __global__ void __launch_bounds__(kWarps * 32) attend(DecodeAttentionArgs a, Rop
         }
     }
     __syncthreads();
-    const bool alone = gridDim.z == 1;
-    for (int row = 0; row < heads_here; ++row) {
-        float M = -INFINITY;
+    // each head's merge weights over the warps, then P (head, dim) outputs per thread
+    if (threadIdx.x < heads_here) {
+        const int row = threadIdx.x;
+        float M = -INFINITY, L = 0.f;
 #pragma unroll
         for (int w = 0; w < kWarps; ++w) M = fmaxf(M, sm.part_m[w][row]);
-        float* ws = a.workspace + ((head0 + row) * gridDim.z + blockIdx.z) * (HD + 2);
-        if (M == -INFINITY) {  // no key in this block (never when alone): the merge gives it weight 0 and skips its output
-            if (threadIdx.x == 0) {
-                ws[0] = M;
-                ws[1] = 0.f;
-            }
-            continue;
-        }
-        float weight[kWarps], L = 0.f;
 #pragma unroll
         for (int w = 0; w < kWarps; ++w) {
-            weight[w] = sm.part_m[w][row] == -INFINITY ? 0.f : __expf(sm.part_m[w][row] - M);
-            L += sm.part_l[w][row] * weight[w];
+            const float weight = sm.part_m[w][row] == -INFINITY ? 0.f : __expf(sm.part_m[w][row] - M);
+            sm.warp_weight[row][w] = weight;
+            L += sm.part_l[w][row] * weight;
         }
-        if (!alone && threadIdx.x == 0) {
-            ws[0] = M;
-            ws[1] = L;
-        }
-        for (int d = threadIdx.x; d < HD; d += kWarps * 32) {
-            float sum = 0.f;
+        sm.row_m[row] = M;  // -inf: no key in this block (never when alone): the combine gives it weight 0
+        sm.row_l[row] = L;
+    }
+    __syncthreads();
+    const bool alone = gridDim.z == 1;
+    auto entry = [&](int row, int z) { return a.workspace + ((head0 + row) * gridDim.z + z) * (HD + 2); };
+    if (!alone && threadIdx.x < heads_here) {
+        entry(threadIdx.x, blockIdx.z)[0] = sm.row_m[threadIdx.x];
+        entry(threadIdx.x, blockIdx.z)[1] = sm.row_l[threadIdx.x];
+    }
 #pragma unroll
-            for (int w = 0; w < kWarps; ++w) sum += (&sm.part[w][0][0])[merged_index<HD>(row, d)] * weight[w];
-            if (alone) static_cast<T*>(a.out)[(head0 + row) * HD + d] = from_float<T>(sum / L);
-            else ws[2 + d] = sum;
-        }
+    for (int k = 0; k < P; ++k) {
+        const int e = threadIdx.x + k * kWarps * 32, row = e / HD, d = e % HD;
+        if (row >= heads_here || sm.row_m[row] == -INFINITY) continue;  // an empty block's output is not written
+        float sum = 0.f;
+#pragma unroll
+        for (int w = 0; w < kWarps; ++w) sum += (&sm.part[w][0][0])[merged_index<HD>(row, d)] * sm.warp_weight[row][w];
+        if (alone) static_cast<T*>(a.out)[(head0 + row) * HD + d] = from_float<T>(sum / sm.row_l[row]);
+        else entry(row, blockIdx.z)[2 + d] = sum;
     }
     if (alone) return;
 
@@ -291,32 +310,60 @@ __global__ void __launch_bounds__(kWarps * 32) attend(DecodeAttentionArgs a, Rop
     }
     __syncthreads();
     if (!sm.last) return;
+    // The fence also invalidates this SM's L1: plain loads see the other blocks' entries (and,
+    // unlike __ldcg's strong loads, the compiler keeps many in flight).
     __threadfence();
     const int Z = static_cast<int>(gridDim.z);
-    auto entry = [&](int row, int z) { return a.workspace + ((head0 + row) * Z + z) * (HD + 2); };
-    for (int e = threadIdx.x; e < heads_here * Z; e += blockDim.x) sm.weight[e / Z][e % Z] = __ldcg(entry(e / Z, e % Z));
+    constexpr int G = 16 * Smem<HD>::kMaxBlocks / (kWarps * 32);  // (head, block) entries per thread at most
+    float em[G], el[G];
+#pragma unroll
+    for (int k = 0; k < G; ++k) {  // every load first (clamped in-range addresses), then the stores
+        const int e = threadIdx.x + k * kWarps * 32, in = e < heads_here * Z ? e : 0;
+        em[k] = entry(in / Z, in % Z)[0];
+        el[k] = entry(in / Z, in % Z)[1];
+    }
+#pragma unroll
+    for (int k = 0; k < G; ++k) {  // sm.part is no longer read
+        const int e = threadIdx.x + k * kWarps * 32;
+        if (e < heads_here * Z) {
+            sm.blocks.m[e / Z][e % Z] = em[k];
+            sm.blocks.l[e / Z][e % Z] = el[k];
+        }
+    }
     __syncthreads();
     if (threadIdx.x < heads_here) {
         const int row = threadIdx.x;
         float M = -INFINITY, L = 0.f;
-        for (int z = 0; z < Z; ++z) M = fmaxf(M, sm.weight[row][z]);
+        for (int z = 0; z < Z; ++z) M = fmaxf(M, sm.blocks.m[row][z]);
         for (int z = 0; z < Z; ++z) {
-            const float ms = sm.weight[row][z];
+            const float ms = sm.blocks.m[row][z];
             const float w = ms == -INFINITY ? 0.f : __expf(ms - M);
-            sm.weight[row][z] = w;
-            L += __ldcg(entry(row, z) + 1) * w;
+            sm.blocks.m[row][z] = w;  // now the block's weight
+            L += sm.blocks.l[row][z] * w;
         }
-        sm.total[row] = L;
+        sm.row_l[row] = L;
     }
     __syncthreads();
-    for (int e = threadIdx.x; e < heads_here * HD; e += blockDim.x) {
-        const int row = e / HD, d = e % HD;
-        float sum = 0.f;
-        for (int z = 0; z < Z; ++z) {
-            const float w = sm.weight[row][z];
-            if (w != 0.f) sum += __ldcg(entry(row, z) + 2 + d) * w;  // an empty block's output is not written
+    // the blocks' outputs: unconditional loads (an empty block's output is not written: its
+    // weight 0 selects 0 instead), P per thread and block, blocks unrolled by 4
+    float sum[P];
+#pragma unroll
+    for (int k = 0; k < P; ++k) sum[k] = 0.f;
+#pragma unroll 4
+    for (int z = 0; z < Z; ++z) {
+#pragma unroll
+        for (int k = 0; k < P; ++k) {
+            const int e = threadIdx.x + k * kWarps * 32, row = e / HD, d = e % HD;
+            const int in = row < heads_here ? row : heads_here - 1;
+            const float v = entry(in, z)[2 + d];
+            const float w = row < heads_here ? sm.blocks.m[in][z] : 0.f;
+            sum[k] += w != 0.f ? v * w : 0.f;
         }
-        static_cast<T*>(a.out)[(head0 + row) * HD + d] = from_float<T>(sum / sm.total[row]);
+    }
+#pragma unroll
+    for (int k = 0; k < P; ++k) {
+        const int e = threadIdx.x + k * kWarps * 32, row = e / HD, d = e % HD;
+        if (row < heads_here) static_cast<T*>(a.out)[(head0 + row) * HD + d] = from_float<T>(sum[k] / sm.row_l[row]);
     }
 }
 

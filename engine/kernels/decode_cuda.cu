@@ -11,24 +11,22 @@ namespace {
 
 // Element d of one head's row src after RoPE (rotate: keys and queries; values pass through), each
 // product and sum rounded to T as the ATen reference's separate ops are (Rope::apply in model/rope.cpp).
-// cs, sn: the row's cos/sin table.
+// cs, sn: the row's cos/sin table of `table` entries. Branch-free, so that a thread's loads for
+// several elements are in flight together (branches around the loads made them one at a time).
 template <typename T>
 __device__ __forceinline__ float rope_element(const T* src, const T* cs, const T* sn, int64_t d, int64_t hd,
-                                              int64_t rotary_dim, bool interleaved, bool rotate) {
-    const float x = to_float(src[d]);
-    if (!rotate) return x;
-    if (interleaved) {
-        if (d >= rotary_dim) return x;
-        const int64_t i = d / 2;
-        const float c = to_float(cs[i]), s = to_float(sn[i]);
-        const float x0 = to_float(src[2 * i]), x1 = to_float(src[2 * i + 1]);
-        return (d % 2 == 0) ? rounded<T>(rounded<T>(x0 * c) - rounded<T>(x1 * s))
-                            : rounded<T>(rounded<T>(x1 * c) + rounded<T>(x0 * s));
-    }
+                                              int64_t rotary_dim, int64_t table, bool interleaved, bool rotate) {
+    // ChatGLM: pairs (2i, 2i+1) of the first rotary_dim dims; else rotate-half over the head
     const int64_t half = hd / 2;
-    const float c = to_float(cs[d]), s = to_float(sn[d]);
-    const float other = d < half ? -to_float(src[d + half]) : to_float(src[d - half]);
-    return rounded<T>(rounded<T>(x * c) + rounded<T>(other * s));
+    const int64_t partner = interleaved ? (d ^ 1) : (d < half ? d + half : d - half);
+    const int64_t i = interleaved ? d / 2 : d;
+    const int64_t at = i < table ? i : table - 1;  // past the rotary dims: any entry, the result is x
+    const float x = to_float(src[d]), o = to_float(src[partner]);
+    const float c = to_float(cs[at]), s = to_float(sn[at]);
+    const bool minus = interleaved ? (d % 2 == 0) : (d < half);
+    const float xc = rounded<T>(x * c), os = rounded<T>(o * s);
+    const float y = rounded<T>(minus ? xc - os : xc + os);
+    return rotate && (!interleaved || d < rotary_dim) ? y : x;
 }
 
 // The cache position of row b's new token (clamped into the cache).
@@ -64,7 +62,7 @@ __global__ void rope_cache_kernel(RopeCacheArgs a) {
     const T* cs = static_cast<const T*>(a.cos) + b * a.table;
     const T* sn = static_cast<const T*>(a.sin) + b * a.table;
     for (int64_t d = threadIdx.x; d < hd; d += blockDim.x)
-        dst[d] = from_float<T>(rope_element(src, cs, sn, d, hd, a.rotary_dim, a.interleaved, rotate));
+        dst[d] = from_float<T>(rope_element(src, cs, sn, d, hd, a.rotary_dim, a.table, a.interleaved, rotate));
 }
 
 constexpr int kWarps = 8;

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Where one decode step's time goes: each kernel of the replayed CUDA graph timed by Nsight Compute,
-# summed by kernel name. Needs the ChatGLM2-6B-shaped folder bench_inference.py writes.
+# summed by kernel name. Caches are not flushed and clocks not locked between kernels (Nsight
+# Compute's default overstated the small kernels; this sum is close to the measured step).
+# Needs the ChatGLM2-6B-shaped folder bench_inference.py writes.
 # Usage: profile_decode.sh TOOL MODEL_DIR OUT_DIR [BATCH...]
 set -euo pipefail
 TOOL=$1 MODEL=$2 OUT=$3
 shift 3
 mkdir -p "$OUT"
 for B in ${*:-1 64}; do
-    ncu --profile-from-start off --graph-profiling node --metrics gpu__time_duration.sum --csv \
+    ncu --profile-from-start off --graph-profiling node --cache-control none --clock-control none --metrics gpu__time_duration.sum --csv \
         "$TOOL" profile-step "$MODEL" "$B" > "$OUT/ncu_b$B.csv" 2> "$OUT/ncu_b$B.err" || { tail -20 "$OUT/ncu_b$B.err"; exit 1; }
     python3 - "$OUT/ncu_b$B.csv" "$B" <<'PY'
 import csv, io, json, sys
