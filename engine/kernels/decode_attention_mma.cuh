@@ -98,15 +98,72 @@ __device__ __forceinline__ int merged_index(int row, int dim) {
     return row * Smem<HD>::kRow + (dim / (HD / 4)) * Smem<HD>::kTig + dim % (HD / 4);
 }
 
+// Eight consecutive elements d0 … d0+7 of a head's row (16-byte aligned), as floats.
+template <typename T>
+__device__ __forceinline__ void load8(float (&x)[8], const T* p) {
+    const uint4 raw = *reinterpret_cast<const uint4*>(p);
+    const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+    for (int j = 0; j < 8; ++j) x[j] = to_float(e[j]);
+}
+template <typename T>
+__device__ __forceinline__ void store8(T* p, const float (&y)[8]) {
+    uint4 raw;
+    T* e = reinterpret_cast<T*>(&raw);
+#pragma unroll
+    for (int j = 0; j < 8; ++j) e[j] = from_float<T>(y[j]);
+    *reinterpret_cast<uint4*>(p) = raw;
+}
+
+// How the kernel rotates: not at all (the queries come rotated), ChatGLM's pairs (2i, 2i+1) of the
+// first rotary_dim dims, or rotate-half over the head.
+enum RopeKind : int { kNoRope = 0, kRopePairs = 1, kRopeHalf = 2 };
+
+// Elements d0 … d0+7 of one head's row after RoPE when `rotate` (else as they are): rope_element's
+// arithmetic on a 16-byte chunk (a pair's partner is in the same chunk; rotate-half's is the chunk
+// half a head away), every load before any use.
+template <typename T, int HD, int Kind>
+__device__ __forceinline__ void rope_chunk(float (&y)[8], const T* src, const T* cs, const T* sn, int d0, bool rotate,
+                                           const RopeCacheArgs& r) {
+    float x[8], o[8], c[8], s[8];
+    load8(x, src + d0);
+    if constexpr (Kind == kRopePairs) {
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+            const int64_t i = (d0 + j) / 2, at = i < r.table ? i : r.table - 1;
+            o[j] = x[j ^ 1];
+            c[j] = to_float(cs[at]);
+            s[j] = to_float(sn[at]);
+        }
+    } else {
+        load8(o, src + (d0 < HD / 2 ? d0 + HD / 2 : d0 - HD / 2));
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+            c[j] = to_float(cs[d0 + j]);
+            s[j] = to_float(sn[d0 + j]);
+        }
+    }
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+        const int d = d0 + j;
+        const bool minus = Kind == kRopePairs ? (d % 2 == 0) : (d < HD / 2);
+        const float xc = rounded<T>(x[j] * c[j]), os = rounded<T>(o[j] * s[j]);
+        const float v = rounded<T>(minus ? xc - os : xc + os);
+        y[j] = rotate && (Kind == kRopeHalf || d < r.rotary_dim) ? v : x[j];
+    }
+}
+
 // grid (kv_heads * m_tiles, batch, splits / kWarps), kWarps * 32 threads; `span` keys per warp's
 // split (a multiple of 16). m_tiles = ceil(group size / 16): heads past the group's end are zero rows.
-// FuseRope: the queries come raw from r.q and are rotated here, and the block whose keys include the
+// Rope (RopeKind): the queries come raw from r.q and are rotated here, and the block whose keys include the
 // row's new position rotates and writes its key and value into the cache first (rope_cache_kernel's
-// work, fused). One block per head tile: the output directly. Several: each writes (max, sum,
-// unnormalised output) per head to the workspace [B, heads, gridDim.z, HD + 2] and counts itself
-// in a.counters; the last to arrive merges every block's entry, writes the output and resets the
-// counter to zero for the next launch.
-template <typename T, int HD, bool FuseRope>
+// work, fused). One block per head tile: the output directly. Several: each writes its unnormalised
+// output per head to the workspace [B, heads, gridDim.z, HD] and (max, sum) to the part after it
+// [B, heads, gridDim.z, 2], and counts itself in a.counters; the last to arrive merges every
+// block's entry, writes the output and resets the counter to zero for the next launch.
+// The code is kept small (rolled loops, 16-byte accesses): each step's weights evict it from L2,
+// and an unrolled version spent most of its time fetching instructions.
+template <typename T, int HD, int Rope>
 __global__ void __launch_bounds__(kWarps * 32) attend(DecodeAttentionArgs a, RopeCacheArgs r, int64_t span) {
     constexpr int QW = HD / 8;   // words of a thread's part of a Q or K row (HD/4 elements)
     constexpr int KC = HD / 16;  // k16 steps of Q·Kᵀ
@@ -122,50 +179,42 @@ __global__ void __launch_bounds__(kWarps * 32) attend(DecodeAttentionArgs a, Rop
     const int64_t end = start + span < len ? start + span : len;
     const int64_t head0 = static_cast<int64_t>(b) * a.heads + g * rep + mt * 16;  // the tile's first head
 
-    // the query tile, rows past the group's end zero: every load first (P elements per thread),
-    // then the shared-memory stores
-    constexpr int P = 16 * HD / (kWarps * 32);
-    float y[P];
-    if constexpr (FuseRope) {
-        const T* cs = static_cast<const T*>(r.cos) + b * r.table;
-        const T* sn = static_cast<const T*>(r.sin) + b * r.table;
-        const T* Q = static_cast<const T*>(r.q) + b * r.q_stride + (g * rep + mt * 16) * HD;
-#pragma unroll
-        for (int k = 0; k < P; ++k) {
-            const int e = threadIdx.x + k * kWarps * 32, i = e / HD, d = e % HD;
-            const float v = rope_element(Q + (i < heads_here ? i : heads_here - 1) * HD, cs, sn, d, HD, r.rotary_dim, r.table,
-                                         r.interleaved, true);
-            y[k] = i < heads_here ? v : 0.f;
-        }
-        // the block whose keys include the new position writes its key and value (every head tile's
-        // block does: the same bits, and each reads them only after its own write)
-        const int64_t pos = cache_position(r, b);
-        if (pos >= block_start && pos < block_start + kWarps * span) {
-            const int64_t at = ((static_cast<int64_t>(b) * a.kv_heads + g) * a.capacity + pos) * HD;
-            const T* k = static_cast<const T*>(r.k) + b * r.k_stride + g * HD;
-            const T* v = static_cast<const T*>(r.v) + b * r.v_stride + g * HD;
-            for (int d = threadIdx.x; d < HD; d += blockDim.x) {
-                static_cast<T*>(r.k_cache)[at + d] =
-                    from_float<T>(rope_element(k, cs, sn, d, HD, r.rotary_dim, r.table, r.interleaved, true));
-                static_cast<T*>(r.v_cache)[at + d] = v[d];
-            }
-        }
-    } else {
-        const T* Q = static_cast<const T*>(a.q) + head0 * HD;
-#pragma unroll
-        for (int k = 0; k < P; ++k) {
-            const int e = threadIdx.x + k * kWarps * 32, i = e / HD, d = e % HD;
-            const float v = to_float(Q[(i < heads_here ? i : heads_here - 1) * HD + d]);
-            y[k] = i < heads_here ? v : 0.f;
-        }
-    }
+    // The query tile in 8-element chunks (rows past the group's end zero); with RoPE, the block
+    // whose keys include the new position also writes that key and value (chunk rows 16 and 17).
+    // Every head tile's block of that split does: the same bits, each reading them only after its
+    // own write.
+    constexpr int kChunks = HD / 8;
     T* qs = reinterpret_cast<T*>(&sm.q[0][0]);
-#pragma unroll
-    for (int k = 0; k < P; ++k) {
-        const int e = threadIdx.x + k * kWarps * 32, i = e / HD, d = e % HD;
-        qs[i * 2 * Smem<HD>::kQRow + d] = from_float<T>(y[k]);
+    const T *Q, *cs = nullptr, *sn = nullptr;
+    int chunks = 16 * kChunks;
+    int64_t at = 0;  // the new key's offset in the cache
+    if constexpr (Rope != kNoRope) {
+        cs = static_cast<const T*>(r.cos) + b * r.table;
+        sn = static_cast<const T*>(r.sin) + b * r.table;
+        Q = static_cast<const T*>(r.q) + b * r.q_stride + (g * rep + mt * 16) * HD;
+        const int64_t pos = cache_position(r, b);
+        at = ((static_cast<int64_t>(b) * a.kv_heads + g) * a.capacity + pos) * HD;
+        if (pos >= block_start && pos < block_start + kWarps * span) chunks += 2 * kChunks;
+    } else {
+        Q = static_cast<const T*>(a.q) + head0 * HD;
     }
-    __syncthreads();  // the query tile and (FuseRope) the new key and value are written
+    for (int c = threadIdx.x; c < chunks; c += blockDim.x) {
+        const int row = c / kChunks, d0 = (c % kChunks) * 8;
+        const T* src = row < 16    ? Q + (row < heads_here ? row : heads_here - 1) * HD
+                       : row == 16 ? static_cast<const T*>(r.k) + b * r.k_stride + g * HD
+                                   : static_cast<const T*>(r.v) + b * r.v_stride + g * HD;
+        float y[8];
+        if constexpr (Rope != kNoRope) rope_chunk<T, HD, Rope>(y, src, cs, sn, d0, row != 17, r);
+        else load8(y, src + d0);
+        if (row < 16) {
+            if (row >= heads_here)
+                for (int j = 0; j < 8; ++j) y[j] = 0.f;
+            store8(qs + row * 2 * Smem<HD>::kQRow + d0, y);
+        } else {
+            store8(static_cast<T*>(row == 16 ? r.k_cache : r.v_cache) + at + d0, y);
+        }
+    }
+    __syncthreads();  // the query tile and (with RoPE) the new key and value are written
     uint32_t q[KC][4];
 #pragma unroll
     for (int j = 0; j < KC; ++j) {
@@ -266,7 +315,7 @@ __global__ void __launch_bounds__(kWarps * 32) attend(DecodeAttentionArgs a, Rop
         }
     }
     __syncthreads();
-    // each head's merge weights over the warps, then P (head, dim) outputs per thread
+    // each head's merge weights over the warps, then the (head, dim) outputs
     if (threadIdx.x < heads_here) {
         const int row = threadIdx.x;
         float M = -INFINITY, L = 0.f;
@@ -283,20 +332,22 @@ __global__ void __launch_bounds__(kWarps * 32) attend(DecodeAttentionArgs a, Rop
     }
     __syncthreads();
     const bool alone = gridDim.z == 1;
-    auto entry = [&](int row, int z) { return a.workspace + ((head0 + row) * gridDim.z + z) * (HD + 2); };
+    const int Z = static_cast<int>(gridDim.z);
+    float* outs = a.workspace;                                      // [B, heads, Z, HD]
+    float* stats = a.workspace + a.batch * a.heads * Z * HD;        // [B, heads, Z, 2]
     if (!alone && threadIdx.x < heads_here) {
-        entry(threadIdx.x, blockIdx.z)[0] = sm.row_m[threadIdx.x];
-        entry(threadIdx.x, blockIdx.z)[1] = sm.row_l[threadIdx.x];
+        float* st = stats + ((head0 + threadIdx.x) * Z + blockIdx.z) * 2;
+        st[0] = sm.row_m[threadIdx.x];
+        st[1] = sm.row_l[threadIdx.x];
     }
-#pragma unroll
-    for (int k = 0; k < P; ++k) {
-        const int e = threadIdx.x + k * kWarps * 32, row = e / HD, d = e % HD;
-        if (row >= heads_here || sm.row_m[row] == -INFINITY) continue;  // an empty block's output is not written
+    for (int e = threadIdx.x; e < heads_here * HD; e += blockDim.x) {
+        const int row = e / HD, d = e % HD;
+        if (sm.row_m[row] == -INFINITY) continue;  // an empty block's output is not written
         float sum = 0.f;
 #pragma unroll
         for (int w = 0; w < kWarps; ++w) sum += (&sm.part[w][0][0])[merged_index<HD>(row, d)] * sm.warp_weight[row][w];
         if (alone) static_cast<T*>(a.out)[(head0 + row) * HD + d] = from_float<T>(sum / sm.row_l[row]);
-        else entry(row, blockIdx.z)[2 + d] = sum;
+        else outs[((head0 + row) * Z + blockIdx.z) * HD + d] = sum;
     }
     if (alone) return;
 
@@ -311,24 +362,12 @@ __global__ void __launch_bounds__(kWarps * 32) attend(DecodeAttentionArgs a, Rop
     __syncthreads();
     if (!sm.last) return;
     // The fence also invalidates this SM's L1: plain loads see the other blocks' entries (and,
-    // unlike __ldcg's strong loads, the compiler keeps many in flight).
+    // unlike __ldcg's strong loads, the compiler keeps several in flight).
     __threadfence();
-    const int Z = static_cast<int>(gridDim.z);
-    constexpr int G = 16 * Smem<HD>::kMaxBlocks / (kWarps * 32);  // (head, block) entries per thread at most
-    float em[G], el[G];
-#pragma unroll
-    for (int k = 0; k < G; ++k) {  // every load first (clamped in-range addresses), then the stores
-        const int e = threadIdx.x + k * kWarps * 32, in = e < heads_here * Z ? e : 0;
-        em[k] = entry(in / Z, in % Z)[0];
-        el[k] = entry(in / Z, in % Z)[1];
-    }
-#pragma unroll
-    for (int k = 0; k < G; ++k) {  // sm.part is no longer read
-        const int e = threadIdx.x + k * kWarps * 32;
-        if (e < heads_here * Z) {
-            sm.blocks.m[e / Z][e % Z] = em[k];
-            sm.blocks.l[e / Z][e % Z] = el[k];
-        }
+    for (int e = threadIdx.x; e < heads_here * Z; e += blockDim.x) {  // sm.part is no longer read
+        const float2 st = *reinterpret_cast<const float2*>(stats + ((head0 + e / Z) * Z + e % Z) * 2);
+        sm.blocks.m[e / Z][e % Z] = st.x;
+        sm.blocks.l[e / Z][e % Z] = st.y;
     }
     __syncthreads();
     if (threadIdx.x < heads_here) {
@@ -344,26 +383,38 @@ __global__ void __launch_bounds__(kWarps * 32) attend(DecodeAttentionArgs a, Rop
         sm.row_l[row] = L;
     }
     __syncthreads();
-    // the blocks' outputs: unconditional loads (an empty block's output is not written: its
-    // weight 0 selects 0 instead), P per thread and block, blocks unrolled by 4
-    float sum[P];
+    // the blocks' outputs, four dims per load: CH loads per thread and block (rows past the tile
+    // read a valid row and are not written; an empty block's output is not written: weight 0
+    // selects 0 instead)
+    constexpr int CH = 16 * HD / 4 / (kWarps * 32);
+    float4 sum[CH];
 #pragma unroll
-    for (int k = 0; k < P; ++k) sum[k] = 0.f;
-#pragma unroll 4
+    for (int k = 0; k < CH; ++k) sum[k] = make_float4(0.f, 0.f, 0.f, 0.f);
     for (int z = 0; z < Z; ++z) {
 #pragma unroll
-        for (int k = 0; k < P; ++k) {
-            const int e = threadIdx.x + k * kWarps * 32, row = e / HD, d = e % HD;
+        for (int k = 0; k < CH; ++k) {
+            const int e = (threadIdx.x + k * kWarps * 32) * 4, row = e / HD, d = e % HD;
             const int in = row < heads_here ? row : heads_here - 1;
-            const float v = entry(in, z)[2 + d];
+            const float4 v = *reinterpret_cast<const float4*>(outs + ((head0 + in) * Z + z) * HD + d);
             const float w = row < heads_here ? sm.blocks.m[in][z] : 0.f;
-            sum[k] += w != 0.f ? v * w : 0.f;
+            if (w != 0.f) {  // a select: the load above is unconditional
+                sum[k].x += v.x * w;
+                sum[k].y += v.y * w;
+                sum[k].z += v.z * w;
+                sum[k].w += v.w * w;
+            }
         }
     }
 #pragma unroll
-    for (int k = 0; k < P; ++k) {
-        const int e = threadIdx.x + k * kWarps * 32, row = e / HD, d = e % HD;
-        if (row < heads_here) static_cast<T*>(a.out)[(head0 + row) * HD + d] = from_float<T>(sum[k] / sm.row_l[row]);
+    for (int k = 0; k < CH; ++k) {
+        const int e = (threadIdx.x + k * kWarps * 32) * 4, row = e / HD, d = e % HD;
+        if (row >= heads_here) continue;
+        const float inv = 1.f / sm.row_l[row];  // one division per head: IEEE division is a long code path
+        T* o = static_cast<T*>(a.out) + (head0 + row) * HD + d;
+        o[0] = from_float<T>(sum[k].x * inv);
+        o[1] = from_float<T>(sum[k].y * inv);
+        o[2] = from_float<T>(sum[k].z * inv);
+        o[3] = from_float<T>(sum[k].w * inv);
     }
 }
 

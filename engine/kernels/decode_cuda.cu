@@ -293,7 +293,7 @@ int mma_splits(const DecodeAttentionArgs& a) {
     return static_cast<int>(splits < mma_decode::kWarps ? mma_decode::kWarps : splits);
 }
 
-template <typename T, bool FuseRope>
+template <typename T, int Rope>
 cudaError_t launch_attention_mma(const DecodeAttentionArgs& a, const RopeCacheArgs& r) {
     const int splits = mma_splits(a), blocks = splits / mma_decode::kWarps;
     if (blocks > 1 && !a.counters) return cudaErrorInvalidValue;
@@ -302,10 +302,16 @@ cudaError_t launch_attention_mma(const DecodeAttentionArgs& a, const RopeCacheAr
     dim3 grid(static_cast<unsigned>(a.kv_heads * ((rep + 15) / 16)), static_cast<unsigned>(a.batch),
               static_cast<unsigned>(blocks));
     if (a.head_dim == 128)
-        mma_decode::attend<T, 128, FuseRope><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, r, span);
+        mma_decode::attend<T, 128, Rope><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, r, span);
     else
-        mma_decode::attend<T, 64, FuseRope><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, r, span);
+        mma_decode::attend<T, 64, Rope><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, r, span);
     return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t launch_rope_attention_mma(const DecodeAttentionArgs& a, const RopeCacheArgs& r) {
+    return r.interleaved ? launch_attention_mma<T, mma_decode::kRopePairs>(a, r)
+                         : launch_attention_mma<T, mma_decode::kRopeHalf>(a, r);
 }
 
 // Workspace entries per (row, head): one per block of the tensor-core kernel, one per split here.
@@ -346,7 +352,7 @@ cudaError_t launch_partial_for_group(const DecodeAttentionArgs& a, int splits, i
 template <typename T>
 cudaError_t launch_attention(const DecodeAttentionArgs& a) {
     if constexpr (!std::is_same_v<T, float>) {
-        if (uses_mma(a)) return launch_attention_mma<T, false>(a, RopeCacheArgs{});
+        if (uses_mma(a)) return launch_attention_mma<T, mma_decode::kNoRope>(a, RopeCacheArgs{});
     }
     const int splits = splits_for(a), tile = tile_for(a.head_dim);
     const int64_t rep = a.heads / a.kv_heads;
@@ -391,8 +397,8 @@ bool rope_cache_attention_fits(const RopeCacheArgs& r, const DecodeAttentionArgs
 cudaError_t rope_cache_attention_forward(const RopeCacheArgs& r, const DecodeAttentionArgs& a) {
     if (a.batch == 0) return cudaSuccess;
     if (!rope_cache_attention_fits(r, a) || !a.workspace) return cudaErrorInvalidValue;
-    if (a.dtype == DType::F16) return launch_attention_mma<__half, true>(a, r);
-    return launch_attention_mma<__nv_bfloat16, true>(a, r);
+    if (a.dtype == DType::F16) return launch_rope_attention_mma<__half>(a, r);
+    return launch_rope_attention_mma<__nv_bfloat16>(a, r);
 }
 
 int64_t decode_attention_workspace(const DecodeAttentionArgs& a) {
