@@ -2,7 +2,6 @@
 // ATen side (rope_cache.cpp, decode_attention.cpp) checks tensors and holds the references.
 #include "kernels/decode_cuda.h"
 
-#include <cstdlib>
 #include <type_traits>
 
 #include "kernels/cuda_math.cuh"
@@ -281,13 +280,14 @@ bool uses_mma(const DecodeAttentionArgs& a) {
 // blocks' fixed cost (loading Q, merging in shared memory, writing the workspace) stays small:
 // 64 keys when the pairs fill half the SMs or more (ChatGLM2 at batch 64: 128 pairs), else 16
 // (batch 1 and 8: more warps in flight). Measured on an H100, ChatGLM2-6B shape, prompt 256: 64 → 16 keys made batch 64
-// 10,538 → 9,718 tokens/s and batch 8 1,424 → 1,444.
+// 10,538 → 9,718 tokens/s and batch 8 1,424 → 1,444 (two-launch kernel); with the fused kernel, 32 or
+// 64 keys at every batch gave 191 / 1,498 / 11,100 and 189 / 1,492 / 11,320 tokens/s at batch
+// 1 / 8 / 64 against 191 / 1,497 / 11,286 for this choice (2026-11-26).
 int mma_splits(const DecodeAttentionArgs& a) {
     const int64_t rep = a.heads / a.kv_heads;
     const int64_t pairs = a.batch * a.kv_heads * ((rep + 15) / 16);
     int64_t splits = (16 * sm_count() + pairs - 1) / pairs;
-    int64_t min_keys = 2 * pairs >= sm_count() ? mma_decode::kMinKeys : 16;
-    if (const char* v = std::getenv("TUNEBENCH_ATTENTION_MIN_KEYS")) min_keys = std::atoi(v);  // EXPERIMENT (to be removed)
+    const int64_t min_keys = 2 * pairs >= sm_count() ? mma_decode::kMinKeys : 16;
     const int64_t most = (a.capacity + min_keys - 1) / min_keys;
     if (splits > most) splits = most;
     splits = (splits + mma_decode::kWarps - 1) / mma_decode::kWarps * mma_decode::kWarps;
@@ -307,33 +307,6 @@ cudaError_t launch_attention_mma(const DecodeAttentionArgs& a, const RopeCacheAr
         mma_decode::attend<T, 128, Rope><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, r, span);
     else
         mma_decode::attend<T, 64, Rope><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, r, span);
-    return cudaGetLastError();
-}
-
-// EXPERIMENT (to be removed): the previous two-launch tensor-core path, for an A/B in one run.
-bool split_experiment() {
-    static const bool on = [] {
-        const char* v = std::getenv("TUNEBENCH_ATTENTION_SPLIT");
-        return v && v[0] == '1';
-    }();
-    return on;
-}
-
-template <typename T>
-cudaError_t launch_attention_mma_split(const DecodeAttentionArgs& a) {
-    const int splits = mma_splits(a), blocks = splits / mma_decode::kWarps;
-    const int64_t rep = a.heads / a.kv_heads;
-    const int64_t span = ((a.capacity + splits - 1) / splits + 15) / 16 * 16;
-    dim3 grid(static_cast<unsigned>(a.kv_heads * ((rep + 15) / 16)), static_cast<unsigned>(a.batch),
-              static_cast<unsigned>(blocks));
-    if (a.head_dim == 128)
-        mma_decode::partial<T, 128><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, span);
-    else
-        mma_decode::partial<T, 64><<<grid, mma_decode::kWarps * 32, 0, a.stream>>>(a, span);
-    cudaError_t err = cudaGetLastError();
-    if (err != cudaSuccess) return err;
-    dim3 grid2(static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
-    decode_attention_combine<T><<<grid2, 128, 0, a.stream>>>(a, blocks);
     return cudaGetLastError();
 }
 
@@ -381,9 +354,7 @@ cudaError_t launch_partial_for_group(const DecodeAttentionArgs& a, int splits, i
 template <typename T>
 cudaError_t launch_attention(const DecodeAttentionArgs& a) {
     if constexpr (!std::is_same_v<T, float>) {
-        if (uses_mma(a))
-            return split_experiment() ? launch_attention_mma_split<T>(a)
-                                      : launch_attention_mma<T, mma_decode::kNoRope>(a, RopeCacheArgs{});
+        if (uses_mma(a)) return launch_attention_mma<T, mma_decode::kNoRope>(a, RopeCacheArgs{});
     }
     const int splits = splits_for(a), tile = tile_for(a.head_dim);
     const int64_t rep = a.heads / a.kv_heads;
@@ -420,7 +391,7 @@ bool decode_attention_fits(const DecodeAttentionArgs& a) {
 int64_t decode_attention_counters(const DecodeAttentionArgs& a) { return uses_mma(a) ? a.batch * a.heads : 0; }
 
 bool rope_cache_attention_fits(const RopeCacheArgs& r, const DecodeAttentionArgs& a) {
-    return !split_experiment() && decode_attention_fits(a) && uses_mma(a) && r.dtype == a.dtype && r.batch == a.batch && r.heads == a.heads &&
+    return decode_attention_fits(a) && uses_mma(a) && r.dtype == a.dtype && r.batch == a.batch && r.heads == a.heads &&
            r.kv_heads == a.kv_heads && r.head_dim == a.head_dim && r.capacity == a.capacity &&
            r.k_cache == a.k_cache && r.v_cache == a.v_cache;
 }
