@@ -35,6 +35,7 @@ void EngineWorker::loadChat(const QVariantMap& args, bool compareWithBase) {
         const QString adapterDir = args.value("adapter_name_or_path").toString();
         m_chat.reset();
         m_baseChat.reset();
+        m_baseShared = false;
         // Side by side: one model in memory, the adapter kept unmerged and switched off for the
         // base's answers; several adapters at once cannot stay unmerged, so the base loads again.
         const bool compare = compareWithBase && !adapterDir.isEmpty();
@@ -42,6 +43,7 @@ void EngineWorker::loadChat(const QVariantMap& args, bool compareWithBase) {
         m_chat = std::make_unique<ChatHandle>(InferenceArgs::from_map(map), shareBase);
         if (shareBase) {
             m_baseChat = m_chat->without_adapters();
+            m_baseShared = true;
         } else if (compare) {
             map.erase("adapter_name_or_path");
             m_baseChat = std::make_unique<ChatHandle>(InferenceArgs::from_map(map));
@@ -63,25 +65,45 @@ void EngineWorker::sendChat(const QString& query, double temperature, double top
         g.top_p = topP;
         g.max_new_tokens = maxNewTokens;
         // the controller resets the cancel flag when it queues the request
+        // Chunks are batched to at most ~20 signals per second per side so the GUI stays responsive.
+        QString pending[2];
+        QElapsedTimer timer[2];
+        timer[0].start();
+        timer[1].start();
+        auto stream = [&](int side, const std::string& d) {
+            pending[side] += QString::fromStdString(d);
+            if (timer[side].elapsed() >= 50) {
+                Q_EMIT chatChunk(pending[side], side);
+                pending[side].clear();
+                timer[side].restart();
+            }
+            return true;
+        };
+        auto flush = [&](int side, const ChatReply& r) {
+            if (!pending[side].isEmpty()) Q_EMIT chatChunk(pending[side], side);
+            pending[side].clear();
+            Q_EMIT chatFinished(QString::fromStdString(r.finish_reason), r.tokens, r.tokens_per_second, side);
+        };
+        m_chat->set_generation(g);
+        if (m_baseChat && m_baseShared) {
+            // one model in memory: both answers decoded together, in about the time of one
+            m_baseChat->set_generation(g);
+            const auto r = m_chat->reply_beside(*m_baseChat, query.toStdString(), stream, m_cancel);
+            for (int side = 0; side < 2; ++side) {
+                if (!pending[side].isEmpty()) Q_EMIT chatChunk(pending[side], side);
+                pending[side].clear();
+            }
+            flush(0, r[0]);
+            if (r[0].finish_reason == "cancelled") return;  // Stop ends the comparison: one finish, as below
+            flush(1, r[1]);
+            return;
+        }
         int side = 0;
         for (ChatHandle* chat : {m_chat.get(), m_baseChat.get()}) {
             if (!chat) continue;
             chat->set_generation(g);
-            // Chunks are batched to at most ~20 signals per second so the GUI stays responsive.
-            QString pending;
-            QElapsedTimer timer;
-            timer.start();
-            auto r = chat->reply(query.toStdString(), [&](const std::string& d) {
-                pending += QString::fromStdString(d);
-                if (timer.elapsed() >= 50) {
-                    Q_EMIT chatChunk(pending, side);
-                    pending.clear();
-                    timer.restart();
-                }
-                return true;
-            }, m_cancel);
-            if (!pending.isEmpty()) Q_EMIT chatChunk(pending, side);
-            Q_EMIT chatFinished(QString::fromStdString(r.finish_reason), r.tokens, r.tokens_per_second, side);
+            const auto r = chat->reply(query.toStdString(), [&](const std::string& d) { return stream(side, d); }, m_cancel);
+            flush(side, r);
             if (r.finish_reason == "cancelled") break;  // Stop ends the comparison too
             ++side;
         }

@@ -71,6 +71,7 @@ private:
     std::atomic<int>* m_trainRequest;
     std::unique_ptr<tb::ChatHandle> m_chat;
     std::unique_ptr<tb::ChatHandle> m_baseChat;  // only while comparing with the base model
+    bool m_baseShared = false;  // m_baseChat is m_chat's model with the adapter off: one batch decodes both
 };
 
 }  // namespace tb::ui

@@ -22,6 +22,17 @@ ChatReply ChatHandle::reply(const std::string& query, const std::function<bool(c
     return {r.text, r.finish_reason, static_cast<int64_t>(r.ids.size()), r.tokens_per_second()};
 }
 
+std::array<ChatReply, 2> ChatHandle::reply_beside(ChatHandle& base, const std::string& query,
+                                                  const std::function<bool(int, const std::string&)>& on_text,
+                                                  const std::atomic<bool>* cancel) {
+    auto r = session_->reply_beside(*base.session_, query, on_text, cancel);
+    std::array<ChatReply, 2> out;
+    for (int side = 0; side < 2; ++side)
+        out[side] = {r[side].text, r[side].finish_reason, static_cast<int64_t>(r[side].ids.size()),
+                     r[side].tokens_per_second()};
+    return out;
+}
+
 void ChatHandle::clear() { session_->clear(); }
 void ChatHandle::set_generation(const GenerationConfig& g) { session_->generation() = g; }
 

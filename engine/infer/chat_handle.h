@@ -1,6 +1,7 @@
 // The torch-free face of ChatSession for the GUI (ui/ never includes torch headers).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -29,6 +30,11 @@ public:
 
     ChatReply reply(const std::string& query, const std::function<bool(const std::string&)>& on_text,
                     const std::atomic<bool>* cancel);
+    // This chat's reply and `base`'s (made by without_adapters() of this one) decoded together
+    // (ChatSession::reply_beside): on_text(side, delta), side 0 this chat, 1 the base.
+    std::array<ChatReply, 2> reply_beside(ChatHandle& base, const std::string& query,
+                                          const std::function<bool(int side, const std::string&)>& on_text,
+                                          const std::atomic<bool>* cancel);
     void clear();
     void set_generation(const GenerationConfig& g);
     std::string summary() const;  // architecture, size, dtype, device, template

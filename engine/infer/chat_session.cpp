@@ -106,6 +106,26 @@ GenerateResult ChatSession::reply(const std::string& query, const TextCallback& 
     return r;
 }
 
+std::array<GenerateResult, 2> ChatSession::reply_beside(ChatSession& base, const std::string& query,
+                                                        const std::function<bool(int, const std::string&)>& on_text,
+                                                        const std::atomic<bool>* cancel) {
+    if (base.model_ != model_ || !base.generator_ || base.args_.adapter_name_or_path == args_.adapter_name_or_path)
+        throw Error("reply_beside needs the base session made by without_adapters() of this one");
+    std::function<bool(int, const std::string&)> stream;
+    if (on_text) {
+        std::array<TextCallback, 2> side_stream;
+        for (int side = 0; side < 2; ++side)
+            side_stream[side] = skip_leading_space([&on_text, side](const std::string& d) { return on_text(side, d); });
+        stream = [side_stream](int side, const std::string& d) { return side_stream[side](d); };
+    }
+    auto r = generator_->generate_pair({prompt_ids(query), base.prompt_ids(query)}, args_.generation, stop_ids_, stream,
+                                       cancel);
+    for (auto& one : r) one.text = strip(one.text);
+    history_.emplace_back(query, r[0].text);
+    base.history_.emplace_back(query, r[1].text);
+    return r;
+}
+
 GenerateResult ChatSession::answer(const std::vector<std::pair<std::string, std::string>>& history,
                                    const std::string& query, const std::string& system, const std::atomic<bool>* cancel) {
     auto r = generate(prompt_ids(history, query, system.empty() ? args_.system : system), {}, cancel);

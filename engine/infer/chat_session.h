@@ -2,7 +2,9 @@
 // generate, and the GUI's Chat tab, hold. Keeps the conversation history and the KV cache.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,6 +28,13 @@ public:
     // One chat turn: renders history + query with the template, streams the reply, records it.
     GenerateResult reply(const std::string& query, const TextCallback& on_text = {},
                          const std::atomic<bool>* cancel = nullptr);
+    // One turn of this session and of `base` (this session's without_adapters()) decoded together
+    // in one batch: side 0 is this session's reply, side 1 the base model's, each after its own
+    // history, both recorded; the same replies as reply() on each, in about the time of one.
+    // on_text(side, delta) streams both; returning false ends that side.
+    std::array<GenerateResult, 2> reply_beside(ChatSession& base, const std::string& query,
+                                               const std::function<bool(int side, const std::string& delta)>& on_text = {},
+                                               const std::atomic<bool>* cancel = nullptr);
     // A reply to `query` after the given history and system prompt (this session's own history is
     // neither used nor changed): what prediction over a dataset needs.
     GenerateResult answer(const std::vector<std::pair<std::string, std::string>>& history, const std::string& query,

@@ -29,7 +29,7 @@ DecodeContext::DecodeContext(std::shared_ptr<const Model> model, const Generatio
                              std::vector<int64_t> stop_ids, const DecodeOptions& options)
     : model_(std::move(model)), config_(config), stop_list_(std::move(stop_ids)), options_(options),
       cache_(model_->config(), options.slots, options.capacity, model_->dtype(), model_->device()),
-      rngs_(options.slots), active_host_(options.slots, 0) {
+      rngs_(options.slots), active_host_(options.slots, 0), adapters_host_(options.slots, 1) {
     config_.validate();
     c10::InferenceMode guard;
     const auto dev = model_->device();
@@ -39,6 +39,7 @@ DecodeContext::DecodeContext(std::shared_ptr<const Model> model, const Generatio
     active_ = at::zeros({B}, longs);
     uniforms_ = at::zeros({B}, at::TensorOptions().dtype(at::kFloat).device(dev));
     out_ = at::zeros({B, 3}, longs);
+    if (options.per_slot_adapters) adapter_mask_ = at::ones({B}, at::TensorOptions().dtype(at::kFloat).device(dev));
     if (dev.is_cuda())
         attention_counters_ = at::zeros({B * model_->config().num_attention_heads}, longs.dtype(at::kInt));
     result_.ids.assign(B, -1);
@@ -99,11 +100,12 @@ int64_t DecodeContext::start(int64_t slot, const std::vector<int64_t>& prompt, i
         auto ids = at::tensor(rest, longs).to(dev).unsqueeze(0);                    // [1, T]
         auto positions = at::arange(keep, keep + T, longs.device(dev)).unsqueeze(0);  // [1, T]
         const auto kernel = model_->attention_kernel();
+        const bool adapters = options_.per_slot_adapters ? adapters_host_[slot] != 0 : !options_.adapters_off;
         auto logits = model_->forward_with(ids, positions, [&](size_t layer, const at::Tensor& q, const at::Tensor& k,
                                                                const at::Tensor& v) {
             auto [K, V] = cache_.write(layer, slot, k, v);  // [1, nkv, keep + T, hd]
             return attention(q, K, V, {}, kernel);
-        }, /*last_only=*/true, /*adapters=*/!options_.adapters_off);  // [1, 1, V]
+        }, /*last_only=*/true, adapters);  // [1, 1, V]
         cache_.commit(slot, T);
         at::Tensor seen_row;
         if (seen_.defined()) {
@@ -131,6 +133,20 @@ void DecodeContext::finish(int64_t slot) {
     graph_->run([&] { active_.select(0, slot).fill_(0); });
 }
 
+AdapterRows DecodeContext::step_adapters() const {
+    if (options_.per_slot_adapters) return AdapterRows(adapter_mask_);
+    return !options_.adapters_off;
+}
+
+void DecodeContext::set_adapters(int64_t slot, bool on) {
+    if (!options_.per_slot_adapters) throw Error("this decode context applies its adapters to every slot alike");
+    if (slot < 0 || slot >= slots()) throw Error("decode slot " + std::to_string(slot) + " does not exist");
+    if (active(slot)) throw Error("decode slot " + std::to_string(slot) + " is decoding; finish it first");
+    adapters_host_[slot] = on ? 1 : 0;
+    c10::InferenceMode guard;
+    graph_->run([&] { adapter_mask_.select(0, slot).fill_(on ? 1.0 : 0.0); });
+}
+
 void DecodeContext::step_body(int64_t span) {
     const int64_t B = slots(), heads = model_->config().num_attention_heads;
     auto& positions = cache_.device_lengths();  // [B]: where each row's new token goes
@@ -143,7 +159,7 @@ void DecodeContext::step_body(int64_t span) {
         auto ctx = kernels::rope_cache_attention(model_->rope(), q, k, v, cos, sin, K, V, positions, lengths, heads,
                                                  span, attention_counters_);  // [B, nh, 1, hd]
         return ctx.reshape({B, 1, -1});
-    }, /*last_only=*/true, /*adapters=*/!options_.adapters_off);  // [B, 1, V]
+    }, /*last_only=*/true, step_adapters());  // [B, 1, V]
     auto next = sample_tokens(logits.select(1, 0), seen_, uniforms_, config_);  // [B]
     if (seen_.defined()) seen_.scatter_(1, next.unsqueeze(1), true);
     ids_.copy_(next);

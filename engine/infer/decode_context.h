@@ -24,6 +24,9 @@ struct DecodeOptions {
     int64_t slots = 1;        // sequences decoded together
     int64_t capacity = 2048;  // positions per slot (prompt + generated)
     bool adapters_off = false;  // unmerged LoRA weights stay loaded but are not applied
+    // each slot's adapters on or off (set_adapters): the tuned and the base model's answers decoded
+    // in one batch; the step then scales every LoRA output by a per-row mask
+    bool per_slot_adapters = false;
     bool cuda_graphs = cuda_graphs_default();  // capture the decode step on CUDA
     // true unless the environment sets TUNEBENCH_CUDA_GRAPHS=0 (eager decoding, to compare)
     static bool cuda_graphs_default();
@@ -56,6 +59,9 @@ public:
     // keep < prompt size) and returns the first new token, sampled with a generator seeded `seed`.
     // The slot is active from then on.
     int64_t start(int64_t slot, const std::vector<int64_t>& prompt, int64_t keep, uint64_t seed);
+    // With per_slot_adapters: whether `slot`'s rows get the unmerged adapters from its next start
+    // on (default on).
+    void set_adapters(int64_t slot, bool on);
     // One token for every active slot (each must have room: length < capacity).
     const DecodeStep& step();
     // The slot stops decoding (its cache is kept for a later start with keep > 0).
@@ -66,6 +72,7 @@ public:
 
 private:
     void step_body(int64_t span);  // what the graph records; attends over positions < span
+    AdapterRows step_adapters() const;
     [[noreturn]] static void throw_non_finite();
 
     std::shared_ptr<const Model> model_;
@@ -84,6 +91,8 @@ private:
     at::Tensor stop_ids_;  // [n] int64 (n ≥ 1; -1 when there are none)
     at::Tensor out_;       // [slots, 3] int64: new token, stop flag, non-finite logits flag
     at::Tensor attention_counters_;  // [slots * heads] int32 zeros the attention kernel leaves zero (CUDA)
+    at::Tensor adapter_mask_;        // [slots] fp32: 1 = the slot's rows get the adapters (per_slot_adapters)
+    std::vector<uint8_t> adapters_host_;
     std::vector<std::mt19937_64> rngs_;
     std::vector<uint8_t> active_host_;
     DecodeStep result_;

@@ -209,4 +209,92 @@ bool Generator::generate_batch(const std::vector<std::vector<int64_t>>& prompts,
     return !(cancel && cancel->load());
 }
 
+std::array<GenerateResult, 2> Generator::generate_pair(const std::array<std::vector<int64_t>, 2>& prompts,
+                                                       const GenerationConfig& config,
+                                                       const std::vector<int64_t>& stop_ids,
+                                                       const std::function<bool(int, const std::string&)>& on_text,
+                                                       const std::atomic<bool>* cancel) {
+    config.validate();
+    int64_t longest = 0;
+    for (const auto& p : prompts) {
+        check_prompt(p, model_->config().vocab_size);
+        longest = std::max<int64_t>(longest, static_cast<int64_t>(p.size()));
+    }
+    const int64_t need = longest + config.max_new_tokens;
+    if (!pair_context_ || pair_context_->capacity() < need) {
+        pair_context_.reset();
+        pair_context_ = std::make_unique<DecodeContext>(
+            model_, config, stop_ids,
+            DecodeOptions{.slots = 2, .capacity = round_up(need, 256), .per_slot_adapters = true});
+        pair_context_->set_adapters(1, false);
+        for (auto& c : pair_cached_) c.clear();
+    } else if (!pair_context_->runs(config, stop_ids)) {
+        pair_context_->reconfigure(config, stop_ids);
+    }
+    DecodeContext& ctx = *pair_context_;
+    std::array<GenerateResult, 2> r;
+    std::array<std::optional<ReplyText>, 2> reply;
+    std::array<Clock::time_point, 2> started;
+    std::array<bool, 2> live{false, false};
+    // Ends a side; its last token was never fed, so it is not in the cache.
+    auto finish = [&](int side, const std::string& reason, bool flush) {
+        if (flush) reply[side]->flush();
+        r[side].finish_reason = reason;
+        r[side].text = reply[side]->text();
+        r[side].decode_seconds = since(started[side]);
+        ctx.finish(side);
+        live[side] = false;
+    };
+    // Takes a side's new token, as generate() does; false when the side ended.
+    auto take = [&](int side, int64_t token, bool stop) {
+        if (stop) {
+            finish(side, "stop", true);
+            return false;
+        }
+        r[side].ids.push_back(token);
+        if (!reply[side]->push(token)) {
+            finish(side, reply[side]->finish_reason(), false);
+            return false;
+        }
+        if (static_cast<int64_t>(r[side].ids.size()) >= config.max_new_tokens || ctx.length(side) >= ctx.capacity()) {
+            finish(side, "length", true);
+            return false;
+        }
+        return true;
+    };
+    for (int side = 0; side < 2; ++side) {
+        const auto& prompt = prompts[side];
+        auto& cached = pair_cached_[side];
+        size_t common = 0;
+        while (common < cached.size() && common < prompt.size() && cached[common] == prompt[common]) ++common;
+        common = std::min(common, prompt.size() - 1);
+        r[side].prompt_tokens = static_cast<int64_t>(prompt.size());
+        r[side].reused_prompt_tokens = static_cast<int64_t>(common);
+        TextCallback stream;
+        if (on_text) stream = [&on_text, side](const std::string& d) { return on_text(side, d); };
+        reply[side].emplace(*tokenizer_, config.stop_strings, stream);
+        auto t = Clock::now();
+        const int64_t token = ctx.start(side, prompt, static_cast<int64_t>(common), config.seed);
+        cached = prompt;
+        r[side].prefill_seconds = since(t);
+        started[side] = Clock::now();
+        live[side] = true;
+        take(side, token, ctx.is_stop(token));
+    }
+    while (live[0] || live[1]) {
+        if (cancel && cancel->load()) {
+            for (int side = 0; side < 2; ++side)
+                if (live[side]) finish(side, "cancelled", true);
+            break;
+        }
+        const auto& step = ctx.step();
+        for (int side = 0; side < 2; ++side) {
+            if (!live[side]) continue;
+            pair_cached_[side].push_back(r[side].ids.back());  // fed by this step: in the cache now
+            take(side, step.ids[side], step.stop[side] != 0);
+        }
+    }
+    return r;
+}
+
 }  // namespace tb

@@ -4,6 +4,7 @@
 // generate_batch: many prompts with continuous batching over a context of several slots.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -39,7 +40,18 @@ public:
     GenerateResult generate(const std::vector<int64_t>& prompt, const GenerationConfig& config,
                             const std::vector<int64_t>& stop_ids, const TextCallback& on_text = {},
                             const std::atomic<bool>* cancel = nullptr);
-    void reset() { cached_.clear(); }
+    void reset() {
+        cached_.clear();
+        for (auto& c : pair_cached_) c.clear();
+    }
+    // The tuned model's and the base model's replies decoded together, side 0 with the unmerged
+    // adapters and side 1 without (the chat's comparison: both answers in about the time of one).
+    // Each side samples as generate() would (seed config.seed) and reuses its own cached prompt
+    // prefix between turns. on_text(side, delta) streams each side; returning false ends that side.
+    std::array<GenerateResult, 2> generate_pair(const std::array<std::vector<int64_t>, 2>& prompts,
+                                                const GenerationConfig& config, const std::vector<int64_t>& stop_ids,
+                                                const std::function<bool(int side, const std::string& delta)>& on_text = {},
+                                                const std::atomic<bool>* cancel = nullptr);
     // Replies to every prompt, up to `slots` decoding at once: a finished row's slot takes the next
     // prompt at once (continuous batching). on_reply(index, result) as each finishes, in any order;
     // returning false stops. Row i samples with seed config.seed + i, so a row's reply does not
@@ -58,6 +70,8 @@ private:
     bool adapters_off_ = false;
     std::unique_ptr<DecodeContext> context_;  // one slot, for generate()
     std::vector<int64_t> cached_;  // ids whose keys/values are in context_
+    std::unique_ptr<DecodeContext> pair_context_;  // two slots with adapters on / off, for generate_pair()
+    std::array<std::vector<int64_t>, 2> pair_cached_;
 };
 
 }  // namespace tb

@@ -50,7 +50,7 @@ at::Tensor Model::forward(const at::Tensor& ids, KVCache* cache, const ForwardOp
 }
 
 at::Tensor Model::forward_with(const at::Tensor& ids, const at::Tensor& positions, const AttendFn& attend,
-                               bool last_only, bool adapters) const {
+                               bool last_only, const AdapterRows& adapters) const {
     auto [cos, sin] = rope_.tables(positions);
     at::Tensor x = at::embedding(embed_, ids);  // [B, T, H]
     for (size_t i = 0; i < layers_.size(); ++i) x = layer_forward(i, x, cos, sin, adapters, attend);
@@ -58,7 +58,7 @@ at::Tensor Model::forward_with(const at::Tensor& ids, const at::Tensor& position
 }
 
 at::Tensor Model::forward_raw(const at::Tensor& ids, const at::Tensor& positions, const RawAttendFn& attend,
-                              bool last_only, bool adapters) const {
+                              bool last_only, const AdapterRows& adapters) const {
     auto [cos, sin] = rope_.tables(positions);
     at::Tensor x = at::embedding(embed_, ids);  // [B, T, H]
     for (size_t i = 0; i < layers_.size(); ++i) x = layer_forward(i, x, cos, sin, adapters, {}, &attend);
@@ -72,7 +72,7 @@ at::Tensor Model::head(at::Tensor x, bool last_only) const {
 }
 
 at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tensor& cos, const at::Tensor& sin,
-                                bool adapters, const AttendFn& attend, const RawAttendFn* raw) const {
+                                const AdapterRows& adapters, const AttendFn& attend, const RawAttendFn* raw) const {
     const auto& c = config_;
     const int64_t B = x_in.size(0), T = x_in.size(1);
     at::Tensor x = x_in;
@@ -107,7 +107,7 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     return x + L.down(gated_mlp(L, L.post_norm(x), adapters), adapters);
 }
 
-at::Tensor Model::gated_mlp(const DecoderLayer& L, const at::Tensor& h, bool adapters) const {
+at::Tensor Model::gated_mlp(const DecoderLayer& L, const at::Tensor& h, const AdapterRows& adapters) const {
     const int64_t I = config_.intermediate_size;
     if (config_.arch == Arch::ChatGLM) {
         auto u = L.gate_up(h, adapters);  // [B, T, 2I]: first half is the gate

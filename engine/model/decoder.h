@@ -79,9 +79,9 @@ public:
                                               const at::Tensor& v)>;
     // ids, positions [B, T] int64 on the model's device → logits [B, T or 1, V]; the cache is the
     // caller's (infer/decode_context.h). No host synchronisation: a CUDA graph can capture it.
-    // adapters = false: unmerged LoRA weights are not applied (the run context's choice).
+    // adapters: which rows get unmerged LoRA weights (the run context's choice; see AdapterRows).
     at::Tensor forward_with(const at::Tensor& ids, const at::Tensor& positions, const AttendFn& attend,
-                            bool last_only, bool adapters = true) const;
+                            bool last_only, const AdapterRows& adapters = true) const;
     // The decode step's variant: the caller also applies RoPE (fused with its cache write). q, k, v
     // are the projections [B, T, nh*hd] / [B, T, nkv*hd] (possibly views into one qkv output); cos,
     // sin are rope().tables(positions); it returns the context [B, T, nh*hd]. Residual adds are
@@ -89,7 +89,7 @@ public:
     using RawAttendFn = std::function<at::Tensor(size_t layer, const at::Tensor& q, const at::Tensor& k,
                                                  const at::Tensor& v, const at::Tensor& cos, const at::Tensor& sin)>;
     at::Tensor forward_raw(const at::Tensor& ids, const at::Tensor& positions, const RawAttendFn& attend,
-                           bool last_only, bool adapters = true) const;
+                           bool last_only, const AdapterRows& adapters = true) const;
     const Rope& rope() const { return rope_; }
 
     KVCache new_cache(int64_t initial_capacity = 256) const {
@@ -116,10 +116,10 @@ public:
 
 private:
     at::Tensor layer_forward(size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                             bool adapters, const AttendFn& attend, const RawAttendFn* raw = nullptr) const;
+                             const AdapterRows& adapters, const AttendFn& attend, const RawAttendFn* raw = nullptr) const;
     at::Tensor head(at::Tensor x, bool last_only) const;
     // silu(gate) * up, [B, T, I]
-    at::Tensor gated_mlp(const DecoderLayer& L, const at::Tensor& h, bool adapters) const;
+    at::Tensor gated_mlp(const DecoderLayer& L, const at::Tensor& h, const AdapterRows& adapters) const;
     Model(ModelConfig config, at::ScalarType dtype, at::Device device);
     void build_names();
 

@@ -21,8 +21,8 @@ at::Tensor Linear::dense_weight() const { return quant ? quant->dequantize() : w
 int64_t Linear::out_features() const { return quant ? quant->shape[0] : weight.size(0); }
 int64_t Linear::in_features() const { return quant ? quant->shape[1] : weight.size(1); }
 
-at::Tensor& Linear::accumulate(at::Tensor& residual, const at::Tensor& x, bool adapter) const {
-    const bool plain = !quant && !bias.defined() && (!lora || !adapter) && weight.defined() &&
+at::Tensor& Linear::accumulate(at::Tensor& residual, const at::Tensor& x, const AdapterRows& adapter) const {
+    const bool plain = !quant && !bias.defined() && (!lora || !adapter.on) && weight.defined() &&
                        residual.is_contiguous() && residual.scalar_type() == weight.scalar_type() &&
                        x.scalar_type() == weight.scalar_type();
     if (!plain) return residual.add_((*this)(x, adapter));
@@ -31,7 +31,7 @@ at::Tensor& Linear::accumulate(at::Tensor& residual, const at::Tensor& x, bool a
     return residual;
 }
 
-at::Tensor Linear::operator()(const at::Tensor& x, bool adapter) const {
+at::Tensor Linear::operator()(const at::Tensor& x, const AdapterRows& adapter) const {
     at::Tensor y;
     if (quant) {
         y = quantized_linear(x.to(quant->compute_dtype), *quant, bias.defined() ? bias.to(quant->compute_dtype) : bias)
@@ -39,10 +39,15 @@ at::Tensor Linear::operator()(const at::Tensor& x, bool adapter) const {
     } else {
         y = at::linear(x, weight, bias);
     }
-    if (!lora || !adapter) return y;
+    if (!lora || !adapter.on) return y;
     auto h = x.to(lora->A.scalar_type());
     if (lora->dropout > 0 && t_training) h = at::dropout(h, lora->dropout, /*train=*/true);
     auto delta = at::linear(at::linear(h, lora->A), lora->B) * lora->scaling;
+    if (adapter.mask.defined()) {  // rows without the adapter add 0: y unchanged after the cast back
+        std::vector<int64_t> shape(delta.dim(), 1);
+        shape[0] = delta.size(0);
+        delta = delta * adapter.mask.to(delta.scalar_type()).view(shape);
+    }
     if (quant) return y + delta.to(y.scalar_type());
     return (y + delta).to(y.scalar_type());
 }

@@ -33,6 +33,16 @@ private:
     bool previous_;
 };
 
+// Which rows of a batch get an unmerged LoRA adapter: all (true), none (false: PEFT's
+// disable_adapter() for this call), or the rows whose entry of `mask` ([B] fp32, 1 or 0) is 1 —
+// one batch decoding the tuned model's and the base model's answers side by side.
+struct AdapterRows {
+    AdapterRows(bool on = true) : on(on) {}  // NOLINT: a bool means every row or none
+    explicit AdapterRows(at::Tensor mask) : on(true), mask(std::move(mask)) {}
+    bool on;
+    at::Tensor mask;
+};
+
 struct Linear {
     std::string name;
     at::Tensor weight;  // [out, in]; undefined when `quant` holds it
@@ -41,14 +51,14 @@ struct Linear {
     std::shared_ptr<LoraWeights> lora;
 
     // adapter = false is PEFT's disable_adapter() for this call: an unmerged LoRA stays loaded but
-    // is not applied, so one model in memory answers as base and as tuned. The caller (a run
-    // context, a forward's options) says which; there is no global switch.
-    at::Tensor operator()(const at::Tensor& x, bool adapter = true) const;
+    // is not applied, so one model in memory answers as base and as tuned (or both, row by row).
+    // The caller (a run context, a forward's options) says which; there is no global switch.
+    at::Tensor operator()(const at::Tensor& x, const AdapterRows& adapter = true) const;
     // residual += this(x) in place, as one GEMM accumulating into the residual (beta = 1) where the
     // weight is plain (dense, no bias, no applied LoRA): the decode step's fused residual add, with
     // no copy and no add kernel. In half types the sum is rounded once instead of twice. The
     // residual must be contiguous and the caller's own (it is overwritten); returns it.
-    at::Tensor& accumulate(at::Tensor& residual, const at::Tensor& x, bool adapter = true) const;
+    at::Tensor& accumulate(at::Tensor& residual, const at::Tensor& x, const AdapterRows& adapter = true) const;
     // The base weight in its compute dtype (dequantized when quantized).
     at::Tensor dense_weight() const;
     int64_t out_features() const;

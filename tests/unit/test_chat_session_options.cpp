@@ -68,3 +68,39 @@ TEST(ChatSessionOptions, AdapterSwitchedOffAnswersAsTheBase) {
     EXPECT_EQ(base->args().adapter_name_or_path, "");
     EXPECT_THROW(merged.without_adapters(), Error);  // merged weights cannot be switched off
 }
+
+// The chat's comparison decoded in one batch (slot 0 with the adapter, slot 1 without) gives each
+// side the reply it gets alone, turn after turn (each side's history differs from the second turn
+// on, so the rows have different lengths), and records both histories.
+TEST(ChatSessionOptions, TunedAndBaseRepliesDecodedTogetherEqualEachAlone) {
+    test::TempDir tmp;
+    const auto adapter = write_random_adapter(tmp.path / "adapter").string();
+    auto args = stories_args(adapter);
+    args.template_name = "default";
+    ChatSession tuned(args, /*unmerged_adapters=*/true), alone_tuned(args, /*unmerged_adapters=*/true);
+    auto base = tuned.without_adapters();
+    auto alone_base = alone_tuned.without_adapters();
+    std::string streamed[2];
+    for (const std::string query : {"Once upon a time", "The little dog", "Lily and Ben"}) {
+        const auto expect_tuned = alone_tuned.reply(query);
+        const auto expect_base = alone_base->reply(query);
+        ASSERT_NE(expect_tuned.ids, expect_base.ids) << "the test adapter does not change the answer";
+        streamed[0].clear();
+        streamed[1].clear();
+        const auto r = tuned.reply_beside(*base, query, [&](int side, const std::string& d) {
+            streamed[side] += d;
+            return true;
+        });
+        EXPECT_EQ(r[0].ids, expect_tuned.ids) << query;
+        EXPECT_EQ(r[1].ids, expect_base.ids) << query;
+        EXPECT_EQ(r[0].text, expect_tuned.text);
+        EXPECT_EQ(r[1].text, expect_base.text);
+        EXPECT_EQ(r[0].finish_reason, expect_tuned.finish_reason);
+        EXPECT_EQ(streamed[0], r[0].text);
+        EXPECT_EQ(streamed[1], r[1].text);
+    }
+    EXPECT_EQ(tuned.history(), alone_tuned.history());
+    EXPECT_EQ(base->history(), alone_base->history());
+    EXPECT_GT(tuned.history().back().second.size(), 0u);
+    EXPECT_THROW(tuned.reply_beside(tuned, "x"), Error);  // the second session must be its base
+}
