@@ -72,6 +72,11 @@ public:
 
     // ids [B, T] int64 → logits [B, T or 1, V] in the model dtype. Appends to `cache` if given.
     at::Tensor forward(const at::Tensor& ids, KVCache* cache, const ForwardOptions& options = {}) const;
+    // The summed next-token cross-entropy of ids [B, T] against labels [B, T] (label t+1 for
+    // position t; ignore_index rows count for nothing), an fp32 scalar, without materialising the
+    // logits where lm_head is a plain weight (kernels/linear_cross_entropy.h).
+    at::Tensor loss_sum(const at::Tensor& ids, const at::Tensor& labels, int64_t ignore_index,
+                        const ForwardOptions& options = {}) const;
 
     // Attention of one layer over a caller's cache: q [B, nh, T, hd] and the new k, v [B, nkv, T, hd]
     // (RoPE applied) in; the caller stores k, v and attends over its cache; out [B, nh, T, hd].
@@ -118,6 +123,8 @@ private:
     at::Tensor layer_forward(size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                              const AdapterRows& adapters, const AttendFn& attend, const RawAttendFn* raw = nullptr) const;
     at::Tensor head(at::Tensor x, bool last_only) const;
+    // The layers and the final norm: hidden states [B, T, H] (forward() without lm_head).
+    at::Tensor hidden_states(const at::Tensor& ids, KVCache* cache, const ForwardOptions& options) const;
     // silu(gate) * up, [B, T, I]
     at::Tensor gated_mlp(const DecoderLayer& L, const at::Tensor& h, const AdapterRows& adapters) const;
     Model(ModelConfig config, at::ScalarType dtype, at::Device device);

@@ -1,7 +1,8 @@
 // Activation model: per layer about 34·b·s·h bytes in 16-bit (Korthikanti et al., "Reducing
 // Activation Recomputation", with the s² attention term gone under fused attention), doubled in
 // fp32; with gradient checkpointing only each layer's input is kept, plus one layer recomputed.
-// Logits: b·s·V in the model dtype plus an fp32 copy and its gradient.
+// Logits: the loss takes them in chunks of at most 2^26 (kernels/linear_cross_entropy.h): one
+// chunk's fp32 logits, their fp32 softmax and its model-dtype gradient at a time.
 // Attention's s² term, measured on the CPU (LibTorch 2.11, demo model, b = 2, s = 12,500, peak
 // RSS): the eager path (flash_attn: disabled) keeps fp32 probabilities b·heads·s² per kept layer
 // plus about two such tensors in flight (19.6 GiB measured without and 15.1 with gradient
@@ -10,6 +11,7 @@
 // CUDA; 1.5 GB measured for a padded pair).
 #include "train/memory_estimate.h"
 
+#include <algorithm>
 #include <map>
 
 #include "core/device_memory.h"
@@ -80,7 +82,7 @@ MemoryEstimate estimate_training_memory(const TrainingArgs& a) {
     const double layer_act = 34.0 * tokens * c.hidden_size * (bytes / 2.0);
     const double kept = a.gradient_checkpointing ? c.num_hidden_layers * tokens * c.hidden_size * bytes + layer_act
                                                  : c.num_hidden_layers * layer_act;
-    const double logits = tokens * c.vocab_size * (bytes + 8.0);
+    const double logits = std::min(tokens * c.vocab_size, double(int64_t{1} << 26)) * (bytes + 8.0);
     const double s2 = static_cast<double>(a.per_device_train_batch_size) * a.cutoff_len * a.cutoff_len;
     const double kept_layers = a.gradient_checkpointing ? 1.0 : static_cast<double>(c.num_hidden_layers);
     const double mask_bytes = a.per_device_train_batch_size > 1 ? (kept_layers + 1) * s2 * (cuda ? bytes : 1.0) : 0.0;

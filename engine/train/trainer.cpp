@@ -497,11 +497,7 @@ double Trainer::evaluate() {
         std::vector<int64_t> idx;
         for (size_t i = s; i < std::min(eval_.size(), s + a_.per_device_eval_batch_size); ++i) idx.push_back(i);
         auto b = collate(eval_, idx, pad_id_, device_);
-        auto logits = model_->forward(b.input_ids, nullptr);
-        const int64_t T = logits.size(1), V = logits.size(2);
-        loss += at::cross_entropy_loss(logits.narrow(1, 0, T - 1).to(at::kFloat).reshape({-1, V}),
-                                       b.labels.narrow(1, 1, T - 1).reshape({-1}), {}, at::Reduction::Sum, data::kIgnoreIndex)
-                    .item<double>();
+        loss += model_->loss_sum(b.input_ids, b.labels, data::kIgnoreIndex).item<double>();
         tokens += b.label_tokens;
     }
     return loss / std::max<int64_t>(1, tokens);
@@ -624,11 +620,7 @@ TrainResult Trainer::run() {
         double step_loss = 0;
         for (auto& b : micro) {
             if (request() == static_cast<int>(TrainRequest::Cancel)) throw CancelledError("training cancelled");
-            auto logits = model_->forward(b.input_ids, nullptr, fo);
-            const int64_t T = logits.size(1), V = logits.size(2);
-            auto loss_sum = at::cross_entropy_loss(logits.narrow(1, 0, T - 1).to(at::kFloat).reshape({-1, V}),
-                                                   b.labels.narrow(1, 1, T - 1).reshape({-1}), {}, at::Reduction::Sum,
-                                                   data::kIgnoreIndex);
+            auto loss_sum = model_->loss_sum(b.input_ids, b.labels, data::kIgnoreIndex, fo);
             const double value = loss_sum.item<double>();
             if (!std::isfinite(value)) diverged("the loss became " + std::string(std::isnan(value) ? "NaN" : "Inf"));
             auto loss = loss_sum / static_cast<double>(std::max<int64_t>(1, label_tokens));
