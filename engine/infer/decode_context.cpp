@@ -11,6 +11,7 @@
 #include "infer/sampler.h"
 #include "infer/token_sampler.h"
 #include "kernels/decode_attention.h"
+#include "kernels/greedy_step.h"
 #include "model/attention.h"
 #include "model/linear.h"
 
@@ -160,6 +161,10 @@ void DecodeContext::step_body(int64_t span) {
                                                  span, attention_counters_);  // [B, nh, 1, hd]
         return ctx.reshape({B, 1, -1});
     }, /*last_only=*/true, step_adapters());  // [B, 1, V]
+    if (!config_.do_sample && !seen_.defined()) {  // greedy: the whole tail in one launch on CUDA
+        kernels::greedy_step(logits.select(1, 0), stop_ids_, active_, ids_, positions, out_);
+        return;
+    }
     auto next = sample_tokens(logits.select(1, 0), seen_, uniforms_, config_);  // [B]
     if (seen_.defined()) seen_.scatter_(1, next.unsqueeze(1), true);
     ids_.copy_(next);

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 
 #include <ATen/cuda/CUDAContext.h>
 
@@ -23,6 +24,7 @@
 #include "core/error.h"
 #include "io/tensor_io.h"
 #include "kernels/decode_attention.h"
+#include "kernels/greedy_step.h"
 #include "kernels/rms_norm.h"
 #include "kernels/swiglu.h"
 #include "kernels/rope_cache.h"
@@ -153,6 +155,47 @@ bool decode_kernels_check() {
     return all_ok;
 }
 
+// The greedy step's tail (argmax with first-index ties, stop flag, NaN/Inf flag, positions)
+// against its ATen reference: every output exactly equal, ChatGLM2's vocabulary, three dtypes.
+bool greedy_step_check() {
+    bool all_ok = true;
+    for (auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+        for (int64_t B : {1, 8, 64}) {
+            const int64_t V = 65024;
+            auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
+            auto longs = at::TensorOptions().dtype(at::kLong).device(at::kCUDA);
+            auto logits = (at::randn({B, V + 3}, opt) * 4).narrow(1, 0, V);  // a row stride past V
+            logits.select(0, 0).fill_(1.0);                                 // all equal: the first wins
+            if (B > 1) {
+                logits[1][7] = 50.0;
+                logits[1][9000] = 50.0;  // a tie: 7
+            }
+            if (B > 2) logits[2][123] = std::numeric_limits<double>::quiet_NaN();
+            auto stop_ids = at::tensor({int64_t{0}, int64_t{7}}, longs);
+            auto active = at::randint(0, 2, {B}, longs);
+            auto positions = at::randint(0, 100, {B}, longs);
+            auto ids1 = at::zeros({B}, longs), ids2 = ids1.clone();
+            auto pos1 = positions.clone(), pos2 = positions.clone();
+            auto out1 = at::zeros({B, 3}, longs), out2 = out1.clone();
+            kernels::greedy_step_reference(logits, stop_ids, active, ids1, pos1, out1);
+            kernels::greedy_step(logits, stop_ids, active, ids2, pos2, out2);
+            // a NaN row's token is not compared (the flag stops decoding); everything else must match
+            auto finite_rows = out1.select(1, 2).eq(0);
+            const bool ok = at::equal(pos1, pos2) && at::equal(out1.select(1, 2), out2.select(1, 2)) &&
+                            at::equal(ids1.masked_select(finite_rows), ids2.masked_select(finite_rows)) &&
+                            at::equal(out1.masked_select(finite_rows.unsqueeze(1)), out2.masked_select(finite_rows.unsqueeze(1)));
+            const double t_ref = time_per_call([&] { kernels::greedy_step_reference(logits, stop_ids, active, ids1, pos1, out1); });
+            const double t_ker = time_per_call([&] { kernels::greedy_step(logits, stop_ids, active, ids2, pos2, out2); });
+            all_ok &= ok;
+            std::printf("{\"kernel\": \"greedy_step\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"round_once\": false, "
+                        "\"max_abs_diff\": 0, \"tolerance\": 0, \"kernel_us\": %.2f, \"aten_us\": %.2f, \"speedup\": %.2f, \"ok\": %s}\n",
+                        io::dtype_name(dtype).c_str(), (long long)B, (long long)V, t_ker * 1e6, t_ref * 1e6, t_ref / t_ker,
+                        ok ? "true" : "false");
+        }
+    }
+    return all_ok;
+}
+
 int kernels_check() {
     if (!kernels::built_with_cuda_kernels()) throw Error("this build has no CUDA kernels (nvcc was not found)");
     c10::InferenceMode guard;
@@ -216,6 +259,7 @@ int kernels_check() {
         }
     }
     all_ok &= decode_kernels_check();
+    all_ok &= greedy_step_check();
     return all_ok ? 0 : 1;
 }
 
