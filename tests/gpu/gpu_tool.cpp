@@ -264,7 +264,10 @@ int kernels_check() {
 }
 
 int train_bench(int argc, char** argv) {
-    if (argc < 12) throw Error("usage: train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING");
+    if (argc < 12)
+        throw Error("usage: train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING [logits|chunked]");
+    // the loss: full fp32 logits (what training did before) or Model::loss_sum's chunked lm_head + cross-entropy
+    const bool chunked = argc > 12 && std::string(argv[12]) == "chunked";
     const auto config = ModelConfig::from_folder(argv[2]);
     const at::Device device(argv[4]);
     const auto dtype = io::parse_dtype_name(argv[3]);
@@ -294,10 +297,15 @@ int train_bench(int argc, char** argv) {
     TrainingModeGuard training(true);
     double last_loss = 0;
     auto step = [&] {
-        auto logits = model->forward(ids, nullptr, fo);
-        const int64_t T = logits.size(1), V = logits.size(2);
-        auto loss = at::cross_entropy_loss(logits.narrow(1, 0, T - 1).to(at::kFloat).reshape({-1, V}),
-                                           ids.narrow(1, 1, T - 1).reshape({-1}));
+        at::Tensor loss;
+        if (chunked) {
+            loss = model->loss_sum(ids, ids, -100, fo) / static_cast<double>(B * (S - 1));
+        } else {
+            auto logits = model->forward(ids, nullptr, fo);
+            const int64_t T = logits.size(1), V = logits.size(2);
+            loss = at::cross_entropy_loss(logits.narrow(1, 0, T - 1).to(at::kFloat).reshape({-1, V}),
+                                          ids.narrow(1, 1, T - 1).reshape({-1}));
+        }
         loss.backward();
         opt.clip_grad_norm(1.0);
         opt.step(1e-4);
@@ -324,9 +332,10 @@ int train_bench(int argc, char** argv) {
         estimate_gib = estimate_training_memory(a).total_bytes / 1073741824.0;
     }
 #endif
-    std::printf("{\"init_s\": %.1f, \"step_s\": %.4f, \"tokens_per_s\": %.1f, \"peak_allocated_gib\": %.3f, "
+    std::printf("{\"loss_path\": \"%s\", \"init_s\": %.1f, \"step_s\": %.4f, \"tokens_per_s\": %.1f, \"peak_allocated_gib\": %.3f, "
                 "\"estimate_gib\": %.3f, \"trainable\": %lld, \"loss\": %.4f}\n",
-                init_s, dt / steps, B * S * steps / dt, mem.peak / 1073741824.0, estimate_gib, (long long)trainable, last_loss);
+                chunked ? "chunked" : "logits", init_s, dt / steps, B * S * steps / dt, mem.peak / 1073741824.0, estimate_gib,
+                (long long)trainable, last_loss);
     return 0;
 }
 }  // namespace
