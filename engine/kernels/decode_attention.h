@@ -24,7 +24,7 @@ at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& K, const at::
 // rope_and_cache (rope_cache.h) then decode_attention, in one CUDA launch where the tensor-core
 // kernel serves (fp16/bf16, head_dim 64/128, sm_80+), else the two calls. counters: [≥ B*nh] int32
 // zeros on the GPU that the kernel leaves zero, owned by the caller (a decode context keeps one
-// per step: no memset in the graph); undefined → allocated per call.
+// for all its steps: no memset in the graph); undefined → allocated per call.
 at::Tensor rope_cache_attention(const Rope& rope, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                 const at::Tensor& cos, const at::Tensor& sin, at::Tensor& K, at::Tensor& V,
                                 const at::Tensor& positions, const at::Tensor& lengths, int64_t heads, int64_t span,
