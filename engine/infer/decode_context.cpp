@@ -167,11 +167,7 @@ void DecodeContext::step_body(int64_t span) {
     }
     auto next = sample_tokens(logits.select(1, 0), seen_, uniforms_, config_);  // [B]
     if (seen_.defined()) seen_.scatter_(1, next.unsqueeze(1), true);
-    ids_.copy_(next);
-    positions.add_(active_);
-    out_.select(1, 0).copy_(next);
-    out_.select(1, 1).copy_((next.unsqueeze(1) == stop_ids_.unsqueeze(0)).any(1));
-    out_.select(1, 2).copy_(logits.select(1, 0).isfinite().all(-1).logical_not());
+    kernels::record_step(next, logits.select(1, 0), stop_ids_, active_, ids_, positions, out_);
 }
 
 const DecodeStep& DecodeContext::step() {

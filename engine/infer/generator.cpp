@@ -40,6 +40,38 @@ int64_t kv_budget(const Model& m) {
     return device_capacity("cpu").free / 4;
 }
 
+// Prompt tokens whose keys and values can stay in the cache: the common prefix with what it holds,
+// less the last prompt token, which is always recomputed for its logits.
+size_t reusable_prefix(const std::vector<int64_t>& cached, const std::vector<int64_t>& prompt) {
+    size_t common = 0;
+    while (common < cached.size() && common < prompt.size() && cached[common] == prompt[common]) ++common;
+    return std::min(common, prompt.size() - 1);
+}
+
+// One reply being decoded in a slot (generate_batch, generate_pair). take() applies the slot's new
+// token as generate() does; when the reply ends there it is closed (reason, text, decode time) and
+// take() returns false.
+struct SlotReply {
+    ReplyText reply;
+    GenerateResult result;
+    Clock::time_point started = Clock::now();
+
+    bool take(int64_t token, bool stop, int64_t max_new_tokens, bool cache_full) {
+        if (stop) return close("stop", true);
+        result.ids.push_back(token);
+        if (!reply.push(token)) return close(reply.finish_reason(), false);
+        if (static_cast<int64_t>(result.ids.size()) >= max_new_tokens || cache_full) return close("length", true);
+        return true;
+    }
+    bool close(const std::string& reason, bool flush) {
+        if (flush) reply.flush();
+        result.finish_reason = reason;
+        result.text = reply.text();
+        result.decode_seconds = since(started);
+        return false;
+    }
+};
+
 std::string gib(int64_t bytes) {
     char s[32];
     std::snprintf(s, sizeof s, "%.2f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
@@ -70,10 +102,7 @@ GenerateResult Generator::generate(const std::vector<int64_t>& prompt, const Gen
     }
     GenerateResult r;
     r.prompt_tokens = static_cast<int64_t>(prompt.size());
-    // reuse the cached prefix; the last prompt token is always recomputed for its logits
-    size_t common = 0;
-    while (common < cached_.size() && common < prompt.size() && cached_[common] == prompt[common]) ++common;
-    common = std::min(common, prompt.size() - 1);
+    const size_t common = reusable_prefix(cached_, prompt);
     r.reused_prompt_tokens = static_cast<int64_t>(common);
 
     auto t0 = Clock::now();
@@ -143,54 +172,33 @@ bool Generator::generate_batch(const std::vector<std::vector<int64_t>>& prompts,
 
     struct Row {
         size_t index;
-        ReplyText reply;
-        GenerateResult result;
-        Clock::time_point started;
+        SlotReply r;
     };
     std::vector<std::optional<Row>> rows(slots);
     size_t next = 0;
     bool keep_going = true;
 
-    // Ends the row in `slot` and hands its reply over; the slot is free afterwards.
-    auto finish = [&](int64_t slot, const std::string& reason, bool flush) {
-        auto& row = *rows[slot];
-        if (flush) row.reply.flush();
-        row.result.finish_reason = reason;
-        row.result.text = row.reply.text();
-        row.result.decode_seconds = since(row.started);
+    // Takes the row's new token; when the row ends, hands its reply over and frees the slot.
+    auto take = [&](int64_t slot, int64_t token, bool stop) {
+        if (rows[slot]->r.take(token, stop, config.max_new_tokens, ctx.length(slot) >= capacity)) return true;
         ctx.finish(slot);
-        const size_t index = row.index;
-        GenerateResult done = std::move(row.result);
+        const size_t index = rows[slot]->index;
+        GenerateResult done = std::move(rows[slot]->r.result);
         rows[slot].reset();
         if (!on_reply(index, std::move(done))) keep_going = false;
-    };
-    // Takes the row's new token; false when the row ended.
-    auto take = [&](int64_t slot, int64_t token, bool stop) {
-        auto& row = *rows[slot];
-        if (stop) {
-            finish(slot, "stop", true);
-            return false;
-        }
-        row.result.ids.push_back(token);
-        if (!row.reply.push(token)) {
-            finish(slot, row.reply.finish_reason(), false);
-            return false;
-        }
-        if (static_cast<int64_t>(row.result.ids.size()) >= config.max_new_tokens || ctx.length(slot) >= capacity) {
-            finish(slot, "length", true);
-            return false;
-        }
-        return true;
+        return false;
     };
     // Fills a free slot with the next prompt (again while rows end at their first token).
     auto admit = [&](int64_t slot) {
         while (keep_going && !rows[slot] && next < prompts.size()) {
             const size_t i = next++;
-            rows[slot].emplace(Row{i, ReplyText(*tokenizer_, config.stop_strings), {}, Clock::now()});
-            rows[slot]->result.prompt_tokens = static_cast<int64_t>(prompts[i].size());
+            rows[slot].emplace(Row{i, SlotReply{ReplyText(*tokenizer_, config.stop_strings)}});
+            auto& result = rows[slot]->r.result;
+            result.prompt_tokens = static_cast<int64_t>(prompts[i].size());
             auto t = Clock::now();
             const int64_t token = ctx.start(slot, prompts[i], 0, config.seed + i);
-            rows[slot]->result.prefill_seconds = since(t);
+            result.prefill_seconds = since(t);
+            rows[slot]->r.started = Clock::now();
             take(slot, token, ctx.is_stop(token));
         }
     };
@@ -232,66 +240,48 @@ std::array<GenerateResult, 2> Generator::generate_pair(const std::array<std::vec
         pair_context_->reconfigure(config, stop_ids);
     }
     DecodeContext& ctx = *pair_context_;
+    std::array<std::optional<SlotReply>, 2> side;
     std::array<GenerateResult, 2> r;
-    std::array<std::optional<ReplyText>, 2> reply;
-    std::array<Clock::time_point, 2> started;
-    std::array<bool, 2> live{false, false};
-    // Ends a side; its last token was never fed, so it is not in the cache.
-    auto finish = [&](int side, const std::string& reason, bool flush) {
-        if (flush) reply[side]->flush();
-        r[side].finish_reason = reason;
-        r[side].text = reply[side]->text();
-        r[side].decode_seconds = since(started[side]);
-        ctx.finish(side);
-        live[side] = false;
+    // Takes a side's new token; when the side ends (its last token was never fed, so it is not in
+    // the cache), its result is final.
+    auto take = [&](int s, int64_t token, bool stop) {
+        if (side[s]->take(token, stop, config.max_new_tokens, ctx.length(s) >= ctx.capacity())) return;
+        ctx.finish(s);
+        r[s] = std::move(side[s]->result);
+        side[s].reset();
     };
-    // Takes a side's new token, as generate() does; false when the side ended.
-    auto take = [&](int side, int64_t token, bool stop) {
-        if (stop) {
-            finish(side, "stop", true);
-            return false;
-        }
-        r[side].ids.push_back(token);
-        if (!reply[side]->push(token)) {
-            finish(side, reply[side]->finish_reason(), false);
-            return false;
-        }
-        if (static_cast<int64_t>(r[side].ids.size()) >= config.max_new_tokens || ctx.length(side) >= ctx.capacity()) {
-            finish(side, "length", true);
-            return false;
-        }
-        return true;
-    };
-    for (int side = 0; side < 2; ++side) {
-        const auto& prompt = prompts[side];
-        auto& cached = pair_cached_[side];
-        size_t common = 0;
-        while (common < cached.size() && common < prompt.size() && cached[common] == prompt[common]) ++common;
-        common = std::min(common, prompt.size() - 1);
-        r[side].prompt_tokens = static_cast<int64_t>(prompt.size());
-        r[side].reused_prompt_tokens = static_cast<int64_t>(common);
+    for (int s = 0; s < 2; ++s) {
+        const auto& prompt = prompts[s];
+        const size_t common = reusable_prefix(pair_cached_[s], prompt);
         TextCallback stream;
-        if (on_text) stream = [&on_text, side](const std::string& d) { return on_text(side, d); };
-        reply[side].emplace(*tokenizer_, config.stop_strings, stream);
+        if (on_text) stream = [&on_text, s](const std::string& d) { return on_text(s, d); };
+        side[s].emplace(SlotReply{ReplyText(*tokenizer_, config.stop_strings, stream)});
+        auto& result = side[s]->result;
+        result.prompt_tokens = static_cast<int64_t>(prompt.size());
+        result.reused_prompt_tokens = static_cast<int64_t>(common);
         auto t = Clock::now();
-        const int64_t token = ctx.start(side, prompt, static_cast<int64_t>(common), config.seed);
-        cached = prompt;
-        r[side].prefill_seconds = since(t);
-        started[side] = Clock::now();
-        live[side] = true;
-        take(side, token, ctx.is_stop(token));
+        const int64_t token = ctx.start(s, prompt, static_cast<int64_t>(common), config.seed);
+        pair_cached_[s] = prompt;
+        result.prefill_seconds = since(t);
+        side[s]->started = Clock::now();
+        take(s, token, ctx.is_stop(token));
     }
-    while (live[0] || live[1]) {
+    while (side[0] || side[1]) {
         if (cancel && cancel->load()) {
-            for (int side = 0; side < 2; ++side)
-                if (live[side]) finish(side, "cancelled", true);
+            for (int s = 0; s < 2; ++s) {
+                if (!side[s]) continue;
+                side[s]->close("cancelled", true);
+                ctx.finish(s);
+                r[s] = std::move(side[s]->result);
+                side[s].reset();
+            }
             break;
         }
         const auto& step = ctx.step();
-        for (int side = 0; side < 2; ++side) {
-            if (!live[side]) continue;
-            pair_cached_[side].push_back(r[side].ids.back());  // fed by this step: in the cache now
-            take(side, step.ids[side], step.stop[side] != 0);
+        for (int s = 0; s < 2; ++s) {
+            if (!side[s]) continue;
+            pair_cached_[s].push_back(side[s]->result.ids.back());  // fed by this step: in the cache now
+            take(s, step.ids[s], step.stop[s] != 0);
         }
     }
     return r;

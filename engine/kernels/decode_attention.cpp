@@ -107,7 +107,7 @@ at::Tensor rope_cache_attention(const Rope& rope, const at::Tensor& q, const at:
 #ifdef TB_WITH_CUDA_KERNELS
     if (q.is_cuda()) {
         const c10::cuda::CUDAGuard guard(q.device());
-        auto r = rope_cache_call(rope, q, k, v, cos, sin, K, V, positions, heads);
+        auto r = rope_cache_call(rope, q, k, v, cos, sin, K, V, positions, heads, /*with_q_out=*/false);
         auto a = r ? decode_attention_call({}, heads, K, V, lengths, counters) : std::nullopt;
         if (a && rope_cache_attention_fits(r->args, a->args)) {
             const cudaError_t err = rope_cache_attention_forward(r->args, a->args);

@@ -26,11 +26,12 @@ struct DecodeAttentionCall {
     at::Tensor q, lengths, out, workspace, counters;
 };
 
-// nullopt where the kernel does not serve these tensors (dtype, layout, device).
+// nullopt where the kernel does not serve these tensors (dtype, layout, device). with_q_out: false
+// for the fused attention kernel, which rotates the queries itself (no q_out is allocated).
 std::optional<RopeCacheCall> rope_cache_call(const Rope& rope, const at::Tensor& q, const at::Tensor& k,
                                              const at::Tensor& v, const at::Tensor& cos, const at::Tensor& sin,
                                              at::Tensor& K, at::Tensor& V, const at::Tensor& positions,
-                                             int64_t heads);
+                                             int64_t heads, bool with_q_out = true);
 // q: [B, heads, 1, hd], or undefined when the fused kernel rotates the queries itself (then no
 // q pointer). counters: [≥ B*heads] int32 zeros the kernel leaves zero, or undefined (allocated).
 std::optional<DecodeAttentionCall> decode_attention_call(const at::Tensor& q, int64_t heads, const at::Tensor& K,

@@ -15,14 +15,18 @@
 
 namespace tb::kernels {
 
-void greedy_step_reference(const at::Tensor& logits, const at::Tensor& stop_ids, const at::Tensor& active,
-                           at::Tensor& ids, at::Tensor& positions, at::Tensor& out) {
-    auto next = logits.to(at::kFloat).argmax(-1);  // [B]
+void record_step(const at::Tensor& next, const at::Tensor& logits, const at::Tensor& stop_ids, const at::Tensor& active,
+                 at::Tensor& ids, at::Tensor& positions, at::Tensor& out) {
     ids.copy_(next);
     positions.add_(active);
     out.select(1, 0).copy_(next);
     out.select(1, 1).copy_((next.unsqueeze(1) == stop_ids.unsqueeze(0)).any(1));
     out.select(1, 2).copy_(logits.isfinite().all(-1).logical_not());
+}
+
+void greedy_step_reference(const at::Tensor& logits, const at::Tensor& stop_ids, const at::Tensor& active,
+                           at::Tensor& ids, at::Tensor& positions, at::Tensor& out) {
+    record_step(logits.to(at::kFloat).argmax(-1), logits, stop_ids, active, ids, positions, out);
 }
 
 void greedy_step(const at::Tensor& logits, const at::Tensor& stop_ids, const at::Tensor& active, at::Tensor& ids,

@@ -37,7 +37,7 @@ at::Tensor rope_and_cache_reference(const Rope& rope, const at::Tensor& q, const
 std::optional<RopeCacheCall> rope_cache_call(const Rope& rope, const at::Tensor& q, const at::Tensor& k,
                                              const at::Tensor& v, const at::Tensor& cos, const at::Tensor& sin,
                                              at::Tensor& K, at::Tensor& V, const at::Tensor& positions,
-                                             int64_t heads) {
+                                             int64_t heads, bool with_q_out) {
     DType dt;
     const auto t = q.scalar_type();
     const bool rows_ok = q.size(1) == 1 && q.stride(-1) == 1 && k.stride(-1) == 1 && v.stride(-1) == 1;
@@ -50,10 +50,10 @@ std::optional<RopeCacheCall> rope_cache_call(const Rope& rope, const at::Tensor&
     c.cos = cos.reshape({B, -1}).contiguous();
     c.sin = sin.reshape({B, -1}).contiguous();
     c.positions = positions.contiguous();
-    c.q_out = at::empty({B, heads, 1, hd}, q.options());
+    if (with_q_out) c.q_out = at::empty({B, heads, 1, hd}, q.options());
     c.args = RopeCacheArgs{q.data_ptr(), k.data_ptr(), v.data_ptr(), q.stride(0), k.stride(0), v.stride(0),
-                           c.cos.data_ptr(), c.sin.data_ptr(), c.cos.size(1), c.q_out.data_ptr(), K.data_ptr(),
-                           V.data_ptr(), c.positions.data_ptr<int64_t>(), B, heads, groups, hd, rope.rotary_dim(),
+                           c.cos.data_ptr(), c.sin.data_ptr(), c.cos.size(1),
+                           with_q_out ? c.q_out.data_ptr() : nullptr, K.data_ptr(), V.data_ptr(), c.positions.data_ptr<int64_t>(), B, heads, groups, hd, rope.rotary_dim(),
                            K.size(2), rope.interleaved(), dt, c10::cuda::getCurrentCUDAStream().stream()};
     return c;
 }

@@ -14,12 +14,12 @@ namespace tb {
 at::Tensor RMSNorm::operator()(const at::Tensor& x) const { return kernels::rms_norm(x, weight, eps, round_once); }
 
 at::Tensor Model::forward(const at::Tensor& ids, KVCache* cache, const ForwardOptions& opt) const {
-    return lm_head_(hidden_states(ids, cache, opt));
+    return head(layers_output(ids, cache, opt), opt.last_only);
 }
 
 at::Tensor Model::loss_sum(const at::Tensor& ids, const at::Tensor& labels, int64_t ignore_index,
                            const ForwardOptions& opt) const {
-    auto hidden = hidden_states(ids, nullptr, opt);  // [B, T, H]
+    auto hidden = final_norm_(layers_output(ids, nullptr, opt));  // [B, T, H]
     const int64_t T = hidden.size(1), H = hidden.size(2);
     auto h = hidden.narrow(1, 0, T - 1).reshape({-1, H});
     auto y = labels.to(device_).narrow(1, 1, T - 1).reshape({-1});
@@ -28,7 +28,7 @@ at::Tensor Model::loss_sum(const at::Tensor& ids, const at::Tensor& labels, int6
     return at::cross_entropy_loss(lm_head_(h).to(at::kFloat), y, {}, at::Reduction::Sum, ignore_index);
 }
 
-at::Tensor Model::hidden_states(const at::Tensor& ids, KVCache* cache, const ForwardOptions& opt) const {
+at::Tensor Model::layers_output(const at::Tensor& ids, KVCache* cache, const ForwardOptions& opt) const {
     const auto& c = config_;
     const int64_t B = ids.size(0), T = ids.size(1);
     const int64_t past = cache ? cache->length() : 0;
@@ -62,8 +62,7 @@ at::Tensor Model::hidden_states(const at::Tensor& ids, KVCache* cache, const For
         }
     }
     if (cache) cache->advance(T);
-    if (opt.last_only) x = x.narrow(1, x.size(1) - 1, 1);
-    return final_norm_(x);
+    return x;
 }
 
 at::Tensor Model::forward_with(const at::Tensor& ids, const at::Tensor& positions, const AttendFn& attend,

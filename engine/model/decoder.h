@@ -123,8 +123,8 @@ private:
     at::Tensor layer_forward(size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                              const AdapterRows& adapters, const AttendFn& attend, const RawAttendFn* raw = nullptr) const;
     at::Tensor head(at::Tensor x, bool last_only) const;
-    // The layers and the final norm: hidden states [B, T, H] (forward() without lm_head).
-    at::Tensor hidden_states(const at::Tensor& ids, KVCache* cache, const ForwardOptions& options) const;
+    // The embedding and the layers: [B, T, H] before the final norm (forward() without head()).
+    at::Tensor layers_output(const at::Tensor& ids, KVCache* cache, const ForwardOptions& options) const;
     // silu(gate) * up, [B, T, I]
     at::Tensor gated_mlp(const DecoderLayer& L, const at::Tensor& h, const AdapterRows& adapters) const;
     Model(ModelConfig config, at::ScalarType dtype, at::Device device);
