@@ -25,7 +25,7 @@ sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 install_packages() {
     local pkgs=(build-essential cmake ninja-build pkg-config python3-venv
                 libsentencepiece-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
-                libgtest-dev libpcre2-dev libicu-dev
+                libgtest-dev libpcre2-dev libicu-dev libgloo-dev
                 qt6-base-dev qt6-charts-dev libqt6opengl6-dev libquazip1-qt6-dev qt6-l10n-tools qt6-translations-l10n xvfb xauth
                 fonts-wqy-microhei)  # a CJK font: Chinese labels and offscreen screenshots
     # the fuzzers (tests/fuzz) need clang and its libFuzzer runtime

@@ -10,6 +10,9 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "core/log.h"
+#include "core/error.h"
+#include "train/distributed.h"
+#include "train/local_launch.h"
 #include "train/trainer.h"
 
 namespace tb::cli {
@@ -37,6 +40,22 @@ void add_train(CLI::App& app, std::function<int()>& run) {
         run = [collector] {
             std::vector<std::string> unknown;
             auto args = TrainingArgs::from_map(collector->collect(), &unknown);
+            const auto world = dist::world_from_env();
+            if (args.nproc_per_node > 1 && !world.distributed()) {
+                // this process only starts and watches the ranks; each rank reads the same arguments
+                warn_unknown_keys(unknown, "Tunebench does not know");
+                return run_local_ranks({.nproc = static_cast<int>(args.nproc_per_node), .argv = this_command_line()});
+            }
+            if (world.rank > 0) {
+                // rank 0 speaks for the run; the others print only what went wrong, marked with their rank
+                log::set_min_level(log::Level::Error);
+                try {
+                    std::signal(SIGINT, on_sigint);
+                    return run_training(args, {}, &g_request).stopped_early ? 130 : 0;
+                } catch (const Error& e) {
+                    throw Error("[rank " + std::to_string(world.rank) + "] " + e.what(), e.hint());
+                }
+            }
             warn_unknown_keys(unknown, "Tunebench does not know");
             const bool tty = isatty(STDERR_FILENO);
             std::signal(SIGINT, on_sigint);

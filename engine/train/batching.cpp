@@ -46,6 +46,16 @@ std::vector<std::vector<int64_t>> epoch_batches(const std::vector<data::EncodedE
     return batches;
 }
 
+TokenCounts count_tokens(const std::vector<data::EncodedExample>& ex, const std::vector<int64_t>& idx) {
+    TokenCounts c;
+    for (auto i : idx) {
+        const auto& labels = ex[i].labels;
+        c.tokens += static_cast<int64_t>(labels.size());
+        for (size_t t = 1; t < labels.size(); ++t) c.label_tokens += labels[t] != data::kIgnoreIndex;
+    }
+    return c;
+}
+
 Batch collate(const std::vector<data::EncodedExample>& ex, const std::vector<int64_t>& idx, int64_t pad_id,
               const at::Device& device, int64_t multiple_of) {
     size_t longest = 0;
@@ -60,10 +70,11 @@ Batch collate(const std::vector<data::EncodedExample>& ex, const std::vector<int
         for (size_t t = 0; t < e.input_ids.size(); ++t) {
             id_acc[r][t] = e.input_ids[t];
             lab_acc[r][t] = e.labels[t];
-            if (t > 0 && e.labels[t] != data::kIgnoreIndex) ++b.label_tokens;
         }
-        b.tokens += static_cast<int64_t>(e.input_ids.size());
     }
+    const auto counts = count_tokens(ex, idx);
+    b.tokens = counts.tokens;
+    b.label_tokens = counts.label_tokens;
     b.input_ids = ids.to(device);
     b.labels = labels.to(device);
     return b;

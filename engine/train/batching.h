@@ -24,6 +24,13 @@ std::vector<std::vector<int64_t>> epoch_batches(const std::vector<data::EncodedE
                                                 int64_t batch_size, uint64_t seed, int64_t epoch, bool shuffle,
                                                 bool group_by_length);
 
+// Tokens and loss-carrying tokens of the rows `indices`, without collating them: each process of a
+// data-parallel run counts the whole step's rows (the loss is normalised by all of them).
+struct TokenCounts {
+    int64_t tokens = 0, label_tokens = 0;
+};
+TokenCounts count_tokens(const std::vector<data::EncodedExample>& examples, const std::vector<int64_t>& indices);
+
 Batch collate(const std::vector<data::EncodedExample>& examples, const std::vector<int64_t>& indices,
               int64_t pad_id, const at::Device& device, int64_t multiple_of = 8);
 

@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 #include <ATen/core/grad_mode.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -36,6 +37,7 @@
 #include "tokenizer/tokenizer.h"
 #include "train/adamw.h"
 #include "train/batching.h"
+#include "train/distributed.h"
 #include "train/loss_plot.h"
 #include "train/lr_schedule.h"
 #include "train/memory_estimate.h"
@@ -104,6 +106,10 @@ private:
     [[noreturn]] void diverged(const std::string& what);
     void check_weights_finite();
     int request() const { return req_ ? req_->load() : 0; }
+    void join_processes();
+    // Data parallel: this process's share of the step summed with the others' (loss, stop requests).
+    std::vector<double> sum_over_processes(std::vector<double> values);
+    bool is_main() const { return world_.is_main(); }
 
     TrainingArgs a_;
     std::function<void(const TrainProgress&)> cb_;
@@ -130,10 +136,15 @@ private:
     Clock::time_point start_;
     int64_t session_start_step_ = 0, session_tokens_ = 0;
     int64_t last_saved_step_ = -1;
+    // data parallel (world_.world_size > 1): every process trains rows of each global batch
+    dist::World world_;
+    std::unique_ptr<dist::Communicator> comm_;
+    std::unique_ptr<dist::GradientSync> grad_sync_;
+    int agreed_request_ = 0;  // the stop/cancel request all processes saw at the last step
 };
 
 void Trainer::report(TrainProgress p) {
-    if (!cb_) return;
+    if (!cb_ || !is_main()) return;
     p.total_steps = total_steps_;
     p.elapsed_s = elapsed_before_ + std::chrono::duration<double>(Clock::now() - start_).count();
     const double session = std::chrono::duration<double>(Clock::now() - start_).count();
@@ -180,19 +191,50 @@ void Trainer::clear_earlier_run() {
         fs::remove(out_ / f);
 }
 
+// Resolves the device and, when torchrun's variables (or nproc_per_node) make this one of several
+// processes, joins the others: one GPU each (cuda:LOCAL_RANK), or CPU processes over Gloo.
+void Trainer::join_processes() {
+    world_ = dist::world_from_env();
+    device_ = resolve_device(a_.device);
+    if (device_.is_cuda() && device_.has_index()) c10::impl::getDeviceGuardImpl(at::kCUDA)->setDevice(device_);
+    if (!world_.distributed()) return;
+    if (device_.is_cuda()) {
+        const auto gpus = c10::impl::getDeviceGuardImpl(at::kCUDA)->deviceCount();
+        if (world_.local_rank >= gpus) {
+            throw ConfigError("training process " + std::to_string(world_.rank) + " needs GPU " + std::to_string(world_.local_rank) +
+                                  " but this machine shows " + std::to_string(gpus) + " GPU(s)",
+                              "set nproc_per_node to at most " + std::to_string(gpus) + " (one process per GPU), or CUDA_VISIBLE_DEVICES");
+        }
+        device_ = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(world_.local_rank));
+    }
+    report({.phase = "loading", .message = "waiting for " + std::to_string(world_.world_size) + " training processes"});
+    comm_ = std::make_unique<dist::Communicator>(world_, device_, std::chrono::seconds(a_.ddp_timeout));
+    if (is_main()) log::info("data parallel: ", world_.world_size, " processes over ", dist::backend_for(device_), ", ",
+                             world_.world_size * a_.per_device_train_batch_size * a_.gradient_accumulation_steps,
+                             " examples per optimizer step");
+}
+
+std::vector<double> Trainer::sum_over_processes(std::vector<double> values) {
+    if (!comm_) return values;
+    std::vector<at::Tensor> t{at::tensor(values, at::kDouble).to(device_)};
+    comm_->all_reduce_sum(t);
+    auto host = t[0].cpu();
+    for (size_t i = 0; i < values.size(); ++i) values[i] = host[static_cast<int64_t>(i)].item<double>();
+    return values;
+}
+
 void Trainer::load_model_and_data() {
     report({.phase = "loading", .message = "loading " + a_.model_name_or_path});
     const fs::path folder = a_.model_name_or_path;
     if (!fs::is_directory(folder)) {
         throw FileError("model folder " + folder.string() + " does not exist", "model_name_or_path must be a local model folder");
     }
-    device_ = resolve_device(a_.device);
     {
         auto est_args = a_;
         est_args.device = device_.str();
         const auto e = estimate_training_memory(est_args);
         const double gib = 1024.0 * 1024 * 1024;
-        log::info("memory estimate: ", e.total_bytes / gib, " GiB (weights ", e.weight_bytes / gib, ", optimizer ",
+        if (is_main()) log::info("memory estimate: ", e.total_bytes / gib, " GiB (weights ", e.weight_bytes / gib, ", optimizer ",
                   e.optimizer_bytes / gib, ", activations ", e.activation_bytes / gib, ")",
                   e.available_bytes ? ", available " + std::to_string(e.available_bytes / gib).substr(0, 5) + " GiB" : "");
         // On the CPU a run past the free memory swaps the machine to a halt or is killed by the
@@ -254,7 +296,7 @@ void Trainer::load_model_and_data() {
     if (train_.empty()) throw ConfigError("no example of '" + a_.dataset + "' has a trainable response within cutoff_len",
                                           "raise cutoff_len or check the data");
     if (a_.packing) train_ = pack_examples(train_, a_.cutoff_len);
-    if (!a_.tokenized_path.empty()) {
+    if (!a_.tokenized_path.empty() && is_main()) {
         // the exact rows the loop trains on, for reference implementations to train on too
         std::string lines;
         for (const auto& e : train_) lines += json{{"input_ids", e.input_ids}, {"labels", e.labels}}.dump() + "\n";
@@ -367,12 +409,16 @@ json Trainer::trainer_state() const {
                       {"interval_loss", interval_loss_},   {"interval_steps", interval_steps_},
                       {"run_loss", run_loss_},             {"run_steps", run_steps_},
                       {"elapsed_s", elapsed_before_ + std::chrono::duration<double>(Clock::now() - start_).count()},
-                      {"finetuning_type", a_.finetuning_type}, {"total_steps", total_steps_}};
+                      {"finetuning_type", a_.finetuning_type}, {"total_steps", total_steps_},
+                      {"world_size", world_.world_size},
+                      {"examples_per_batch", a_.per_device_train_batch_size * world_.world_size}};
     return s;
 }
 
 void Trainer::save_checkpoint() {
     check_weights_finite();
+    last_saved_step_ = global_step_;
+    if (!is_main()) return;  // the processes hold the same weights; one writes them
     report({.phase = "saving", .message = "saving checkpoint-" + std::to_string(global_step_), .step = global_step_});
     const fs::path final_dir = out_ / ("checkpoint-" + std::to_string(global_step_));
     const fs::path tmp = out_ / (".checkpoint-" + std::to_string(global_step_) + ".partial");
@@ -400,7 +446,6 @@ void Trainer::save_checkpoint() {
     if (fs::exists(final_dir)) fs::rename(final_dir, replaced);
     fs::rename(tmp, final_dir);  // a checkpoint folder exists only when complete
     io::remove_tree(replaced);
-    last_saved_step_ = global_step_;
     if (a_.save_total_limit > 0) {
         auto all = checkpoints_in(out_);
         for (size_t i = 0; i + a_.save_total_limit < all.size(); ++i) io::remove_tree(all[i].second);
@@ -473,8 +518,20 @@ void Trainer::resume(const fs::path& requested) {
     elapsed_before_ = tb.value("elapsed_s", 0.0);
     last_saved_step_ = global_step_;
     // trainer_log.jsonl: keep only what the checkpoint had seen
+    // Written by another number of processes or batch size: the epoch goes on at the same example,
+    // rounded down to a whole batch of this run (so at most one batch is seen twice).
+    const int64_t saved_batch = tb.value("examples_per_batch", a_.per_device_train_batch_size);
+    const int64_t batch = a_.per_device_train_batch_size * world_.world_size;
+    if (saved_batch != batch) {
+        const int64_t example = batch_pos_ * saved_batch;
+        batch_pos_ = example / batch;
+        if (is_main())
+            log::warn("the checkpoint was written with ", tb.value("world_size", 1), " process(es) and ", saved_batch,
+                      " examples per batch, this run has ", world_.world_size, " and ", batch, ": epoch ", epoch_index_ + 1,
+                      " continues at example ", batch_pos_ * batch, " (it had reached ", example, ")");
+    }
     const fs::path log = out_ / "trainer_log.jsonl";
-    if (fs::exists(log)) {
+    if (fs::exists(log) && is_main()) {
         std::string kept, line;
         std::ifstream in(log);
         while (std::getline(in, line)) {
@@ -485,7 +542,7 @@ void Trainer::resume(const fs::path& requested) {
         }
         io::write_text_atomically(log, kept);
     }
-    log::info("resumed from ", ckpt.string(), " at step ", global_step_);
+    if (is_main()) log::info("resumed from ", ckpt.string(), " at step ", global_step_);
 }
 
 double Trainer::evaluate() {
@@ -493,14 +550,16 @@ double Trainer::evaluate() {
     TrainingModeGuard eval_mode(false);
     double loss = 0;
     int64_t tokens = 0;
-    for (size_t s = 0; s < eval_.size(); s += a_.per_device_eval_batch_size) {
+    const size_t per_batch = a_.per_device_eval_batch_size, stride = per_batch * world_.world_size;
+    for (size_t s = per_batch * world_.rank; s < eval_.size(); s += stride) {  // every world_size-th batch
         std::vector<int64_t> idx;
         for (size_t i = s; i < std::min(eval_.size(), s + a_.per_device_eval_batch_size); ++i) idx.push_back(i);
         auto b = collate(eval_, idx, pad_id_, device_);
         loss += model_->loss_sum(b.input_ids, b.labels, data::kIgnoreIndex).item<double>();
         tokens += b.label_tokens;
     }
-    return loss / std::max<int64_t>(1, tokens);
+    const auto sums = sum_over_processes({loss, static_cast<double>(tokens)});
+    return sums[0] / std::max(1.0, sums[1]);
 }
 
 void Trainer::log_event(json entry) {
@@ -517,7 +576,7 @@ void Trainer::log_event(json entry) {
     line["remaining_time"] = hms(done > 0 ? session / done * (total_steps_ - global_step_) : 0);
     if (session > 0) line["throughput"] = std::round(100.0 * session_tokens_ / session) / 100.0;
     line["total_tokens"] = tokens_seen_;
-    std::ofstream(out_ / "trainer_log.jsonl", std::ios::app) << io::dump_json(line) << "\n";
+    if (is_main()) std::ofstream(out_ / "trainer_log.jsonl", std::ios::app) << io::dump_json(line) << "\n";
 }
 
 [[noreturn]] void Trainer::diverged(const std::string& what) {
@@ -530,6 +589,10 @@ void Trainer::log_event(json entry) {
 
 void Trainer::save_final(bool stopped) {
     check_weights_finite();
+    if (!is_main()) {
+        if (!eval_.empty()) evaluate();  // a collective: every process takes its share
+        return;
+    }
     report({.phase = "saving", .message = "saving the final " + std::string(a_.finetuning_type == "lora" ? "adapter" : "model"),
             .step = global_step_});
     write_trainable(out_);
@@ -539,7 +602,7 @@ void Trainer::save_final(bool stopped) {
                   {"total_flos", 0},
                   {"train_loss", run_steps_ ? run_loss_ / run_steps_ : 0.0},
                   {"train_runtime", runtime},
-                  {"train_samples_per_second", runtime > 0 ? global_step_ * a_.per_device_train_batch_size * a_.gradient_accumulation_steps / runtime : 0.0},
+                  {"train_samples_per_second", runtime > 0 ? global_step_ * a_.per_device_train_batch_size * a_.gradient_accumulation_steps * world_.world_size / runtime : 0.0},
                   {"train_steps_per_second", runtime > 0 ? global_step_ / runtime : 0.0}};
     json final_entry = train;
     final_entry["step"] = global_step_;
@@ -569,25 +632,38 @@ void Trainer::save_final(bool stopped) {
 TrainResult Trainer::run() {
     start_ = Clock::now();
     check_output_dir();
+    join_processes();
     load_model_and_data();  // validates the model, the data and the template before anything is removed
     setup_trainable();
-    const int64_t bs = a_.per_device_train_batch_size, accum = a_.gradient_accumulation_steps;
+    // Data parallel: a batch is per_device × world_size rows of the one seeded order; process r
+    // trains rows [r × per_device, (r+1) × per_device) of each (dist::rank_slice).
+    const int64_t per_device = a_.per_device_train_batch_size, accum = a_.gradient_accumulation_steps;
+    const int64_t bs = per_device * world_.world_size;
     num_batches_ = (static_cast<int64_t>(train_.size()) + bs - 1) / bs;
     steps_per_epoch_ = std::max<int64_t>(1, (num_batches_ + accum - 1) / accum);
     total_steps_ = a_.max_steps > 0 ? a_.max_steps : static_cast<int64_t>(std::ceil(a_.num_train_epochs * steps_per_epoch_));
     sched_ = {a_.lr_scheduler_type, warmup_steps_for(a_.warmup_steps, a_.warmup_ratio, total_steps_), total_steps_};
     if (!a_.resume_from_checkpoint.empty()) resume(a_.resume_from_checkpoint);
-    clear_earlier_run();
-    fs::create_directories(out_);
-    // what an earlier run killed mid-write left behind (<file>.tmp-<pid>-<n>)
-    int orphans = io::remove_orphan_temporaries(out_);
-    for (auto& [n, p] : checkpoints_in(out_)) orphans += io::remove_orphan_temporaries(p);
-    if (orphans > 0) log::info("removed ", orphans, " unfinished temporary file(s) of an interrupted run in ", out_.string());
-    // A fresh start in a folder whose earlier run never reached a checkpoint: its log lines would
-    // mix with this run's (a resume keeps the lines up to its checkpoint instead).
-    if (a_.resume_from_checkpoint.empty() && fs::exists(out_ / "trainer_log.jsonl"))
-        io::write_text_atomically(out_ / "trainer_log.jsonl", "");
-    io::write_text_atomically(out_ / "training_args.yaml", a_.to_yaml());
+    if (comm_) {
+        // DDP's start: every process begins from rank 0's trainable weights
+        std::vector<at::Tensor> weights;
+        for (auto& [n, t] : trainable_) weights.push_back(t);
+        comm_->broadcast_from_main(weights);
+        grad_sync_ = std::make_unique<dist::GradientSync>(*comm_, trainable_);
+    }
+    if (is_main()) {
+        clear_earlier_run();
+        fs::create_directories(out_);
+        // what an earlier run killed mid-write left behind (<file>.tmp-<pid>-<n>)
+        int orphans = io::remove_orphan_temporaries(out_);
+        for (auto& [n, p] : checkpoints_in(out_)) orphans += io::remove_orphan_temporaries(p);
+        if (orphans > 0) log::info("removed ", orphans, " unfinished temporary file(s) of an interrupted run in ", out_.string());
+        // A fresh start in a folder whose earlier run never reached a checkpoint: its log lines would
+        // mix with this run's (a resume keeps the lines up to its checkpoint instead).
+        if (a_.resume_from_checkpoint.empty() && fs::exists(out_ / "trainer_log.jsonl"))
+            io::write_text_atomically(out_ / "trainer_log.jsonl", "");
+        io::write_text_atomically(out_ / "training_args.yaml", a_.to_yaml());
+    }
     session_start_step_ = global_step_;
     start_ = Clock::now();
 
@@ -600,8 +676,10 @@ TrainResult Trainer::run() {
     TrainingModeGuard training_mode_on(true);  // LoRA dropout on; evaluate() turns it off
     report({.phase = "training", .message = "training", .step = global_step_});
     while (global_step_ < total_steps_) {
-        if (request() == static_cast<int>(TrainRequest::Cancel)) throw CancelledError("training cancelled");
-        if (request() == static_cast<int>(TrainRequest::StopAndSave)) {
+        // one process alone must not stop: the processes act on the request they agreed on last step
+        const int req = comm_ ? agreed_request_ : request();
+        if (req == static_cast<int>(TrainRequest::Cancel)) throw CancelledError("training cancelled");
+        if (req == static_cast<int>(TrainRequest::StopAndSave)) {
             stopped = true;
             break;
         }
@@ -612,24 +690,38 @@ TrainResult Trainer::run() {
         }
         const int64_t n_micro = std::min<int64_t>(accum, static_cast<int64_t>(batches.size()) - batch_pos_);
         std::vector<Batch> micro;
-        int64_t label_tokens = 0;
+        int64_t label_tokens = 0;  // of the whole step, over all processes: the loss's denominator
         for (int64_t m = 0; m < n_micro; ++m) {
-            micro.push_back(collate(train_, batches[batch_pos_ + m], pad_id_, device_));
-            label_tokens += micro.back().label_tokens;
+            const auto& rows = batches[batch_pos_ + m];
+            const auto counts = count_tokens(train_, rows);
+            label_tokens += counts.label_tokens;
+            tokens_seen_ += counts.tokens;
+            session_tokens_ += counts.tokens;
+            const auto mine = dist::rank_slice(rows, per_device, world_);
+            if (!mine.empty()) micro.push_back(collate(train_, mine, pad_id_, device_));
         }
         double step_loss = 0;
         for (auto& b : micro) {
-            if (request() == static_cast<int>(TrainRequest::Cancel)) throw CancelledError("training cancelled");
+            if (!comm_ && request() == static_cast<int>(TrainRequest::Cancel)) throw CancelledError("training cancelled");
             auto loss_sum = model_->loss_sum(b.input_ids, b.labels, data::kIgnoreIndex, fo);
             const double value = loss_sum.item<double>();
-            if (!std::isfinite(value)) diverged("the loss became " + std::string(std::isnan(value) ? "NaN" : "Inf"));
+            if (!comm_ && !std::isfinite(value)) diverged("the loss became " + std::string(std::isnan(value) ? "NaN" : "Inf"));
             auto loss = loss_sum / static_cast<double>(std::max<int64_t>(1, label_tokens));
             (fp16 ? loss * loss_scale_ : loss).backward();
             step_loss += value / std::max<int64_t>(1, label_tokens);
-            tokens_seen_ += b.tokens;
-            session_tokens_ += b.tokens;
         }
         batch_pos_ += n_micro;
+        if (comm_) {
+            // the step's loss and each process's stop request, summed; then the gradients
+            const int r = request();
+            const auto sums = sum_over_processes({step_loss, r == static_cast<int>(TrainRequest::StopAndSave) ? 1.0 : 0.0,
+                                                  r == static_cast<int>(TrainRequest::Cancel) ? 1.0 : 0.0});
+            step_loss = sums[0];
+            agreed_request_ = sums[2] > 0 ? static_cast<int>(TrainRequest::Cancel)
+                              : sums[1] > 0 ? static_cast<int>(TrainRequest::StopAndSave) : 0;
+            if (!std::isfinite(step_loss)) diverged("the loss became " + std::string(std::isnan(step_loss) ? "NaN" : "Inf"));
+            grad_sync_->all_reduce();
+        }
         bool skip = false;
         if (fp16) {
             opt_->scale_grads(1.0 / loss_scale_);

@@ -52,6 +52,7 @@ const std::vector<Field>& fields() {
         INT("seed", seed), INT("logging_steps", logging_steps), INT("save_steps", save_steps),
         INT("save_total_limit", save_total_limit), INT("eval_steps", eval_steps), BOOL("plot_loss", plot_loss),
         STR("resume_from_checkpoint", resume_from_checkpoint), STR("tokenized_path", tokenized_path),
+        INT("nproc_per_node", nproc_per_node), INT("ddp_timeout", ddp_timeout),
     };
     return f;
 }
@@ -59,7 +60,7 @@ const std::vector<Field>& fields() {
 // Keys LLaMA-Factory files carry that change nothing here.
 const std::set<std::string>& ignored_keys() {
     static const std::set<std::string> k = {"do_train", "trust_remote_code", "overwrite_cache", "preprocessing_num_workers",
-                                            "dataloader_num_workers", "report_to", "ddp_timeout", "logging_dir",
+                                            "dataloader_num_workers", "report_to", "logging_dir",
                                             "save_strategy", "logging_strategy", "include_num_input_tokens_seen",
                                             "quantization_method", "upcast_layernorm", "save_only_model", "run_name"};
     return k;
@@ -103,7 +104,8 @@ TrainingArgs TrainingArgs::from_map(const ArgMap& map, std::vector<std::string>*
             if (v != "nf4") throw UnsupportedError("quantization_type '" + v + "' is not supported", "use nf4");
         } else if (k == "deepspeed" || k == "fsdp" || k == "fsdp_config") {
             if (!v.empty()) {
-                throw UnsupportedError(k + " is not supported", "Tunebench trains on one device; remove the " + k + " key");
+                throw UnsupportedError(k + " is not supported",
+                                       "Tunebench trains on several GPUs data-parallel (nproc_per_node=N); remove the " + k + " key");
             }
         } else if (k == "use_dora" || k == "pissa_init" || k == "use_galore" || k == "use_badam" || k == "use_unsloth") {
             if (parse_bool(k, v)) throw UnsupportedError(k + " is not supported", "remove the key or set it to false");
@@ -134,6 +136,8 @@ TrainingArgs TrainingArgs::from_map(const ArgMap& map, std::vector<std::string>*
     positive("lora_rank", a.lora_rank);
     positive("logging_steps", a.logging_steps);
     positive("save_steps", a.save_steps);
+    positive("nproc_per_node", a.nproc_per_node);
+    positive("ddp_timeout", a.ddp_timeout);
     if (a.max_steps <= 0 && a.num_train_epochs <= 0)
         throw ConfigError("num_train_epochs should be positive (or set max_steps)");
     if (!(a.learning_rate > 0 && a.learning_rate <= 1e30))  // the optimizer computes in fp32

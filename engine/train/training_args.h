@@ -49,6 +49,9 @@ struct TrainingArgs {
     bool plot_loss = false;
     std::string resume_from_checkpoint;  // a checkpoint folder, or "true" for the latest in output_dir
     std::string tokenized_path;  // also write the encoded training set there (train.jsonl: input_ids, labels)
+    // data parallel: processes this command starts (one per GPU; `torchrun` sets RANK/WORLD_SIZE instead)
+    int64_t nproc_per_node = 1;
+    int64_t ddp_timeout = 1800;  // seconds a process waits for the others in a collective (HF's default)
 
     // Unknown keys are returned for one warning; unsupported values (stage: dpo, deepspeed, …)
     // and bad values throw ConfigError / UnsupportedError naming the key.
