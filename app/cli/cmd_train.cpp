@@ -10,8 +10,9 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "core/log.h"
+#include "core/device_memory.h"
 #include "core/error.h"
-#include "train/distributed.h"
+#include "train/world.h"
 #include "train/local_launch.h"
 #include "train/trainer.h"
 
@@ -31,6 +32,21 @@ std::string duration(double s) {
     return buf;
 }
 
+// One GPU per process: refused before any process starts when there are too few.
+void check_devices_for_ranks(const TrainingArgs& args) {
+    if (args.device == "cpu") return;
+    int64_t gpus = 0;
+    for (const auto& d : available_devices()) gpus += d.rfind("cuda", 0) == 0;
+    if (args.device == "auto" && gpus == 0) return;  // CPU processes over Gloo
+    if (args.device.rfind("cuda:", 0) == 0)
+        throw ConfigError("device " + args.device + " names one GPU but nproc_per_node is " + std::to_string(args.nproc_per_node),
+                          "use device: cuda (process r takes GPU r; CUDA_VISIBLE_DEVICES picks which GPUs)");
+    if (gpus < args.nproc_per_node)
+        throw ConfigError("nproc_per_node " + std::to_string(args.nproc_per_node) + " needs one GPU per process, this machine shows " +
+                              std::to_string(gpus),
+                          "set nproc_per_node to at most " + std::to_string(std::max<int64_t>(1, gpus)) + ", or device: cpu");
+}
+
 }  // namespace
 
 void add_train(CLI::App& app, std::function<int()>& run) {
@@ -44,6 +60,7 @@ void add_train(CLI::App& app, std::function<int()>& run) {
             if (args.nproc_per_node > 1 && !world.distributed()) {
                 // this process only starts and watches the ranks; each rank reads the same arguments
                 warn_unknown_keys(unknown, "Tunebench does not know");
+                check_devices_for_ranks(args);
                 return run_local_ranks({.nproc = static_cast<int>(args.nproc_per_node), .argv = this_command_line()});
             }
             if (world.rank > 0) {

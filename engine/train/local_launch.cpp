@@ -173,10 +173,12 @@ int run_local_ranks(const LocalLaunch& l) {
     sigaction(SIGTERM, &old_term, nullptr);
 
     if (failed_rank >= 0) {
+        const bool signalled = WIFSIGNALED(status[failed_rank]);
         throw Error("training process " + std::to_string(failed_rank) + " of " + std::to_string(l.nproc) + " " +
                         describe(status[failed_rank]) + "; the other processes were stopped",
-                    "its message above says why; checkpoints written before are intact: rerun with "
-                    "resume_from_checkpoint: true");
+                    std::string(signalled ? "it was stopped from outside (the system's out-of-memory killer? see dmesg)"
+                                          : "its message above says why") +
+                        "; checkpoints written before are intact: rerun with resume_from_checkpoint: true");
     }
     int code = 0;
     for (int s : status) code = std::max(code, exit_code(s));
