@@ -111,6 +111,18 @@ if "oom" in steps:
     for l in R["oom"]:
         status, text = l.split(":", 1)
         rows.append(("CUDA OOM while training: " + text.strip(), "", "", "OK" if status == "ok" else "FAIL"))
+if "ddp" in steps:
+    p = os.path.join(OUT, "ddp", "ddp_results.json")
+    if os.path.exists(p):
+        d = R["ddp"] = json.load(open(p))
+        for r in d.get("scaling", []):
+            rows.append((f"data-parallel LoRA tokens/s, {r['gpus']} GPU(s) × batch 4×1024, ChatGLM2-6B shape",
+                         f"{r['tokens_per_s']} ({r['tokens_per_s_per_gpu']} per GPU)", "1 GPU, same build",
+                         f"{r.get('scaling_efficiency', float('nan')):.3f} efficiency"))
+        lc = d.get("loss_curve_2x4_vs_1x8")
+        if lc:
+            rows.append((f"loss curve 2 GPUs × 4 vs 1 GPU × 8 ({lc['steps']} steps)", f"max rel diff {lc['max_rel_diff']:.2g}",
+                         f"tolerance {lc['tolerance']}", "ok" if lc["ok"] else "FAIL"))
 if "demo" in steps:
     R["demo"] = [l for l in log("demo").splitlines() if l.startswith(("OK", "FAIL"))]
     for l in R["demo"]:
