@@ -49,7 +49,7 @@ if not os.path.exists(os.path.join(model, "model.safetensors")):
 # The data: rows longer than cutoff_len, so every row trains 1024 tokens.
 data = os.path.join(OUT, "data")
 os.makedirs(data, exist_ok=True)
-chars = "".join(sorted(set(open(os.path.join(demo, "data", "tunebench_demo.json"), encoding="utf-8").read())
+chars = "".join(sorted(set(open(os.path.join(demo, "data", "demo", "tunebench_demo.json"), encoding="utf-8").read())
                        - set(" \n\t\"{}[]:,\\")))
 rng = random.Random(0)
 rows = [{"instruction": "".join(rng.choice(chars) for _ in range(64)), "input": "",
