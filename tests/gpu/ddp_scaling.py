@@ -6,8 +6,9 @@ efficiency, and the loss curve of 2 GPUs against 1 GPU with the same global batc
 
 ChatGLM2-6B shape (random bf16 weights, the demo's tokenizer), LoRA r=8 on query_key_value,
 batch 4 × 1024 tokens per GPU, gradient checkpointing — through `tunebench-cli train … nproc_per_node=N`
-as users run it. Steady-state tokens/s comes from two runs per GPU count (6 and 26 steps): the
-difference of their train_runtime and tokens removes loading, warm-up and the final save.
+as users run it. Steady-state tokens/s comes from two runs per GPU count (6 and 26 steps), after one
+discarded warm-up run: the difference of their train_runtime and tokens removes loading, each
+process's warm-up and the final save.
 NCCL_NVLS_ENABLE=0 (NVLink multicast stays off on these machines). Prints one JSON line per
 measurement and writes OUT_DIR/ddp_results.json; exit 1 when a run failed.
 """
@@ -80,6 +81,9 @@ def train(name, nproc, steps, per_device=4, extra=()):
             "loss": [e["loss"] for e in st["log_history"] if "loss" in e and "train_runtime" not in e]}
 
 
+# A first run on a fresh machine pays one-time costs inside its steps (measured: the 6-step run of the
+# first process took 2.5 s longer than later ones), which the difference of two runs would not remove.
+train("warm-up", 1, 3)
 R["scaling"] = []
 base = None
 for n in counts:
