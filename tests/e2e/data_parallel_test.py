@@ -3,9 +3,9 @@
 
     data_parallel_test.py CLI WORK_DIR
 
-1. 2 processes × batch 2 end with the same adapter and loss curve as 1 process × batch 4 (and
-   3 processes × batch 2 as 1 × batch 6, whose last batch leaves a process without rows), within
-   float tolerance; only rank 0 writes (one log line per logging step).
+1. 2 processes × batch 2 end with the same adapter, loss and grad_norm curves as 1 process × batch 4
+   (and 3 processes × batch 2 as 1 × batch 6, whose last batch leaves a process without rows), within
+   float tolerance, for LoRA, freeze, full and QLoRA 4-bit; only rank 0 writes (one log line per step).
 2. torchrun's environment variables (RANK, WORLD_SIZE, …) started by hand give the same run.
 3. A rank killed with SIGKILL stops the others with one clear error; the checkpoint that was there
    is byte-identical, and the run resumes from it with another process count.
@@ -57,11 +57,21 @@ def tail(err):
 
 
 def same_run(a, b, what):
-    wa, wb = load_file(a / "adapter_model.safetensors"), load_file(b / "adapter_model.safetensors")
-    scale = max(t.abs().max().item() for t in wa.values())
-    diff = max((wa[k] - wb[k]).abs().max().item() for k in wa) if wa.keys() == wb.keys() else float("inf")
-    # fp32 sums in another order, amplified a little by Adam's normalised steps
-    check(f"{what}: the same adapter", diff <= 5e-5 * scale, f"max diff {diff:.2e}, max |w| {scale:.3f}")
+    """The same trained weights (relative to what training changed) and the same loss and grad_norm
+    at every step. Elements whose gradient is only rounding noise move by Adam's normalised steps
+    in whatever direction the noise points: ChatGLM's key bias (softmax ignores a shift of every key
+    score) differs by ~1 % between any two summation orders; the logged curves are the tight check."""
+    adapter = (a / "adapter_model.safetensors").exists()
+    f = "adapter_model.safetensors" if adapter else "model.safetensors"
+    wa, wb = load_file(a / f), load_file(b / f)
+    w0 = {k: 0 * v for k, v in wa.items()} if adapter else load_file(DEMO / "model" / "model.safetensors")
+    if wa.keys() != wb.keys():
+        check(f"{what}: the same trained weights", False, "different tensor names")
+        return
+    diff = sum(((wa[k].double() - wb[k].double()) ** 2).sum() for k in wa) ** 0.5
+    change = sum(((wa[k].double() - w0[k].double()) ** 2).sum() for k in wa) ** 0.5
+    check(f"{what}: the same trained weights", diff <= 1e-3 * change,
+          f"|difference| / |change from the start| = {diff / change:.2e}")
     for key, tol in (("loss", 1e-5), ("grad_norm", 1e-4)):  # grad_norm: the gradients are summed, not averaged
         la, lb = logged(a, key), logged(b, key)
         rel = max(abs(x - y) / abs(x) for x, y in zip(la, lb)) if len(la) == len(lb) and la else float("inf")
@@ -111,6 +121,16 @@ r3 = train(WORK / "three", "per_device_train_batch_size=2", "nproc_per_node=3")
 check("3 processes train the demo (the last batch leaves one without rows)", r3.returncode == 0, tail(r3.stderr))
 if r6.returncode == 0 and r3.returncode == 0:
     same_run(WORK / "six", WORK / "three", "3 × batch 2 vs 1 × batch 6")
+
+# the other methods: freeze, full, QLoRA 4-bit
+for method in (["finetuning_type=freeze", "freeze_trainable_layers=1"], ["finetuning_type=full"], ["quantization_bit=4"]):
+    name = method[0].split("=")[1]
+    a = train(WORK / f"{name}-one", "per_device_train_batch_size=4", "num_train_epochs=2", "learning_rate=1e-3", *method)
+    b = train(WORK / f"{name}-two", "per_device_train_batch_size=2", "nproc_per_node=2", "num_train_epochs=2",
+              "learning_rate=1e-3", *method)
+    check(f"{method[0]}: 2 processes train the demo", a.returncode == 0 and b.returncode == 0, tail(a.stderr + b.stderr))
+    if a.returncode == 0 and b.returncode == 0:
+        same_run(WORK / f"{name}-one", WORK / f"{name}-two", f"{method[0]}, 2 × batch 2 vs 1 × batch 4")
 
 # 2. torchrun's variables, processes started by hand
 env = {"WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(29500 + os.getpid() % 20000)}
