@@ -13,6 +13,7 @@
 #include "eval/predict_dataset.h"
 #include "train/time_estimate.h"
 #include "train/trainer.h"
+#include "train/training_process.h"
 
 namespace tb::ui {
 
@@ -120,7 +121,7 @@ void EngineWorker::train(const QVariantMap& args) {
         auto a = TrainingArgs::from_map(toArgMap(args));
         QElapsedTimer timer;
         timer.start();
-        auto r = run_training(a, [&](const TrainProgress& p) {
+        const auto progress = [&](const TrainProgress& p) {
             // logging steps, evaluations and phase changes always; other steps at most 10 per second
             if (p.phase == "training" && !p.is_log && timer.elapsed() < 100) return;
             timer.restart();
@@ -130,7 +131,10 @@ void EngineWorker::train(const QVariantMap& args) {
                                   {"grad_norm", p.grad_norm}, {"tokens_per_s", p.tokens_per_second},
                                   {"elapsed_s", p.elapsed_s}, {"eta_s", p.eta_s}, {"memory_bytes", qint64(p.memory_bytes)},
                                   {"is_log", p.is_log}});
-        }, m_trainRequest);
+        };
+        // several GPUs: tunebench-cli runs the processes, this one follows the run's log
+        auto r = a.nproc_per_node > 1 ? run_training_processes(a, find_cli_beside_this_program(), progress, m_trainRequest)
+                                      : run_training(a, progress, m_trainRequest);
         Q_EMIT trainFinished(tr("%1 steps, train loss %2, saved to %3")
                                  .arg(r.global_step)
                                  .arg(r.train_loss, 0, 'f', 4)

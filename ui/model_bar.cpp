@@ -4,6 +4,7 @@
 #include "error_text.h"
 
 #include <QComboBox>
+#include <algorithm>
 #include <QFileDialog>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
@@ -73,8 +74,17 @@ ModelBar::ModelBar(QWidget* parent) : QWidget(parent), m_texts(new UiTexts(this)
                  QT_TR_NOOP("flash_attn: auto/sdpa use fused attention (FlashAttention on CUDA when it applies); disabled = plain math"));
     m_device = new QComboBox;
     m_device->addItem("auto");
-    for (const auto& d : available_devices()) m_device->addItem(QString::fromStdString(d));
-    m_texts->set(m_device, "toolTip", QT_TR_NOOP("device: auto uses the first GPU when there is one"));
+    int gpus = 0;
+    for (const auto& d : available_devices()) {
+        m_device->addItem(QString::fromStdString(d));
+        gpus += d.rfind("cuda", 0) == 0;
+    }
+    if (gpus > 1) {  // training data-parallel, one process per GPU (nproc_per_node); chat and prediction use the first
+        m_device->addItem(QString("cuda × %1").arg(gpus), gpus);
+    }
+    m_texts->set(m_device, "toolTip",
+                 QT_TR_NOOP("device: auto uses the first GPU when there is one; cuda × N trains on all N GPUs at once "
+                            "(data parallel, one process per GPU); chat and prediction then use the first"));
     m_memory = new QLabel;
     m_memory->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_memory->setMinimumWidth(60);
@@ -142,7 +152,8 @@ void ModelBar::setTemplateName(const QString& name) {
     m_template->setCurrentIndex(i < 0 ? 0 : i);
 }
 QString ModelBar::attention() const { return m_attention->currentText(); }
-QString ModelBar::device() const { return m_device->currentText(); }
+QString ModelBar::device() const { return processes() > 1 ? QString("cuda") : m_device->currentText(); }
+int ModelBar::processes() const { return std::max(1, m_device->currentData().toInt()); }
 QVariantMap ModelBar::inferenceArguments() const {
     return {{"model_name_or_path", modelDir()}, {"adapter_name_or_path", adapterDir()}, {"template", templateName()},
             {"device", device()},         {"quantization_bit", quantizationBit()}, {"flash_attn", attention()}};
@@ -155,8 +166,12 @@ void ModelBar::setArgument(const QString& key, const QString& value) {
     else if (key == "quantization_bit") m_quant->setCurrentIndex(value == "8" ? 1 : value == "4" ? 2 : 0);
     else if (key == "flash_attn") m_attention->setCurrentText(value);
     else if (key == "device") {
+        if (processes() > 1 && value == "cuda") return;  // set with nproc_per_node
         if (m_device->findText(value) < 0) m_device->addItem(value);
         m_device->setCurrentText(value);
+    } else if (key == "nproc_per_node" && value.toInt() > 1) {
+        const int i = m_device->findData(value.toInt());
+        if (i >= 0) m_device->setCurrentIndex(i);
     }
 }
 
@@ -213,7 +228,7 @@ void ModelBar::detectModel() {
 }
 
 void ModelBar::refreshMemory() {
-    QString dev = m_device->currentText();
+    QString dev = processes() > 1 ? QString("cuda:0") : m_device->currentText();
     if (dev == "auto") dev = m_device->count() > 2 ? m_device->itemText(2) : "cpu";
     const auto c = device_capacity(dev.toStdString());
     const double gib = 1024.0 * 1024 * 1024;

@@ -35,12 +35,13 @@ public:
     QString templateName() const;     // "" = detect
     void setTemplateName(const QString& name);
     QString attention() const;        // flash_attn: auto, sdpa, fa2, disabled
-    QString device() const;           // auto, cpu, cuda:N
+    QString device() const;           // auto, cpu, cuda:N; cuda when training on all GPUs
+    int processes() const;            // nproc_per_node: the GPU count for "cuda × N", else 1
     // The keys chat, evaluate and batch prediction load a model with: model_name_or_path,
     // adapter_name_or_path, template, device, quantization_bit, flash_attn ("" = default).
     QVariantMap inferenceArguments() const;
     // Sets the control of a training / inference key: model_name_or_path, adapter_name_or_path,
-    // template, finetuning_type, quantization_bit, flash_attn, device.
+    // template, finetuning_type, quantization_bit, flash_attn, device, nproc_per_node.
     void setArgument(const QString& key, const QString& value);
     QComboBox* languageBox() const { return m_language; }
     QString memoryText() const;

@@ -433,6 +433,7 @@ QVariantMap TrainPage::arguments() const {
     a["model_name_or_path"] = m_bar->modelDir();
     a["finetuning_type"] = m_bar->finetuningType();
     a["device"] = m_bar->device();
+    if (m_bar->processes() > 1) a["nproc_per_node"] = m_bar->processes();
     a["flash_attn"] = m_bar->attention();
     if (m_fromAdapter->isChecked() && !m_bar->adapterDir().isEmpty()) a["adapter_name_or_path"] = m_bar->adapterDir();
     if (!m_bar->templateName().isEmpty()) a["template"] = m_bar->templateName();
@@ -486,7 +487,7 @@ bool TrainPage::loadArguments(const QString& path) {
                                 : text("fp16") == "true"    ? "fp16"
                                                             : "fp32");
     for (const char* key : {"model_name_or_path", "adapter_name_or_path", "template", "finetuning_type", "quantization_bit",
-                            "flash_attn", "device"})
+                            "flash_attn", "device", "nproc_per_node"})
         if (a.count(key)) m_bar->setArgument(key, text(key));
     log(tr("Arguments loaded from %1").arg(path));
     return true;

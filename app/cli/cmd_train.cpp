@@ -79,7 +79,7 @@ void add_train(CLI::App& app, std::function<int()>& run) {
             double last_loss = -1;
             auto result = run_training(args, [&](const TrainProgress& p) {
                 if (p.loss >= 0) last_loss = p.loss;
-                if (p.phase != "training") {
+                if (p.phase != "training" || (!p.message.empty() && !p.is_log)) {  // "training": the loop starts
                     if (!p.message.empty()) {
                         if (tty) std::cerr << "\r\033[K";
                         log::info(p.message);

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -137,7 +138,7 @@ int run_local_ranks(const LocalLaunch& l) {
 
     using Clock = std::chrono::steady_clock;
     std::vector<int> status(l.nproc, -1);
-    int alive = l.nproc, forwarded = 0, failed_rank = -1, sent = 0;
+    int alive = l.nproc, forwarded = 0, failed_rank = -1, sent = 0, alive_when_failed = 0;
     Clock::time_point failed_at;
     while (alive > 0) {
         for (; forwarded < g_interrupts; ++forwarded)
@@ -154,6 +155,7 @@ int run_local_ranks(const LocalLaunch& l) {
                 if (code != 0 && code != 130 && failed_rank < 0) {
                     failed_rank = r;
                     failed_at = Clock::now();
+                    alive_when_failed = alive + 1;
                 }
             }
             continue;
@@ -172,6 +174,12 @@ int run_local_ranks(const LocalLaunch& l) {
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);
 
+    if (failed_rank >= 0 && WIFEXITED(status[failed_rank])) {
+        // it printed its error (the ranks' "error:" lines above); only say what became of the others
+        if (alive_when_failed > 1)
+            std::fprintf(stderr, "training process %d of %d failed; the other processes were stopped\n", failed_rank, l.nproc);
+        return exit_code(status[failed_rank]);
+    }
     if (failed_rank >= 0) {
         const bool signalled = WIFSIGNALED(status[failed_rank]);
         throw Error("training process " + std::to_string(failed_rank) + " of " + std::to_string(l.nproc) + " " +

@@ -17,7 +17,8 @@ struct LocalLaunch {
 // Runs the ranks with RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR=127.0.0.1 and a
 // free MASTER_PORT (or the caller's MASTER_ADDR/MASTER_PORT), OMP_NUM_THREADS split between them
 // unless set. Ctrl-C / SIGTERM reach each rank once as SIGINT (stop and save; twice: cancel).
-// When a rank fails, the others are stopped and tb::Error names the rank and how it ended.
+// When a rank fails, the others are stopped: a rank that ended with an error (which it printed)
+// gives its exit code; one killed by a signal is a tb::Error naming the rank and the signal.
 // Returns the ranks' common exit code (0 finished, 130 stopped and saved).
 int run_local_ranks(const LocalLaunch& launch);
 
