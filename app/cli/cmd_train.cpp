@@ -69,6 +69,14 @@ void add_train(CLI::App& app, std::function<int()>& run) {
                 try {
                     std::signal(SIGINT, on_sigint);
                     return run_training(args, {}, &g_request).stopped_early ? 130 : 0;
+                } catch (const ConfigError&) {
+                    return 1;  // the same bad arguments or files in every process: rank 0 reports them
+                } catch (const FileError&) {
+                    return 1;
+                } catch (const UnsupportedError&) {
+                    return 1;
+                } catch (const CancelledError&) {
+                    return 1;
                 } catch (const Error& e) {
                     throw Error("[rank " + std::to_string(world.rank) + "] " + e.what(), e.hint());
                 }

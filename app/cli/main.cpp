@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     try {
         return run();
     } catch (const tb::Error& e) {
-        std::cerr << "error: " << tb::one_line(e) << std::endl;
+        std::cerr << "error: " + tb::one_line(e) + "\n" << std::flush;  // one write: ranks share the terminal
         return 1;
     } catch (const c10::Error& e) {
         std::cerr << "error: " << tb::first_line(e.what_without_backtrace())

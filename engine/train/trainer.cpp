@@ -201,7 +201,7 @@ void Trainer::join_processes() {
     if (device_.is_cuda()) {
         const auto gpus = c10::impl::getDeviceGuardImpl(at::kCUDA)->deviceCount();
         if (world_.local_rank >= gpus) {
-            throw ConfigError("training process " + std::to_string(world_.rank) + " needs GPU " + std::to_string(world_.local_rank) +
+            throw Error("training process " + std::to_string(world_.rank) + " needs GPU " + std::to_string(world_.local_rank) +
                                   " but this machine shows " + std::to_string(gpus) + " GPU(s)",
                               "set nproc_per_node to at most " + std::to_string(gpus) + " (one process per GPU), or CUDA_VISIBLE_DEVICES");
         }
