@@ -19,6 +19,7 @@ struct Checkpoint::File {
     const TensorView& view(const std::string& n) const { return st ? st->tensor(n) : bin->tensor(n); }
     const std::vector<std::string>& names() const { return st ? st->names() : bin->names(); }
     const fs::path& path() const { return st ? st->path() : bin->path(); }
+    const MappedFile& file() const { return st ? st->file() : bin->file(); }
 };
 
 namespace {
@@ -88,6 +89,11 @@ const TensorView& Checkpoint::view(const std::string& name) const {
 fs::path Checkpoint::file_of(const std::string& name) const {
     auto it = where_.find(name);
     return it == where_.end() ? fs::path() : it->second->path();
+}
+
+uint64_t Checkpoint::offset_of(const std::string& name) const {
+    const File* f = where_.at(name);
+    return static_cast<uint64_t>(f->view(name).data - f->file().data());
 }
 
 }  // namespace tb::io

@@ -26,6 +26,8 @@ public:
     bool has(const std::string& name) const { return where_.count(name) != 0; }
     const TensorView& view(const std::string& name) const;
     std::filesystem::path file_of(const std::string& name) const;
+    // Where the tensor's bytes start in file_of(name), for readers that bypass the mapping.
+    uint64_t offset_of(const std::string& name) const;
     std::string format() const { return format_; }  // "safetensors" | "bin"
 
 private:

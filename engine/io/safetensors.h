@@ -23,6 +23,7 @@ public:
     const TensorView& tensor(const std::string& name) const;
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
     const std::filesystem::path& path() const { return file_->path(); }
+    const MappedFile& file() const { return *file_; }
 
 private:
     std::shared_ptr<MappedFile> file_;

@@ -23,6 +23,7 @@ public:
     bool has(const std::string& name) const { return tensors_.count(name) != 0; }
     const TensorView& tensor(const std::string& name) const;
     const std::filesystem::path& path() const { return file_->path(); }
+    const MappedFile& file() const { return *file_; }
 
 private:
     std::shared_ptr<MappedFile> file_;

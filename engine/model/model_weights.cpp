@@ -9,11 +9,15 @@
 #include "core/log.h"
 #include "io/atomic_file.h"
 #include "io/checkpoint.h"
+#include "io/file_to_device.h"
 #include "io/tensor_io.h"
 #include "model/decoder.h"
 #include "model/quantization.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
+#include <thread>
 
 namespace tb {
 namespace fs = std::filesystem;
@@ -26,6 +30,18 @@ std::string shape_str(c10::IntArrayRef s) {
     os << "]";
     return os.str();
 }
+
+// TUNEBENCH_DIRECT_LOAD=0 reads through the mapping on a GPU too (for comparison).
+bool direct_loading_enabled() {
+#ifdef TB_WITH_CUDA_KERNELS
+    const char* v = std::getenv("TUNEBENCH_DIRECT_LOAD");
+    return !(v && std::string(v) == "0");
+#else
+    return false;
+#endif
+}
+
+int direct_load_threads() { return static_cast<int>(std::clamp(std::thread::hardware_concurrency() / 2, 2u, 8u)); }
 }  // namespace
 
 at::Device resolve_device(const std::string& name) {
@@ -150,6 +166,10 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
         for (Linear* l : m->linears_for_load()) quantize_on_load[&l->weight] = l;
     }
     int64_t done = 0;
+    // On a GPU the tensors stored in the model's dtype are read straight into device memory by
+    // several threads (io/file_to_device.h); the rest, and every other device, go through the mapping.
+    std::vector<io::FileRange> direct;
+    const bool read_direct = device.is_cuda() && direct_loading_enabled();
     for (auto& slot : slots) {
         if (!ckpt.has(slot.key)) {
             throw FileError("weight '" + slot.key + "' is missing from the checkpoint in " + folder.string(),
@@ -163,6 +183,12 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
                             "config.json does not belong to these weights (check hidden_size, heads, "
                             "intermediate/ffn size and vocab size)");
         }
+        const bool quantize = quantize_on_load.count(slot.tensor) != 0;
+        if (read_direct && !quantize && io::is_known_dtype(view.dtype) && io::scalar_type_of(view.dtype) == dtype) {
+            *slot.tensor = at::empty(slot.shape, at::TensorOptions().dtype(dtype).device(device));
+            direct.push_back({ckpt.file_of(slot.key).string(), ckpt.offset_of(slot.key), view.nbytes, slot.tensor->data_ptr()});
+            continue;
+        }
         *slot.tensor = io::to_tensor(view, dtype, device);
         if (auto q = quantize_on_load.find(slot.tensor); q != quantize_on_load.end()) {
             Linear* l = q->second;
@@ -173,8 +199,15 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
         }
         if (options.progress) options.progress(++done, static_cast<int64_t>(slots.size()));
     }
+    if (!direct.empty()) {
+#ifdef TB_WITH_CUDA_KERNELS
+        const auto error = io::copy_files_to_device(direct, device.has_index() ? device.index() : 0, direct_load_threads());
+        if (!error.empty()) throw FileError("loading " + folder.string() + " onto " + device.str() + ": " + error);
+#endif
+        if (options.progress) options.progress(static_cast<int64_t>(slots.size()), static_cast<int64_t>(slots.size()));
+    }
     if (config.tie_word_embeddings) m->lm_head_.weight = m->embed_;
-    log::debug("loaded ", slots.size(), " tensors from ", folder.string());
+    log::debug("loaded ", slots.size(), " tensors from ", folder.string(), " (", direct.size(), " read straight to the GPU)");
     return m;
 }
 

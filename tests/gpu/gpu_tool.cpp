@@ -5,6 +5,9 @@
 //   kernels
 //       every CUDA kernel of engine/kernels against its ATen reference (values) and both timed;
 //       one JSON line per case, exit 1 when one is out of tolerance.
+//   load-check MODEL_DIR [REPEATS] [DTYPE]
+//       the model loaded onto the GPU through the file mapping and read straight to the GPU
+//       (Model::load's two paths), alternately: bit-equal, and each timed (JSON lines).
 //   profile-step MODEL_DIR BATCH
 //       BATCH rows of 256 prompt tokens in a bf16 DecodeContext on CUDA, a few steps (the graph is
 //       captured), then one replayed step between cudaProfilerStart/Stop: run it under
@@ -18,6 +21,7 @@
 #include <limits>
 
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 
 #include "adapters/lora_adapter.h"
 #include "core/device_memory.h"
@@ -364,15 +368,51 @@ int profile_step(int argc, char** argv) {
 }
 #endif
 
+// Loads MODEL_DIR onto cuda:0 through the mapping (TUNEBENCH_DIRECT_LOAD=0) and read straight to
+// the GPU (the default), alternately, REPEATS times each: every tensor bit-equal, and both timed.
+int load_check(int argc, char** argv) {
+    if (argc < 3) throw ConfigError("usage: tunebench_gpu_tool load-check MODEL_DIR [REPEATS] [DTYPE]");
+    const int repeats = argc > 3 ? std::atoi(argv[3]) : 2;
+    const std::string dtype = argc > 4 ? argv[4] : "bfloat16";
+    at::globalContext().lazyInitDevice(c10::DeviceType::CUDA);  // the CUDA context is not load time
+    at::empty({1}, at::TensorOptions().device(at::kCUDA));
+    std::shared_ptr<Model> reference;
+    bool equal = true;
+    for (int i = 0; i < repeats; ++i) {
+        for (const char* direct : {"0", "1"}) {
+            ::setenv("TUNEBENCH_DIRECT_LOAD", direct, 1);
+            const auto t0 = std::chrono::steady_clock::now();
+            auto m = Model::load(argv[2], {.dtype = dtype, .device = "cuda:0"});
+            at::cuda::device_synchronize();
+            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            if (std::string(direct) == "0") {
+                reference = m;
+            } else {
+                auto a = reference->named_weights(), b = m->named_weights();
+                for (size_t k = 0; k < a.size(); ++k) equal = equal && at::equal(*a[k].second, *b[k].second);
+            }
+            std::printf("{\"load\": \"%s\", \"seconds\": %.3f, \"equal_to_mapping\": %s}\n",
+                        std::string(direct) == "0" ? "mapping" : "direct", s, equal ? "true" : "false");
+            std::fflush(stdout);
+            m.reset();
+            if (std::string(direct) == "1") reference.reset();
+            c10::cuda::CUDACachingAllocator::emptyCache();
+        }
+    }
+    ::unsetenv("TUNEBENCH_DIRECT_LOAD");
+    return equal ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
     try {
         std::string cmd = argc > 1 ? argv[1] : "";
         if (cmd == "kernels") return kernels_check();
         if (cmd == "train-bench") return train_bench(argc, argv);
+        if (cmd == "load-check") return load_check(argc, argv);
 #ifdef TB_GPU_TOOL_HAS_ENGINE
         if (cmd == "profile-step") return profile_step(argc, argv);
 #endif
-        std::cerr << "usage: tunebench_gpu_tool kernels|train-bench|profile-step ...\n";
+        std::cerr << "usage: tunebench_gpu_tool kernels|train-bench|load-check|profile-step ...\n";
         return 2;
     } catch (const Error& e) {
         std::cerr << "error: " << one_line(e) << "\n";

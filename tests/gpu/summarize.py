@@ -116,7 +116,7 @@ if "ddp" in steps:
     if os.path.exists(p):
         d = R["ddp"] = json.load(open(p))
         for r in d.get("scaling", []):
-            rows.append((f"data-parallel LoRA tokens/s, {r['gpus']} GPU(s) × batch 4×1024, ChatGLM2-6B shape",
+            rows.append((f"data-parallel {r.get('method', 'lora')} tokens/s, {r['gpus']} GPU(s) × batch 4×1024, ChatGLM2-6B shape",
                          f"{r['tokens_per_s']} ({r['tokens_per_s_per_gpu']} per GPU)", "1 GPU, same build",
                          f"{r.get('scaling_efficiency', float('nan')):.3f} efficiency"))
         lc = d.get("loss_curve_2x4_vs_1x8")
