@@ -573,6 +573,8 @@ void Trainer::log_event(json entry) {
     const double session = std::chrono::duration<double>(Clock::now() - start_).count();
     const int64_t done = global_step_ - session_start_step_;
     line["elapsed_time"] = hms(elapsed_before_ + session);
+    // beyond LLaMA-Factory's keys: seconds to the millisecond, for speed between two logged steps
+    line["elapsed_s"] = std::round(1000.0 * (elapsed_before_ + session)) / 1000.0;
     line["remaining_time"] = hms(done > 0 ? session / done * (total_steps_ - global_step_) : 0);
     if (session > 0) line["throughput"] = std::round(100.0 * session_tokens_ / session) / 100.0;
     line["total_tokens"] = tokens_seen_;

@@ -36,7 +36,7 @@ TrainProgress progress_of(const json& line) {
     p.eval_loss = line.value("eval_loss", -1.0);
     p.learning_rate = line.value("lr", 0.0);
     p.tokens_per_second = line.value("throughput", 0.0);
-    p.elapsed_s = seconds_of(line.value("elapsed_time", std::string()));
+    p.elapsed_s = line.value("elapsed_s", seconds_of(line.value("elapsed_time", std::string())));
     p.eta_s = seconds_of(line.value("remaining_time", std::string()));
     return p;
 }

@@ -7,9 +7,9 @@ efficiency (LoRA, and freeze with 2 trainable layers; TB_DDP_METHODS picks), and
 
 ChatGLM2-6B shape (random bf16 weights, the demo's tokenizer), LoRA r=8 on query_key_value,
 batch 4 × 1024 tokens per GPU, gradient checkpointing — through `tunebench-cli train … nproc_per_node=N`
-as users run it. Steady-state tokens/s comes from two runs per GPU count (6 and 26 steps), after one
-discarded warm-up run: the difference of their train_runtime and tokens removes loading, each
-process's warm-up and the final save.
+as users run it. Steady-state tokens/s: tokens and seconds between logged steps 6 and 26 of one
+run per GPU count (trainer_log.jsonl's elapsed_s), after one discarded warm-up run — loading, the
+first steps and checkpoint writes (freeze saves the whole 12.5 GB model) stay outside.
 NCCL_NVLS_ENABLE=0 (NVLink multicast stays off on these machines). Prints one JSON line per
 measurement and writes OUT_DIR/ddp_results.json; exit 1 when a run failed.
 """
@@ -76,14 +76,13 @@ def train(name, nproc, steps, per_device=4, extra=()):
         R["ok"] = False
         print(json.dumps({"run": name, "error": p.stderr[-1500:]}), flush=True)
         return None
-    res = json.load(open(os.path.join(out, "train_results.json")))
     st = json.load(open(os.path.join(out, "trainer_state.json")))
-    return {"runtime": res["train_runtime"], "tokens": st["num_input_tokens_seen"], "wall_s": round(wall, 1),
+    log = [json.loads(l) for l in open(os.path.join(out, "trainer_log.jsonl")) if '"loss"' in l]
+    return {"log": log, "wall_s": round(wall, 1),
             "loss": [e["loss"] for e in st["log_history"] if "loss" in e and "train_runtime" not in e]}
 
 
-# A first run on a fresh machine pays one-time costs inside its steps (measured: the 6-step run of the
-# first process took 2.5 s longer than later ones), which the difference of two runs would not remove.
+# The first process on a fresh machine pays one-time costs (page cache, driver) for several steps.
 train("warm-up", 1, 3)
 R["scaling"] = []
 # LoRA (7.8 MB of gradients per step) and freeze with LLaMA-Factory's default 2 trainable layers
@@ -92,13 +91,13 @@ METHODS = {"lora": [], "freeze": ["finetuning_type=freeze", "freeze_trainable_la
 for method in os.environ.get("TB_DDP_METHODS", "lora,freeze").split(","):
     base = None
     for n in counts:
-        short = train(f"{method}-n{n}-short", n, 6, extra=METHODS[method])
-        long_ = train(f"{method}-n{n}-long", n, 26, extra=METHODS[method])
-        if not short or not long_:
+        run = train(f"{method}-n{n}", n, 26, extra=METHODS[method])
+        if not run:
             continue
-        tps = (long_["tokens"] - short["tokens"]) / (long_["runtime"] - short["runtime"])
+        a, b = run["log"][5], run["log"][25]  # after step 6 (warm-up behind) to after step 26
+        tps = (b["total_tokens"] - a["total_tokens"]) / (b["elapsed_s"] - a["elapsed_s"])
         row = {"method": method, "gpus": n, "tokens_per_s": round(tps), "tokens_per_s_per_gpu": round(tps / n),
-               "step_s": round((long_["runtime"] - short["runtime"]) / 20, 4), "wall_s_long_run": long_["wall_s"]}
+               "step_s": round((b["elapsed_s"] - a["elapsed_s"]) / 20, 4), "wall_s_run": run["wall_s"]}
         if n == 1:
             base = row["tokens_per_s_per_gpu"]
         if base:
