@@ -3,6 +3,8 @@
 // all-zero blocks (CUDA's 0·(1/0) = NaN picks code 0; here code 7 — both dequantize to 0).
 #include "model/quantization.h"
 
+#include "kernels/dequantize.h"
+
 #include <cstring>
 
 #include "core/error.h"
@@ -131,16 +133,7 @@ at::Tensor QuantizedWeight::block_absmax() const {
     return map.index_select(0, qabsmax.to(at::kLong)) * absmax2.index_select(0, idx) + offset;
 }
 
-at::Tensor QuantizedWeight::dequantize() const {
-    if (kind == Kind::Int8) return (cb.to(at::kFloat) * (scb / 127.0f).unsqueeze(1)).to(compute_dtype);
-    const int64_t n = shape[0] * shape[1];
-    auto codes = at::stack({at::bitwise_right_shift(packed, 4), at::bitwise_and(packed, 15)}, 1).view({-1});
-    auto values = nf4_code_book(packed.device()).index_select(0, codes.narrow(0, 0, n).to(at::kLong));
-    const int64_t blocks = (n + blocksize - 1) / blocksize;
-    auto scales = block_absmax();
-    auto padded = at::constant_pad_nd(values, {0, blocks * blocksize - n}).view({blocks, blocksize});
-    return (padded * scales.unsqueeze(1)).view({-1}).narrow(0, 0, n).view(shape).to(compute_dtype);
-}
+at::Tensor QuantizedWeight::dequantize() const { return kernels::dequantize(*this); }
 
 int64_t QuantizedWeight::bytes() const {
     int64_t b = 0;

@@ -1,7 +1,7 @@
 // bitsandbytes-compatible weight quantization for QLoRA (MODELS.md §7): NF4 in blocks of 64 with
 // optional double quantization of the block scales (8-bit dynamic map, blocks of 256), and
-// LLM.int8 row-wise int8. Weights stay quantized in memory and are dequantized per call; the
-// matmul runs in the compute dtype (correct and small, not yet fast).
+// LLM.int8 row-wise int8. Weights stay quantized in memory and are dequantized per call (one CUDA
+// kernel on a GPU: kernels/dequantize.h); the matmul runs in the compute dtype.
 #pragma once
 
 #include <ATen/ATen.h>

@@ -28,6 +28,7 @@
 #include "core/error.h"
 #include "io/tensor_io.h"
 #include "kernels/decode_attention.h"
+#include "kernels/dequantize.h"
 #include "kernels/greedy_step.h"
 #include "kernels/rms_norm.h"
 #include "kernels/swiglu.h"
@@ -61,6 +62,33 @@ double time_per_call(F&& f, int reps = 50) {
     for (int i = 0; i < reps; ++i) f();
     at::cuda::device_synchronize();
     return seconds(t) / reps;
+}
+
+// NF4 (with and without double quantization) and int8 dequantization against the ATen reference:
+// bit-equal in fp32/fp16/bf16, on ChatGLM2-6B's query_key_value and MLP shapes and an odd one.
+bool dequantize_check() {
+    bool all_ok = true;
+    struct Shape { int64_t out, in; };
+    for (const Shape& sh : {Shape{4608, 4096}, Shape{27392, 4096}, Shape{37, 23}}) {
+        for (auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+            auto w = (at::randn({sh.out, sh.in}, at::TensorOptions().device(at::kCUDA)) * 0.02).to(dtype);
+            for (int kind = 0; kind < 3; ++kind) {  // NF4, NF4 + double quantization, int8
+                const QuantizedWeight q = kind == 2 ? quantize_int8(w) : quantize_nf4(w, kind == 1);
+                auto ref = kernels::dequantize_reference(q), got = kernels::dequantize(q);
+                const bool same = ref.scalar_type() == got.scalar_type() && at::equal(ref, got);
+                const double t_ref = time_per_call([&] { kernels::dequantize_reference(q); }, 10);
+                const double t_ker = time_per_call([&] { kernels::dequantize(q); }, 10);
+                all_ok &= same;
+                const char* name = kind == 0 ? "dequantize nf4" : kind == 1 ? "dequantize nf4+dq" : "dequantize int8";
+                std::printf("{\"kernel\": \"%s\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"round_once\": false, "
+                            "\"max_abs_diff\": %.3g, \"tolerance\": 0, \"kernel_us\": %.2f, \"aten_us\": %.2f, \"speedup\": %.2f, \"ok\": %s}\n",
+                            name, io::dtype_name(dtype).c_str(), (long long)sh.out, (long long)sh.in,
+                            (ref.to(at::kFloat) - got.to(at::kFloat)).abs().max().item<double>(), t_ker * 1e6, t_ref * 1e6,
+                            t_ref / t_ker, same ? "true" : "false");
+            }
+        }
+    }
+    return all_ok;
 }
 
 // The decode step's kernels against their ATen references: RoPE + cache write (exact: the kernel
@@ -264,6 +292,7 @@ int kernels_check() {
     }
     all_ok &= decode_kernels_check();
     all_ok &= greedy_step_check();
+    all_ok &= dequantize_check();
     return all_ok ? 0 : 1;
 }
 
