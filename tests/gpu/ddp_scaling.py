@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Data-parallel training on several GPUs (issue 17): tokens/s on 1, 2, 4, 8 GPUs and the scaling
 efficiency (LoRA, and freeze with 2 trainable layers; TB_DDP_METHODS picks), and the loss curve of
-2 GPUs against 1 GPU with the same global batch.
+2 GPUs against 1 GPU with the same global batch (TB_DDP_SAME_BATCH=0 skips it).
 
     ddp_scaling.py CLI OUT_DIR [GPU_COUNTS, default 1,2,4,8 up to the GPUs present]
 
@@ -106,7 +106,7 @@ for method in os.environ.get("TB_DDP_METHODS", "lora,freeze").split(","):
         print(json.dumps(row), flush=True)
 
 # The same global batch (8 rows) on 1 GPU and on 2 GPUs × 4: the same loss curve within bf16 tolerance.
-if present >= 2:
+if present >= 2 and os.environ.get("TB_DDP_SAME_BATCH", "1") != "0":
     one = train("same-batch-1x8", 1, 12, per_device=8)
     two = train("same-batch-2x4", 2, 12, per_device=4)
     if one and two:
