@@ -5,7 +5,8 @@
 
 1. 2 processes × batch 2 end with the same adapter, loss and grad_norm curves as 1 process × batch 4
    (and 3 processes × batch 2 as 1 × batch 6, whose last batch leaves a process without rows), within
-   float tolerance, for LoRA, freeze, full and QLoRA 4-bit; only rank 0 writes (one log line per step).
+   float tolerance, for LoRA, freeze, full and QLoRA 4-bit, with gradient accumulation, and the same
+   eval_loss on a validation split; only rank 0 writes (one log line per step).
 2. torchrun's environment variables (RANK, WORLD_SIZE, …) started by hand give the same run.
 3. A rank killed with SIGKILL stops the others with one clear error; the checkpoint that was there
    is byte-identical, and the run resumes from it with another process count.
@@ -121,6 +122,17 @@ r3 = train(WORK / "three", "per_device_train_batch_size=2", "nproc_per_node=3")
 check("3 processes train the demo (the last batch leaves one without rows)", r3.returncode == 0, tail(r3.stderr))
 if r6.returncode == 0 and r3.returncode == 0:
     same_run(WORK / "six", WORK / "three", "3 × batch 2 vs 1 × batch 6")
+
+# gradient accumulation and a validation split (the eval loss is summed over the processes' shares)
+extra = ["gradient_accumulation_steps=2", "val_size=0.25", "eval_steps=2", "per_device_eval_batch_size=2", "logging_steps=1"]
+a = train(WORK / "accum-one", "per_device_train_batch_size=4", *extra)
+b = train(WORK / "accum-two", "per_device_train_batch_size=2", "nproc_per_node=2", *extra)
+check("accumulation + evaluation: 2 processes train the demo", a.returncode == 0 and b.returncode == 0, tail(a.stderr + b.stderr))
+if a.returncode == 0 and b.returncode == 0:
+    same_run(WORK / "accum-one", WORK / "accum-two", "accumulation 2, 2 × batch 2 vs 1 × batch 4")
+    ea, eb = logged(WORK / "accum-one", "eval_loss"), logged(WORK / "accum-two", "eval_loss")
+    rel = max(abs(x - y) / x for x, y in zip(ea, eb)) if ea and len(ea) == len(eb) else float("inf")
+    check(f"the same eval_loss at each of {len(ea)} evaluations", rel <= 1e-5, f"max rel diff {rel:.2e}")
 
 # the other methods: freeze, full, QLoRA 4-bit
 for method in (["finetuning_type=freeze", "freeze_trainable_layers=1"], ["finetuning_type=full"], ["quantization_bit=4"]):
