@@ -87,6 +87,20 @@ def tree_hash(d):
     return h.hexdigest()
 
 
+def endless_run(out, save_steps):
+    """2 processes training the demo for 1000 epochs in the background."""
+    return subprocess.Popen([CLI, "train", DEMO / "train_lora.yaml", f"output_dir={out}", "device=cpu",
+                             "num_train_epochs=1000", "logging_steps=1", f"save_steps={save_steps}",
+                             "per_device_train_batch_size=2", "nproc_per_node=2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(path, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline and not path.exists():
+        time.sleep(0.05)
+
+
 def rank_pid(marker, rank):
     """pid of the training process with RANK=rank whose command line contains marker."""
     for pid in os.listdir("/proc"):
@@ -158,12 +172,8 @@ if all(p.returncode == 0 for p in procs) and r1.returncode == 0:
 
 # 3. a killed rank
 out = WORK / "killed"
-p = subprocess.Popen([CLI, "train", DEMO / "train_lora.yaml", f"output_dir={out}", "device=cpu", "num_train_epochs=1000",
-                      "logging_steps=1", "save_steps=5", "per_device_train_batch_size=2", "nproc_per_node=2"],
-                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-deadline = time.time() + 120
-while time.time() < deadline and not (out / "checkpoint-10").is_dir():
-    time.sleep(0.05)
+p = endless_run(out, save_steps=5)
+wait_for(out / "checkpoint-10")
 victim = rank_pid(str(out), 1)
 kept = sorted(out.glob("checkpoint-*"))
 hashes = {c.name: tree_hash(c) for c in kept}
@@ -182,12 +192,8 @@ check("the run resumes from the last checkpoint with 1 process", r.returncode ==
 
 # 4. Ctrl-C (SIGINT) to the launcher
 out = WORK / "interrupted"
-p = subprocess.Popen([CLI, "train", DEMO / "train_lora.yaml", f"output_dir={out}", "device=cpu", "num_train_epochs=1000",
-                      "logging_steps=1", "save_steps=100000", "per_device_train_batch_size=2", "nproc_per_node=2"],
-                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-deadline = time.time() + 120
-while time.time() < deadline and not (out / "trainer_log.jsonl").exists():
-    time.sleep(0.05)
+p = endless_run(out, save_steps=100000)
+wait_for(out / "trainer_log.jsonl")
 time.sleep(0.5)
 p.send_signal(signal.SIGINT)
 _, err = p.communicate(timeout=120)
