@@ -1,6 +1,6 @@
 // NF4 and int8 weights back to fp32/fp16/bf16 on the GPU, each value rounded exactly as the ATen
-// reference (dequantize.cpp) rounds it: scales in fp32 (map × absmax2, then + offset, no fused
-// multiply-add), value × scale in fp32, one rounding to the output type. Each thread turns 8 packed
+// reference (dequantize.cpp) rounds it on the GPU: scales in fp32 (map × absmax2, then + offset, no
+// fused multiply-add), value × scale in fp32, one rounding to the output type. Each thread turns 8 packed
 // bytes (16 values) into two 16-byte stores when the blocks allow it, else one value per thread.
 #include "kernels/dequantize_cuda.h"
 
@@ -64,11 +64,12 @@ cudaError_t launch_nf4(const Nf4DequantArgs& a) {
 }
 
 // ATen's (cb.to(float) * (scb / 127).unsqueeze(1)).to(T): grid (ceil(cols / threads), rows).
+// ATen's CUDA division by a scalar multiplies by its fp32 reciprocal, so this does too.
 template <typename T>
 __global__ void int8_kernel(Int8DequantArgs a) {
     const int64_t r = blockIdx.y, c = static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x;
     if (c >= a.cols) return;
-    const float scale = __fdiv_rn(a.scb[r], 127.0f);
+    const float scale = __fmul_rn(a.scb[r], 1.0f / 127.0f);
     static_cast<T*>(a.out)[r * a.cols + c] = from_float<T>(__fmul_rn(static_cast<float>(a.cb[r * a.cols + c]), scale));
 }
 
