@@ -1,7 +1,8 @@
 // tunebench_gpu_tool — the engine side of the GPU checks (tests/gpu/compare.py drives it).
-//   train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING
+//   train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING [chunked|logits]
 //       LoRA training steps on random weights of CONFIG_DIR/config.json (forward, backward,
-//       clip, AdamW) on random ids; prints tokens/s and the peak allocated memory as JSON.
+//       clip, AdamW) on random ids, with the trainer's chunked loss (or full fp32 logits);
+//       prints tokens/s and the peak allocated memory as JSON.
 //   kernels
 //       every CUDA kernel of engine/kernels against its ATen reference (values) and both timed;
 //       one JSON line per case, exit 1 when one is out of tolerance.
@@ -299,8 +300,9 @@ int kernels_check() {
 int train_bench(int argc, char** argv) {
     if (argc < 12)
         throw Error("usage: train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING [logits|chunked]");
-    // the loss: full fp32 logits (what training did before) or Model::loss_sum's chunked lm_head + cross-entropy
-    const bool chunked = argc > 12 && std::string(argv[12]) == "chunked";
+    // the loss: Model::loss_sum's chunked lm_head + cross-entropy (what the trainer uses; default) or
+    // full fp32 logits (what it did before), for an A/B
+    const bool chunked = !(argc > 12 && std::string(argv[12]) == "logits");
     const auto config = ModelConfig::from_folder(argv[2]);
     const at::Device device(argv[4]);
     const auto dtype = io::parse_dtype_name(argv[3]);
