@@ -60,13 +60,23 @@ constexpr const char* kPartialMarker = ".tunebench-export-partial";  // an expor
 
 // Removes a leftover of an interrupted export (a hidden sibling carrying one of our markers); a
 // folder of that name without one is the user's: refused, never removed.
+// Removes an export's own folder with its marker last: a removal killed halfway leaves a folder the
+// next export still recognises as its own (the marker first would leave one it must refuse).
+void remove_export_folder(const fs::path& dir) {
+    for (const auto& e : fs::directory_iterator(dir)) {
+        const auto name = e.path().filename();
+        if (name != kPartialMarker && name != kExportMarker) io::remove_tree(e.path());
+    }
+    io::remove_tree(dir);
+}
+
 void remove_leftover(const fs::path& dir) {
     if (!fs::exists(dir)) return;
     if (!fs::exists(dir / kPartialMarker) && !fs::exists(dir / kExportMarker)) {
         throw FileError(dir.string() + " exists and was not written by an export",
                         "Tunebench uses this name while exporting: move that folder away");
     }
-    io::remove_tree(dir);
+    remove_export_folder(dir);
 }
 }  // namespace
 
@@ -149,7 +159,7 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
     if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
     if (fs::exists(out)) fs::rename(out, old);
     fs::rename(tmp, out);
-    io::remove_tree(old);
+    if (fs::exists(old)) remove_export_folder(old);
     say("exported " + std::to_string(r.total_bytes / 1000000) + " MB in " + std::to_string(r.shards) + " shard(s), " + r.dtype);
     return r;
 }

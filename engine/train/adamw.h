@@ -1,6 +1,6 @@
-// AdamW exactly as torch.optim.AdamW's single-tensor path computes it (decoupled weight decay
-// first, then bias-corrected moments), on named parameters so its state can be saved by name
-// and resumed bit for bit. Moments are fp32 whatever the parameter dtype.
+// AdamW as torch.optim.AdamW computes it (decoupled weight decay first, then bias-corrected
+// moments), over all parameters at once as its foreach path does, on named parameters so its state
+// can be saved by name and resumed bit for bit. Moments are fp32 whatever the parameter dtype.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -20,11 +20,15 @@ class AdamW {
 public:
     AdamW(std::vector<std::pair<std::string, at::Tensor>> params, AdamWOptions options);
     void step(double lr);  // uses each parameter's .grad(); parameters without a grad are skipped
+    // The same update one parameter at a time (torch's _single_tensor_adamw): the reference step() is
+    // tested against, bit for bit on the CPU.
+    void step_reference(double lr);
     void zero_grad();
     int64_t steps() const { return step_; }
 
-    // Global L2 norm of all grads (fp32), then scaled to max_norm if larger (clip_grad_norm_).
-    double clip_grad_norm(double max_norm);
+    // Global L2 norm of all grads (an fp32 scalar on their device, not read back), grads scaled to
+    // max_norm if larger (clip_grad_norm_).
+    at::Tensor clip_grad_norm(double max_norm);
     bool grads_finite() const;
     void scale_grads(double factor);
 

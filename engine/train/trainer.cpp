@@ -739,7 +739,7 @@ TrainResult Trainer::run() {
         }
         double grad_norm = 0;
         if (!skip) {
-            grad_norm = opt_->clip_grad_norm(a_.max_grad_norm);
+            grad_norm = opt_->clip_grad_norm(a_.max_grad_norm).item<double>();
             if (!std::isfinite(grad_norm)) diverged("the gradient norm became " + std::string(std::isnan(grad_norm) ? "NaN" : "Inf"));
             opt_->step(a_.learning_rate * sched_.factor(global_step_));
         }
