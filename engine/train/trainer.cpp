@@ -517,7 +517,6 @@ void Trainer::resume(const fs::path& requested) {
     run_steps_ = tb.value("run_steps", int64_t{0});
     elapsed_before_ = tb.value("elapsed_s", 0.0);
     last_saved_step_ = global_step_;
-    // trainer_log.jsonl: keep only what the checkpoint had seen
     // Written by another number of processes or batch size: the epoch goes on at the same example,
     // rounded down to a whole batch of this run (so at most one batch is seen twice).
     const int64_t saved_batch = tb.value("examples_per_batch", a_.per_device_train_batch_size);
@@ -530,6 +529,7 @@ void Trainer::resume(const fs::path& requested) {
                       " examples per batch, this run has ", world_.world_size, " and ", batch, ": epoch ", epoch_index_ + 1,
                       " continues at example ", batch_pos_ * batch, " (it had reached ", example, ")");
     }
+    // trainer_log.jsonl: keep only what the checkpoint had seen
     const fs::path log = out_ / "trainer_log.jsonl";
     if (fs::exists(log) && is_main()) {
         std::string kept, line;
