@@ -18,12 +18,16 @@ AdamW::AdamW(std::vector<std::pair<std::string, at::Tensor>> params, AdamWOption
     }
 }
 
-void AdamW::step(double lr) {
-    at::NoGradGuard no_grad;
+std::pair<double, double> AdamW::next_step(double lr) {
     ++step_;
     const double bc1 = 1.0 - std::pow(o_.beta1, static_cast<double>(step_));
     const double bc2 = 1.0 - std::pow(o_.beta2, static_cast<double>(step_));
-    const double step_size = lr / bc1, bc2_sqrt = std::sqrt(bc2);
+    return {lr / bc1, std::sqrt(bc2)};
+}
+
+void AdamW::step(double lr) {
+    at::NoGradGuard no_grad;
+    const auto [step_size, bc2_sqrt] = next_step(lr);
     // torch's _multi_tensor_adamw: every op once over the list of parameters (a few fused kernels
     // on a GPU instead of ~10 per parameter), in fp32 whatever the parameter dtype
     std::vector<at::Tensor> w, g, m, v;
@@ -54,10 +58,7 @@ void AdamW::step(double lr) {
 
 void AdamW::step_reference(double lr) {
     at::NoGradGuard no_grad;
-    ++step_;
-    const double bc1 = 1.0 - std::pow(o_.beta1, static_cast<double>(step_));
-    const double bc2 = 1.0 - std::pow(o_.beta2, static_cast<double>(step_));
-    const double step_size = lr / bc1, bc2_sqrt = std::sqrt(bc2);
+    const auto [step_size, bc2_sqrt] = next_step(lr);
     for (size_t i = 0; i < params_.size(); ++i) {
         auto& p = params_[i].second;
         if (!p.grad().defined()) continue;

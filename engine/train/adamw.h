@@ -37,6 +37,7 @@ public:
     const std::vector<std::pair<std::string, at::Tensor>>& params() const { return params_; }
 
 private:
+    std::pair<double, double> next_step(double lr);  // counts the step; (lr / bias correction 1, √bias correction 2)
     std::vector<std::pair<std::string, at::Tensor>> params_;
     std::vector<at::Tensor> exp_avg_, exp_avg_sq_;
     AdamWOptions o_;

@@ -133,14 +133,6 @@ void Communicator::broadcast_from_main(std::vector<at::Tensor>& tensors) {
     }
 }
 
-void Communicator::barrier() {
-    try {
-        impl_->backend->barrier()->wait();
-    } catch (const std::exception& e) {
-        peer_failed(impl_->world, e.what());
-    }
-}
-
 GradientSync::GradientSync(Communicator& comm, const std::vector<std::pair<std::string, at::Tensor>>& params,
                            int64_t bucket_bytes)
     : comm_(comm) {

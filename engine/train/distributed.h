@@ -34,7 +34,6 @@ public:
     void all_reduce_sum(std::vector<at::Tensor>& tensors);
     // In place: every process ends with rank 0's values.
     void broadcast_from_main(std::vector<at::Tensor>& tensors);
-    void barrier();
 
 private:
     struct Impl;
@@ -49,7 +48,6 @@ public:
     GradientSync(Communicator& comm, const std::vector<std::pair<std::string, at::Tensor>>& params,
                  int64_t bucket_bytes = 25 << 20);
     void all_reduce();
-    size_t buckets() const { return buckets_.size(); }
 
 private:
     Communicator& comm_;
