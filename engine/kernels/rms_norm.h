@@ -1,8 +1,12 @@
 // RMSNorm: the ATen reference and the dispatch to the CUDA kernel (rms_norm_cuda.cu) beside it.
-// The kernel serves inference (no autograd); anything that needs gradients takes the reference.
+// With gradients wanted on CUDA, one autograd function runs the forward kernel and a backward
+// kernel (rms_norm_backward_reference is the formula it follows); on the CPU the reference's own
+// autograd runs, as before.
 #pragma once
 
 #include <ATen/core/Tensor.h>
+
+#include <utility>
 
 namespace tb::kernels {
 
@@ -10,11 +14,22 @@ namespace tb::kernels {
 // when round_once (ChatGLM), else also after normalising (LLaMA/Qwen2, as transformers does).
 at::Tensor rms_norm_reference(const at::Tensor& x, const at::Tensor& weight, double eps, bool round_once);
 
-// The CUDA kernel when it can serve (CUDA tensors, fp32/fp16/bf16, no gradient wanted, built
-// with CUDA), else the reference.
+// The gradients of rms_norm_reference's output for grad_y, written out (x's dtype for grad_x, the
+// weight's for grad_weight): what autograd computes through the reference, in fp32, and what the
+// CUDA backward kernel does. grad_weight only when with_weight_grad.
+std::pair<at::Tensor, at::Tensor> rms_norm_backward_reference(const at::Tensor& x, const at::Tensor& weight,
+                                                              const at::Tensor& grad_y, double eps, bool round_once,
+                                                              bool with_weight_grad);
+
+// The CUDA kernels when they can serve (CUDA tensors, fp32/fp16/bf16, built with CUDA; with
+// gradients, a row that fits the backward kernel), else the reference.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, bool round_once);
 
 // True when this build has Tunebench's CUDA kernels (nvcc was found).
 bool built_with_cuda_kernels();
+
+// False when TUNEBENCH_TRAINING_KERNELS=0: anything wanting gradients takes the ATen references,
+// and fused attention gets expanded key/value heads, as before the training kernels (A/B benchmarks).
+bool training_kernels_enabled();
 
 }  // namespace tb::kernels

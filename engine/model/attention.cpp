@@ -1,6 +1,8 @@
 // Attention dispatch: fused SDPA or the eager math path (attention.h).
 #include "model/attention.h"
 
+#include "kernels/rms_norm.h"  // training_kernels_enabled
+
 #include <cmath>
 #include <limits>
 
@@ -51,16 +53,23 @@ AttentionKernel kernel_for_flash_attn(const std::string& flash_attn) {
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const at::Tensor& key_mask, AttentionKernel kernel) {
     const int64_t heads = q.size(1), T = q.size(2), S = k.size(2);
-    auto K = expand_kv(k, heads);
-    auto V = expand_kv(v, heads);
     const bool plain_causal = !key_mask.defined() && T == S;
     const bool no_mask = !key_mask.defined() && T == 1;
     if (kernel == AttentionKernel::Fused) {
-        if (plain_causal) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, true);
-        if (no_mask) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, false);
-        return at::scaled_dot_product_attention(q, K, V, build_mask(T, S, key_mask, q.device()), 0.0, false);
+        // Unmasked on CUDA, the flash kernels read the key/value groups directly (no ×heads/groups
+        // copies in the forward, no summing of them in the backward). With a mask the kernel that
+        // takes one has no grouped form (torch would fall back to the math path), and the CPU keeps
+        // the expanded reference.
+        const bool gqa = q.is_cuda() && k.size(1) != heads && (plain_causal || no_mask) &&
+                         kernels::training_kernels_enabled();
+        auto K = gqa ? k : expand_kv(k, heads);
+        auto V = gqa ? v : expand_kv(v, heads);
+        if (plain_causal) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, true, std::nullopt, gqa);
+        if (no_mask) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, false, std::nullopt, gqa);
+        return at::scaled_dot_product_attention(q, K, V, build_mask(T, S, key_mask, q.device()), 0.0, false,
+                                                std::nullopt, gqa);
     }
-    return eager_attention(q, K, V, key_mask);
+    return eager_attention(q, expand_kv(k, heads), expand_kv(v, heads), key_mask);
 }
 
 }  // namespace tb

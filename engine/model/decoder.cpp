@@ -124,10 +124,9 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
 }
 
 at::Tensor Model::gated_mlp(const DecoderLayer& L, const at::Tensor& h, const AdapterRows& adapters) const {
-    const int64_t I = config_.intermediate_size;
     if (config_.arch == Arch::ChatGLM) {
         auto u = L.gate_up(h, adapters);  // [B, T, 2I]: first half is the gate
-        return kernels::swiglu(u.narrow(-1, 0, I), u.narrow(-1, I, I));
+        return kernels::swiglu_packed(u);
     }
     return kernels::swiglu(L.gate(h, adapters), L.up(h, adapters));
 }

@@ -2,7 +2,8 @@
 //   train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING [chunked|logits]
 //       LoRA training steps on random weights of CONFIG_DIR/config.json (forward, backward,
 //       clip, AdamW) on random ids, with the trainer's chunked loss (or full fp32 logits);
-//       prints tokens/s and the peak allocated memory as JSON.
+//       prints tokens/s and the peak allocated memory as JSON. With TB_PROFILE_STEP=1 one more step
+//       runs between cudaProfilerStart/Stop (for `ncu --profile-from-start off`).
 //   kernels
 //       every CUDA kernel of engine/kernels against its ATen reference (values) and both timed;
 //       one JSON line per case, exit 1 when one is out of tolerance.
@@ -14,14 +15,18 @@
 //       captured), then one replayed step between cudaProfilerStart/Stop: run it under
 //       `ncu --profile-from-start off --graph-profiling node` to see each kernel of the step.
 #include <ATen/Context.h>
+#include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
 
+#include <array>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 #include <limits>
 
 #include <ATen/cuda/CUDAContext.h>
+#include <cuda_profiler_api.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 
 #include "adapters/lora_adapter.h"
@@ -34,13 +39,12 @@
 #include "kernels/rms_norm.h"
 #include "kernels/swiglu.h"
 #include "kernels/rope_cache.h"
+#include "model/attention.h"
 #include "model/rope.h"
 #include "model/decoder.h"
 #include "model/quantization.h"
 #include "train/adamw.h"
 #ifdef TB_GPU_TOOL_HAS_ENGINE
-#include <cuda_profiler_api.h>
-
 #include "infer/decode_context.h"
 #include "train/memory_estimate.h"
 #endif
@@ -229,6 +233,100 @@ bool greedy_step_check() {
     return all_ok;
 }
 
+// The training kernels (forward + backward as one autograd node) against autograd through their
+// ATen references and against the written-out formulas they follow: RMSNorm (both rounding orders,
+// with the weight's gradient), SwiGLU (two tensors, and ChatGLM's packed gate_up), and fused
+// attention reading grouped key/value heads against the expanded heads; values and gradients,
+// three dtypes, training shapes; each timed forward + backward against the reference.
+bool training_kernels_check() {
+    c10::InferenceMode off(false);
+    c10::AutoGradMode grad(true);
+    bool all_ok = true;
+    auto rel = [](const at::Tensor& got, const at::Tensor& want) {
+        return (got.to(at::kFloat) - want.to(at::kFloat)).abs().max().item<double>() /
+               std::max(1e-12, want.to(at::kFloat).abs().max().item<double>());
+    };
+    auto report = [&](const std::string& name, at::ScalarType dtype, int64_t rows, int64_t cols, double diff, double tol,
+                      double t_ker, double t_ref) {
+        const bool ok = diff <= tol;
+        all_ok &= ok;
+        std::printf("{\"kernel\": \"%s\", \"dtype\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"max_rel_diff\": %.3g, "
+                    "\"tolerance\": %.3g, \"kernel_us\": %.2f, \"aten_us\": %.2f, \"speedup\": %.2f, \"ok\": %s}\n",
+                    name.c_str(), io::dtype_name(dtype).c_str(), (long long)rows, (long long)cols, diff, tol, t_ker * 1e6,
+                    t_ref * 1e6, t_ref / t_ker, ok ? "true" : "false");
+        std::fflush(stdout);
+    };
+    // one rounding of the result apart (fp32: summation order)
+    auto tol_for = [](at::ScalarType d) { return d == at::kFloat ? 2e-5 : (d == at::kBFloat16 ? 1.6e-2 : 2e-3); };
+    for (auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+        auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
+        for (int64_t cols : {4096, 2048}) {
+            for (bool round_once : {false, true}) {
+                const int64_t rows = 4096;
+                auto x0 = at::randn({4, rows / 4, cols}, opt) * 2, w0 = (1.0 + 0.1 * at::randn({cols}, opt)).to(dtype);
+                auto gy = at::randn({4, rows / 4, cols}, opt);
+                auto run = [&](bool reference) {
+                    auto x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+                    auto y = reference ? kernels::rms_norm_reference(x, w, 1e-5, round_once)
+                                       : kernels::rms_norm(x, w, 1e-5, round_once);
+                    y.backward(gy.to(y.scalar_type()));
+                    return std::array<at::Tensor, 3>{y.detach(), x.grad(), w.grad()};
+                };
+                auto got = run(false), ref = run(true);
+                auto [fdx, fdw] = kernels::rms_norm_backward_reference(x0, w0, gy, 1e-5, round_once, true);
+                const double diff = std::max({rel(got[0], ref[0]), rel(got[1], ref[1]), rel(got[2], ref[2]),
+                                              rel(got[1], fdx), rel(got[2], fdw)});
+                const double t_ker = time_per_call([&] { run(false); }, 10), t_ref = time_per_call([&] { run(true); }, 10);
+                report(std::string("rms_norm fwd+bwd") + (round_once ? " round_once" : ""), dtype, rows, cols, diff,
+                       tol_for(dtype), t_ker, t_ref);
+            }
+        }
+        for (bool packed : {true, false}) {
+            const int64_t rows = 4096, I = 13696;
+            auto gu0 = at::randn({4, rows / 4, 2 * I}, opt) * 3;
+            auto gy = at::randn({4, rows / 4, I}, opt);
+            auto run = [&](bool reference) {
+                auto gu = gu0.clone().requires_grad_(true);
+                at::Tensor y;
+                if (packed) {
+                    y = reference ? kernels::swiglu_reference(gu.narrow(-1, 0, I), gu.narrow(-1, I, I)) : kernels::swiglu_packed(gu);
+                } else {
+                    auto g = gu.narrow(-1, 0, I).contiguous(), u = gu.narrow(-1, I, I).contiguous();
+                    y = reference ? kernels::swiglu_reference(g, u) : kernels::swiglu(g, u);
+                }
+                y.backward(gy);
+                return std::array<at::Tensor, 2>{y.detach(), gu.grad()};
+            };
+            auto got = run(false), ref = run(true);
+            auto [fdg, fdu] = kernels::swiglu_backward_reference(gu0.narrow(-1, 0, I), gu0.narrow(-1, I, I), gy);
+            // ATen's own ops in the kernel: equal up to expf's last bit (one rounding of the result)
+            const double diff = std::max({rel(got[0], ref[0]), rel(got[1], ref[1]), rel(got[1], at::cat({fdg, fdu}, -1))});
+            const double t_ker = time_per_call([&] { run(false); }, 10), t_ref = time_per_call([&] { run(true); }, 10);
+            report(packed ? "swiglu_packed fwd+bwd" : "swiglu fwd+bwd", dtype, rows, I, diff,
+                   dtype == at::kFloat ? 1e-6 : tol_for(dtype), t_ker, t_ref);
+        }
+        if (dtype != at::kFloat) {  // the flash kernels: half types
+            const int64_t B = 4, T = 1024, H = 32, G = 2, D = 128;
+            auto q0 = at::randn({B, H, T, D}, opt), k0 = at::randn({B, G, T, D}, opt), v0 = at::randn({B, G, T, D}, opt);
+            auto gy = at::randn({B, H, T, D}, opt);
+            auto run = [&](bool expanded) {
+                auto q = q0.clone().requires_grad_(true), k = k0.clone().requires_grad_(true), v = v0.clone().requires_grad_(true);
+                auto K = expanded ? k.repeat_interleave(H / G, 1) : k, V = expanded ? v.repeat_interleave(H / G, 1) : v;
+                auto y = expanded ? at::scaled_dot_product_attention(q, K, V, {}, 0.0, true)
+                                  : attention(q, K, V, {}, AttentionKernel::Fused);
+                y.backward(gy);
+                return std::array<at::Tensor, 4>{y.detach(), q.grad(), k.grad(), v.grad()};
+            };
+            auto got = run(false), ref = run(true);
+            double diff = 0;
+            for (int i = 0; i < 4; ++i) diff = std::max(diff, rel(got[i], ref[i]));
+            const double t_ker = time_per_call([&] { run(false); }, 10), t_ref = time_per_call([&] { run(true); }, 10);
+            report("attention gqa fwd+bwd (causal)", dtype, B * T, H * D, diff, dtype == at::kBFloat16 ? 2e-2 : 4e-3, t_ker, t_ref);
+        }
+    }
+    return all_ok;
+}
+
 int kernels_check() {
     if (!kernels::built_with_cuda_kernels()) throw Error("this build has no CUDA kernels (nvcc was not found)");
     c10::InferenceMode guard;
@@ -294,6 +392,7 @@ int kernels_check() {
     all_ok &= decode_kernels_check();
     all_ok &= greedy_step_check();
     all_ok &= dequantize_check();
+    all_ok &= training_kernels_check();
     return all_ok ? 0 : 1;
 }
 
@@ -356,6 +455,12 @@ int train_bench(int argc, char** argv) {
     sync(device);
     const double dt = seconds(t);
     const auto mem = device_memory(device.str());
+    if (const char* p = std::getenv("TB_PROFILE_STEP"); p && std::string(p) == "1" && device.is_cuda()) {
+        cudaProfilerStart();
+        step();
+        sync(device);
+        cudaProfilerStop();
+    }
     double estimate_gib = -1;
 #ifdef TB_GPU_TOOL_HAS_ENGINE
     {
