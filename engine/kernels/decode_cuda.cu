@@ -5,29 +5,10 @@
 #include <type_traits>
 
 #include "kernels/cuda_math.cuh"
+#include "kernels/rope_math.cuh"
 
 namespace tb::kernels {
 namespace {
-
-// Element d of one head's row src after RoPE (rotate: keys and queries; values pass through), each
-// product and sum rounded to T as the ATen reference's separate ops are (Rope::apply in model/rope.cpp).
-// cs, sn: the row's cos/sin table of `table` entries. Branch-free, so that a thread's loads for
-// several elements are in flight together (branches around the loads made them one at a time).
-template <typename T>
-__device__ __forceinline__ float rope_element(const T* src, const T* cs, const T* sn, int64_t d, int64_t hd,
-                                              int64_t rotary_dim, int64_t table, bool interleaved, bool rotate) {
-    // ChatGLM: pairs (2i, 2i+1) of the first rotary_dim dims; else rotate-half over the head
-    const int64_t half = hd / 2;
-    const int64_t partner = interleaved ? (d ^ 1) : (d < half ? d + half : d - half);
-    const int64_t i = interleaved ? d / 2 : d;
-    const int64_t at = i < table ? i : table - 1;  // past the rotary dims: any entry, the result is x
-    const float x = to_float(src[d]), o = to_float(src[partner]);
-    const float c = to_float(cs[at]), s = to_float(sn[at]);
-    const bool minus = interleaved ? (d % 2 == 0) : (d < half);
-    const float xc = rounded<T>(x * c), os = rounded<T>(o * s);
-    const float y = rounded<T>(minus ? xc - os : xc + os);
-    return rotate && (!interleaved || d < rotary_dim) ? y : x;
-}
 
 // The cache position of row b's new token (clamped into the cache).
 __device__ __forceinline__ int64_t cache_position(const RopeCacheArgs& a, int64_t b) {

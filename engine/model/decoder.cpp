@@ -5,6 +5,7 @@
 #include "model/checkpointing.h"
 #include "kernels/linear_cross_entropy.h"
 #include "kernels/rms_norm.h"
+#include "kernels/rope_train.h"
 #include "kernels/swiglu.h"
 
 #include <cmath>
@@ -95,25 +96,33 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     const auto& L = layers_[i];
     auto h = L.input_norm(x);
     at::Tensor q, k, v;
-    if (c.arch == Arch::ChatGLM) {
-        auto qkv = L.qkv(h, adapters);  // [B, T, q + 2kv]
-        q = qkv.narrow(-1, 0, c.q_size());
-        k = qkv.narrow(-1, c.q_size(), c.kv_size());
-        v = qkv.narrow(-1, c.q_size() + c.kv_size(), c.kv_size());
-    } else {
-        q = L.q(h, adapters);
-        k = L.k(h, adapters);
-        v = L.v(h, adapters);
-    }
-    if (raw) {
+    const int64_t nh = c.num_attention_heads, nkv = c.num_key_value_heads, hd = c.head_dim;
+    if (raw) {  // the decode path: its attention applies RoPE itself
+        if (c.arch == Arch::ChatGLM) {
+            auto qkv = L.qkv(h, adapters);  // [B, T, q + 2kv]
+            q = qkv.narrow(-1, 0, c.q_size());
+            k = qkv.narrow(-1, c.q_size(), c.kv_size());
+            v = qkv.narrow(-1, c.q_size() + c.kv_size(), c.kv_size());
+        } else {
+            q = L.q(h, adapters);
+            k = L.k(h, adapters);
+            v = L.v(h, adapters);
+        }
         auto ctx = (*raw)(i, q, k, v, cos, sin);  // [B, T, nh*hd]
         // x is this forward's own residual stream (the embedding's output): accumulated in place
         L.o.accumulate(x, ctx, adapters);
         return L.down.accumulate(x, gated_mlp(L, L.post_norm(x), adapters), adapters);
     }
-    q = rope_.apply(q.reshape({B, T, c.num_attention_heads, c.head_dim}), cos, sin);
-    k = rope_.apply(k.reshape({B, T, c.num_key_value_heads, c.head_dim}), cos, sin);
-    v = v.reshape({B, T, c.num_key_value_heads, c.head_dim});
+    if (c.arch == Arch::ChatGLM) {
+        auto rotated = kernels::rope_qkv(rope_, L.qkv(h, adapters), cos, sin, nh, nkv, hd);
+        q = rotated[0];
+        k = rotated[1];
+        v = rotated[2];
+    } else {
+        q = kernels::rope_train(rope_, L.q(h, adapters).reshape({B, T, nh, hd}), cos, sin);
+        k = kernels::rope_train(rope_, L.k(h, adapters).reshape({B, T, nkv, hd}), cos, sin);
+        v = L.v(h, adapters).reshape({B, T, nkv, hd});
+    }
     q = q.transpose(1, 2);  // [B, nh, T, hd]
     k = k.transpose(1, 2);  // [B, nkv, T, hd]
     v = v.transpose(1, 2);

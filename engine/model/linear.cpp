@@ -3,6 +3,9 @@
 // 4/8-bit base (bnb.py): the LoRA output is cast to the base output's dtype before adding.
 #include "model/linear.h"
 
+#include <c10/core/GradMode.h>
+
+#include "model/lora_function.h"
 #include "model/quantization.h"
 #include "model/quantized_matmul.h"
 
@@ -40,6 +43,9 @@ at::Tensor Linear::operator()(const at::Tensor& x, const AdapterRows& adapter) c
         y = at::linear(x, weight, bias);
     }
     if (!lora || !adapter.on) return y;
+    // training (gradients for the adapter) without dropout or a row mask: one autograd node
+    const bool trains = at::GradMode::is_enabled() && (lora->A.requires_grad() || lora->B.requires_grad());
+    if (trains && !adapter.mask.defined() && (lora->dropout == 0 || !t_training)) return add_lora(y, x, *lora);
     auto h = x.to(lora->A.scalar_type());
     if (lora->dropout > 0 && t_training) h = at::dropout(h, lora->dropout, /*train=*/true);
     auto delta = at::linear(at::linear(h, lora->A), lora->B) * lora->scaling;

@@ -39,6 +39,7 @@
 #include "kernels/rms_norm.h"
 #include "kernels/swiglu.h"
 #include "kernels/rope_cache.h"
+#include "kernels/rope_train.h"
 #include "model/attention.h"
 #include "model/rope.h"
 #include "model/decoder.h"
@@ -304,6 +305,49 @@ bool training_kernels_check() {
             const double t_ker = time_per_call([&] { run(false); }, 10), t_ref = time_per_call([&] { run(true); }, 10);
             report(packed ? "swiglu_packed fwd+bwd" : "swiglu fwd+bwd", dtype, rows, I, diff,
                    dtype == at::kFloat ? 1e-6 : tol_for(dtype), t_ker, t_ref);
+        }
+        for (bool chatglm : {true, false}) {  // RoPE: ChatGLM's qkv node and LLaMA's per-tensor node
+            const int64_t B = 4, T = 1024, H = 32, G = 2, D = 128;
+            ModelConfig c;
+            c.model_type = chatglm ? "chatglm" : "llama";
+            c.arch = chatglm ? Arch::ChatGLM : Arch::Llama;
+            c.hidden_size = H * D;
+            c.num_hidden_layers = 1;
+            c.num_attention_heads = H;
+            c.num_key_value_heads = G;
+            c.head_dim = D;
+            c.intermediate_size = 64;
+            c.vocab_size = 64;
+            c.glm_rope_in_model_dtype = chatglm;
+            c.validate("gpu-tool");
+            Rope rope(c, dtype, at::kCUDA);
+            auto positions = at::arange(T, opt.dtype(at::kLong)).unsqueeze(0).expand({B, T}) + 7;
+            auto [cos, sin] = rope.tables(positions);
+            auto qkv0 = at::randn({B, T, (H + 2 * G) * D}, opt);
+            auto gq = at::randn({B, T, H, D}, opt), gk = at::randn({B, T, G, D}, opt), gv = at::randn({B, T, G, D}, opt);
+            auto run = [&](bool reference) {
+                auto qkv = qkv0.clone().requires_grad_(true);
+                std::array<at::Tensor, 3> out;
+                if (chatglm && !reference) {
+                    out = kernels::rope_qkv(rope, qkv, cos, sin, H, G, D);
+                } else {
+                    auto q = qkv.narrow(-1, 0, H * D).reshape({B, T, H, D});
+                    auto k = qkv.narrow(-1, H * D, G * D).reshape({B, T, G, D});
+                    out = {reference ? rope.apply(q, cos, sin) : kernels::rope_train(rope, q, cos, sin),
+                           reference ? rope.apply(k, cos, sin) : kernels::rope_train(rope, k, cos, sin),
+                           qkv.narrow(-1, (H + G) * D, G * D).reshape({B, T, G, D})};
+                }
+                // the attention's layout: the gradients arrive as transposed views
+                auto loss = (out[0].transpose(1, 2) * gq.transpose(1, 2)).sum() + (out[1] * gk).sum() + (out[2] * gv).sum();
+                loss.backward();
+                return std::array<at::Tensor, 3>{out[0].detach(), out[1].detach(), qkv.grad()};
+            };
+            auto got = run(false), ref = run(true);
+            const double diff = std::max({rel(got[0], ref[0]), rel(got[1], ref[1]), rel(got[2], ref[2])});
+            const double t_ker = time_per_call([&] { run(false); }, 10), t_ref = time_per_call([&] { run(true); }, 10);
+            // ATen's roundings: bit-equal in half types; fp32 up to a contracted multiply-add
+            report(chatglm ? "rope_qkv fwd+bwd (chatglm)" : "rope fwd+bwd (llama)", dtype, B * T, (H + 2 * G) * D, diff,
+                   dtype == at::kFloat ? 1e-6 : 0.0, t_ker, t_ref);
         }
         if (dtype != at::kFloat) {  // the flash kernels: half types
             const int64_t B = 4, T = 1024, H = 32, G = 2, D = 128;

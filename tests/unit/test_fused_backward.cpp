@@ -1,13 +1,23 @@
 // The written-out backward formulas the CUDA training kernels follow (RMSNorm, SwiGLU) against
 // autograd through their ATen references: fp32 to rounding, bf16/fp16 within their roundings
 // (SwiGLU's formula repeats ATen's own ops, so it is bit-equal), both RMSNorm rounding orders,
-// with and without the weight's gradient; and ChatGLM's packed SwiGLU equal to the two halves.
+// with and without the weight's gradient; ChatGLM's packed SwiGLU equal to the two halves; and
+// LoRA's autograd node (model/lora_function) against PEFT's path; RoPE's backward (the rotation by
+// the opposite angle) against autograd through Rope::apply, bit for bit.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
 
+#include <array>
+#include <memory>
+
 #include "kernels/rms_norm.h"
+#include "kernels/rope_train.h"
 #include "kernels/swiglu.h"
+#include "model/linear.h"
+#include "model/lora_function.h"
+#include "model/model_config.h"
+#include "model/rope.h"
 
 using namespace tb;
 
@@ -85,4 +95,111 @@ TEST(FusedBackward, PackedSwigluIsTheTwoHalves) {
     out.backward(gy);
     auto [dg, du] = kernels::swiglu_backward_reference(gu0.narrow(-1, 0, 17), gu0.narrow(-1, 17, 17), gy);
     EXPECT_TRUE(at::equal(gu.grad(), at::cat({dg, du}, -1)));
+}
+
+namespace {
+
+// PEFT's LoRA forward as the reference path computes it (linear.cpp without the autograd node):
+// x cast to the adapter's fp32, rank-r products in fp32, the sum in fp32 cast back once.
+at::Tensor peft_lora(const at::Tensor& x, const at::Tensor& W, const at::Tensor& b, const at::Tensor& A,
+                     const at::Tensor& B, double s) {
+    auto y = at::linear(x, W, b);
+    return (y + at::linear(at::linear(x.to(A.scalar_type()), A), B) * s).to(y.scalar_type());
+}
+
+void lora_case(at::ScalarType dtype, double tol) {
+    auto gen = at::detail::createCPUGenerator(13);
+    const int64_t in = 48, out = 40, r = 4;
+    auto x0 = at::randn({2, 7, in}, gen).to(dtype);
+    auto W = (at::randn({out, in}, gen) * 0.2).to(dtype), b = (at::randn({out}, gen) * 0.1).to(dtype);
+    auto A0 = at::randn({r, in}, gen) * 0.2, B0 = at::randn({out, r}, gen) * 0.2;  // fp32, as trained
+    auto gy = at::randn({2, 7, out}, gen).to(dtype);
+    Linear l;
+    l.weight = W;
+    l.bias = b;
+    l.lora = std::make_shared<LoraWeights>();
+    l.lora->scaling = 2.0;
+    auto run = [&](bool fused) {
+        auto x = x0.clone().requires_grad_(true);
+        l.lora->A = A0.clone().requires_grad_(true);
+        l.lora->B = B0.clone().requires_grad_(true);
+        auto y = fused ? add_lora(at::linear(x, W, b), x, *l.lora) : peft_lora(x, W, b, l.lora->A, l.lora->B, 2.0);
+        y.backward(gy);
+        return std::array<at::Tensor, 4>{y.detach(), x.grad(), l.lora->A.grad(), l.lora->B.grad()};
+    };
+    auto got = run(true), want = run(false);
+    for (int i = 0; i < 4; ++i) EXPECT_LE(rel(got[i], want[i]), tol) << "output/x/A/B " << i << " " << c10::toString(dtype);
+    EXPECT_EQ(got[0].scalar_type(), dtype);
+    EXPECT_EQ(got[2].scalar_type(), at::kFloat);  // the adapter's own dtype
+    // the gradients reach both factors and are not the base layer's
+    EXPECT_GT(got[2].abs().max().item<double>(), 0.0);
+    EXPECT_GT(got[3].abs().max().item<double>(), 0.0);
+    // Linear takes the node when it trains the adapter (bf16: its roundings differ from PEFT's path)
+    auto x = x0.clone().requires_grad_(true);
+    l.lora->A = A0.clone().requires_grad_(true);
+    l.lora->B = B0.clone().requires_grad_(true);
+    EXPECT_TRUE(at::equal(l(x), add_lora(at::linear(x, W, b), x, *l.lora)));
+    if (dtype != at::kFloat) EXPECT_FALSE(at::equal(l(x), peft_lora(x, W, b, l.lora->A, l.lora->B, 2.0)));
+}
+
+}  // namespace
+
+TEST(FusedBackward, LoraNodeEqualsThePeftPath) {
+    lora_case(at::kFloat, 1e-5);
+    // products in bf16 (LLaMA-Factory's autocast) against PEFT's fp32 products: bf16 roundings apart
+    lora_case(at::kBFloat16, 2e-2);
+}
+
+namespace {
+
+ModelConfig rope_config(Arch arch) {
+    ModelConfig c;
+    c.model_type = arch == Arch::ChatGLM ? "chatglm" : "llama";
+    c.arch = arch;
+    c.hidden_size = 4 * 16;
+    c.num_hidden_layers = 1;
+    c.num_attention_heads = 4;
+    c.num_key_value_heads = 2;
+    c.head_dim = 16;
+    c.intermediate_size = 32;
+    c.vocab_size = 32;
+    c.glm_rope_in_model_dtype = arch == Arch::ChatGLM;
+    c.validate("test");
+    return c;
+}
+
+}  // namespace
+
+TEST(FusedBackward, RopeFormulaIsAutogradBitForBit) {
+    // ChatGLM: interleaved pairs over the first half of each head; LLaMA: rotate-half
+    for (Arch arch : {Arch::ChatGLM, Arch::Llama}) {
+        for (auto dtype : {at::kFloat, at::kBFloat16}) {
+            Rope rope(rope_config(arch), dtype, at::kCPU);
+            auto gen = at::detail::createCPUGenerator(17);
+            auto positions = at::randint(0, 500, {2, 5}, gen, at::TensorOptions().dtype(at::kLong));
+            auto [cos, sin] = rope.tables(positions);
+            auto x0 = at::randn({2, 5, 3, 16}, gen).to(dtype), gy = at::randn({2, 5, 3, 16}, gen).to(dtype);
+            auto x = x0.clone().requires_grad_(true);
+            rope.apply(x, cos, sin).backward(gy);
+            auto want = x.grad();
+            EXPECT_TRUE(at::equal(kernels::rope_backward_reference(rope, gy, cos, sin), want))
+                << (arch == Arch::ChatGLM ? "chatglm " : "llama ") << c10::toString(dtype);
+            // and it is not the identity or the forward rotation
+            EXPECT_FALSE(at::equal(want, gy));
+            EXPECT_FALSE(at::equal(want, rope.apply(gy, cos, sin)));
+        }
+    }
+}
+
+TEST(FusedBackward, RopeQkvSplitsAndRotatesLikeTheReference) {
+    auto c = rope_config(Arch::ChatGLM);
+    Rope rope(c, at::kFloat, at::kCPU);
+    auto gen = at::detail::createCPUGenerator(19);
+    auto positions = at::arange(6, at::TensorOptions().dtype(at::kLong)).unsqueeze(0);
+    auto [cos, sin] = rope.tables(positions);
+    auto qkv = at::randn({1, 6, (4 + 2 * 2) * 16}, gen);
+    auto got = kernels::rope_qkv(rope, qkv, cos, sin, 4, 2, 16);
+    EXPECT_TRUE(at::equal(got[0], rope.apply(qkv.narrow(-1, 0, 64).reshape({1, 6, 4, 16}), cos, sin)));
+    EXPECT_TRUE(at::equal(got[1], rope.apply(qkv.narrow(-1, 64, 32).reshape({1, 6, 2, 16}), cos, sin)));
+    EXPECT_TRUE(at::equal(got[2], qkv.narrow(-1, 96, 32).reshape({1, 6, 2, 16})));
 }
