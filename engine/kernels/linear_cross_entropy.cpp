@@ -6,6 +6,17 @@
 
 #include <algorithm>
 
+#include "core/error.h"
+#include "kernels/rms_norm.h"  // training_kernels_enabled
+
+#ifdef TB_WITH_CUDA_KERNELS
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+
+#include "kernels/cross_entropy_cuda.h"
+#include "kernels/kernel_dtype.h"
+#endif
+
 namespace tb::kernels {
 
 at::Tensor linear_cross_entropy_reference(const at::Tensor& hidden, const at::Tensor& weight, const at::Tensor& labels,
@@ -29,12 +40,71 @@ Chunk chunk_logits(const at::Tensor& hidden, const at::Tensor& weight, const at:
             valid.to(at::kFloat)};
 }
 
+#ifdef TB_WITH_CUDA_KERNELS
+// The chunk's logits in the model dtype and the kernels' view of its rows.
+struct KernelChunk {
+    at::Tensor logits, target, valid;
+    CrossEntropyRowsArgs args;
+};
+
+KernelChunk kernel_chunk(const at::Tensor& hidden, const at::Tensor& weight, const at::Tensor& labels,
+                         int64_t ignore_index, int64_t start, int64_t rows) {
+    KernelChunk k;
+    k.logits = at::linear(hidden.narrow(0, start, rows), weight).contiguous();
+    auto l = labels.narrow(0, start, rows);
+    auto valid = l.ne(ignore_index);
+    k.target = at::where(valid, l, 0).contiguous();
+    k.valid = valid.to(at::kFloat).contiguous();
+    DType dt = DType::F32;
+    kernel_dtype(k.logits.scalar_type(), &dt);
+    k.args = CrossEntropyRowsArgs{k.logits.data_ptr(), k.target.data_ptr<int64_t>(), k.valid.data_ptr<float>(),
+                                  nullptr, nullptr, nullptr, nullptr, rows, k.logits.size(1), dt,
+                                  c10::cuda::getCurrentCUDAStream().stream()};
+    return k;
+}
+
+void check(cudaError_t err) {
+    if (err != cudaSuccess) throw Error(std::string("cross-entropy CUDA kernel failed: ") + cudaGetErrorString(err));
+}
+#endif
+
+// The CUDA kernels serve (CUDA tensors in a kernel dtype); else the chunks run as ATen ops.
+bool kernels_serve(const at::Tensor& hidden) {
+#ifdef TB_WITH_CUDA_KERNELS
+    DType dt;
+    return training_kernels_enabled() && hidden.is_cuda() && kernel_dtype(hidden.scalar_type(), &dt);
+#else
+    (void)hidden;
+    return false;
+#endif
+}
+
 struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
     static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& hidden, const at::Tensor& weight,
                               const at::Tensor& labels, int64_t ignore_index, int64_t rows) {
         const int64_t N = hidden.size(0);
         auto lse = at::empty({N}, hidden.options().dtype(at::kFloat));
         auto loss = at::zeros({}, hidden.options().dtype(at::kFloat));
+        const bool kernels = kernels_serve(hidden);
+        ctx->saved_data["kernels"] = kernels;
+#ifdef TB_WITH_CUDA_KERNELS
+        if (kernels) {
+            const c10::cuda::CUDAGuard guard(hidden.device());
+            auto row_loss = at::empty({N}, lse.options());
+            for (int64_t s = 0; s < N; s += rows) {
+                const int64_t n = std::min(rows, N - s);
+                auto k = kernel_chunk(hidden, weight, labels, ignore_index, s, n);
+                k.args.lse = lse.data_ptr<float>() + s;
+                k.args.loss = row_loss.data_ptr<float>() + s;
+                check(cross_entropy_rows_forward(k.args));
+            }
+            loss.add_(row_loss.sum());
+            ctx->save_for_backward({hidden, weight, labels, lse});
+            ctx->saved_data["ignore_index"] = ignore_index;
+            ctx->saved_data["rows"] = rows;
+            return loss;
+        }
+#endif
         for (int64_t s = 0; s < N; s += rows) {
             const int64_t n = std::min(rows, N - s);
             auto c = chunk_logits(hidden, weight, labels, ignore_index, s, n);
@@ -62,6 +132,22 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
         const auto g = grads[0].to(at::kFloat);
         for (int64_t s = 0; s < N; s += rows) {
             const int64_t n = std::min(rows, N - s);
+#ifdef TB_WITH_CUDA_KERNELS
+            if (ctx->saved_data["kernels"].toBool()) {
+                const c10::cuda::CUDAGuard guard(hidden.device());
+                auto k = kernel_chunk(hidden, weight, labels, ignore_index, s, n);
+                auto gc = g.contiguous();
+                auto d = at::empty_like(k.logits);
+                k.args.lse = lse.data_ptr<float>() + s;
+                k.args.grad = gc.data_ptr<float>();
+                k.args.grad_logits = d.data_ptr();
+                check(cross_entropy_rows_backward(k.args));
+                auto rows_out = grad_hidden.narrow(0, s, n);  // whole rows of a contiguous tensor
+                at::mm_out(rows_out, d, weight);
+                if (weight_grad) grad_weight.add_(at::mm(d.t(), hidden.narrow(0, s, n)).to(at::kFloat));
+                continue;
+            }
+#endif
             auto c = chunk_logits(hidden, weight, labels, ignore_index, s, n);
             // d loss / d logits = softmax - one_hot(target), for counted rows, times the loss's gradient
             auto p = (c.logits - lse.narrow(0, s, n).unsqueeze(1)).exp_();

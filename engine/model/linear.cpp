@@ -43,9 +43,12 @@ at::Tensor Linear::operator()(const at::Tensor& x, const AdapterRows& adapter) c
         y = at::linear(x, weight, bias);
     }
     if (!lora || !adapter.on) return y;
-    // training (gradients for the adapter) without dropout or a row mask: one autograd node
+    // training (gradients for the adapter, or training mode's forward without them: gradient
+    // checkpointing's first pass, which must compute what its recomputation will) without dropout
+    // or a row mask: one autograd node
     const bool trains = at::GradMode::is_enabled() && (lora->A.requires_grad() || lora->B.requires_grad());
-    if (trains && !adapter.mask.defined() && (lora->dropout == 0 || !t_training)) return add_lora(y, x, *lora);
+    if ((trains || t_training) && !adapter.mask.defined() && (lora->dropout == 0 || !t_training))
+        return add_lora(y, x, *lora);
     auto h = x.to(lora->A.scalar_type());
     if (lora->dropout > 0 && t_training) h = at::dropout(h, lora->dropout, /*train=*/true);
     auto delta = at::linear(at::linear(h, lora->A), lora->B) * lora->scaling;
