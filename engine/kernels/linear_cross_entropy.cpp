@@ -91,14 +91,36 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
         if (kernels) {
             const c10::cuda::CUDAGuard guard(hidden.device());
             auto row_loss = at::empty({N}, lse.options());
+            // With a frozen lm_head the hidden states' gradient for a unit loss gradient is made
+            // here, from the logits already in hand (Liger's fused linear cross-entropy): the
+            // backward only scales it, instead of computing every chunk's logits again.
+            const bool grad_now = hidden.requires_grad() && !weight.requires_grad();
+            at::Tensor unit_grad_hidden, one;
+            if (grad_now) {
+                unit_grad_hidden = at::empty_like(hidden);
+                one = at::ones({}, lse.options());
+            }
             for (int64_t s = 0; s < N; s += rows) {
                 const int64_t n = std::min(rows, N - s);
                 auto k = kernel_chunk(hidden, weight, labels, ignore_index, s, n);
                 k.args.lse = lse.data_ptr<float>() + s;
                 k.args.loss = row_loss.data_ptr<float>() + s;
                 check(cross_entropy_rows_forward(k.args));
+                if (grad_now) {
+                    k.args.grad = one.data_ptr<float>();
+                    k.args.grad_logits = k.logits.data_ptr();  // in place: each element is read once, first
+                    check(cross_entropy_rows_backward(k.args));
+                    auto rows_out = unit_grad_hidden.narrow(0, s, n);
+                    at::mm_out(rows_out, k.logits, weight);
+                }
             }
             loss.add_(row_loss.sum());
+            if (grad_now) {
+                ctx->save_for_backward({unit_grad_hidden});
+                ctx->saved_data["grad_in_forward"] = true;
+                return loss;
+            }
+            ctx->saved_data["grad_in_forward"] = false;
             ctx->save_for_backward({hidden, weight, labels, lse});
             ctx->saved_data["ignore_index"] = ignore_index;
             ctx->saved_data["rows"] = rows;
@@ -122,6 +144,9 @@ struct LinearCrossEntropy : torch::autograd::Function<LinearCrossEntropy> {
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                    torch::autograd::variable_list grads) {
         const auto saved = ctx->get_saved_variables();
+        if (ctx->saved_data.count("grad_in_forward") && ctx->saved_data["grad_in_forward"].toBool()) {
+            return {saved[0] * grads[0].to(at::kFloat), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+        }
         const auto &hidden = saved[0], &weight = saved[1], &labels = saved[2], &lse = saved[3];
         const int64_t ignore_index = ctx->saved_data["ignore_index"].toInt();
         const int64_t rows = ctx->saved_data["rows"].toInt();

@@ -9,6 +9,14 @@
 
 namespace tb::kernels {
 
+// One rotated element from its value x, its partner's o and the angle's c, s, rounded as the
+// reference's ops are: round(round(x c) ∓ round(o s)).
+template <typename T>
+__device__ __forceinline__ float rope_rotate(float x, float o, float c, float s, bool minus) {
+    const float xc = rounded<T>(x * c), os = rounded<T>(o * s);
+    return rounded<T>(minus ? xc - os : xc + os);
+}
+
 // Element d of one head's row src after RoPE (rotate: keys and queries; values pass through), each
 // product and sum rounded to T as the ATen reference's separate ops are (Rope::apply in model/rope.cpp).
 // cs, sn: the row's cos/sin table of `table` entries. Branch-free, so that a thread's loads for
@@ -23,9 +31,7 @@ __device__ __forceinline__ float rope_element(const T* src, const T* cs, const T
     const int64_t at = i < table ? i : table - 1;  // past the rotary dims: any entry, the result is x
     const float x = to_float(src[d]), o = to_float(src[partner]);
     const float c = to_float(cs[at]), s = to_float(sn[at]);
-    const bool minus = interleaved ? (d % 2 == 0) : (d < half);
-    const float xc = rounded<T>(x * c), os = rounded<T>(o * s);
-    const float y = rounded<T>(minus ? xc - os : xc + os);
+    const float y = rope_rotate<T>(x, o, c, s, interleaved ? (d % 2 == 0) : (d < half));
     return rotate && (!interleaved || d < rotary_dim) ? y : x;
 }
 
@@ -41,9 +47,8 @@ __device__ __forceinline__ float rope_grad_element(const T* g, const T* cs, cons
     const int64_t i = interleaved ? d / 2 : d, ip = interleaved ? d / 2 : partner;
     const int64_t at = i < table ? i : table - 1, atp = ip < table ? ip : table - 1;
     const float x = to_float(g[d]), o = to_float(g[partner]);
-    const float gc = rounded<T>(x * to_float(cs[at])), os = rounded<T>(o * to_float(sn[atp]));
     const bool plus = interleaved ? (d % 2 == 0) : (d < half);
-    const float y = rounded<T>(plus ? gc + os : gc - os);
+    const float y = rope_rotate<T>(x, o, to_float(cs[at]), to_float(sn[atp]), !plus);
     return !interleaved || d < rotary_dim ? y : x;
 }
 

@@ -119,10 +119,13 @@ struct RopeQkvFunction : torch::autograd::Function<RopeQkvFunction> {
     }
 };
 
-// The kernels serve: CUDA, a kernel dtype shared with the tables, gradients wanted.
+// The kernels serve: CUDA, a kernel dtype shared with the tables; gradients wanted, or a half type
+// (where the forward kernel equals the reference bit for bit: gradient checkpointing's first pass
+// and prefill get it too; fp32 without gradients keeps the reference's exact contractions).
 bool kernel_serves(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
     DType dt;
-    return training_kernels_enabled() && x.is_cuda() && at::GradMode::is_enabled() && x.requires_grad() &&
+    const bool grad = at::GradMode::is_enabled() && x.requires_grad();
+    return training_kernels_enabled() && x.is_cuda() && (grad || x.scalar_type() != at::kFloat) &&
            kernel_dtype(x.scalar_type(), &dt) && cos.scalar_type() == x.scalar_type() &&
            sin.scalar_type() == x.scalar_type() && x.size(0) <= 65535 && x.size(2) <= 65535;
 }

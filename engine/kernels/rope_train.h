@@ -1,6 +1,6 @@
-// RoPE for training: Rope::apply (model/rope.cpp) is the reference; with gradients wanted on CUDA
-// the forward and backward kernels (rope_train_cuda.cu) run as one autograd node with ATen's
-// roundings. ChatGLM's fused query_key_value output is split and rotated by one node whose
+// RoPE for training: Rope::apply (model/rope.cpp) is the reference; on CUDA (with gradients wanted,
+// or in a half type) the forward and backward kernels (rope_train_cuda.cu) run as one autograd
+// node with ATen's roundings. ChatGLM's fused query_key_value output is split and rotated by one node whose
 // backward writes the whole qkv gradient at once (no zero-filled slices summed, as autograd does
 // for three narrowed views).
 #pragma once

@@ -23,10 +23,57 @@ __global__ void rope_rows_kernel(RopeRowsArgs a) {
     }
 }
 
+// The same with 16-byte pieces: a thread rotates `per` consecutive dims of one head, its own
+// piece and its partner's (the same piece for ChatGLM's pairs, the other half's for rotate-half)
+// loaded whole. grid (tokens, ceil(heads * head_dim / per / kThreads), batch).
+template <typename T>
+__global__ void rope_rows_vec_kernel(RopeRowsArgs a) {
+    constexpr int per = 16 / sizeof(T);
+    const int64_t t = blockIdx.x, b = blockIdx.z;
+    const int64_t pieces = a.head_dim / per;
+    const int64_t v = static_cast<int64_t>(blockIdx.y) * kThreads + threadIdx.x;
+    if (v >= a.heads * pieces) return;
+    const int64_t h = v / pieces, d0 = (v % pieces) * per, half = a.head_dim / 2;
+    const T* src = static_cast<const T*>(a.src) + b * a.src_b + t * a.src_t + h * a.src_h;
+    T* dst = static_cast<T*>(a.dst) + b * a.dst_b + t * a.dst_t + h * a.dst_h;
+    const T* cs = static_cast<const T*>(a.cos) + (b * a.tokens + t) * a.table;
+    const T* sn = static_cast<const T*>(a.sin) + (b * a.tokens + t) * a.table;
+    const int64_t p0 = a.interleaved ? d0 : (d0 < half ? d0 + half : d0 - half);
+    const uint4 xr = *reinterpret_cast<const uint4*>(src + d0), orw = *reinterpret_cast<const uint4*>(src + p0);
+    const T* xe = reinterpret_cast<const T*>(&xr);
+    const T* oe = reinterpret_cast<const T*>(&orw);
+    uint4 out;
+    T* ye = reinterpret_cast<T*>(&out);
+#pragma unroll
+    for (int j = 0; j < per; ++j) {
+        const int64_t d = d0 + j;
+        const float x = to_float(xe[j]), o = to_float(a.interleaved ? xe[j ^ 1] : oe[j]);
+        const bool first = a.interleaved ? (d % 2 == 0) : (d < half);  // the x0 / lower half of a pair
+        const int64_t i = a.interleaved ? d / 2 : d;
+        // backward: the partner's sine (equal for rotate-half's duplicated tables), opposite sign
+        const int64_t is = a.backward && !a.interleaved ? p0 + j : i;
+        const int64_t ic = i < a.table ? i : a.table - 1, isc = is < a.table ? is : a.table - 1;
+        const float y = rope_rotate<T>(x, o, to_float(cs[ic]), to_float(sn[isc]), a.backward ? !first : first);
+        ye[j] = from_float<T>(!a.interleaved || d < a.rotary_dim ? y : x);
+    }
+    *reinterpret_cast<uint4*>(dst + d0) = out;
+}
+
 template <typename T>
 cudaError_t launch(const RopeRowsArgs& a) {
-    dim3 grid(static_cast<unsigned>(a.tokens), static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
-    rope_rows_kernel<T><<<grid, kThreads, 0, a.stream>>>(a);
+    constexpr int per = 16 / sizeof(T);
+    const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+    const bool vec = a.head_dim % (2 * per) == 0 && a.src_b % per == 0 && a.src_t % per == 0 && a.src_h % per == 0 &&
+                     a.dst_b % per == 0 && a.dst_t % per == 0 && a.dst_h % per == 0 && aligned(a.src) && aligned(a.dst);
+    if (vec) {
+        const int64_t pieces = a.heads * (a.head_dim / per);
+        dim3 grid(static_cast<unsigned>(a.tokens), static_cast<unsigned>((pieces + kThreads - 1) / kThreads),
+                  static_cast<unsigned>(a.batch));
+        rope_rows_vec_kernel<T><<<grid, kThreads, 0, a.stream>>>(a);
+    } else {
+        dim3 grid(static_cast<unsigned>(a.tokens), static_cast<unsigned>(a.heads), static_cast<unsigned>(a.batch));
+        rope_rows_kernel<T><<<grid, kThreads, 0, a.stream>>>(a);
+    }
     return cudaGetLastError();
 }
 

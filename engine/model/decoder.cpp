@@ -128,8 +128,8 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     v = v.transpose(1, 2);
     auto ctx = attend(i, q, k, v);  // [B, nh, T, hd]
     ctx = ctx.transpose(1, 2).reshape({B, T, c.q_size()});
-    x = x + L.o(ctx, adapters);
-    return x + L.down(gated_mlp(L, L.post_norm(x), adapters), adapters);
+    x = L.o.plus(x, ctx, adapters);
+    return L.down.plus(x, gated_mlp(L, L.post_norm(x), adapters), adapters);
 }
 
 at::Tensor Model::gated_mlp(const DecoderLayer& L, const at::Tensor& h, const AdapterRows& adapters) const {

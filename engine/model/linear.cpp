@@ -24,10 +24,22 @@ at::Tensor Linear::dense_weight() const { return quant ? quant->dequantize() : w
 int64_t Linear::out_features() const { return quant ? quant->shape[0] : weight.size(0); }
 int64_t Linear::in_features() const { return quant ? quant->shape[1] : weight.size(1); }
 
+namespace {
+// The base weight alone serves (dense, no bias, no adapter applied) in the residual's dtype.
+bool plain_for(const Linear& l, const at::Tensor& residual, const at::Tensor& x, const AdapterRows& adapter) {
+    return !l.quant && !l.bias.defined() && (!l.lora || !adapter.on) && l.weight.defined() &&
+           residual.scalar_type() == l.weight.scalar_type() && x.scalar_type() == l.weight.scalar_type();
+}
+}  // namespace
+
+at::Tensor Linear::plus(const at::Tensor& residual, const at::Tensor& x, const AdapterRows& adapter) const {
+    if (!plain_for(*this, residual, x, adapter)) return residual + (*this)(x, adapter);
+    return at::addmm(residual.reshape({-1, residual.size(-1)}), x.reshape({-1, x.size(-1)}), weight.t())
+        .view(residual.sizes());
+}
+
 at::Tensor& Linear::accumulate(at::Tensor& residual, const at::Tensor& x, const AdapterRows& adapter) const {
-    const bool plain = !quant && !bias.defined() && (!lora || !adapter.on) && weight.defined() &&
-                       residual.is_contiguous() && residual.scalar_type() == weight.scalar_type() &&
-                       x.scalar_type() == weight.scalar_type();
+    const bool plain = plain_for(*this, residual, x, adapter) && residual.is_contiguous();
     if (!plain) return residual.add_((*this)(x, adapter));
     auto out = residual.view({-1, residual.size(-1)});
     out.addmm_(x.reshape({-1, x.size(-1)}), weight.t());

@@ -59,6 +59,9 @@ struct Linear {
     // no copy and no add kernel. In half types the sum is rounded once instead of twice. The
     // residual must be contiguous and the caller's own (it is overwritten); returns it.
     at::Tensor& accumulate(at::Tensor& residual, const at::Tensor& x, const AdapterRows& adapter = true) const;
+    // residual + this(x), out of place (autograd records it): one GEMM adding into a copy of the
+    // residual (beta = 1) where the weight is plain, as accumulate does; else the separate add.
+    at::Tensor plus(const at::Tensor& residual, const at::Tensor& x, const AdapterRows& adapter = true) const;
     // The base weight in its compute dtype (dequantized when quantized).
     at::Tensor dense_weight() const;
     int64_t out_features() const;

@@ -350,22 +350,25 @@ bool training_kernels_check() {
             report(chatglm ? "rope_qkv fwd+bwd (chatglm)" : "rope fwd+bwd (llama)", dtype, B * T, (H + 2 * G) * D, diff,
                    dtype == at::kFloat ? 1e-6 : 0.0, t_ker, t_ref);
         }
-        {  // the chunked lm_head + cross-entropy: ChatGLM's vocabulary, ignored rows, both gradients
+        for (bool weight_grad : {false, true}) {  // the chunked lm_head + cross-entropy: ChatGLM's vocabulary,
+            // ignored rows; a frozen lm_head (LoRA: the hidden gradient made in the forward) and a trained one
             const int64_t N = 4096, H = 4096, V = 65024;
             auto hidden0 = at::randn({N, H}, opt), weight0 = at::randn({V, H}, opt) * 0.02;
             auto labels = at::randint(0, V, {N}, opt.dtype(at::kLong));
             labels.narrow(0, 100, 300).fill_(-100);
             auto run = [&](bool reference) {
-                auto hidden = hidden0.clone().requires_grad_(true), weight = weight0.clone().requires_grad_(true);
+                auto hidden = hidden0.clone().requires_grad_(true), weight = weight0.clone().requires_grad_(weight_grad);
                 auto loss = reference ? kernels::linear_cross_entropy_reference(hidden, weight, labels, -100)
                                       : kernels::linear_cross_entropy(hidden, weight, labels, -100);
                 (loss * 0.37).backward();
-                return std::array<at::Tensor, 3>{loss.detach(), hidden.grad(), weight.grad()};
+                return std::array<at::Tensor, 3>{loss.detach(), hidden.grad(), weight_grad ? weight.grad() : hidden.grad()};
             };
             auto got = run(false), ref = run(true);
             const double diff = std::max({rel(got[0], ref[0]), rel(got[1], ref[1]), rel(got[2], ref[2])});
             const double t_ker = time_per_call([&] { run(false); }, 5), t_ref = time_per_call([&] { run(true); }, 5);
-            report("linear_cross_entropy fwd+bwd (chunked)", dtype, N, V, diff, tol_for(dtype), t_ker, t_ref);
+            report(weight_grad ? "linear_cross_entropy fwd+bwd (chunked, lm_head trained)"
+                               : "linear_cross_entropy fwd+bwd (chunked, lm_head frozen)",
+                   dtype, N, V, diff, tol_for(dtype), t_ker, t_ref);
         }
         if (dtype != at::kFloat) {  // the flash kernels: half types
             const int64_t B = 4, T = 1024, H = 32, G = 2, D = 128;

@@ -139,7 +139,9 @@ void lora_case(at::ScalarType dtype, double tol) {
     l.lora->A = A0.clone().requires_grad_(true);
     l.lora->B = B0.clone().requires_grad_(true);
     EXPECT_TRUE(at::equal(l(x), add_lora(at::linear(x, W, b), x, *l.lora)));
-    if (dtype != at::kFloat) EXPECT_FALSE(at::equal(l(x), peft_lora(x, W, b, l.lora->A, l.lora->B, 2.0)));
+    if (dtype != at::kFloat) {
+        EXPECT_FALSE(at::equal(l(x), peft_lora(x, W, b, l.lora->A, l.lora->B, 2.0)));
+    }
 }
 
 }  // namespace
