@@ -1,8 +1,9 @@
 // tunebench_gpu_tool — the engine side of the GPU checks (tests/gpu/compare.py drives it).
 //   train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING [chunked|logits]
 //       LoRA training steps on random weights of CONFIG_DIR/config.json (forward, backward,
-//       clip, AdamW) on random ids, with the trainer's chunked loss (or full fp32 logits);
-//       prints tokens/s and the peak allocated memory as JSON. With TB_PROFILE_STEP=1 one more step
+//       clip, AdamW) on one batch of random ids, with the trainer's chunked loss (or full fp32
+//       logits); prints tokens/s, the peak allocated memory, the first and last loss and the last
+//       gradient norm (the benchmark's model must learn) as JSON. With TB_PROFILE_STEP=1 one more step
 //       runs between cudaProfilerStart/Stop (for `ncu --profile-from-start off`).
 //   kernels
 //       every CUDA kernel of engine/kernels against its ATen reference (values) and both timed;
@@ -494,7 +495,8 @@ int train_bench(int argc, char** argv) {
     ForwardOptions fo;
     fo.gradient_checkpointing = checkpointing;
     TrainingModeGuard training(true);
-    double last_loss = 0;
+    // the loss and gradient norm stay on the device until the end (no host sync per step)
+    at::Tensor first_loss, last_loss, last_grad_norm;
     auto step = [&] {
         at::Tensor loss;
         if (chunked) {
@@ -506,10 +508,11 @@ int train_bench(int argc, char** argv) {
                                           ids.narrow(1, 1, T - 1).reshape({-1}));
         }
         loss.backward();
-        opt.clip_grad_norm(1.0);
+        last_grad_norm = opt.clip_grad_norm(1.0);
         opt.step(1e-4);
         opt.zero_grad();
-        last_loss = loss.item<double>();
+        last_loss = loss.detach();
+        if (!first_loss.defined()) first_loss = last_loss;
     };
     step();  // warm-up: kernel selection, allocator
     step();
@@ -537,10 +540,12 @@ int train_bench(int argc, char** argv) {
         estimate_gib = estimate_training_memory(a).total_bytes / 1073741824.0;
     }
 #endif
-    std::printf("{\"loss_path\": \"%s\", \"init_s\": %.1f, \"step_s\": %.4f, \"tokens_per_s\": %.1f, \"peak_allocated_gib\": %.3f, "
-                "\"estimate_gib\": %.3f, \"trainable\": %lld, \"loss\": %.4f}\n",
-                chunked ? "chunked" : "logits", init_s, dt / steps, B * S * steps / dt, mem.peak / 1073741824.0, estimate_gib,
-                (long long)trainable, last_loss);
+    std::printf("{\"loss_path\": \"%s\", \"checkpointing\": %s, \"init_s\": %.1f, \"step_s\": %.4f, \"tokens_per_s\": %.1f, "
+                "\"peak_allocated_gib\": %.3f, \"estimate_gib\": %.3f, \"trainable\": %lld, \"first_loss\": %.6f, "
+                "\"loss\": %.6f, \"grad_norm\": %.6g}\n",
+                chunked ? "chunked" : "logits", checkpointing ? "true" : "false", init_s, dt / steps, B * S * steps / dt,
+                mem.peak / 1073741824.0, estimate_gib, (long long)trainable, first_loss.item<double>(),
+                last_loss.item<double>(), last_grad_norm.item<double>());
     return 0;
 }
 }  // namespace

@@ -9,8 +9,9 @@
     Tunebench's tokenized_path): Tunebench's loss curve vs a PEFT + torch AdamW loop, fp32, bf16
     and fp16 (dynamic loss scaling on both sides).
 (c) Training tokens/s and peak memory, ChatGLM2-6B shape, random bf16, batch 4 x 1024, LoRA r=8 on
-    query_key_value (PEFT: q/k/v of GlmForCausalLM), gradient checkpointing on both sides; also
-    QLoRA 4-bit (PEFT side only when bitsandbytes is installed).
+    query_key_value (PEFT: q/k/v of GlmForCausalLM), with and without gradient checkpointing on
+    both sides; also QLoRA 4-bit (PEFT side only when bitsandbytes is installed). Every timed run
+    must learn: its last loss below its first and a non-zero gradient norm.
 Prints one JSON document; exit 1 when a check is out of tolerance.
 """
 import json, os, shutil, subprocess, sys, time
@@ -133,7 +134,7 @@ if not SKIP_BENCH:
     os.makedirs(db, exist_ok=True)
     json.dump(chatglm_config(cfg, "bfloat16", "chatglm2-6b"), open(os.path.join(db, "config.json"), "w"), indent=2)
 
-    def hf_bench(qlora):
+    def hf_bench(qlora, checkpointing):
         torch.cuda.empty_cache()
         t0 = time.time()
         with torch.device("cuda"):
@@ -158,8 +159,9 @@ if not SKIP_BENCH:
                         del old
             torch.cuda.empty_cache()
         model.config.use_cache = False
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": True})
-        model.enable_input_require_grads()
+        if checkpointing:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": True})
+            model.enable_input_require_grads()
         pm = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "k_proj", "v_proj"]))
         pm.train()  # gradient checkpointing is active only in train mode
         init_s = time.time() - t0
@@ -167,12 +169,16 @@ if not SKIP_BENCH:
         opt = torch.optim.AdamW(params, lr=1e-4)
         ids = torch.randint(5, cfg.vocab_size - 5, (B, S), device="cuda")
 
+        seen = {}
+
         def step():
             loss = pm(input_ids=ids, labels=ids).loss
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            seen["grad_norm"] = torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             opt.zero_grad()
+            seen["loss"] = loss.detach()
+            seen.setdefault("first_loss", seen["loss"])
         step(); step()
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -183,22 +189,34 @@ if not SKIP_BENCH:
         dt = time.time() - t
         r = {"init_s": init_s, "step_s": dt / STEPS, "tokens_per_s": B * S * STEPS / dt,
              "peak_allocated_gib": torch.cuda.max_memory_allocated() / 2**30,
-             "trainable": sum(p.numel() for p in params)}
+             "trainable": sum(p.numel() for p in params), "first_loss": seen["first_loss"].item(),
+             "loss": seen["loss"].item(), "grad_norm": seen["grad_norm"].item()}
         del pm, model, opt
         torch.cuda.empty_cache()
         return r
 
+    def learns(r):  # a benchmark of a model that does not learn is not a benchmark
+        return r["loss"] < r["first_loss"] and r["grad_norm"] > 0
+
     for qbits in [0, 4]:
-        entry = {"method": "QLoRA 4-bit" if qbits else "LoRA", "batch": B, "seq": S, "rank": 8}
-        try:
-            entry["transformers+peft"] = hf_bench(qbits == 4)
-        except Exception as e:  # bitsandbytes missing or failing: reported, not hidden
-            entry["transformers+peft"] = {"error": repr(e)[:300]}
-        entry["tunebench"] = json.loads(run([TOOL, "train-bench", db, "bfloat16", "cuda", B, S, STEPS, 8, "query_key_value", qbits, 1]).strip().splitlines()[-1])
-        if "tokens_per_s" in entry["transformers+peft"]:
-            entry["speed_ratio"] = entry["tunebench"]["tokens_per_s"] / entry["transformers+peft"]["tokens_per_s"]
-            entry["memory_ratio"] = entry["tunebench"]["peak_allocated_gib"] / entry["transformers+peft"]["peak_allocated_gib"]
-        R["bench"].append(entry)
+        for checkpointing in [1, 0]:
+            entry = {"method": "QLoRA 4-bit" if qbits else "LoRA", "checkpointing": bool(checkpointing), "batch": B,
+                     "seq": S, "rank": 8}
+            try:
+                entry["transformers+peft"] = hf_bench(qbits == 4, checkpointing)
+            except Exception as e:  # bitsandbytes missing or failing: reported, not hidden
+                entry["transformers+peft"] = {"error": repr(e)[:300]}
+            entry["tunebench"] = json.loads(run([TOOL, "train-bench", db, "bfloat16", "cuda", B, S, STEPS, 8,
+                                                 "query_key_value", qbits, checkpointing]).strip().splitlines()[-1])
+            entry["tunebench_learns"] = learns(entry["tunebench"])
+            R["ok"] &= entry["tunebench_learns"]
+            if "tokens_per_s" in entry["transformers+peft"]:
+                entry["peft_learns"] = learns(entry["transformers+peft"])
+                R["ok"] &= entry["peft_learns"]
+                entry["speed_ratio"] = entry["tunebench"]["tokens_per_s"] / entry["transformers+peft"]["tokens_per_s"]
+                entry["memory_ratio"] = entry["tunebench"]["peak_allocated_gib"] / entry["transformers+peft"]["peak_allocated_gib"]
+            R["bench"].append(entry)
+            torch.cuda.empty_cache()
 
 print(json.dumps(R, indent=1))
 sys.exit(0 if R["ok"] else 1)

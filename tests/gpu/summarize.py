@@ -102,8 +102,10 @@ if "training" in steps:
                          "ok" if r.get("ok") else "FAIL"))
         for r in doc.get("bench", []):
             ours, theirs = r["tunebench"], r["transformers+peft"]
-            rows.append((f"training {r['method']} tokens/s, ChatGLM2-6B shape, batch {r['batch']}×{r['seq']}",
-                         f"{ours['tokens_per_s']:.0f} ({ours['peak_allocated_gib']:.1f} GiB)",
+            ckpt = "checkpointing" if r.get("checkpointing", True) else "no checkpointing"
+            learns = "" if r.get("tunebench_learns", True) else ", DOES NOT LEARN"
+            rows.append((f"training {r['method']} tokens/s, ChatGLM2-6B shape, batch {r['batch']}×{r['seq']}, {ckpt}",
+                         f"{ours['tokens_per_s']:.0f} ({ours['peak_allocated_gib']:.1f} GiB{learns})",
                          f"PEFT {theirs['tokens_per_s']:.0f} ({theirs['peak_allocated_gib']:.1f} GiB)" if "tokens_per_s" in theirs
                          else f"PEFT: {theirs.get('error', '')[:80]}", f"{r.get('speed_ratio', float('nan')):.2f}×"))
 if "oom" in steps:
