@@ -367,9 +367,11 @@ bool training_kernels_check() {
             auto got = run(false), ref = run(true);
             const double diff = std::max({rel(got[0], ref[0]), rel(got[1], ref[1]), rel(got[2], ref[2])});
             const double t_ker = time_per_call([&] { run(false); }, 5), t_ref = time_per_call([&] { run(true); }, 5);
+            // fp32: the weight's gradient sums 4096 rows chunk by chunk, and each row's softmax minus
+            // one-hot cancels to zero over the vocabulary: a few 1e-5 of its largest entry apart
             report(weight_grad ? "linear_cross_entropy fwd+bwd (chunked, lm_head trained)"
                                : "linear_cross_entropy fwd+bwd (chunked, lm_head frozen)",
-                   dtype, N, V, diff, tol_for(dtype), t_ker, t_ref);
+                   dtype, N, V, diff, dtype == at::kFloat ? 1e-4 : tol_for(dtype), t_ker, t_ref);
         }
         if (dtype != at::kFloat) {  // the flash kernels: half types
             const int64_t B = 4, T = 1024, H = 32, G = 2, D = 128;

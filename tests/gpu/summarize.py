@@ -53,9 +53,11 @@ if "generate_cuda" in steps:
 if "kernels" in steps:
     R["kernels"] = json_lines(log("kernels"))
     for k in R["kernels"]:
-        rows.append((f"{k['kernel']} {k['dtype']} {k['rows']}×{k['cols']} round_once={k['round_once']}",
+        rounding = f" round_once={k['round_once']}" if "round_once" in k else ""
+        diff = f"diff {k['max_abs_diff']:.2g}" if "max_abs_diff" in k else f"rel. diff {k.get('max_rel_diff', float('nan')):.2g}"
+        rows.append((f"{k['kernel']} {k['dtype']} {k['rows']}×{k['cols']}{rounding}",
                      f"{k['kernel_us']:.1f} µs", f"ATen {k['aten_us']:.1f} µs",
-                     f"{k['speedup']:.2f}× (diff {k['max_abs_diff']:.2g}) {'ok' if k['ok'] else 'FAIL'}"))
+                     f"{k['speedup']:.2f}× ({diff}) {'ok' if k['ok'] else 'FAIL'}"))
 if "logits" in steps:
     p = os.path.join(OUT, "compare", "results.json")
     if os.path.exists(p):
