@@ -105,6 +105,8 @@ private:
     void report(TrainProgress p);
     [[noreturn]] void diverged(const std::string& what);
     void check_weights_finite();
+    void track_step(const at::Tensor& step_loss, const at::Tensor& grad_norm);
+    void settle();
     int request() const { return req_ ? req_->load() : 0; }
     void join_processes();
     // Data parallel: this process's share of the step summed with the others' (loss, stop requests).
@@ -132,6 +134,11 @@ private:
     int64_t growth_tracker_ = 0;
     double interval_loss_ = 0, run_loss_ = 0, elapsed_before_ = 0;
     int64_t interval_steps_ = 0, run_steps_ = 0;
+    // The steps' losses and gradient norms stay on the device until a logging step, a checkpoint,
+    // an evaluation or the end reads them (settle): one host sync there, not one per micro-batch.
+    // first_bad_: the first step whose loss / gradient norm was not finite (-1: none yet).
+    at::Tensor pending_loss_, last_grad_norm_, first_bad_;
+    double grad_norm_ = 0;
     json log_history_ = json::array();
     Clock::time_point start_;
     int64_t session_start_step_ = 0, session_tokens_ = 0;
@@ -366,6 +373,39 @@ void Trainer::setup_trainable() {
 
 // A saved adapter or checkpoint is a good one: weights that overflowed (a huge learning rate can do
 // it while the loss of that step was still finite) stop the run before anything is written.
+// Adds a step's loss and gradient norm (device scalars) to what settle() reads, and notes the first
+// step where either was not finite: nothing is read back here.
+void Trainer::track_step(const at::Tensor& step_loss, const at::Tensor& grad_norm) {
+    auto dbl = at::TensorOptions().dtype(at::kDouble).device(device_);
+    if (!pending_loss_.defined()) {
+        pending_loss_ = at::zeros({}, dbl);
+        last_grad_norm_ = at::zeros({}, dbl);
+        first_bad_ = at::full({2}, -1.0, dbl);
+    }
+    pending_loss_.add_(step_loss);
+    last_grad_norm_.copy_(grad_norm);
+    auto bad = at::stack({at::isfinite(step_loss).logical_not(), at::isfinite(grad_norm).logical_not()});
+    first_bad_ = at::where(bad & first_bad_.lt(0), static_cast<double>(global_step_ + 1), first_bad_);
+}
+
+// Reads what the steps since the last call left on the device (one sync): their losses join the
+// running sums, the last gradient norm is kept for the log; a loss or norm that was not finite
+// stops the run here, before anything is saved or evaluated, naming the step where it happened.
+void Trainer::settle() {
+    if (!pending_loss_.defined()) return;
+    const auto host = at::cat({pending_loss_.view({1}), last_grad_norm_.view({1}), first_bad_}).cpu();
+    const double* v = host.data_ptr<double>();
+    pending_loss_.zero_();
+    for (int k = 0; k < 2; ++k) {
+        if (v[2 + k] < 0) continue;
+        global_step_ = static_cast<int64_t>(v[2 + k]) - 1;  // diverged() names global_step_ + 1
+        diverged(std::string(k == 0 ? "the loss" : "the gradient norm") + " became NaN or Inf");
+    }
+    interval_loss_ += v[0];
+    run_loss_ += v[0];
+    grad_norm_ = v[1];
+}
+
 void Trainer::check_weights_finite() {
     std::vector<at::Tensor> finite;  // one flag per tensor, read back with one device sync
     for (const auto& [name, t] : trainable_) finite.push_back(at::isfinite(t).all());
@@ -416,6 +456,7 @@ json Trainer::trainer_state() const {
 }
 
 void Trainer::save_checkpoint() {
+    settle();
     check_weights_finite();
     last_saved_step_ = global_step_;
     if (!is_main()) return;  // the processes hold the same weights; one writes them
@@ -590,6 +631,7 @@ void Trainer::log_event(json entry) {
 }
 
 void Trainer::save_final(bool stopped) {
+    settle();
     check_weights_finite();
     if (!is_main()) {
         if (!eval_.empty()) evaluate();  // a collective: every process takes its share
@@ -702,26 +744,26 @@ TrainResult Trainer::run() {
             const auto mine = dist::rank_slice(rows, per_device, world_);
             if (!mine.empty()) micro.push_back(collate(train_, mine, pad_id_, device_));
         }
-        double step_loss = 0;
+        auto step_loss = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device_));
         for (auto& b : micro) {
             if (!comm_ && request() == static_cast<int>(TrainRequest::Cancel)) throw CancelledError("training cancelled");
             auto loss_sum = model_->loss_sum(b.input_ids, b.labels, data::kIgnoreIndex, fo);
-            const double value = loss_sum.item<double>();
-            if (!comm_ && !std::isfinite(value)) diverged("the loss became " + std::string(std::isnan(value) ? "NaN" : "Inf"));
             auto loss = loss_sum / static_cast<double>(std::max<int64_t>(1, label_tokens));
             (fp16 ? loss * loss_scale_ : loss).backward();
-            step_loss += value / std::max<int64_t>(1, label_tokens);
+            step_loss.add_(loss_sum.detach().to(at::kDouble) / static_cast<double>(std::max<int64_t>(1, label_tokens)));
         }
         batch_pos_ += n_micro;
         if (comm_) {
             // the step's loss and each process's stop request, summed; then the gradients
             const int r = request();
-            const auto sums = sum_over_processes({step_loss, r == static_cast<int>(TrainRequest::StopAndSave) ? 1.0 : 0.0,
+            const auto sums = sum_over_processes({step_loss.item<double>(),
+                                                  r == static_cast<int>(TrainRequest::StopAndSave) ? 1.0 : 0.0,
                                                   r == static_cast<int>(TrainRequest::Cancel) ? 1.0 : 0.0});
-            step_loss = sums[0];
+            step_loss.fill_(sums[0]);
+            const double value = sums[0];
             agreed_request_ = sums[2] > 0 ? static_cast<int>(TrainRequest::Cancel)
                               : sums[1] > 0 ? static_cast<int>(TrainRequest::StopAndSave) : 0;
-            if (!std::isfinite(step_loss)) diverged("the loss became " + std::string(std::isnan(step_loss) ? "NaN" : "Inf"));
+            if (!std::isfinite(value)) diverged("the loss became " + std::string(std::isnan(value) ? "NaN" : "Inf"));
             grad_sync_->all_reduce();
         }
         bool skip = false;
@@ -737,24 +779,26 @@ TrainResult Trainer::run() {
                 growth_tracker_ = 0;
             }
         }
-        double grad_norm = 0;
+        at::Tensor grad_norm = at::zeros({}, step_loss.options());
         if (!skip) {
-            grad_norm = opt_->clip_grad_norm(a_.max_grad_norm).item<double>();
-            if (!std::isfinite(grad_norm)) diverged("the gradient norm became " + std::string(std::isnan(grad_norm) ? "NaN" : "Inf"));
+            // a norm that is not finite makes the step's update NaN: settle() stops the run before
+            // those weights are saved or evaluated (and check_weights_finite() guards every save)
+            grad_norm = opt_->clip_grad_norm(a_.max_grad_norm);
             opt_->step(a_.learning_rate * sched_.factor(global_step_));
         }
         opt_->zero_grad();
+        track_step(step_loss, grad_norm);
         ++global_step_;
-        interval_loss_ += step_loss;
         ++interval_steps_;
-        run_loss_ += step_loss;
         ++run_steps_;
         const double epoch = epoch_index_ + static_cast<double>(batch_pos_) / static_cast<double>(batches.size());
         const double lr = a_.learning_rate * sched_.factor(global_step_);
-        TrainProgress p{.phase = "training", .step = global_step_, .epoch = epoch, .learning_rate = lr, .grad_norm = grad_norm};
+        TrainProgress p{.phase = "training", .step = global_step_, .epoch = epoch, .learning_rate = lr};
         if (global_step_ % a_.logging_steps == 0 || global_step_ == total_steps_) {
+            settle();
             const double loss = interval_loss_ / interval_steps_;
-            log_event({{"epoch", epoch}, {"grad_norm", grad_norm}, {"learning_rate", lr}, {"loss", loss}, {"step", global_step_}});
+            p.grad_norm = grad_norm_;
+            log_event({{"epoch", epoch}, {"grad_norm", grad_norm_}, {"learning_rate", lr}, {"loss", loss}, {"step", global_step_}});
             interval_loss_ = 0;
             interval_steps_ = 0;
             p.loss = loss;
@@ -762,6 +806,7 @@ TrainResult Trainer::run() {
         }
         report(p);
         if (!eval_.empty() && a_.eval_steps > 0 && global_step_ % a_.eval_steps == 0) {
+            settle();
             report({.phase = "evaluating", .step = global_step_, .epoch = epoch});
             const auto t0 = Clock::now();
             const double el = evaluate();
