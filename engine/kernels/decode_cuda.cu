@@ -4,6 +4,7 @@
 
 #include <type_traits>
 
+#include "kernels/cuda_device.h"
 #include "kernels/cuda_math.cuh"
 #include "kernels/rope_math.cuh"
 
@@ -220,16 +221,6 @@ __global__ void decode_attention_combine(DecodeAttentionArgs a, int splits) {
             if (weight[s] != 0.f) sum += w[s * (hd + 2) + 2 + d] * weight[s];  // an empty split's output is not written
         out[d] = from_float<T>(sum / total);
     }
-}
-
-int sm_count() {
-    static int count = [] {
-        int device = 0, n = 0;
-        cudaGetDevice(&device);
-        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device);
-        return n > 0 ? n : 100;
-    }();
-    return count;
 }
 
 bool tensor_cores() {

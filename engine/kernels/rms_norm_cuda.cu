@@ -3,6 +3,7 @@
 // side (rms_norm.cpp) checks the tensors and passes raw pointers and the stream.
 #include "kernels/rms_norm_cuda.h"
 
+#include "kernels/cuda_device.h"
 #include "kernels/cuda_math.cuh"
 
 namespace tb::kernels {
@@ -190,16 +191,6 @@ __global__ void rms_norm_backward_rows(RmsNormBackwardArgs a) {
 }
 
 int per_for(DType d) { return d == DType::F32 ? 4 : 8; }
-
-int sm_count() {
-    static int count = [] {
-        int device = 0, n = 0;
-        cudaGetDevice(&device);
-        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device);
-        return n > 0 ? n : 100;
-    }();
-    return count;
-}
 
 template <typename T, typename W>
 cudaError_t launch_backward(const RmsNormBackwardArgs& a) {

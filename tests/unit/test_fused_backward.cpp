@@ -18,6 +18,7 @@
 #include "model/lora_function.h"
 #include "model/model_config.h"
 #include "model/rope.h"
+#include "test_support.h"
 
 using namespace tb;
 
@@ -152,35 +153,15 @@ TEST(FusedBackward, LoraNodeEqualsThePeftPath) {
     lora_case(at::kBFloat16, 2e-2);
 }
 
-namespace {
-
-ModelConfig rope_config(Arch arch) {
-    ModelConfig c;
-    c.model_type = arch == Arch::ChatGLM ? "chatglm" : "llama";
-    c.arch = arch;
-    c.hidden_size = 4 * 16;
-    c.num_hidden_layers = 1;
-    c.num_attention_heads = 4;
-    c.num_key_value_heads = 2;
-    c.head_dim = 16;
-    c.intermediate_size = 32;
-    c.vocab_size = 32;
-    c.glm_rope_in_model_dtype = arch == Arch::ChatGLM;
-    c.validate("test");
-    return c;
-}
-
-}  // namespace
-
 TEST(FusedBackward, RopeFormulaIsAutogradBitForBit) {
     // ChatGLM: interleaved pairs over the first half of each head; LLaMA: rotate-half
     for (Arch arch : {Arch::ChatGLM, Arch::Llama}) {
         for (auto dtype : {at::kFloat, at::kBFloat16}) {
-            Rope rope(rope_config(arch), dtype, at::kCPU);
+            Rope rope(test::tiny_config(arch == Arch::ChatGLM ? "chatglm" : "llama"), dtype, at::kCPU);
             auto gen = at::detail::createCPUGenerator(17);
             auto positions = at::randint(0, 500, {2, 5}, gen, at::TensorOptions().dtype(at::kLong));
             auto [cos, sin] = rope.tables(positions);
-            auto x0 = at::randn({2, 5, 3, 16}, gen).to(dtype), gy = at::randn({2, 5, 3, 16}, gen).to(dtype);
+            auto x0 = at::randn({2, 5, 3, 8}, gen).to(dtype), gy = at::randn({2, 5, 3, 8}, gen).to(dtype);
             auto x = x0.clone().requires_grad_(true);
             rope.apply(x, cos, sin).backward(gy);
             auto want = x.grad();
@@ -194,14 +175,13 @@ TEST(FusedBackward, RopeFormulaIsAutogradBitForBit) {
 }
 
 TEST(FusedBackward, RopeQkvSplitsAndRotatesLikeTheReference) {
-    auto c = rope_config(Arch::ChatGLM);
-    Rope rope(c, at::kFloat, at::kCPU);
+    Rope rope(test::tiny_config("chatglm"), at::kFloat, at::kCPU);
     auto gen = at::detail::createCPUGenerator(19);
     auto positions = at::arange(6, at::TensorOptions().dtype(at::kLong)).unsqueeze(0);
     auto [cos, sin] = rope.tables(positions);
-    auto qkv = at::randn({1, 6, (4 + 2 * 2) * 16}, gen);
-    auto got = kernels::rope_qkv(rope, qkv, cos, sin, 4, 2, 16);
-    EXPECT_TRUE(at::equal(got[0], rope.apply(qkv.narrow(-1, 0, 64).reshape({1, 6, 4, 16}), cos, sin)));
-    EXPECT_TRUE(at::equal(got[1], rope.apply(qkv.narrow(-1, 64, 32).reshape({1, 6, 2, 16}), cos, sin)));
-    EXPECT_TRUE(at::equal(got[2], qkv.narrow(-1, 96, 32).reshape({1, 6, 2, 16})));
+    auto qkv = at::randn({1, 6, (4 + 2 * 2) * 8}, gen);  // tiny_config: 4 heads, 2 kv heads of 8
+    auto got = kernels::rope_qkv(rope, qkv, cos, sin, 4, 2, 8);
+    EXPECT_TRUE(at::equal(got[0], rope.apply(qkv.narrow(-1, 0, 32).reshape({1, 6, 4, 8}), cos, sin)));
+    EXPECT_TRUE(at::equal(got[1], rope.apply(qkv.narrow(-1, 32, 16).reshape({1, 6, 2, 8}), cos, sin)));
+    EXPECT_TRUE(at::equal(got[2], qkv.narrow(-1, 48, 16).reshape({1, 6, 2, 8})));
 }
