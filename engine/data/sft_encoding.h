@@ -27,6 +27,10 @@ struct SftEncodeOptions {
 struct EncodedExample {
     std::vector<int64_t> input_ids;
     std::vector<int64_t> labels;  // same length; kIgnoreIndex where no loss is taken
+    // A packed row: the lengths of the examples in it, in order (empty: one example). Positions
+    // restart at 0 for each (as LLaMA-Factory's packed position_ids do); with neat packing each
+    // attends only within itself.
+    std::vector<int64_t> segments;
     int64_t trained_tokens() const;
 };
 

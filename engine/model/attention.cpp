@@ -18,10 +18,16 @@ at::Tensor expand_kv(const at::Tensor& x, int64_t heads) {
 }
 
 // allowed[b, 0, i, j]: key j is visible to query i (absolute position S-T+i).
-at::Tensor build_mask(int64_t T, int64_t S, const at::Tensor& key_mask, const at::Device& device) {
+at::Tensor build_mask(int64_t T, int64_t S, const at::Tensor& key_mask, const at::Device& device,
+                      const at::Tensor& segments) {
     auto qpos = at::arange(S - T, S, at::TensorOptions().dtype(at::kLong).device(device)).unsqueeze(1);
     auto kpos = at::arange(0, S, at::TensorOptions().dtype(at::kLong).device(device)).unsqueeze(0);
     auto allowed = (kpos <= qpos).unsqueeze(0).unsqueeze(0);  // [1, 1, T, S]
+    if (segments.defined()) {  // block-diagonal: LLaMA-Factory's prepare_4d_attention_mask
+        auto seg = segments.to(device);
+        auto same = seg.narrow(1, S - T, T).unsqueeze(2) == seg.unsqueeze(1);  // [B, T, S]
+        allowed = allowed & same.unsqueeze(1);
+    }
     if (key_mask.defined()) {
         allowed = allowed & key_mask.to(at::kBool).unsqueeze(1).unsqueeze(1);  // [B, 1, T, S]
         // A padded query row with no visible key would give NaN; let it see everything (as
@@ -32,12 +38,13 @@ at::Tensor build_mask(int64_t T, int64_t S, const at::Tensor& key_mask, const at
     return allowed;
 }
 
-at::Tensor eager_attention(const at::Tensor& q, const at::Tensor& K, const at::Tensor& V, const at::Tensor& key_mask) {
+at::Tensor eager_attention(const at::Tensor& q, const at::Tensor& K, const at::Tensor& V, const at::Tensor& key_mask,
+                           const at::Tensor& segments) {
     const int64_t T = q.size(2), S = K.size(2);
     const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
     auto scores = at::matmul(q.to(at::kFloat), K.to(at::kFloat).transpose(-2, -1)) * scale;
-    if (key_mask.defined() || T != 1) {
-        auto allowed = build_mask(T, S, key_mask, q.device());
+    if (key_mask.defined() || segments.defined() || T != 1) {
+        auto allowed = build_mask(T, S, key_mask, q.device(), segments);
         scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
     }
     auto probs = at::softmax(scores, -1);
@@ -51,10 +58,10 @@ AttentionKernel kernel_for_flash_attn(const std::string& flash_attn) {
 }
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                     const at::Tensor& key_mask, AttentionKernel kernel) {
+                     const at::Tensor& key_mask, AttentionKernel kernel, const at::Tensor& segments) {
     const int64_t heads = q.size(1), T = q.size(2), S = k.size(2);
-    const bool plain_causal = !key_mask.defined() && T == S;
-    const bool no_mask = !key_mask.defined() && T == 1;
+    const bool plain_causal = !key_mask.defined() && !segments.defined() && T == S;
+    const bool no_mask = !key_mask.defined() && !segments.defined() && T == 1;
     if (kernel == AttentionKernel::Fused) {
         // Unmasked on CUDA, the flash kernels read the key/value groups directly (no ×heads/groups
         // copies in the forward, no summing of them in the backward). With a mask the kernel that
@@ -66,10 +73,10 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
         auto V = gqa ? v : expand_kv(v, heads);
         if (plain_causal) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, true, std::nullopt, gqa);
         if (no_mask) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, false, std::nullopt, gqa);
-        return at::scaled_dot_product_attention(q, K, V, build_mask(T, S, key_mask, q.device()), 0.0, false,
+        return at::scaled_dot_product_attention(q, K, V, build_mask(T, S, key_mask, q.device(), segments), 0.0, false,
                                                 std::nullopt, gqa);
     }
-    return eager_attention(q, expand_kv(k, heads), expand_kv(v, heads), key_mask);
+    return eager_attention(q, expand_kv(k, heads), expand_kv(v, heads), key_mask, segments);
 }
 
 }  // namespace tb

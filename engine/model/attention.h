@@ -15,8 +15,10 @@ enum class AttentionKernel { Fused, Eager };
 AttentionKernel kernel_for_flash_attn(const std::string& flash_attn);
 
 // q [B, nh, T, hd]; k, v [B, nkv, S, hd] (S = past + T); key_mask [B, S] (true = real token) or
+// undefined; segments [B, S] int64 (neat packing: a query sees only keys of its own segment) or
 // undefined. Queries sit at positions S-T … S-1 and attend causally. Returns [B, nh, T, hd].
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                     const at::Tensor& key_mask, AttentionKernel kernel = AttentionKernel::Fused);
+                     const at::Tensor& key_mask, AttentionKernel kernel = AttentionKernel::Fused,
+                     const at::Tensor& segments = {});
 
 }  // namespace tb

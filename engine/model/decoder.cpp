@@ -47,11 +47,11 @@ at::Tensor Model::layers_output(const at::Tensor& ids, KVCache* cache, const For
         x = x + at::empty_like(x).uniform_(-mag, mag);
     }
     if (opt.gradient_checkpointing && !x.requires_grad()) x.requires_grad_(true);  // so backward reaches layer 0
-    const AttendFn attend = [this, cache, mask = opt.key_mask](size_t i, const at::Tensor& q, const at::Tensor& k,
-                                                                const at::Tensor& v) {
-        if (!cache) return attention(q, k, v, mask, attention_kernel_);
+    const AttendFn attend = [this, cache, mask = opt.key_mask, segments = opt.segment_ids](
+                                size_t i, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+        if (!cache) return attention(q, k, v, mask, attention_kernel_, segments);
         auto [K, V] = cache->append(i, k, v);  // [B, nkv, S, hd]
-        return attention(q, K, V, mask, attention_kernel_);
+        return attention(q, K, V, mask, attention_kernel_, segments);
     };
     for (size_t i = 0; i < layers_.size(); ++i) {
         if (opt.gradient_checkpointing) {

@@ -43,6 +43,7 @@ struct DecoderLayer {
 struct ForwardOptions {
     at::Tensor position_ids;  // [B, T] int64; default cache.length() + arange(T)
     at::Tensor key_mask;      // [B, S] (1 = real token) for padded batches; default none
+    at::Tensor segment_ids;   // [B, T] neat packing: a token attends only within its segment; default none
     bool last_only = false;   // logits for the last position only
     bool adapters = true;     // false: unmerged LoRA weights are not applied (PEFT's disable_adapter())
     // Training only:

@@ -57,7 +57,7 @@ TokenCounts count_tokens(const std::vector<data::EncodedExample>& ex, const std:
 }
 
 Batch collate(const std::vector<data::EncodedExample>& ex, const std::vector<int64_t>& idx, int64_t pad_id,
-              const at::Device& device, int64_t multiple_of) {
+              const at::Device& device, int64_t multiple_of, bool neat) {
     size_t longest = 0;
     for (auto i : idx) longest = std::max(longest, ex[i].input_ids.size());
     const int64_t T = (static_cast<int64_t>(longest) + multiple_of - 1) / multiple_of * multiple_of;
@@ -65,12 +65,32 @@ Batch collate(const std::vector<data::EncodedExample>& ex, const std::vector<int
     auto ids = at::full({B, T}, pad_id, at::kLong), labels = at::full({B, T}, data::kIgnoreIndex, at::kLong);
     auto id_acc = ids.accessor<int64_t, 2>(), lab_acc = labels.accessor<int64_t, 2>();
     Batch b;
+    bool packed = false;
     for (int64_t r = 0; r < B; ++r) {
         const auto& e = ex[idx[r]];
+        packed = packed || !e.segments.empty();
         for (size_t t = 0; t < e.input_ids.size(); ++t) {
             id_acc[r][t] = e.input_ids[t];
             lab_acc[r][t] = e.labels[t];
         }
+    }
+    if (packed) {  // positions restart per packed example; segment numbers 1, 2, … (0: padding)
+        auto pos = at::zeros({B, T}, at::kLong), seg = at::zeros({B, T}, at::kLong);
+        auto pos_acc = pos.accessor<int64_t, 2>(), seg_acc = seg.accessor<int64_t, 2>();
+        for (int64_t r = 0; r < B; ++r) {
+            const auto& e = ex[idx[r]];
+            std::vector<int64_t> lengths = e.segments;
+            if (lengths.empty()) lengths = {static_cast<int64_t>(e.input_ids.size())};
+            int64_t t = 0;
+            for (size_t s = 0; s < lengths.size(); ++s) {
+                for (int64_t i = 0; i < lengths[s]; ++i, ++t) {
+                    pos_acc[r][t] = i;
+                    seg_acc[r][t] = static_cast<int64_t>(s) + 1;
+                }
+            }
+        }
+        b.position_ids = pos.to(device);
+        if (neat) b.segment_ids = seg.to(device);
     }
     const auto counts = count_tokens(ex, idx);
     b.tokens = counts.tokens;
@@ -92,12 +112,15 @@ std::vector<data::EncodedExample> pack_examples(const std::vector<data::EncodedE
         auto fit = std::find_if(bins.begin(), bins.end(), [&](const data::EncodedExample& b) {
             return b.input_ids.size() + e.input_ids.size() <= static_cast<size_t>(cutoff);
         });
+        const auto length = static_cast<int64_t>(e.input_ids.size());
         if (fit == bins.end()) {
             bins.push_back(e);
+            bins.back().segments = {length};
             continue;
         }
         fit->input_ids.insert(fit->input_ids.end(), e.input_ids.begin(), e.input_ids.end());
         fit->labels.insert(fit->labels.end(), e.labels.begin(), e.labels.end());
+        fit->segments.push_back(length);
     }
     return bins;
 }

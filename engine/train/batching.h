@@ -17,6 +17,9 @@ struct Batch {
     at::Tensor labels;     // [B, T] int64, -100 on prompt and padding
     int64_t tokens = 0;    // real (unpadded) tokens
     int64_t label_tokens = 0;  // tokens that carry loss after the causal shift
+    // Packed rows only: positions restarting per packed example, and (neat packing) segment
+    // numbers 1, 2, … per example, 0 on padding: attention stays within a segment.
+    at::Tensor position_ids, segment_ids;  // [B, T] int64 or undefined
 };
 
 // Example indices of every batch of one epoch; same (seed, epoch) → same order.
@@ -32,10 +35,11 @@ struct TokenCounts {
 TokenCounts count_tokens(const std::vector<data::EncodedExample>& examples, const std::vector<int64_t>& indices);
 
 Batch collate(const std::vector<data::EncodedExample>& examples, const std::vector<int64_t>& indices,
-              int64_t pad_id, const at::Device& device, int64_t multiple_of = 8);
+              int64_t pad_id, const at::Device& device, int64_t multiple_of = 8, bool neat = false);
 
 // First-fit-decreasing packing of whole examples into rows of at most cutoff_len tokens
-// (LLaMA-Factory's packing; attention is not blocked between the packed examples).
+// (LLaMA-Factory's packing; positions restart per example; attention is blocked between the
+// packed examples only with neat packing, which collate's `neat` asks for).
 std::vector<data::EncodedExample> pack_examples(const std::vector<data::EncodedExample>& examples, int64_t cutoff_len);
 
 }  // namespace tb

@@ -302,7 +302,7 @@ void Trainer::load_model_and_data() {
     encode(eval_examples, eval_);
     if (train_.empty()) throw ConfigError("no example of '" + a_.dataset + "' has a trainable response within cutoff_len",
                                           "raise cutoff_len or check the data");
-    if (a_.packing) train_ = pack_examples(train_, a_.cutoff_len);
+    if (a_.packing || a_.neat_packing) train_ = pack_examples(train_, a_.cutoff_len);
     if (!a_.tokenized_path.empty() && is_main()) {
         // the exact rows the loop trains on, for reference implementations to train on too
         std::string lines;
@@ -742,11 +742,13 @@ TrainResult Trainer::run() {
             tokens_seen_ += counts.tokens;
             session_tokens_ += counts.tokens;
             const auto mine = dist::rank_slice(rows, per_device, world_);
-            if (!mine.empty()) micro.push_back(collate(train_, mine, pad_id_, device_));
+            if (!mine.empty()) micro.push_back(collate(train_, mine, pad_id_, device_, 8, a_.neat_packing));
         }
         auto step_loss = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(device_));
         for (auto& b : micro) {
             if (!comm_ && request() == static_cast<int>(TrainRequest::Cancel)) throw CancelledError("training cancelled");
+            fo.position_ids = b.position_ids;  // packed rows: per-example positions (and segments)
+            fo.segment_ids = b.segment_ids;
             auto loss_sum = model_->loss_sum(b.input_ids, b.labels, data::kIgnoreIndex, fo);
             auto loss = loss_sum / static_cast<double>(std::max<int64_t>(1, label_tokens));
             (fp16 ? loss * loss_scale_ : loss).backward();

@@ -35,7 +35,7 @@ const std::vector<Field>& fields() {
         STR("template", template_name), STR("device", device), STR("flash_attn", flash_attn),
         STR("dataset", dataset), STR("dataset_dir", dataset_dir), STR("eval_dataset", eval_dataset),
         INT("cutoff_len", cutoff_len), INT("max_samples", max_samples), DBL("val_size", val_size),
-        BOOL("train_on_prompt", train_on_prompt), BOOL("mask_history", mask_history), BOOL("packing", packing),
+        BOOL("train_on_prompt", train_on_prompt), BOOL("mask_history", mask_history), BOOL("packing", packing), BOOL("neat_packing", neat_packing),
         BOOL("group_by_length", group_by_length), STR("finetuning_type", finetuning_type), INT("lora_rank", lora_rank),
         DBL("lora_alpha", lora_alpha), DBL("lora_dropout", lora_dropout), STR("lora_target", lora_target),
         BOOL("use_rslora", use_rslora), INT("freeze_trainable_layers", freeze_trainable_layers),

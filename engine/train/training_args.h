@@ -21,6 +21,7 @@ struct TrainingArgs {
     int64_t max_samples = 0;
     double val_size = 0;
     bool train_on_prompt = false, mask_history = false, packing = false, group_by_length = false;
+    bool neat_packing = false;  // packing without attention across the packed examples (turns packing on)
     // method
     std::string finetuning_type = "lora";  // lora | freeze | full
     int64_t lora_rank = 8;

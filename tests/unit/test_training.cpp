@@ -4,6 +4,8 @@
 // diverging run stops with its last checkpoint intact.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <c10/core/GradMode.h>
 
 #include <nlohmann/json.hpp>
@@ -301,6 +303,10 @@ TEST(Training, PackingFillsRowsWithWholeExamples) {
     test::TempDir out;
     auto r = run_training(demo_args(out.path, {{"packing", "true"}, {"max_steps", "3"}}));
     EXPECT_EQ(r.global_step, 3);
+    test::TempDir neat;  // neat packing (tests/unit/test_packing.cpp checks its attention) trains too
+    auto n = run_training(demo_args(neat.path, {{"neat_packing", "true"}, {"max_steps", "3"}}));
+    EXPECT_EQ(n.global_step, 3);
+    EXPECT_TRUE(std::isfinite(n.train_loss));
 }
 
 TEST(Training, LegacyExportWritesPytorchModelBinThatReloads) {
