@@ -6,6 +6,7 @@
 
 #include <cfloat>
 
+#include "kernels/cuda_device.h"
 #include "kernels/cuda_math.cuh"
 
 namespace tb::kernels {
@@ -104,8 +105,7 @@ __global__ void cross_entropy_backward_kernel(CrossEntropyRowsArgs a) {
 }
 
 bool vectorised(const CrossEntropyRowsArgs& a, int per, const void* out) {
-    const auto aligned = [](const void* p) { return p == nullptr || reinterpret_cast<uintptr_t>(p) % 16 == 0; };
-    return a.vocab % per == 0 && aligned(a.logits) && aligned(out);
+    return a.vocab % per == 0 && aligned16(a.logits) && aligned16(out);
 }
 
 template <typename T>

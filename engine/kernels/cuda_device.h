@@ -3,6 +3,8 @@
 
 #include <cuda_runtime_api.h>
 
+#include <cstdint>
+
 namespace tb::kernels {
 
 // Streaming multiprocessors of the current device (read once; 100 if the query fails).
@@ -15,5 +17,9 @@ inline int sm_count() {
     }();
     return count;
 }
+
+// The kernels' vectorised paths read and write 16-byte pieces; a null pointer (an absent output)
+// does not stand in their way.
+inline bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
 }  // namespace tb::kernels

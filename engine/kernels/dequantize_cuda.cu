@@ -4,6 +4,7 @@
 // bytes (16 values) into two 16-byte stores when the blocks allow it, else one value per thread.
 #include "kernels/dequantize_cuda.h"
 
+#include "kernels/cuda_device.h"
 #include "kernels/cuda_math.cuh"
 
 namespace tb::kernels {
@@ -52,7 +53,7 @@ __global__ void nf4_kernel(Nf4DequantArgs a) {
 
 template <typename T>
 cudaError_t launch_nf4(const Nf4DequantArgs& a) {
-    const bool vec = a.blocksize % 16 == 0 && a.n % 16 == 0 && reinterpret_cast<uintptr_t>(a.out) % 16 == 0 &&
+    const bool vec = a.blocksize % 16 == 0 && a.n % 16 == 0 && aligned16(a.out) &&
                      reinterpret_cast<uintptr_t>(a.packed) % 8 == 0;
     const int64_t per = vec ? 16 : 1;
     const auto blocks = static_cast<unsigned>((a.n + kThreads * per - 1) / (kThreads * per));

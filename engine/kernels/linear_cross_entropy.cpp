@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "core/error.h"
-#include "kernels/rms_norm.h"  // training_kernels_enabled
+#include "kernels/training_kernels.h"
 
 #ifdef TB_WITH_CUDA_KERNELS
 #include <c10/cuda/CUDAGuard.h>

@@ -5,16 +5,16 @@
 #include <c10/core/GradMode.h>
 #include <torch/csrc/autograd/custom_function.h>
 
-#include <cstdint>
-#include <cstdlib>
 #include <string>
 
 #include "core/error.h"
+#include "kernels/training_kernels.h"
 
 #ifdef TB_WITH_CUDA_KERNELS
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include "kernels/cuda_device.h"
 #include "kernels/kernel_dtype.h"
 #include "kernels/rms_norm_cuda.h"
 #endif
@@ -57,8 +57,6 @@ at::Tensor rms_norm_cuda(const at::Tensor& xc, const at::Tensor& wc, double eps,
     return y;
 }
 
-bool aligned16(const at::Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0; }
-
 // Forward and backward kernels as one autograd node: saves x and the weight only (the reference's
 // autograd keeps several fp32 copies of x per norm).
 struct RmsNormFunction : torch::autograd::Function<RmsNormFunction> {
@@ -68,6 +66,7 @@ struct RmsNormFunction : torch::autograd::Function<RmsNormFunction> {
         kernel_dtype(x.scalar_type(), &xd);
         kernel_dtype(weight.scalar_type(), &wd);
         auto xc = x.contiguous(), wc = weight.contiguous();
+        if (!aligned16(xc.data_ptr())) xc = xc.clone();  // a view at an odd offset: the backward reads 16-byte pieces
         ctx->save_for_backward({xc, wc});
         ctx->saved_data["eps"] = eps;
         ctx->saved_data["round_once"] = round_once;
@@ -83,7 +82,7 @@ struct RmsNormFunction : torch::autograd::Function<RmsNormFunction> {
         kernel_dtype(x.scalar_type(), &xd);
         kernel_dtype(w.scalar_type(), &wd);
         auto g = grads[0].to(x.scalar_type()).contiguous();
-        if (!aligned16(g)) g = g.clone();  // a contiguous view at an odd offset: the kernel reads 16-byte pieces
+        if (!aligned16(g.data_ptr())) g = g.clone();  // as x in the forward
         const int64_t cols = x.size(-1), rows = x.numel() / cols;
         auto dx = at::empty_like(x);
         const bool weight_grad = ctx->needs_input_grad(1);
@@ -102,14 +101,6 @@ struct RmsNormFunction : torch::autograd::Function<RmsNormFunction> {
 
 }  // namespace
 #endif
-
-bool training_kernels_enabled() {
-    static const bool on = [] {
-        const char* v = std::getenv("TUNEBENCH_TRAINING_KERNELS");
-        return !(v && std::string(v) == "0");
-    }();
-    return on;
-}
 
 bool built_with_cuda_kernels() {
 #ifdef TB_WITH_CUDA_KERNELS
@@ -132,8 +123,7 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, b
         const c10::cuda::CUDAGuard guard(x.device());
         if (!wants_grad) return rms_norm_cuda(x.contiguous(), weight.contiguous(), eps, round_once, xd, wd);
         const int64_t cols = x.size(-1);
-        // the backward kernel reads 16-byte pieces: a fresh contiguous x is aligned, a view may not be
-        if (training_kernels_enabled() && rms_norm_backward_blocks(x.numel() / cols, cols, xd) > 0 && (!x.is_contiguous() || aligned16(x)))
+        if (training_kernels_enabled() && rms_norm_backward_blocks(x.numel() / cols, cols, xd) > 0)
             return RmsNormFunction::apply(x, weight, eps, round_once);
     }
 #endif

@@ -28,8 +28,4 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps, b
 // True when this build has Tunebench's CUDA kernels (nvcc was found).
 bool built_with_cuda_kernels();
 
-// False when TUNEBENCH_TRAINING_KERNELS=0: anything wanting gradients takes the ATen references,
-// and fused attention gets expanded key/value heads, as before the training kernels (A/B benchmarks).
-bool training_kernels_enabled();
-
 }  // namespace tb::kernels

@@ -88,8 +88,7 @@ template <typename T, typename W>
 cudaError_t launch(const RmsNormArgs& a) {
     constexpr int per = 16 / sizeof(T);
     const int64_t threads = a.cols / per;
-    const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
-    if (a.cols % per == 0 && threads % 32 == 0 && threads <= 1024 && aligned(a.x) && aligned(a.y)) {
+    if (a.cols % per == 0 && threads % 32 == 0 && threads <= 1024 && aligned16(a.x) && aligned16(a.y)) {
         rms_norm_row_in_registers<T, W><<<static_cast<unsigned>(a.rows), static_cast<unsigned>(threads), 0, a.stream>>>(
             static_cast<const T*>(a.x), static_cast<const W*>(a.weight), static_cast<T*>(a.y), a.cols, a.eps,
             a.round_once);
@@ -195,8 +194,7 @@ int per_for(DType d) { return d == DType::F32 ? 4 : 8; }
 template <typename T, typename W>
 cudaError_t launch_backward(const RmsNormBackwardArgs& a) {
     const int blocks = rms_norm_backward_blocks(a.rows, a.cols, a.dtype);
-    const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
-    if (blocks == 0 || !aligned(a.x) || !aligned(a.grad_y) || !aligned(a.grad_x)) return cudaErrorInvalidValue;
+    if (blocks == 0 || !aligned16(a.x) || !aligned16(a.grad_y) || !aligned16(a.grad_x)) return cudaErrorInvalidValue;
     rms_norm_backward_rows<T, W><<<blocks, static_cast<unsigned>(a.cols / per_for(a.dtype)), 0, a.stream>>>(a);
     return cudaGetLastError();
 }

@@ -2,6 +2,7 @@
 // batch), a thread per element, ATen's roundings (rope_math.cuh). Torch-free.
 #include "kernels/rope_train_cuda.h"
 
+#include "kernels/cuda_device.h"
 #include "kernels/rope_math.cuh"
 
 namespace tb::kernels {
@@ -62,9 +63,8 @@ __global__ void rope_rows_vec_kernel(RopeRowsArgs a) {
 template <typename T>
 cudaError_t launch(const RopeRowsArgs& a) {
     constexpr int per = 16 / sizeof(T);
-    const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
     const bool vec = a.head_dim % (2 * per) == 0 && a.src_b % per == 0 && a.src_t % per == 0 && a.src_h % per == 0 &&
-                     a.dst_b % per == 0 && a.dst_t % per == 0 && a.dst_h % per == 0 && aligned(a.src) && aligned(a.dst);
+                     a.dst_b % per == 0 && a.dst_t % per == 0 && a.dst_h % per == 0 && aligned16(a.src) && aligned16(a.dst);
     if (vec) {
         const int64_t pieces = a.heads * (a.head_dim / per);
         dim3 grid(static_cast<unsigned>(a.tokens), static_cast<unsigned>((pieces + kThreads - 1) / kThreads),

@@ -6,7 +6,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "core/error.h"
-#include "kernels/rms_norm.h"  // training_kernels_enabled
+#include "kernels/training_kernels.h"
 
 #ifdef TB_WITH_CUDA_KERNELS
 #include <c10/cuda/CUDAGuard.h>

@@ -3,6 +3,7 @@
 // thread.
 #include "kernels/swiglu_cuda.h"
 
+#include "kernels/cuda_device.h"
 #include "kernels/cuda_math.cuh"
 
 namespace tb::kernels {
@@ -18,17 +19,15 @@ __device__ __forceinline__ T swiglu_one(T g, T u) {
     return from_float<T>(s * to_float(u));
 }
 
-bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
-
 // ATen's backward of silu(g) * u: du = dy * silu(g) and t = dy * u, each rounded to T; then
 // silu_backward(t, g) = t * s * (1 + g * (1 - s)), s = sigmoid(g), in fp32, rounded to T.
 template <typename T>
 __device__ __forceinline__ void swiglu_grad_one(T g, T u, T dy, T* dg, T* du) {
-    const float x = to_float(g), d = to_float(dy);
-    const float silu = rounded<T>(x / (1.0f + expf(-x)));
+    const float x = to_float(g), d = to_float(dy), e = expf(-x);
+    const float silu = rounded<T>(x / (1.0f + e));
     *du = from_float<T>(d * silu);
     const float t = rounded<T>(d * to_float(u));
-    const float s = 1.0f / (1.0f + expf(-x));
+    const float s = 1.0f / (1.0f + e);
     *dg = from_float<T>(t * s * (1.0f + x * (1.0f - s)));
 }
 

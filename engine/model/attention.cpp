@@ -1,7 +1,7 @@
 // Attention dispatch: fused SDPA or the eager math path (attention.h).
 #include "model/attention.h"
 
-#include "kernels/rms_norm.h"  // training_kernels_enabled
+#include "kernels/training_kernels.h"
 
 #include <cmath>
 #include <limits>
