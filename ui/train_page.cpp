@@ -152,6 +152,7 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     row(df, QT_TR_NOOP("Max samples"), field("max_samples", spin(0, 100000000, 100000), QT_TR_NOOP("use at most this many examples per dataset (0 = all)")));
     row(df, QT_TR_NOOP("Validation size"), field("val_size", dspin(0, 0.5, 0, 3), QT_TR_NOOP("fraction held out for the eval loss (0 = none)")));
     row(df, QT_TR_NOOP("Packing"), field("packing", check(d.packing), QT_TR_NOOP("pack several short examples into one cutoff_len sequence")));
+    row(df, QT_TR_NOOP("Neat packing"), field("neat_packing", check(d.neat_packing), QT_TR_NOOP("packing in which each example attends only to itself (turns packing on)")));
     row(df, QT_TR_NOOP("Train on prompt"), field("train_on_prompt", check(d.train_on_prompt), QT_TR_NOOP("also learn the prompt tokens, not only the responses")));
     row(df, QT_TR_NOOP("Mask history"), field("mask_history", check(d.mask_history), QT_TR_NOOP("learn only the last turn of a multi-turn conversation")));
     row(df, QT_TR_NOOP("Group by length"), field("group_by_length", check(d.group_by_length), QT_TR_NOOP("batch examples of similar length together (less padding)")));
@@ -188,7 +189,11 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     m_precision = combo({"fp32", "bf16", "fp16", "pure_bf16"});
     m_texts->set(m_precision, "toolTip", QT_TR_NOOP("compute type: bf16 on recent GPUs; fp16 needs CUDA; fp32 on CPU; pure_bf16 keeps even the trainable weights in bf16"));
     row(of, QT_TR_NOOP("Precision"), m_precision);
-    row(of, QT_TR_NOOP("Gradient checkpointing"), field("gradient_checkpointing", check(d.gradient_checkpointing), QT_TR_NOOP("recompute activations in backward: much less memory, ~30% slower")));
+    auto* checkpointing = field("gradient_checkpointing", check(d.gradient_checkpointing), QT_TR_NOOP("recompute activations in backward: much less memory, ~30% slower"));
+    row(of, QT_TR_NOOP("Gradient checkpointing"), checkpointing);
+    auto* scope = field("gradient_checkpointing_scope", combo({"layer", "mlp"}), QT_TR_NOOP("layer: recompute whole layers (least memory); mlp: only the MLPs (faster, keeps the attention activations)"));
+    row(of, QT_TR_NOOP("Checkpointing scope"), scope);
+    connect(checkpointing, &QCheckBox::toggled, scope, &QWidget::setEnabled);
     row(of, QT_TR_NOOP("NEFTune noise"), field("neftune_noise_alpha", dspin(0, 100, d.neftune_noise_alpha, 1), QT_TR_NOOP("noise added to the embeddings while training (0 = off; 5 is common)")));
     row(of, QT_TR_NOOP("Seed"), field("seed", spin(0, 2147483647, static_cast<int>(d.seed)), QT_TR_NOOP("data order, LoRA initialisation and dropout")));
 

@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #ifdef TB_WITH_C10_CUDA
+#include <c10/core/AllocatorConfig.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <dlfcn.h>
@@ -23,8 +25,9 @@ DeviceMemory device_memory(const std::string& device) {
     if (device.rfind("cuda", 0) == 0) {
         try {
             const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(cuda_index(device));
-            const auto& s = stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)];
-            return {s.current, s.peak};
+            const auto agg = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+            const auto& s = stats.allocated_bytes[agg];
+            return {s.current, s.peak, stats.reserved_bytes[agg].peak};
         } catch (const c10::Error&) {
             return {};  // the allocator starts with the first CUDA tensor: nothing allocated yet
         }
@@ -35,7 +38,19 @@ DeviceMemory device_memory(const std::string& device) {
     int64_t size = 0, resident = 0;
     in >> size >> resident;
     const int64_t bytes = resident * sysconf(_SC_PAGESIZE);
-    return {bytes, bytes};
+    return {bytes, bytes, bytes};
+}
+
+bool use_expandable_cuda_segments() {
+#ifdef TB_WITH_C10_CUDA
+    const char* off = std::getenv("TUNEBENCH_EXPANDABLE_SEGMENTS");
+    if (std::getenv("PYTORCH_CUDA_ALLOC_CONF") || std::getenv("PYTORCH_ALLOC_CONF") || (off && std::string(off) == "0"))
+        return false;
+    c10::CachingAllocator::setAllocatorSettings("expandable_segments:True");
+    return true;
+#else
+    return false;
+#endif
 }
 
 void reset_peak_device_memory(const std::string& device) {

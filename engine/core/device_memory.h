@@ -11,11 +11,18 @@ namespace tb {
 struct DeviceMemory {
     int64_t current = 0;  // bytes
     int64_t peak = 0;     // bytes since the last reset (CPU: current)
+    int64_t reserved_peak = 0;  // CUDA: the caching allocator's peak hold (fragmentation: above peak); CPU: current
 };
 
 // device: "cpu", "cuda", "cuda:N"
 DeviceMemory device_memory(const std::string& device);
 void reset_peak_device_memory(const std::string& device);
+// Training's allocations change size from step to step (packed rows, recomputed layers, eval
+// batches): expandable segments let the CUDA caching allocator grow its mappings instead of
+// leaving unusable gaps between fixed segments (PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True).
+// A user's own PYTORCH_CUDA_ALLOC_CONF or PYTORCH_ALLOC_CONF is left to rule. Returns whether
+// it was turned on; TUNEBENCH_EXPANDABLE_SEGMENTS=0 keeps it off (for an A/B).
+bool use_expandable_cuda_segments();
 // Free memory of a CUDA device in bytes; 0 when this build or machine has no CUDA.
 int64_t device_free_memory(const std::string& device);
 

@@ -19,12 +19,12 @@ at::Tensor expand_kv(const at::Tensor& x, int64_t heads) {
 
 // allowed[b, 0, i, j]: key j is visible to query i (absolute position S-T+i).
 at::Tensor build_mask(int64_t T, int64_t S, const at::Tensor& key_mask, const at::Device& device,
-                      const at::Tensor& segments) {
+                      const Segments& segments) {
     auto qpos = at::arange(S - T, S, at::TensorOptions().dtype(at::kLong).device(device)).unsqueeze(1);
     auto kpos = at::arange(0, S, at::TensorOptions().dtype(at::kLong).device(device)).unsqueeze(0);
     auto allowed = (kpos <= qpos).unsqueeze(0).unsqueeze(0);  // [1, 1, T, S]
     if (segments.defined()) {  // block-diagonal: LLaMA-Factory's prepare_4d_attention_mask
-        auto seg = segments.to(device);
+        auto seg = segments.ids.to(device);
         auto same = seg.narrow(1, S - T, T).unsqueeze(2) == seg.unsqueeze(1);  // [B, T, S]
         allowed = allowed & same.unsqueeze(1);
     }
@@ -39,7 +39,7 @@ at::Tensor build_mask(int64_t T, int64_t S, const at::Tensor& key_mask, const at
 }
 
 at::Tensor eager_attention(const at::Tensor& q, const at::Tensor& K, const at::Tensor& V, const at::Tensor& key_mask,
-                           const at::Tensor& segments) {
+                           const Segments& segments) {
     const int64_t T = q.size(2), S = K.size(2);
     const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
     auto scores = at::matmul(q.to(at::kFloat), K.to(at::kFloat).transpose(-2, -1)) * scale;
@@ -51,6 +51,25 @@ at::Tensor eager_attention(const at::Tensor& q, const at::Tensor& K, const at::T
     return at::matmul(probs, V.to(at::kFloat)).to(q.scalar_type());
 }
 
+// Flash attention's variable-length kernel takes the packed examples as separate sequences: CUDA,
+// 16-bit, head_dim a multiple of 8 up to 256, no padding mask, no cache (the training forward).
+bool varlen_flash_applies(const at::Tensor& q, const at::Tensor& key_mask, const Segments& segments, int64_t S) {
+    const auto dtype = q.scalar_type();
+    return segments.cu_seqlens.defined() && q.is_cuda() && (dtype == at::kBFloat16 || dtype == at::kHalf) &&
+           !key_mask.defined() && q.size(2) == S && q.size(3) % 8 == 0 && q.size(3) <= 256 &&
+           kernels::training_kernels_enabled();
+}
+
+at::Tensor varlen_flash_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const Segments& segments) {
+    const int64_t B = q.size(0), nh = q.size(1), T = q.size(2), hd = q.size(3);
+    auto flat = [&](const at::Tensor& x) { return x.transpose(1, 2).reshape({B * T, x.size(1), hd}); };  // [B·T, heads, hd]
+    // causal within each sequence; the grouped key/value heads are read as they are; autograd
+    // takes the matching _flash_attention_backward
+    auto out = std::get<0>(at::_flash_attention_forward(flat(q), flat(k), flat(v), segments.cu_seqlens, segments.cu_seqlens,
+                                                        segments.max_len, segments.max_len, 0.0, true, false));
+    return out.view({B, T, nh, hd}).transpose(1, 2);
+}
+
 }  // namespace
 
 AttentionKernel kernel_for_flash_attn(const std::string& flash_attn) {
@@ -58,8 +77,10 @@ AttentionKernel kernel_for_flash_attn(const std::string& flash_attn) {
 }
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                     const at::Tensor& key_mask, AttentionKernel kernel, const at::Tensor& segments) {
+                     const at::Tensor& key_mask, AttentionKernel kernel, const Segments& segments) {
     const int64_t heads = q.size(1), T = q.size(2), S = k.size(2);
+    if (kernel == AttentionKernel::Fused && varlen_flash_applies(q, key_mask, segments, S))
+        return varlen_flash_attention(q, k, v, segments);
     const bool plain_causal = !key_mask.defined() && !segments.defined() && T == S;
     const bool no_mask = !key_mask.defined() && !segments.defined() && T == 1;
     if (kernel == AttentionKernel::Fused) {

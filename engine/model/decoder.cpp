@@ -47,14 +47,16 @@ at::Tensor Model::layers_output(const at::Tensor& ids, KVCache* cache, const For
         x = x + at::empty_like(x).uniform_(-mag, mag);
     }
     if (opt.gradient_checkpointing && !x.requires_grad()) x.requires_grad_(true);  // so backward reaches layer 0
-    const AttendFn attend = [this, cache, mask = opt.key_mask, segments = opt.segment_ids](
+    const AttendFn attend = [this, cache, mask = opt.key_mask, segments = opt.segments](
                                 size_t i, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
         if (!cache) return attention(q, k, v, mask, attention_kernel_, segments);
         auto [K, V] = cache->append(i, k, v);  // [B, nkv, S, hd]
         return attention(q, K, V, mask, attention_kernel_, segments);
     };
     for (size_t i = 0; i < layers_.size(); ++i) {
-        if (opt.gradient_checkpointing) {
+        if (opt.gradient_checkpointing && opt.checkpoint_mlp_only) {
+            x = layer_forward(i, x, cos, sin, opt.adapters, attend, nullptr, true);
+        } else if (opt.gradient_checkpointing) {
             x = checkpointed(x, [this, i, cos, sin, attend, adapters = opt.adapters](const at::Tensor& in) {
                 return layer_forward(i, in, cos, sin, adapters, attend);
             });
@@ -89,7 +91,8 @@ at::Tensor Model::head(at::Tensor x, bool last_only) const {
 }
 
 at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tensor& cos, const at::Tensor& sin,
-                                const AdapterRows& adapters, const AttendFn& attend, const RawAttendFn* raw) const {
+                                const AdapterRows& adapters, const AttendFn& attend, const RawAttendFn* raw,
+                                bool recompute_mlp) const {
     const auto& c = config_;
     const int64_t B = x_in.size(0), T = x_in.size(1);
     at::Tensor x = x_in;
@@ -129,6 +132,11 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     auto ctx = attend(i, q, k, v);  // [B, nh, T, hd]
     ctx = ctx.transpose(1, 2).reshape({B, T, c.q_size()});
     x = L.o.plus(x, ctx, adapters);
+    if (!recompute_mlp) return mlp_block(L, x, adapters);
+    return checkpointed(x, [this, i, adapters](const at::Tensor& in) { return mlp_block(layers_[i], in, adapters); });
+}
+
+at::Tensor Model::mlp_block(const DecoderLayer& L, const at::Tensor& x, const AdapterRows& adapters) const {
     return L.down.plus(x, gated_mlp(L, L.post_norm(x), adapters), adapters);
 }
 

@@ -43,11 +43,12 @@ struct DecoderLayer {
 struct ForwardOptions {
     at::Tensor position_ids;  // [B, T] int64; default cache.length() + arange(T)
     at::Tensor key_mask;      // [B, S] (1 = real token) for padded batches; default none
-    at::Tensor segment_ids;   // [B, T] neat packing: a token attends only within its segment; default none
+    Segments segments;        // neat packing: a token attends only within its example (model/attention.h)
     bool last_only = false;   // logits for the last position only
     bool adapters = true;     // false: unmerged LoRA weights are not applied (PEFT's disable_adapter())
     // Training only:
     bool gradient_checkpointing = false;  // recompute each layer in backward (model/checkpointing.h)
+    bool checkpoint_mlp_only = false;     // with it: recompute only each layer's MLP (selective)
     double neftune_noise_alpha = 0;       // NEFTune: uniform noise on the embeddings, alpha/sqrt(T·H)
 };
 
@@ -121,8 +122,12 @@ public:
     std::vector<Linear*> linears_for_load();
 
 private:
+    // recompute_mlp: the MLP half runs under gradient checkpointing (selective checkpointing)
     at::Tensor layer_forward(size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                             const AdapterRows& adapters, const AttendFn& attend, const RawAttendFn* raw = nullptr) const;
+                             const AdapterRows& adapters, const AttendFn& attend, const RawAttendFn* raw = nullptr,
+                             bool recompute_mlp = false) const;
+    // x + down(silu(gate) * up) of post_norm(x): a layer's second half
+    at::Tensor mlp_block(const DecoderLayer& L, const at::Tensor& x, const AdapterRows& adapters) const;
     at::Tensor head(at::Tensor x, bool last_only) const;
     // The embedding and the layers: [B, T, H] before the final norm (forward() without head()).
     at::Tensor layers_output(const at::Tensor& ids, KVCache* cache, const ForwardOptions& options) const;

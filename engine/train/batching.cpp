@@ -1,6 +1,8 @@
 #include "train/batching.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <numeric>
 #include <random>
 
@@ -56,6 +58,37 @@ TokenCounts count_tokens(const std::vector<data::EncodedExample>& ex, const std:
     return c;
 }
 
+namespace {
+
+// Segment numbers and, for flash attention's variable-length form, where each example and each
+// row's padding tail starts in the flattened B·T tokens.
+Segments neat_segments(const std::vector<data::EncodedExample>& ex, const std::vector<int64_t>& idx,
+                       const at::Tensor& ids, const at::Device& device) {
+    const int64_t T = ids.size(1);
+    std::vector<int32_t> starts;
+    int64_t longest = 0;
+    for (size_t r = 0; r < idx.size(); ++r) {
+        const auto& e = ex[idx[r]];
+        int64_t t = static_cast<int64_t>(r) * T;
+        std::vector<int64_t> lengths = e.segments;
+        if (lengths.empty()) lengths = {static_cast<int64_t>(e.input_ids.size())};
+        if (int64_t tail = T - static_cast<int64_t>(e.input_ids.size()); tail > 0) lengths.push_back(tail);
+        for (auto n : lengths) {
+            starts.push_back(static_cast<int32_t>(t));
+            t += n;
+            longest = std::max(longest, n);
+        }
+    }
+    starts.push_back(static_cast<int32_t>(idx.size() * T));
+    Segments s;
+    s.ids = ids.to(device);
+    s.cu_seqlens = at::tensor(starts, at::kInt).to(device);
+    s.max_len = longest;
+    return s;
+}
+
+}  // namespace
+
 Batch collate(const std::vector<data::EncodedExample>& ex, const std::vector<int64_t>& idx, int64_t pad_id,
               const at::Device& device, int64_t multiple_of, bool neat) {
     size_t longest = 0;
@@ -90,7 +123,7 @@ Batch collate(const std::vector<data::EncodedExample>& ex, const std::vector<int
             }
         }
         b.position_ids = pos.to(device);
-        if (neat) b.segment_ids = seg.to(device);
+        if (neat) b.segments = neat_segments(ex, idx, seg, device);
     }
     const auto counts = count_tokens(ex, idx);
     b.tokens = counts.tokens;
@@ -100,29 +133,54 @@ Batch collate(const std::vector<data::EncodedExample>& ex, const std::vector<int
     return b;
 }
 
-std::vector<data::EncodedExample> pack_examples(const std::vector<data::EncodedExample>& ex, int64_t cutoff) {
-    std::vector<int64_t> order(ex.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-        return ex[a].input_ids.size() > ex[b].input_ids.size();
-    });
-    std::vector<data::EncodedExample> bins;
-    for (auto i : order) {
-        const auto& e = ex[i];
-        auto fit = std::find_if(bins.begin(), bins.end(), [&](const data::EncodedExample& b) {
-            return b.input_ids.size() + e.input_ids.size() <= static_cast<size_t>(cutoff);
-        });
-        const auto length = static_cast<int64_t>(e.input_ids.size());
-        if (fit == bins.end()) {
-            bins.push_back(e);
-            bins.back().segments = {length};
+namespace {
+
+// LLaMA-Factory's greedy_knapsack over examples [begin, end): lengths in ascending order; each row
+// takes the longest example that still fits, until none does. Among equal lengths the latest
+// example goes first (its length2indexes[length].pop()).
+void pack_range(const std::vector<data::EncodedExample>& ex, size_t begin, size_t end, int64_t cutoff,
+                std::vector<data::EncodedExample>& rows, int64_t& dropped) {
+    std::multiset<int64_t> lengths;
+    std::map<int64_t, std::vector<size_t>> by_length;
+    for (size_t i = begin; i < end; ++i) {
+        const auto n = static_cast<int64_t>(ex[i].input_ids.size());
+        if (n > cutoff) {  // LLaMA-Factory drops it ("Dropped lengthy example")
+            ++dropped;
             continue;
         }
-        fit->input_ids.insert(fit->input_ids.end(), e.input_ids.begin(), e.input_ids.end());
-        fit->labels.insert(fit->labels.end(), e.labels.begin(), e.labels.end());
-        fit->segments.push_back(length);
+        lengths.insert(n);
+        by_length[n].push_back(i);
     }
-    return bins;
+    while (!lengths.empty()) {
+        data::EncodedExample row;
+        int64_t room = cutoff;
+        for (auto it = lengths.upper_bound(room); it != lengths.begin(); it = lengths.upper_bound(room)) {
+            const int64_t n = *std::prev(it);
+            lengths.erase(std::prev(it));
+            auto& same = by_length[n];
+            const auto& e = ex[same.back()];
+            same.pop_back();
+            row.input_ids.insert(row.input_ids.end(), e.input_ids.begin(), e.input_ids.end());
+            row.labels.insert(row.labels.end(), e.labels.begin(), e.labels.end());
+            row.segments.push_back(n);
+            room -= n;
+        }
+        rows.push_back(std::move(row));
+    }
+}
+
+}  // namespace
+
+std::vector<data::EncodedExample> pack_examples(const std::vector<data::EncodedExample>& ex, int64_t cutoff,
+                                                int64_t* dropped) {
+    // LLaMA-Factory packs within each batch of its dataset.map (preprocessing_batch_size, 1000 rows)
+    constexpr size_t kChunk = 1000;
+    std::vector<data::EncodedExample> rows;
+    int64_t too_long = 0;
+    for (size_t begin = 0; begin < ex.size(); begin += kChunk)
+        pack_range(ex, begin, std::min(ex.size(), begin + kChunk), cutoff, rows, too_long);
+    if (dropped) *dropped = too_long;
+    return rows;
 }
 
 }  // namespace tb

@@ -94,8 +94,13 @@ TimeEstimate estimate_training_time(const TrainingArgs& a) {
     // matmul FLOPs per token: 2 per weight forward (the input embedding is a lookup) plus attention
     const double weights = static_cast<double>(config.parameter_count() - config.vocab_size * config.hidden_size);
     const double forward = 2 * weights + 2.0 * config.num_hidden_layers * row_len * config.q_size();
-    const double passes = (a.finetuning_type == "full" ? 3.0 : 2.0) + (a.gradient_checkpointing ? 1.0 : 0.0);
-    e.flops_per_token = forward * passes;
+    const double passes = a.finetuning_type == "full" ? 3.0 : 2.0;
+    // checkpointing runs the forward again: all of it, or (scope mlp) the MLPs' share of the weights
+    const double mlp_weights = 3.0 * config.hidden_size * config.intermediate_size * config.num_hidden_layers;
+    const double recomputed = !a.gradient_checkpointing ? 0.0
+                              : a.gradient_checkpointing_scope == "mlp" ? 2 * mlp_weights
+                                                                         : forward;
+    e.flops_per_token = forward * passes + recomputed;
 
     const auto device = resolve_device(a.device);
     e.device = device.str();

@@ -204,6 +204,7 @@ void Trainer::join_processes() {
     world_ = dist::world_from_env();
     device_ = resolve_device(a_.device);
     if (device_.is_cuda() && device_.has_index()) c10::impl::getDeviceGuardImpl(at::kCUDA)->setDevice(device_);
+    if (device_.is_cuda() && use_expandable_cuda_segments()) log::info("CUDA allocator: expandable segments");
     if (!world_.distributed()) return;
     if (device_.is_cuda()) {
         const auto gpus = c10::impl::getDeviceGuardImpl(at::kCUDA)->deviceCount();
@@ -290,7 +291,9 @@ void Trainer::load_model_and_data() {
         for (int64_t i = 0; i < n; ++i) (i < k ? eval_examples : tr).push_back(std::move(examples[order[i]]));
         examples = std::move(tr);
     }
-    data::SftEncodeOptions eo{a_.cutoff_len, a_.train_on_prompt, a_.mask_history};
+    const bool packing = a_.packing || a_.neat_packing;
+    const int64_t cutoff = packing ? packed_row_length(a_.cutoff_len) : a_.cutoff_len;
+    data::SftEncodeOptions eo{cutoff, a_.train_on_prompt, a_.mask_history};
     auto encode = [&](const std::vector<data::Example>& in, std::vector<data::EncodedExample>& out) {
         for (const auto& ex : in) {
             auto e = data::encode_supervised(ex, tmpl, *tok_, eo);
@@ -302,7 +305,14 @@ void Trainer::load_model_and_data() {
     encode(eval_examples, eval_);
     if (train_.empty()) throw ConfigError("no example of '" + a_.dataset + "' has a trainable response within cutoff_len",
                                           "raise cutoff_len or check the data");
-    if (a_.packing || a_.neat_packing) train_ = pack_examples(train_, a_.cutoff_len);
+    if (packing) {
+        int64_t dropped = 0;
+        train_ = pack_examples(train_, cutoff, &dropped);
+        if (dropped > 0) {
+            log::warn("packing left out ", dropped, " example(s) longer than ", cutoff, " tokens (cutoff_len - 1)",
+                      " after the template's end token (as LLaMA-Factory does); raise cutoff_len to keep them");
+        }
+    }
     if (!a_.tokenized_path.empty() && is_main()) {
         // the exact rows the loop trains on, for reference implementations to train on too
         std::string lines;
@@ -713,6 +723,7 @@ TrainResult Trainer::run() {
 
     ForwardOptions fo;
     fo.gradient_checkpointing = a_.gradient_checkpointing;
+    fo.checkpoint_mlp_only = a_.gradient_checkpointing_scope == "mlp";
     fo.neftune_noise_alpha = a_.neftune_noise_alpha;
     const bool fp16 = a_.fp16;
     std::vector<std::vector<int64_t>> batches = epoch_batches(train_, bs, a_.seed, epoch_index_, true, a_.group_by_length);
@@ -748,7 +759,7 @@ TrainResult Trainer::run() {
         for (auto& b : micro) {
             if (!comm_ && request() == static_cast<int>(TrainRequest::Cancel)) throw CancelledError("training cancelled");
             fo.position_ids = b.position_ids;  // packed rows: per-example positions (and segments)
-            fo.segment_ids = b.segment_ids;
+            fo.segments = b.segments;
             auto loss_sum = model_->loss_sum(b.input_ids, b.labels, data::kIgnoreIndex, fo);
             auto loss = loss_sum / static_cast<double>(std::max<int64_t>(1, label_tokens));
             (fp16 ? loss * loss_scale_ : loss).backward();

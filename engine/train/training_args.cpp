@@ -48,7 +48,8 @@ const std::vector<Field>& fields() {
         DBL("warmup_ratio", warmup_ratio), INT("warmup_steps", warmup_steps), DBL("weight_decay", weight_decay),
         DBL("adam_beta1", adam_beta1), DBL("adam_beta2", adam_beta2), DBL("adam_epsilon", adam_epsilon),
         DBL("max_grad_norm", max_grad_norm), BOOL("bf16", bf16), BOOL("fp16", fp16), BOOL("pure_bf16", pure_bf16),
-        BOOL("gradient_checkpointing", gradient_checkpointing), DBL("neftune_noise_alpha", neftune_noise_alpha),
+        BOOL("gradient_checkpointing", gradient_checkpointing),
+        STR("gradient_checkpointing_scope", gradient_checkpointing_scope), DBL("neftune_noise_alpha", neftune_noise_alpha),
         INT("seed", seed), INT("logging_steps", logging_steps), INT("save_steps", save_steps),
         INT("save_total_limit", save_total_limit), INT("eval_steps", eval_steps), BOOL("plot_loss", plot_loss),
         STR("resume_from_checkpoint", resume_from_checkpoint), STR("tokenized_path", tokenized_path),
@@ -120,6 +121,7 @@ TrainingArgs TrainingArgs::from_map(const ArgMap& map, std::vector<std::string>*
     check_choice("lr_scheduler_type", a.lr_scheduler_type,
                  {"linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts"});
     check_choice("flash_attn", a.flash_attn, flash_attn_choices());
+    check_choice("gradient_checkpointing_scope", a.gradient_checkpointing_scope, {"layer", "mlp"});
     if (a.quantization_bit != 0 && a.quantization_bit != 4 && a.quantization_bit != 8)
         throw ConfigError("quantization_bit " + std::to_string(a.quantization_bit) + " is not supported", "use 4 or 8");
     if (a.quantization_bit && a.finetuning_type != "lora")

@@ -44,6 +44,9 @@ struct TrainingArgs {
     double weight_decay = 0, adam_beta1 = 0.9, adam_beta2 = 0.999, adam_epsilon = 1e-8, max_grad_norm = 1.0;
     bool bf16 = false, fp16 = false, pure_bf16 = false;
     bool gradient_checkpointing = true;  // LLaMA-Factory: on unless disable_gradient_checkpointing
+    // layer: recompute whole decoder layers (LLaMA-Factory's); mlp: recompute only the MLPs (selective:
+    // the attention half keeps its activations; faster, more memory)
+    std::string gradient_checkpointing_scope = "layer";
     double neftune_noise_alpha = 0;
     uint64_t seed = 42;
     int64_t logging_steps = 500, save_steps = 500, save_total_limit = 0, eval_steps = 0;

@@ -1,12 +1,14 @@
 // tunebench_gpu_tool — the engine side of the GPU checks (tests/gpu/compare.py drives it).
-//   train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING [chunked|logits]
+//   train-bench CONFIG_DIR DTYPE DEVICE BATCH SEQ STEPS RANK TARGET QBITS CHECKPOINTING(0|1|mlp) [chunked|logits]
+//               [none|neat|neat-mask]
 //       LoRA training steps on random weights of CONFIG_DIR/config.json (forward, backward,
 //       clip, AdamW) on one batch of random ids, with the trainer's chunked loss (or full fp32
 //       logits); prints tokens/s, the peak allocated memory, the first and last loss and the last
 //       gradient norm (the benchmark's model must learn) as JSON. With TB_PROFILE_STEP=1 one more step
 //       runs between cudaProfilerStart/Stop (for `ncu --profile-from-start off`).
 //   kernels
-//       every CUDA kernel of engine/kernels against its ATen reference (values) and both timed;
+//       every CUDA kernel of engine/kernels against its ATen reference (values) and both timed,
+//       and neat packing's variable-length flash attention against the masked reference;
 //       one JSON line per case, exit 1 when one is out of tolerance.
 //   load-check MODEL_DIR [REPEATS] [DTYPE]
 //       the model loaded onto the GPU through the file mapping and read straight to the GPU
@@ -395,6 +397,76 @@ bool training_kernels_check() {
     return all_ok;
 }
 
+// Neat packing's segments for B rows of T tokens, each row the examples `lengths` (then padding),
+// as collate builds them; without_varlen leaves out flash attention's form (the mask path).
+Segments packed_segments(int64_t B, int64_t T, const std::vector<int64_t>& lengths, bool varlen) {
+    auto ids = at::zeros({B, T}, at::kLong);
+    std::vector<int32_t> starts;
+    int64_t longest = 0;
+    for (int64_t r = 0; r < B; ++r) {
+        int64_t t = 0, s = 1;
+        std::vector<int64_t> row = lengths;
+        int64_t used = 0;
+        for (auto n : row) used += n;
+        if (used < T) row.push_back(T - used);  // the padding tail: segment 0, one sequence of its own
+        for (size_t i = 0; i < row.size(); ++i) {
+            const bool padding = i == lengths.size();
+            ids[r].narrow(0, t, row[i]).fill_(padding ? 0 : s++);
+            starts.push_back(static_cast<int32_t>(r * T + t));
+            longest = std::max(longest, row[i]);
+            t += row[i];
+        }
+    }
+    starts.push_back(static_cast<int32_t>(B * T));
+    Segments seg;
+    seg.ids = ids.to(at::kCUDA);
+    if (varlen) {
+        seg.cu_seqlens = at::tensor(starts, at::kInt).to(at::kCUDA);
+        seg.max_len = longest;
+    }
+    return seg;
+}
+
+// Neat packing's attention: flash attention's variable-length form against the block-diagonal
+// mask through scaled_dot_product_attention (the reference), values and q/k/v gradients,
+// ChatGLM2's heads (32 query, 2 key/value groups, head_dim 128), rows of several examples.
+bool varlen_attention_check() {
+    c10::InferenceMode off(false);
+    c10::AutoGradMode grad(true);
+    bool all_ok = true;
+    const int64_t B = 2, T = 1024, nh = 32, nkv = 2, hd = 128;
+    const std::vector<int64_t> lengths = {300, 500, 180};
+    for (auto dtype : {at::kBFloat16, at::kHalf}) {
+        auto opt = at::TensorOptions().dtype(dtype).device(at::kCUDA);
+        auto q0 = at::randn({B, T, nh, hd}, opt).transpose(1, 2), k0 = at::randn({B, T, nkv, hd}, opt).transpose(1, 2);
+        auto v0 = at::randn({B, T, nkv, hd}, opt).transpose(1, 2), gy = at::randn({B, nh, T, hd}, opt);
+        auto run = [&](bool varlen) {
+            auto q = q0.detach().requires_grad_(true), k = k0.detach().requires_grad_(true), v = v0.detach().requires_grad_(true);
+            auto y = attention(q, k, v, {}, AttentionKernel::Fused, packed_segments(B, T, lengths, varlen));
+            y.backward(gy);
+            return std::array<at::Tensor, 4>{y.detach(), q.grad(), k.grad(), v.grad()};
+        };
+        auto got = run(true), ref = run(false);
+        double diff = 0;
+        for (int i = 0; i < 4; ++i) {
+            const double scale = ref[i].to(at::kFloat).abs().max().item<double>();
+            diff = std::max(diff, (got[i].to(at::kFloat) - ref[i].to(at::kFloat)).abs().max().item<double>() / scale);
+        }
+        // two kernels' summation orders in 16-bit: a few output ulps
+        const double tol = dtype == at::kBFloat16 ? 3e-2 : 4e-3;
+        const double t_ker = time_per_call([&] { run(true); }, 10), t_ref = time_per_call([&] { run(false); }, 10);
+        const bool ok = diff <= tol;
+        all_ok &= ok;
+        std::printf("{\"kernel\": \"neat-packing attention fwd+bwd (flash varlen vs mask)\", \"dtype\": \"%s\", "
+                    "\"rows\": %lld, \"cols\": %lld, \"max_rel_diff\": %.3g, \"tolerance\": %.3g, \"kernel_us\": %.2f, "
+                    "\"aten_us\": %.2f, \"speedup\": %.2f, \"ok\": %s}\n",
+                    io::dtype_name(dtype).c_str(), (long long)(B * T), (long long)(nh * hd), diff, tol, t_ker * 1e6,
+                    t_ref * 1e6, t_ref / t_ker, ok ? "true" : "false");
+        std::fflush(stdout);
+    }
+    return all_ok;
+}
+
 int kernels_check() {
     if (!kernels::built_with_cuda_kernels()) throw Error("this build has no CUDA kernels (nvcc was not found)");
     c10::InferenceMode guard;
@@ -461,6 +533,7 @@ int kernels_check() {
     all_ok &= greedy_step_check();
     all_ok &= dequantize_check();
     all_ok &= training_kernels_check();
+    all_ok &= varlen_attention_check();
     return all_ok ? 0 : 1;
 }
 
@@ -470,16 +543,25 @@ int train_bench(int argc, char** argv) {
     // the loss: Model::loss_sum's chunked lm_head + cross-entropy (what the trainer uses; default) or
     // full fp32 logits (what it did before), for an A/B
     const bool chunked = !(argc > 12 && std::string(argv[12]) == "logits");
+    // rows of packed examples (512, 256, 128, 128 tokens) with neat packing: flash attention's
+    // variable-length form (neat) or the block-diagonal mask (neat-mask)
+    const std::string packing = argc > 13 ? argv[13] : "none";
     const auto config = ModelConfig::from_folder(argv[2]);
     const at::Device device(argv[4]);
     const auto dtype = io::parse_dtype_name(argv[3]);
     const int64_t B = std::stoll(argv[5]), S = std::stoll(argv[6]), steps = std::stoll(argv[7]);
     const int qbits = std::stoi(argv[10]);
-    const bool checkpointing = std::string(argv[11]) == "1";
+    // 1: whole layers recomputed; mlp: only the MLPs (selective); 0: none
+    const bool checkpointing = std::string(argv[11]) == "1" || std::string(argv[11]) == "mlp";
+    const bool mlp_only = std::string(argv[11]) == "mlp";
+    const bool expandable = device.is_cuda() && use_expandable_cuda_segments();  // as the trainer does
     auto t0 = Clock::now();
     auto model = Model::random(config, 1, dtype, device);
     if (qbits) quantize_model(*model, qbits, true);
     sync(device);
+    // the dense weights quantization replaced stay cached: not this run's (the trainer quantizes
+    // layer by layer as it loads)
+    if (device.is_cuda()) c10::cuda::CUDACachingAllocator::emptyCache();
     const double init_s = seconds(t0);
     LoraConfig lc;
     lc.r = std::stoll(argv[8]);
@@ -496,6 +578,15 @@ int train_bench(int argc, char** argv) {
     auto ids = at::randint(5, config.vocab_size - 5, {B, S}, at::TensorOptions().dtype(at::kLong)).to(device);
     ForwardOptions fo;
     fo.gradient_checkpointing = checkpointing;
+    fo.checkpoint_mlp_only = mlp_only;
+    if (packing == "neat" || packing == "neat-mask") {
+        const std::vector<int64_t> lengths = {S / 2, S / 4, S / 8, S - S / 2 - S / 4 - S / 8};
+        auto pos = at::empty({B, S}, at::kLong);
+        for (int64_t r = 0, t = 0; r < B; ++r, t = 0)
+            for (auto n : lengths) pos[r].narrow(0, t, n).copy_(at::arange(n, at::kLong)), t += n;
+        fo.position_ids = pos.to(device);
+        fo.segments = packed_segments(B, S, lengths, packing == "neat");
+    }
     TrainingModeGuard training(true);
     // the loss and gradient norm stay on the device until the end (no host sync per step)
     at::Tensor first_loss, last_loss, last_grad_norm;
@@ -538,15 +629,17 @@ int train_bench(int argc, char** argv) {
                                          {"bf16", dtype == at::kBFloat16 ? "true" : "false"}, {"device", argv[4]},
                                          {"per_device_train_batch_size", argv[5]}, {"cutoff_len", argv[6]},
                                          {"lora_rank", argv[8]}, {"lora_target", argv[9]}, {"quantization_bit", argv[10]},
-                                         {"gradient_checkpointing", checkpointing ? "true" : "false"}});
+                                         {"gradient_checkpointing", checkpointing ? "true" : "false"},
+                                         {"gradient_checkpointing_scope", mlp_only ? "mlp" : "layer"}});
         estimate_gib = estimate_training_memory(a).total_bytes / 1073741824.0;
     }
 #endif
-    std::printf("{\"loss_path\": \"%s\", \"checkpointing\": %s, \"init_s\": %.1f, \"step_s\": %.4f, \"tokens_per_s\": %.1f, "
-                "\"peak_allocated_gib\": %.3f, \"estimate_gib\": %.3f, \"trainable\": %lld, \"first_loss\": %.6f, "
-                "\"loss\": %.6f, \"grad_norm\": %.6g}\n",
-                chunked ? "chunked" : "logits", checkpointing ? "true" : "false", init_s, dt / steps, B * S * steps / dt,
-                mem.peak / 1073741824.0, estimate_gib, (long long)trainable, first_loss.item<double>(),
+    std::printf("{\"loss_path\": \"%s\", \"packing\": \"%s\", \"checkpointing\": \"%s\", \"expandable_segments\": %s, \"init_s\": %.1f, "
+                "\"step_s\": %.4f, \"tokens_per_s\": %.1f, \"peak_allocated_gib\": %.3f, \"peak_reserved_gib\": %.3f, "
+                "\"estimate_gib\": %.3f, \"trainable\": %lld, \"first_loss\": %.6f, \"loss\": %.6f, \"grad_norm\": %.6g}\n",
+                chunked ? "chunked" : "logits", packing.c_str(), !checkpointing ? "none" : mlp_only ? "mlp" : "layer",
+                expandable ? "true" : "false", init_s, dt / steps, B * S * steps / dt,
+                mem.peak / 1073741824.0, mem.reserved_peak / 1073741824.0, estimate_gib, (long long)trainable, first_loss.item<double>(),
                 last_loss.item<double>(), last_grad_norm.item<double>());
     return 0;
 }

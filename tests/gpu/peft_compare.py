@@ -198,11 +198,14 @@ if not SKIP_BENCH:
     def learns(r):  # a benchmark of a model that does not learn is not a benchmark
         return r["loss"] < r["first_loss"] and r["grad_norm"] > 0
 
-    for qbits in [0, 4]:
-        for checkpointing in [1, 0]:
-            entry = {"method": "QLoRA 4-bit" if qbits else "LoRA", "checkpointing": bool(checkpointing), "batch": B,
+    # checkpointing: 1 whole layers, 0 none, "mlp" only the MLPs (selective; transformers has no such mode)
+    for qbits, checkpointing in [(0, 1), (0, "mlp"), (0, 0), (4, 1), (4, 0)]:
+            entry = {"method": "QLoRA 4-bit" if qbits else "LoRA",
+                     "checkpointing": checkpointing if checkpointing == "mlp" else bool(checkpointing), "batch": B,
                      "seq": S, "rank": 8}
             try:
+                if checkpointing == "mlp":
+                    raise RuntimeError("transformers has no MLP-only gradient checkpointing")
                 entry["transformers+peft"] = hf_bench(qbits == 4, checkpointing)
             except Exception as e:  # bitsandbytes missing or failing: reported, not hidden
                 entry["transformers+peft"] = {"error": repr(e)[:300]}

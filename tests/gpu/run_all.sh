@@ -8,7 +8,8 @@
 #      batched = one-row-at-a-time predictions on CUDA (bench_inference.py);
 #      profile (by hand, after inference): each kernel of one decode step under Nsight Compute;
 #   4. adapter interchange, 20-step loss curves and LoRA/QLoRA training speed vs PEFT (peft_compare.py);
-#   5. the demo on CUDA and CPU, flash_attn auto vs disabled (run_demo_checks.sh);
+#   5. the demo on CUDA and CPU, flash_attn auto vs disabled (run_demo_checks.sh), and neat packing
+#      through the trainer: flash varlen vs the masked reference (run_packing_checks.sh);
 #   6. CUDA out of memory while training: a clear error, the last checkpoint intact (run_oom_check.sh);
 #   7. with several GPUs: data-parallel training speed on 1…N GPUs and its loss curve (ddp_scaling.py).
 # Writes OUT/results.json and OUT/results.md (device, date, each figure beside its reference
@@ -20,7 +21,7 @@ OUT=${1:-$ROOT/build-gpu-all}
 shift || true
 GPUS=$(nvidia-smi -L 2>/dev/null | grep -c "^GPU")
 # ddp (several GPUs only): data-parallel tokens/s on 1…N GPUs and the same-global-batch loss curve
-STEPS=${*:-"quickstart kernels logits inference training demo oom$([ "${GPUS:-0}" -gt 1 ] && echo " ddp")"}
+STEPS=${*:-"quickstart kernels logits inference training demo packing oom$([ "${GPUS:-0}" -gt 1 ] && echo " ddp")"}
 export STORIES_DIR=${STORIES_DIR:-$ROOT/../shared/models/stories260K-hf}
 mkdir -p "$OUT"
 BUILD=$OUT/quickstart-build
@@ -53,6 +54,7 @@ for s in $STEPS; do
         profile) step profile "$ROOT/tests/gpu/profile_decode.sh" "$TOOL" "$OUT/inference/chatglm2-6b-shape" "$OUT/profile" ;;
         training) step training python3 "$ROOT/tests/gpu/peft_compare.py" "$TOOL" "$CLI" "$OUT/training" "$STORIES_DIR" ;;
         demo) step demo "$ROOT/tests/gpu/run_demo_checks.sh" "$OUT/demo-checks" ;;
+        packing) step packing "$ROOT/tests/gpu/run_packing_checks.sh" "$OUT/packing-checks" ;;
         ddp) step ddp python3 "$ROOT/tests/gpu/ddp_scaling.py" "$CLI" "$OUT/ddp" ;;
         oom) step oom "$ROOT/tests/gpu/run_oom_check.sh" "$CLI" "$OUT/oom" ;;
         *) echo "unknown step $s" >&2; exit 2 ;;

@@ -104,10 +104,12 @@ if "training" in steps:
                          "ok" if r.get("ok") else "FAIL"))
         for r in doc.get("bench", []):
             ours, theirs = r["tunebench"], r["transformers+peft"]
-            ckpt = "checkpointing" if r.get("checkpointing", True) else "no checkpointing"
+            c = r.get("checkpointing", True)
+            ckpt = "MLP-only checkpointing" if c == "mlp" else "checkpointing" if c else "no checkpointing"
             learns = "" if r.get("tunebench_learns", True) else ", DOES NOT LEARN"
             rows.append((f"training {r['method']} tokens/s, ChatGLM2-6B shape, batch {r['batch']}×{r['seq']}, {ckpt}",
-                         f"{ours['tokens_per_s']:.0f} ({ours['peak_allocated_gib']:.1f} GiB{learns})",
+                         f"{ours['tokens_per_s']:.0f} ({ours['peak_allocated_gib']:.1f} GiB, reserved "
+                         f"{ours.get('peak_reserved_gib', float('nan')):.1f}{learns})",
                          f"PEFT {theirs['tokens_per_s']:.0f} ({theirs['peak_allocated_gib']:.1f} GiB)" if "tokens_per_s" in theirs
                          else f"PEFT: {theirs.get('error', '')[:80]}", f"{r.get('speed_ratio', float('nan')):.2f}×"))
 if "oom" in steps:
@@ -131,6 +133,10 @@ if "demo" in steps:
     R["demo"] = [l for l in log("demo").splitlines() if l.startswith(("OK", "FAIL"))]
     for l in R["demo"]:
         rows.append(("demo: " + l[5:], "", "", l[:4].strip()))
+if "packing" in steps:
+    R["packing"] = [l for l in log("packing").splitlines() if l.startswith(("OK", "FAIL"))]
+    for l in R["packing"]:
+        rows.append(("packing: " + l[5:], "", "", l[:4].strip()))
 json.dump(R, open(os.path.join(OUT, "results.json"), "w"), indent=1, ensure_ascii=False)
 md = [f"# tests/gpu/run_all.sh — {R['device']}, {R['date']}", "",
       "| step | exit | seconds |", "|---|---|---|"]

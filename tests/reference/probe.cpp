@@ -9,6 +9,8 @@
 //       left-padded with 0, key mask and positions counted from each row's first real token).
 //   encode TOKENIZER_DIR TEMPLATE DATASET_DIR DATASET CUTOFF TRAIN_ON_PROMPT MASK_HISTORY OUT.jsonl
 //       the SFT rows training would build (one JSON line each: input_ids, labels; skipped rows too)
+//   encode ... OUT.jsonl pack
+//       the same rows packed as training packs them (input_ids, labels, segments: each example's length)
 //   read-bin FILE.bin OUT.safetensors        every tensor of a torch.save file, as read here
 //   nf4 IN.safetensors OUT.safetensors DOUBLE_QUANT
 //       quantize_nf4 of every tensor: <name>.packed, .absmax (or .qabsmax, .absmax2, .offset)
@@ -28,6 +30,7 @@
 #include "model/decoder.h"
 #include "model/quantization.h"
 #include "tokenizer/chat_template.h"
+#include "train/batching.h"
 #include "tokenizer/tokenizer.h"
 
 using namespace tb;
@@ -91,15 +94,22 @@ int forward(const std::string& spec_path, const std::string& out) {
     return 0;
 }
 
-int encode(char** a) {
+int encode(char** a, bool pack) {
     const std::string tok_dir = a[2], template_name = a[3], dataset_dir = a[4], dataset = a[5];
     auto tok = load_tokenizer(tok_dir, nullptr);
     const auto& tmpl = ChatTemplate::get(template_name);
-    data::SftEncodeOptions eo{std::stoll(a[6]), std::string(a[7]) == "true", std::string(a[8]) == "true"};
+    const int64_t cutoff_len = std::stoll(a[6]);
+    data::SftEncodeOptions eo{pack ? packed_row_length(cutoff_len) : cutoff_len, std::string(a[7]) == "true",
+                              std::string(a[8]) == "true"};
+    std::vector<data::EncodedExample> rows;
+    for (const auto& ex : data::load_datasets(dataset_dir, dataset, 0, nullptr))
+        rows.push_back(data::encode_supervised(ex, tmpl, *tok, eo));
+    if (pack) rows = pack_examples(rows, eo.cutoff_len);
     std::ofstream out(a[9]);
-    for (const auto& ex : data::load_datasets(dataset_dir, dataset, 0, nullptr)) {
-        auto e = data::encode_supervised(ex, tmpl, *tok, eo);
-        out << json{{"input_ids", e.input_ids}, {"labels", e.labels}}.dump() << "\n";
+    for (const auto& e : rows) {
+        json line{{"input_ids", e.input_ids}, {"labels", e.labels}};
+        if (pack) line["segments"] = e.segments;
+        out << line.dump() << "\n";
     }
     return out ? 0 : 1;
 }
@@ -139,7 +149,8 @@ int main(int argc, char** argv) {
     try {
         const std::string cmd = argc > 1 ? argv[1] : "";
         if (cmd == "forward" && argc == 4) return forward(argv[2], argv[3]);
-        if (cmd == "encode" && argc == 10) return encode(argv);
+        if (cmd == "encode" && argc == 10) return encode(argv, false);
+        if (cmd == "encode" && argc == 11 && std::string(argv[10]) == "pack") return encode(argv, true);
         if (cmd == "read-bin" && argc == 4) return read_bin(argv[2], argv[3]);
         if (cmd == "nf4" && argc == 5) return nf4(argv[2], argv[3], std::string(argv[4]) == "true");
         std::cerr << "usage: tunebench_probe forward|encode|read-bin|nf4 ... (see probe.cpp)\n";

@@ -2,7 +2,10 @@
 template and SupervisedDatasetProcessor run here on the same real rows of ../shared/datasets, for
 every template Tunebench has, with the real tokenizers: single turn (alpaca with input), multi-turn
 (sharegpt) with and without mask_history, a binding cutoff_len, efficient_eos (chatglm2/3) and
-train_on_prompt (refused with efficient_eos, as LLaMA-Factory refuses it).
+train_on_prompt (refused with efficient_eos, as LLaMA-Factory refuses it). Packed rows equal
+LLaMA-Factory's PackedSupervisedDatasetProcessor's: the same examples in the same rows and order
+(its greedy knapsack into cutoff_len - 1, examples cut to cutoff_len - 1 as its DataArguments
+lowers it for packing), the same position_ids, and with neat_packing the same segment numbers.
 
 LLaMA-Factory 0.9.5 no longer ships ChatGLM2's template; it is registered here as LLaMA-Factory
 0.9.1 defined it (its "\n\n" separator before later rounds included). ChatGLM2/3's Python tokenizer
@@ -21,7 +24,7 @@ from transformers import AutoTokenizer
 from llamafactory.data.converter import get_dataset_converter
 from llamafactory.data.formatter import EmptyFormatter, StringFormatter
 from llamafactory.data.parser import get_dataset_list
-from llamafactory.data.processor.supervised import SupervisedDatasetProcessor
+from llamafactory.data.processor.supervised import PackedSupervisedDatasetProcessor, SupervisedDatasetProcessor
 from llamafactory.data.template import TEMPLATES, Template, get_template_and_fix_tokenizer, register_template
 from llamafactory.hparams import DataArguments
 
@@ -149,4 +152,51 @@ for template_name in ["chatglm2", "chatglm3", "llama2", "llama3", "qwen", "defau
             detail = {"first_row": bad[0], "field": k, "at": j, "ours": a[k][max(0, j - 2):j + 3],
                       "llamafactory": b[k][max(0, j - 2):j + 3], "lengths": f"{len(a[k])}/{len(b[k])}"}
         checks.check(not bad and ours, f"{what}: input_ids and labels equal in all {len(ref)} rows", **detail)
+
+
+def llamafactory_packed(template_name, dataset, cutoff, neat):
+    args = DataArguments(template=template_name, dataset=dataset, dataset_dir=DATA, cutoff_len=cutoff,
+                         packing=True, neat_packing=neat)
+    tok, _ = tokenizer_for(template_name)
+    template = get_template_and_fix_tokenizer(tok, args)
+    attr = get_dataset_list([dataset], DATA)[0]
+    convert = get_dataset_converter(attr.formatting, attr, args)
+    rows = [convert(row) for row in json.load(open(os.path.join(DATA, attr.dataset_name)))]
+    columns = {k: [r[k] for r in rows] for k in ("_prompt", "_response", "_system", "_tools", "_images", "_videos", "_audios")}
+    proc = PackedSupervisedDatasetProcessor(template=template, tokenizer=tok, processor=None, data_args=args)
+    return proc.preprocess_dataset(columns)
+
+
+# packing: cutoff 1024 and 2048 pack several examples into a row; 96 cuts most of them
+for template_name, dataset, cutoff in [("chatglm3", "sharegpt", 1024), ("chatglm3", "alpaca", 96),
+                                       ("llama3", "alpaca", 512), ("qwen", "sharegpt", 2048)]:
+    _, tok_folder = tokenizer_for(template_name)
+    what = f"packing {template_name} {dataset} cutoff_len={cutoff}"
+    out = os.path.join(WORK, "packed.jsonl")
+    cmd = [PROBE, "encode", os.path.join(MODELS, tok_folder), template_name, DATA, dataset, cutoff, "false", "false", out, "pack"]
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
+    if not checks.check(p.returncode == 0, f"{what}: Tunebench packs it", stderr=p.stderr.strip()[-200:]):
+        continue
+    ours = [json.loads(line) for line in open(out)]
+    for neat in (False, True):
+        ref = llamafactory_packed(template_name, dataset, cutoff, neat)
+        checks.check(len(ours) == len(ref["input_ids"]) and len(ours) > 1, f"{what} neat={neat}: same number of packed rows",
+                     ours=len(ours), llamafactory=len(ref["input_ids"]))
+        bad = []
+        for i, (row, ids, labels, pos, mask) in enumerate(zip(ours, ref["input_ids"], ref["labels"], ref["position_ids"],
+                                                              ref["attention_mask"])):
+            n = sum(row["segments"])  # LLaMA-Factory pads each row to cutoff_len + 1
+            want_pos = [j for seg in row["segments"] for j in range(seg)]
+            want_mask = [k + 1 if neat else 1 for k, seg in enumerate(row["segments"]) for _ in range(seg)]
+            if (row["input_ids"] != ids[:n] or row["labels"] != labels[:n] or pos[:n] != want_pos
+                    or mask[:n] != want_mask or len(row["input_ids"]) != n):
+                bad.append(i)
+        detail = {}
+        if bad:
+            row, pos = ours[bad[0]], ref["position_ids"][bad[0]]
+            starts = [j for j, p in enumerate(pos) if p == 0]
+            detail = {"ours_segments": row["segments"], "llamafactory_starts": starts[:12],
+                      "ids_equal": row["input_ids"] == ref["input_ids"][bad[0]][:len(row["input_ids"])],
+                      "labels_equal": row["labels"] == ref["labels"][bad[0]][:len(row["labels"])]}
+        checks.check(not bad, f"{what} neat={neat}: rows, labels, position_ids and segments equal", first_bad=bad[:1], **detail)
 checks.finish()

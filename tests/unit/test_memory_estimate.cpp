@@ -30,7 +30,13 @@ TEST(MemoryEstimate, LoraCountsAndWeightBytesForChatGLM3) {
     EXPECT_LT(q.weight_bytes, e.weight_bytes / 2);
     EXPECT_GT(q.weight_bytes, e.weight_bytes / 5);
     args.gradient_checkpointing = false;
-    EXPECT_GT(estimate_training_memory(args).activation_bytes, q.activation_bytes);  // checkpointing saves memory
+    const auto none = estimate_training_memory(args);
+    EXPECT_GT(none.activation_bytes, q.activation_bytes);  // checkpointing saves memory
+    args.gradient_checkpointing = true;
+    args.gradient_checkpointing_scope = "mlp";  // recomputing only the MLPs saves part of it
+    const auto mlp = estimate_training_memory(args);
+    EXPECT_GT(mlp.activation_bytes, q.activation_bytes);
+    EXPECT_LT(mlp.activation_bytes, none.activation_bytes);
 }
 
 // Attention's cutoff_len² memory, against peak RSS measured on this project's CPU machine

@@ -153,14 +153,21 @@ TEST(Training, ResumeFromCheckpointEqualsAnUninterruptedRunBitForBit) {
 }
 
 TEST(Training, GradientCheckpointingGivesTheSameLosses) {
-    test::TempDir a, b;
+    test::TempDir a;
     ArgMap extra = {{"max_steps", "6"}, {"logging_steps", "1"}, {"lora_dropout", "0.1"}};
     run_training(demo_args(a.path, extra));
-    extra["gradient_checkpointing"] = "true";
-    run_training(demo_args(b.path, extra));
-    auto la = losses(a.path), lb = losses(b.path);
-    ASSERT_EQ(la.size(), lb.size());
-    for (size_t i = 0; i < la.size(); ++i) EXPECT_NEAR(la[i], lb[i], 1e-6 * std::abs(la[i])) << i;
+    const auto la = losses(a.path);
+    for (const char* scope : {"layer", "mlp"}) {  // whole layers, or only the MLPs, recomputed
+        test::TempDir b;
+        extra["gradient_checkpointing"] = "true";
+        extra["gradient_checkpointing_scope"] = scope;
+        run_training(demo_args(b.path, extra));
+        auto lb = losses(b.path);
+        ASSERT_EQ(la.size(), lb.size()) << scope;
+        for (size_t i = 0; i < la.size(); ++i) EXPECT_NEAR(la[i], lb[i], 1e-6 * std::abs(la[i])) << scope << " " << i;
+    }
+    extra["gradient_checkpointing_scope"] = "attention";
+    EXPECT_THROW(run_training(demo_args(a.path, extra)), ConfigError);
 }
 
 TEST(Training, ExportedMergedModelEqualsBasePlusAdapterAndReloads) {

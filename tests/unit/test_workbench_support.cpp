@@ -105,6 +105,16 @@ TEST(TimeEstimate, StepsExamplesAndAPositiveTimeOnTheDemo) {
     EXPECT_EQ(v.steps, 5 * (((train + 3) / 4 + 1) / 2));
     m["max_steps"] = "7";
     EXPECT_EQ(estimate_training_time(TrainingArgs::from_map(m)).steps, 7);
+    // recomputation: none < the MLPs only < whole layers (the default)
+    const double layer = estimate_training_time(TrainingArgs::from_map(m)).flops_per_token;
+    m["gradient_checkpointing_scope"] = "mlp";
+    const double mlp = estimate_training_time(TrainingArgs::from_map(m)).flops_per_token;
+    m["gradient_checkpointing"] = "false";
+    const double none = estimate_training_time(TrainingArgs::from_map(m)).flops_per_token;
+    EXPECT_LT(none, mlp);
+    EXPECT_LT(mlp, layer);
+    m.erase("gradient_checkpointing");
+    m.erase("gradient_checkpointing_scope");
     m["dataset"] = "no_such_dataset";
     EXPECT_THROW(estimate_training_time(TrainingArgs::from_map(m)), tb::Error);
 }

@@ -1176,6 +1176,14 @@ Hint: %1</source>
         <translation>将多个短样本打包成一条 cutoff_len 长的序列</translation>
     </message>
     <message>
+        <source>Neat packing</source>
+        <translation>无污染打包</translation>
+    </message>
+    <message>
+        <source>packing in which each example attends only to itself (turns packing on)</source>
+        <translation>打包时每个样本只关注自身（会同时开启序列打包）</translation>
+    </message>
+    <message>
         <source>Train on prompt</source>
         <translation>在提示上训练</translation>
     </message>
@@ -1386,6 +1394,14 @@ Hint: %1</source>
     <message>
         <source>recompute activations in backward: much less memory, ~30% slower</source>
         <translation>反向传播时重算激活：显存大幅减少，速度慢约 30%</translation>
+    </message>
+    <message>
+        <source>Checkpointing scope</source>
+        <translation>检查点范围</translation>
+    </message>
+    <message>
+        <source>layer: recompute whole layers (least memory); mlp: only the MLPs (faster, keeps the attention activations)</source>
+        <translation>layer：重算整层（显存最省）；mlp：只重算 MLP（更快，保留注意力的激活值）</translation>
     </message>
     <message>
         <source>NEFTune noise</source>
