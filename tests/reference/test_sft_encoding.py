@@ -106,17 +106,22 @@ CASES = [  # dataset, cutoff_len, train_on_prompt, mask_history
     ("sharegpt", 4096, True, False)]
 
 
-def llamafactory_rows(template_name, dataset, cutoff, train_on_prompt, mask_history):
-    args = DataArguments(template=template_name, dataset=dataset, dataset_dir=DATA, cutoff_len=cutoff,
-                         train_on_prompt=train_on_prompt, mask_history=mask_history)
+def llamafactory_processor(processor_class, template_name, dataset, **data_args):
+    """LLaMA-Factory's processor for the template and its converted rows of `dataset`."""
+    args = DataArguments(template=template_name, dataset=dataset, dataset_dir=DATA, **data_args)
     tok, _ = tokenizer_for(template_name)
     template = get_template_and_fix_tokenizer(tok, args)
     attr = get_dataset_list([dataset], DATA)[0]
     convert = get_dataset_converter(attr.formatting, attr, args)
-    proc = SupervisedDatasetProcessor(template=template, tokenizer=tok, processor=None, data_args=args)
+    rows = [convert(row) for row in json.load(open(os.path.join(DATA, attr.dataset_name)))]
+    return processor_class(template=template, tokenizer=tok, processor=None, data_args=args), rows
+
+
+def llamafactory_rows(template_name, dataset, cutoff, train_on_prompt, mask_history):
+    proc, rows = llamafactory_processor(SupervisedDatasetProcessor, template_name, dataset, cutoff_len=cutoff,
+                                        train_on_prompt=train_on_prompt, mask_history=mask_history)
     out = []
-    for row in json.load(open(os.path.join(DATA, attr.dataset_name))):
-        ex = convert(row)
+    for ex in rows:
         if len(ex["_prompt"]) % 2 != 1 or len(ex["_response"]) != 1:
             continue  # LLaMA-Factory drops it ("Dropped invalid example"); Tunebench must too
         ids, labels = proc._encode_data_example(prompt=ex["_prompt"], response=ex["_response"], system=ex["_system"],
@@ -155,15 +160,9 @@ for template_name in ["chatglm2", "chatglm3", "llama2", "llama3", "qwen", "defau
 
 
 def llamafactory_packed(template_name, dataset, cutoff, neat):
-    args = DataArguments(template=template_name, dataset=dataset, dataset_dir=DATA, cutoff_len=cutoff,
-                         packing=True, neat_packing=neat)
-    tok, _ = tokenizer_for(template_name)
-    template = get_template_and_fix_tokenizer(tok, args)
-    attr = get_dataset_list([dataset], DATA)[0]
-    convert = get_dataset_converter(attr.formatting, attr, args)
-    rows = [convert(row) for row in json.load(open(os.path.join(DATA, attr.dataset_name)))]
+    proc, rows = llamafactory_processor(PackedSupervisedDatasetProcessor, template_name, dataset, cutoff_len=cutoff,
+                                        packing=True, neat_packing=neat)
     columns = {k: [r[k] for r in rows] for k in ("_prompt", "_response", "_system", "_tools", "_images", "_videos", "_audios")}
-    proc = PackedSupervisedDatasetProcessor(template=template, tokenizer=tok, processor=None, data_args=args)
     return proc.preprocess_dataset(columns)
 
 
