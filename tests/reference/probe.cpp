@@ -12,6 +12,9 @@
 //   encode ... OUT.jsonl pack
 //       the same rows packed as training packs them (input_ids, labels, segments: each example's length)
 //   read-bin FILE.bin OUT.safetensors        every tensor of a torch.save file, as read here
+//   ggml-quantize IN.safetensors OUT.safetensors TYPE
+//       every tensor (rows along its last dimension) as ggml TYPE (F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K):
+//       <name>.bytes (uint8) and <name>.dequantized (fp32, the tensor's shape)
 //   nf4 IN.safetensors OUT.safetensors DOUBLE_QUANT
 //       quantize_nf4 of every tensor: <name>.packed, .absmax (or .qabsmax, .absmax2, .offset)
 #include <ATen/ATen.h>
@@ -25,6 +28,7 @@
 #include "core/error.h"
 #include "data/dataset_registry.h"
 #include "data/sft_encoding.h"
+#include "export/ggml_quants.h"
 #include "io/tensor_io.h"
 #include "io/torch_bin.h"
 #include "model/decoder.h"
@@ -125,6 +129,22 @@ int read_bin(const std::string& path, const std::string& out) {
     return 0;
 }
 
+int ggml_quantize(const std::string& in, const std::string& out, const std::string& type_name) {
+    const auto type = ggml::type_from_name(type_name);
+    io::NamedTensors result;
+    for (const auto& [name, t] : io::load_safetensors(in)) {
+        auto x = t.to(at::kFloat).contiguous();
+        const int64_t cols = x.size(-1), rows = x.numel() / cols;
+        auto bytes = ggml::quantize(type, x.data_ptr<float>(), rows, cols);
+        auto y = at::empty_like(x);
+        ggml::dequantize(type, bytes.data(), rows, cols, y.data_ptr<float>());
+        result.emplace_back(name + ".bytes", at::from_blob(bytes.data(), {static_cast<int64_t>(bytes.size())}, at::kByte).clone());
+        result.emplace_back(name + ".dequantized", y);
+    }
+    io::save_safetensors(out, result);
+    return 0;
+}
+
 int nf4(const std::string& in, const std::string& out, bool double_quant) {
     io::NamedTensors result;
     for (const auto& [name, t] : io::load_safetensors(in)) {
@@ -152,8 +172,9 @@ int main(int argc, char** argv) {
         if (cmd == "encode" && argc == 10) return encode(argv, false);
         if (cmd == "encode" && argc == 11 && std::string(argv[10]) == "pack") return encode(argv, true);
         if (cmd == "read-bin" && argc == 4) return read_bin(argv[2], argv[3]);
+        if (cmd == "ggml-quantize" && argc == 5) return ggml_quantize(argv[2], argv[3], argv[4]);
         if (cmd == "nf4" && argc == 5) return nf4(argv[2], argv[3], std::string(argv[4]) == "true");
-        std::cerr << "usage: tunebench_probe forward|encode|read-bin|nf4 ... (see probe.cpp)\n";
+        std::cerr << "usage: tunebench_probe forward|encode|read-bin|ggml-quantize|nf4 ... (see probe.cpp)\n";
         return 2;
     } catch (const Error& e) {
         std::cerr << "error: " << one_line(e) << "\n";
