@@ -2,21 +2,26 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "core/log.h"
+#include "export/gguf_export.h"
 #include "export/merge_export.h"
 
 namespace tb::cli {
 
 void add_export(CLI::App& app, std::function<int()>& run) {
-    auto* sub = app.add_subcommand("export", "merge LoRA adapters into the base model and write a Hugging Face folder");
+    auto* sub = app.add_subcommand("export", "merge LoRA adapters into the base model and write a Hugging Face folder (or, export_format=gguf, a GGUF file)");
     auto collector = std::make_shared<ArgCollector>(
         sub, std::vector<std::string>{"model_name_or_path", "adapter_name_or_path", "export_dir", "export_size", "export_device", "export_dtype",
-              "export_legacy_format", "quantization_bit", "template"});
+              "export_legacy_format", "quantization_bit", "template", "export_format", "export_gguf_type"});
     sub->callback([&run, collector] {
         run = [collector] {
             std::vector<std::string> unknown;
             auto args = ExportArgs::from_map(collector->collect(), &unknown);
             warn_unknown_keys(unknown, "export does not use");
-            export_merged_model(args);
+            if (args.export_format == "gguf") {
+                export_gguf(args);
+            } else {
+                export_merged_model(args);
+            }
             return 0;
         };
     });

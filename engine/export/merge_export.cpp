@@ -36,6 +36,8 @@ ExportArgs ExportArgs::from_map(const ArgMap& map, std::vector<std::string>* unk
         else if (k == "export_dtype" || k == "infer_dtype") a.export_dtype = v;
         else if (k == "export_legacy_format") a.export_legacy_format = parse_bool(k, v);
         else if (k == "quantization_bit") a.quantization_bit = v.empty() ? 0 : static_cast<int>(parse_int(k, v));
+        else if (k == "export_format") a.export_format = v;
+        else if (k == "export_gguf_type") a.export_gguf_type = v;
         else if (k == "template" || k == "finetuning_type" || k == "trust_remote_code" || k == "export_hub_model_id") continue;
         else if (k == "export_quantization_bit") {
             if (!v.empty()) throw UnsupportedError("export_quantization_bit (GPTQ export) is not supported", "remove the key");
@@ -44,6 +46,8 @@ ExportArgs ExportArgs::from_map(const ArgMap& map, std::vector<std::string>* unk
     if (a.model_name_or_path.empty()) throw ConfigError("model_name_or_path is not set", "name the base model folder");
     if (a.export_dir.empty()) throw ConfigError("export_dir is not set", "name the folder to write the merged model to");
     if (a.export_size <= 0) throw ConfigError("export_size should be a positive number of GB");
+    check_choice("export_format", a.export_format, {"safetensors", "gguf"});
+    check_choice("export_gguf_type", a.export_gguf_type, {"F32", "F16", "BF16", "Q8_0", "Q4_0"});
     if (a.quantization_bit) {
         throw UnsupportedError("cannot merge an adapter into a quantized base model (quantization_bit " +
                                    std::to_string(a.quantization_bit) + ")",
@@ -101,6 +105,26 @@ void check_export_dir(const fs::path& out, const fs::path& base, const std::vect
     }
 }
 
+void write_export_folder(const fs::path& out, const std::function<void(const fs::path& tmp)>& fill) {
+    const fs::path tmp = out.parent_path() / ("." + out.filename().string() + ".partial");
+    const fs::path old = out.parent_path() / ("." + out.filename().string() + ".replaced");
+    // An export killed between its two renames left the earlier export under the .replaced name
+    // and none under its own: put it back before anything else, so a failure now loses nothing.
+    if (!fs::exists(out) && fs::exists(old / kExportMarker)) fs::rename(old, out);
+    remove_leftover(tmp);
+    remove_leftover(old);
+    fs::create_directories(tmp);
+    io::write_text_atomically(tmp / kPartialMarker, "an export in progress; removed by the next export if it was interrupted\n");
+    fill(tmp);
+    io::write_text_atomically(tmp / kExportMarker, "written by tunebench-cli export; a later export may replace this folder\n");
+    fs::remove(tmp / kPartialMarker);
+    // Swap in the new export; the earlier one (checked to be Tunebench's) goes only after that.
+    if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
+    if (fs::exists(out)) fs::rename(out, old);
+    fs::rename(tmp, out);
+    if (fs::exists(old)) remove_export_folder(old);
+}
+
 ExportReport export_merged_model(const ExportArgs& a, const std::function<void(const std::string&)>& status) {
     auto say = [&](const std::string& s) {
         log::info(s);
@@ -116,50 +140,36 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
         say("merging " + one);
         r.merged_modules += merge_lora_adapter(*model, one).merged_modules;
     }
-    const fs::path tmp = out.parent_path() / ("." + out.filename().string() + ".partial");
-    const fs::path old = out.parent_path() / ("." + out.filename().string() + ".replaced");
-    // An export killed between its two renames left the earlier export under the .replaced name
-    // and none under its own: put it back before anything else, so a failure now loses nothing.
-    if (!fs::exists(out) && fs::exists(old / kExportMarker)) fs::rename(old, out);
-    remove_leftover(tmp);
-    remove_leftover(old);
-    fs::create_directories(tmp);
-    io::write_text_atomically(tmp / kPartialMarker, "an export in progress; removed by the next export if it was interrupted\n");
-    io::NamedTensors tensors;
-    for (auto& [name, t] : model->named_weights()) tensors.emplace_back(name, *t);
-    say("writing " + out.string());
-    auto shards = io::save_sharded(tmp, tensors, static_cast<int64_t>(std::llround(a.export_size * 1e9)), a.export_legacy_format);
-    r.shards = shards.shards;
-    r.total_bytes = shards.total_bytes;
-    r.dtype = io::dtype_name(model->dtype());
-    // config.json of the base with its own keys (auto_map, …), torch_dtype updated
-    auto config = io::parse_ordered_json(io::read_file(base / "config.json"), (base / "config.json").string());
-    config["torch_dtype"] = r.dtype;
-    io::write_text_atomically(tmp / "config.json", config.dump(2) + "\n");
-    for (const auto& e : fs::directory_iterator(base)) {
-        const auto name = e.path().filename().string();
-        const bool weights = name.find(".safetensors") != std::string::npos || name.find(".bin") != std::string::npos;
-        if (!e.is_regular_file() || weights || name == "config.json") continue;
-        if (name == "generation_config.json" || name.rfind("tokeniz", 0) == 0 || name == "special_tokens_map.json" ||
-            name == "vocab.json" || name == "merges.txt" || name == "added_tokens.json" || e.path().extension() == ".py") {
-            io::copy_file_atomically(e.path(), tmp / name);
+    write_export_folder(out, [&](const fs::path& tmp) {
+        io::NamedTensors tensors;
+        for (auto& [name, t] : model->named_weights()) tensors.emplace_back(name, *t);
+        say("writing " + out.string());
+        auto shards = io::save_sharded(tmp, tensors, static_cast<int64_t>(std::llround(a.export_size * 1e9)), a.export_legacy_format);
+        r.shards = shards.shards;
+        r.total_bytes = shards.total_bytes;
+        r.dtype = io::dtype_name(model->dtype());
+        // config.json of the base with its own keys (auto_map, …), torch_dtype updated
+        auto config = io::parse_ordered_json(io::read_file(base / "config.json"), (base / "config.json").string());
+        config["torch_dtype"] = r.dtype;
+        io::write_text_atomically(tmp / "config.json", config.dump(2) + "\n");
+        for (const auto& e : fs::directory_iterator(base)) {
+            const auto name = e.path().filename().string();
+            const bool weights = name.find(".safetensors") != std::string::npos || name.find(".bin") != std::string::npos;
+            if (!e.is_regular_file() || weights || name == "config.json") continue;
+            if (name == "generation_config.json" || name.rfind("tokeniz", 0) == 0 || name == "special_tokens_map.json" ||
+                name == "vocab.json" || name == "merges.txt" || name == "added_tokens.json" || e.path().extension() == ".py") {
+                io::copy_file_atomically(e.path(), tmp / name);
+            }
         }
-    }
-    if (!fs::exists(tmp / "generation_config.json")) {
-        nlohmann::ordered_json gen;
-        const auto& c = model->config();
-        if (c.bos_token_id) gen["bos_token_id"] = *c.bos_token_id;
-        if (!c.eos_token_ids.empty()) gen["eos_token_id"] = c.eos_token_ids[0];
-        if (c.pad_token_id) gen["pad_token_id"] = *c.pad_token_id;
-        io::write_text_atomically(tmp / "generation_config.json", gen.dump(2) + "\n");
-    }
-    io::write_text_atomically(tmp / kExportMarker, "written by tunebench-cli export; a later export may replace this folder\n");
-    fs::remove(tmp / kPartialMarker);
-    // Swap in the new export; the earlier one (checked to be Tunebench's) goes only after that.
-    if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
-    if (fs::exists(out)) fs::rename(out, old);
-    fs::rename(tmp, out);
-    if (fs::exists(old)) remove_export_folder(old);
+        if (!fs::exists(tmp / "generation_config.json")) {
+            nlohmann::ordered_json gen;
+            const auto& c = model->config();
+            if (c.bos_token_id) gen["bos_token_id"] = *c.bos_token_id;
+            if (!c.eos_token_ids.empty()) gen["eos_token_id"] = c.eos_token_ids[0];
+            if (c.pad_token_id) gen["pad_token_id"] = *c.pad_token_id;
+            io::write_text_atomically(tmp / "generation_config.json", gen.dump(2) + "\n");
+        }
+    });
     say("exported " + std::to_string(r.total_bytes / 1000000) + " MB in " + std::to_string(r.shards) + " shard(s), " + r.dtype);
     return r;
 }

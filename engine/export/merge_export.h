@@ -20,6 +20,8 @@ struct ExportArgs {
     std::string export_dtype = "auto";  // auto (config torch_dtype) | float32 | float16 | bfloat16
     bool export_legacy_format = false;  // pytorch_model.bin instead of safetensors
     int quantization_bit = 0;           // set → refused: merge into the unquantized base
+    std::string export_format = "safetensors";  // safetensors (a Hugging Face folder) | gguf (export/gguf_export.h)
+    std::string export_gguf_type = "F16";       // gguf: F32 | F16 | BF16 | Q8_0 | Q4_0
 
     static ExportArgs from_map(const ArgMap& map, std::vector<std::string>* unknown = nullptr);
 };
@@ -36,6 +38,9 @@ struct ExportReport {
 ExportReport export_merged_model(const ExportArgs& args, const std::function<void(const std::string&)>& status = {});
 void check_export_dir(const std::filesystem::path& export_dir, const std::filesystem::path& base,
                       const std::vector<std::string>& adapter_dirs);
+// Writes an export into a hidden sibling of `out` (`fill` writes its files there), then swaps it
+// into place; an earlier Tunebench export there is removed only after the swap.
+void write_export_folder(const std::filesystem::path& out, const std::function<void(const std::filesystem::path& tmp)>& fill);
 
 // Reloads the export and compares its logits with base + adapters (applied unmerged) on a few
 // prompts rendered with the model's template. Tolerance: 1e-4 × max|logit| in fp32; 5e-2 in

@@ -29,6 +29,9 @@ struct Api {
     int (*id_to_piece)(void*, int, char*, int);
     int (*is_control)(void*, int);
     int (*is_unknown)(void*, int);
+    int (*is_byte)(void*, int);
+    int (*is_unused)(void*, int);
+    float (*score)(void*, int);
     int (*special)(void*, int);
     int (*train)(const char*, char*, int);
 };
@@ -53,13 +56,17 @@ int tb_spm_piece_to_id(void*, const char*);
 int tb_spm_id_to_piece(void*, int, char*, int);
 int tb_spm_is_control(void*, int);
 int tb_spm_is_unknown(void*, int);
+int tb_spm_is_byte(void*, int);
+int tb_spm_is_unused(void*, int);
+float tb_spm_score(void*, int);
 int tb_spm_special(void*, int);
 int tb_spm_train(const char*, char*, int);
 }
 const Api& api() {
     static const Api a{tb_spm_load,        tb_spm_free,       tb_spm_piece_size, tb_spm_encode,
                        tb_spm_decode,      tb_spm_piece_to_id, tb_spm_id_to_piece, tb_spm_is_control,
-                       tb_spm_is_unknown,  tb_spm_special,    tb_spm_train};
+                       tb_spm_is_unknown,  tb_spm_is_byte,    tb_spm_is_unused,  tb_spm_score,
+                       tb_spm_special,     tb_spm_train};
     return a;
 }
 #else
@@ -97,6 +104,9 @@ const Api& api() {
         a.id_to_piece = reinterpret_cast<decltype(a.id_to_piece)>(sym("tb_spm_id_to_piece"));
         a.is_control = reinterpret_cast<decltype(a.is_control)>(sym("tb_spm_is_control"));
         a.is_unknown = reinterpret_cast<decltype(a.is_unknown)>(sym("tb_spm_is_unknown"));
+        a.is_byte = reinterpret_cast<decltype(a.is_byte)>(sym("tb_spm_is_byte"));
+        a.is_unused = reinterpret_cast<decltype(a.is_unused)>(sym("tb_spm_is_unused"));
+        a.score = reinterpret_cast<decltype(a.score)>(sym("tb_spm_score"));
         a.special = reinterpret_cast<decltype(a.special)>(sym("tb_spm_special"));
         a.train = reinterpret_cast<decltype(a.train)>(sym("tb_spm_train"));
     });
@@ -156,6 +166,9 @@ std::string Processor::id_to_piece(int id) const {
 }
 
 bool Processor::is_control(int id) const { return api().is_control(handle_, id) != 0; }
+bool Processor::is_byte(int id) const { return api().is_byte(handle_, id) != 0; }
+bool Processor::is_unused(int id) const { return api().is_unused(handle_, id) != 0; }
+float Processor::score(int id) const { return api().score(handle_, id); }
 bool Processor::is_unknown(int id) const { return api().is_unknown(handle_, id) != 0; }
 int Processor::bos_id() const { return api().special(handle_, 0); }
 int Processor::eos_id() const { return api().special(handle_, 1); }

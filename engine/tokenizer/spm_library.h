@@ -22,6 +22,9 @@ public:
     std::string id_to_piece(int id) const;
     bool is_control(int id) const;
     bool is_unknown(int id) const;
+    bool is_byte(int id) const;
+    bool is_unused(int id) const;
+    float score(int id) const;  // the piece's log-probability score
     int bos_id() const;
     int eos_id() const;
     int unk_id() const;

@@ -79,6 +79,8 @@ int tb_spm_id_to_piece(void* h, int id, char* out, int cap) {
 int tb_spm_is_control(void* h, int id) { return static_cast<sentencepiece::SentencePieceProcessor*>(h)->IsControl(id); }
 int tb_spm_is_unknown(void* h, int id) { return static_cast<sentencepiece::SentencePieceProcessor*>(h)->IsUnknown(id); }
 int tb_spm_is_byte(void* h, int id) { return static_cast<sentencepiece::SentencePieceProcessor*>(h)->IsByte(id); }
+int tb_spm_is_unused(void* h, int id) { return static_cast<sentencepiece::SentencePieceProcessor*>(h)->IsUnused(id); }
+float tb_spm_score(void* h, int id) { return static_cast<sentencepiece::SentencePieceProcessor*>(h)->GetScore(id); }
 
 // which: 0 bos, 1 eos, 2 unk, 3 pad
 int tb_spm_special(void* h, int which) {

@@ -1,0 +1,208 @@
+// GGUF export: load the base in fp32, merge the adapters, then write every weight under its
+// llama.cpp name (LLaMA's q/k rows permuted to its interleaved RoPE order, FORMATS.md §1.7) in the
+// chosen ggml type, with the architecture keys and the tokenizer that llama.cpp's loader reads.
+#include "export/gguf_export.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+#include <nlohmann/json.hpp>
+
+#include <regex>
+
+#include "adapters/lora_adapter.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/string_list.h"
+#include "export/ggml_quants.h"
+#include "io/atomic_file.h"
+#include "io/gguf_writer.h"
+#include "io/json_text.h"
+#include "model/decoder.h"
+#include "tokenizer/spm_library.h"
+
+namespace tb {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct GgufTensor {
+    std::string name;  // llama.cpp's
+    bool permute = false;  // LLaMA's q/k: HF's half-split rows → interleaved pairs
+    int64_t heads = 0;
+};
+
+// Hugging Face → llama.cpp tensor names for the llama architecture (FORMATS.md §1.8).
+std::optional<GgufTensor> gguf_tensor(const std::string& hf, const ModelConfig& c) {
+    if (hf == "model.embed_tokens.weight") return GgufTensor{"token_embd.weight"};
+    if (hf == "model.norm.weight") return GgufTensor{"output_norm.weight"};
+    if (hf == "lm_head.weight") return GgufTensor{"output.weight"};
+    static const std::regex layer(R"(model\.layers\.(\d+)\.(.+))");
+    std::smatch m;
+    if (!std::regex_match(hf, m, layer)) return std::nullopt;
+    static const std::vector<std::pair<std::string, std::string>> names = {
+        {"input_layernorm.weight", "attn_norm.weight"},   {"self_attn.q_proj.weight", "attn_q.weight"},
+        {"self_attn.q_proj.bias", "attn_q.bias"},          {"self_attn.k_proj.weight", "attn_k.weight"},
+        {"self_attn.k_proj.bias", "attn_k.bias"},          {"self_attn.v_proj.weight", "attn_v.weight"},
+        {"self_attn.v_proj.bias", "attn_v.bias"},          {"self_attn.o_proj.weight", "attn_output.weight"},
+        {"self_attn.o_proj.bias", "attn_output.bias"},     {"post_attention_layernorm.weight", "ffn_norm.weight"},
+        {"mlp.gate_proj.weight", "ffn_gate.weight"},       {"mlp.up_proj.weight", "ffn_up.weight"},
+        {"mlp.down_proj.weight", "ffn_down.weight"}};
+    for (const auto& [from, to] : names) {
+        if (m[2] != from) continue;
+        GgufTensor t{"blk." + m[1].str() + "." + to};
+        if (from.rfind("self_attn.q_proj", 0) == 0) t = {t.name, true, c.num_attention_heads};
+        if (from.rfind("self_attn.k_proj", 0) == 0) t = {t.name, true, c.num_key_value_heads};
+        return t;
+    }
+    return std::nullopt;
+}
+
+// W.reshape(heads, 2, rows/heads/2, …).swapaxes(1, 2): row h·hd + 2i + j ← h·hd + j·hd/2 + i
+at::Tensor permute_rows(const at::Tensor& w, int64_t heads) {
+    auto shape = w.sizes().vec();
+    std::vector<int64_t> split = {heads, 2, w.size(0) / heads / 2};
+    split.insert(split.end(), shape.begin() + 1, shape.end());
+    return w.reshape(split).transpose(1, 2).reshape(shape).contiguous();
+}
+
+uint32_t file_type(ggml::Type t) {  // llama.cpp's LlamaFileType (FORMATS.md §2.9)
+    switch (t) {
+        case ggml::Type::F32: return 0;
+        case ggml::Type::F16: return 1;
+        case ggml::Type::Q4_0: return 2;
+        case ggml::Type::Q8_0: return 7;
+        case ggml::Type::BF16: return 32;
+        default: throw Error(std::string("no GGUF file type for ") + ggml::traits(t).name);
+    }
+}
+
+nlohmann::json read_json_if_present(const fs::path& p) {
+    if (!fs::exists(p)) return nlohmann::json::object();
+    return io::parse_ordered_json(io::read_file(p), p.string());
+}
+
+// SentencePiece vocabulary as convert_hf_to_gguf.py's _set_vocab_sentencepiece writes it.
+void add_sentencepiece_vocab(io::GgufWriter& w, const fs::path& base, const ModelConfig& c) {
+    spm::Processor sp(base / "tokenizer.model");
+    const int64_t n = std::max<int64_t>(c.vocab_size, sp.piece_size());
+    std::vector<std::string> tokens;
+    std::vector<float> scores;
+    std::vector<int32_t> types;  // 1 normal, 2 unknown, 3 control, 5 unused, 6 byte
+    for (int64_t i = 0; i < n; ++i) {
+        if (i >= sp.piece_size()) {  // the embedding's padding rows
+            tokens.push_back("[PAD" + std::to_string(i) + "]");
+            scores.push_back(-1000.0f);
+            types.push_back(5);
+            continue;
+        }
+        const int id = static_cast<int>(i);
+        tokens.push_back(sp.id_to_piece(id));
+        scores.push_back(sp.score(id));
+        types.push_back(sp.is_unknown(id) ? 2 : sp.is_control(id) ? 3 : sp.is_unused(id) ? 5 : sp.is_byte(id) ? 6 : 1);
+    }
+    w.add_string("tokenizer.ggml.model", "llama");
+    w.add_string("tokenizer.ggml.pre", "default");
+    w.add_strings("tokenizer.ggml.tokens", tokens);
+    w.add_f32s("tokenizer.ggml.scores", scores);
+    w.add_i32s("tokenizer.ggml.token_type", types);
+    const auto tc = read_json_if_present(base / "tokenizer_config.json");
+    const int64_t bos = c.bos_token_id.value_or(sp.bos_id()), eos = c.eos_token_ids.empty() ? sp.eos_id() : c.eos_token_ids[0];
+    if (bos >= 0) w.add_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(bos));
+    if (eos >= 0) w.add_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(eos));
+    if (sp.unk_id() >= 0) w.add_u32("tokenizer.ggml.unknown_token_id", static_cast<uint32_t>(sp.unk_id()));
+    if (c.pad_token_id) w.add_u32("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(*c.pad_token_id));
+    w.add_bool("tokenizer.ggml.add_bos_token", tc.value("add_bos_token", true));
+    w.add_bool("tokenizer.ggml.add_eos_token", tc.value("add_eos_token", false));
+    if (tc.contains("chat_template") && tc["chat_template"].is_string())
+        w.add_string("tokenizer.chat_template", tc["chat_template"].get<std::string>());
+}
+
+}  // namespace
+
+GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const std::string&)>& status) {
+    auto say = [&](const std::string& s) {
+        log::info(s);
+        if (status) status(s);
+    };
+    const fs::path base = a.model_name_or_path, out = a.export_dir;
+    if (!fs::is_directory(base)) throw FileError("model folder " + base.string() + " does not exist");
+    const auto type = ggml::type_from_name(a.export_gguf_type);
+    const auto config = ModelConfig::from_folder(base);
+    if (config.arch != Arch::Llama) {
+        throw UnsupportedError("GGUF export of " + config.model_type + " models is not built yet",
+                               "GGUF export supports llama models with a SentencePiece tokenizer.model; export_format "
+                               "safetensors writes any model");
+    }
+    if (!fs::exists(base / "tokenizer.model")) {
+        throw UnsupportedError("GGUF export needs a SentencePiece tokenizer.model in " + base.string(),
+                               "byte-level BPE vocabularies (tokenizer.json) are not written to GGUF yet");
+    }
+    check_export_dir(out, base, split_comma_list(a.adapter_name_or_path));
+    at::NoGradGuard no_grad;
+    say("loading " + base.string());
+    auto model = Model::load(base, {.dtype = "float32", .device = "cpu"});  // quantized from fp32, as the converter does
+    GgufExportReport r;
+    for (const auto& one : split_comma_list(a.adapter_name_or_path)) {
+        say("merging " + one);
+        r.merged_modules += merge_lora_adapter(*model, one).merged_modules;
+    }
+    const auto& c = model->config();
+    io::GgufWriter w;
+    w.add_string("general.architecture", "llama");
+    w.add_string("general.name", base.filename().string());
+    w.add_u32("general.file_type", file_type(type));
+    w.add_u32("llama.context_length", static_cast<uint32_t>(c.max_position_embeddings));
+    w.add_u32("llama.embedding_length", static_cast<uint32_t>(c.hidden_size));
+    w.add_u32("llama.block_count", static_cast<uint32_t>(c.num_hidden_layers));
+    w.add_u32("llama.feed_forward_length", static_cast<uint32_t>(c.intermediate_size));
+    w.add_u32("llama.attention.head_count", static_cast<uint32_t>(c.num_attention_heads));
+    w.add_u32("llama.attention.head_count_kv", static_cast<uint32_t>(c.num_key_value_heads));
+    w.add_u32("llama.attention.key_length", static_cast<uint32_t>(c.head_dim));
+    w.add_u32("llama.attention.value_length", static_cast<uint32_t>(c.head_dim));
+    w.add_u32("llama.rope.dimension_count", static_cast<uint32_t>(c.head_dim));
+    w.add_f32("llama.rope.freq_base", static_cast<float>(c.rope_theta));
+    w.add_f32("llama.attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
+    w.add_u32("llama.vocab_size", static_cast<uint32_t>(c.vocab_size));
+    if (c.rope_scaling.type == "linear") {
+        w.add_string("llama.rope.scaling.type", "linear");
+        w.add_f32("llama.rope.scaling.factor", static_cast<float>(c.rope_scaling.factor));
+    } else if (!c.rope_scaling.type.empty()) {
+        throw UnsupportedError("GGUF export of rope_scaling " + c.rope_scaling.type + " is not built yet", "");
+    }
+    bool quantized = false;
+    for (auto& [hf, tensor] : model->named_weights()) {
+        const auto mapped = gguf_tensor(hf, c);
+        if (!mapped) throw Error("no GGUF name for tensor " + hf);
+        at::Tensor t = *tensor;
+        if (mapped->permute) t = permute_rows(t, mapped->heads);
+        // norms, biases and vectors stay F32; rows that are not whole blocks fall back to F16
+        ggml::Type tt = type;
+        if (t.dim() < 2 || hf.find("norm") != std::string::npos || hf.size() < 7 || hf.substr(hf.size() - 7) != ".weight")
+            tt = ggml::Type::F32;
+        else if (t.size(-1) % ggml::traits(tt).block != 0)
+            tt = ggml::Type::F16;
+        quantized = quantized || ggml::traits(tt).block > 1;
+        const int64_t cols = t.size(-1), rows = t.numel() / cols;
+        const uint64_t nbytes = ggml::row_bytes(tt, cols) * static_cast<uint64_t>(rows);
+        w.add_tensor(mapped->name, t.sizes().vec(), static_cast<uint32_t>(tt), nbytes, [t, tt, rows, cols] {
+            auto f = t.to(at::kFloat).contiguous();
+            return ggml::quantize(tt, f.data_ptr<float>(), rows, cols);
+        });
+        ++r.tensors;
+        r.bytes += static_cast<int64_t>(nbytes);
+    }
+    if (quantized) w.add_u32("general.quantization_version", 2);
+    add_sentencepiece_vocab(w, base, c);
+    r.type = ggml::traits(type).name;
+    const std::string file = base.filename().string() + "-" + r.type + ".gguf";
+    write_export_folder(out, [&](const fs::path& tmp) {
+        say("writing " + (out / file).string());
+        w.write(tmp / file);
+    });
+    r.file = out / file;
+    say("exported " + r.file.string() + ": " + std::to_string(r.tensors) + " tensors, " + std::to_string(r.bytes / 1000000) +
+        " MB of tensor data, " + r.type);
+    return r;
+}
+
+}  // namespace tb

@@ -1,0 +1,64 @@
+// GGUF export's refusals and the writer's rules (the files themselves are checked by gguf-py and
+// llama.cpp in tests/reference/test_gguf_export.py): what cannot be written is a clear error and
+// nothing is left behind; a folder the user made is never replaced.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/error.h"
+#include "demo/demo_model.h"
+#include "export/gguf_export.h"
+#include "io/gguf_writer.h"
+#include "test_support.h"
+
+using namespace tb;
+namespace fs = std::filesystem;
+
+TEST(GgufExport, RefusesWhatItCannotWriteAndLeavesNothing) {
+    test::TempDir tmp;
+    init_demo(tmp.path);  // a ChatGLM-architecture model: no GGUF writer for it yet
+    ArgMap m = {{"model_name_or_path", (tmp.path / "model").string()}, {"export_dir", (tmp.path / "out").string()},
+                {"export_format", "gguf"}};
+    EXPECT_NE(test::error_of<UnsupportedError>([&] { export_gguf(ExportArgs::from_map(m)); }).find("GGUF export of chatglm"),
+              std::string::npos);
+    EXPECT_FALSE(fs::exists(tmp.path / "out"));
+    m["export_gguf_type"] = "Q3_K";
+    EXPECT_NE(test::error_of<ConfigError>([&] { ExportArgs::from_map(m); }).find("export_gguf_type"), std::string::npos);
+    m["export_gguf_type"] = "Q8_0";
+    m["export_format"] = "onnx";
+    EXPECT_NE(test::error_of<ConfigError>([&] { ExportArgs::from_map(m); }).find("export_format"), std::string::npos);
+    // a folder of the user's is refused before anything is loaded
+    m["export_format"] = "gguf";
+    m["model_name_or_path"] = (test::models_dir() / "stories260K-hf").string();
+    fs::create_directories(tmp.path / "out");
+    std::ofstream(tmp.path / "out" / "notes.txt") << "mine";
+    EXPECT_THROW(export_gguf(ExportArgs::from_map(m)), ConfigError);
+    EXPECT_TRUE(fs::exists(tmp.path / "out" / "notes.txt"));
+}
+
+TEST(GgufWriter, KeysAndTensorsFollowGgufsRules) {
+    io::GgufWriter w;
+    w.add_u32("llama.block_count", 2);
+    EXPECT_THROW(w.add_u32("llama.block_count", 3), ConfigError);  // llama.cpp refuses duplicate keys
+    EXPECT_THROW(w.add_strings("tokenizer.ggml.tokens", {}), ConfigError);  // nor empty arrays
+    EXPECT_THROW(w.add_tensor(std::string(64, 'x'), {4}, 0, 16, {}), ConfigError);  // names hold 63 bytes
+    w.add_tensor("a", {3}, 0, 12, [] { return std::vector<uint8_t>(12, 1); });
+    EXPECT_THROW(w.add_tensor("a", {3}, 0, 12, {}), ConfigError);
+    w.add_tensor("b", {2, 5}, 0, 40, [] { return std::vector<uint8_t>(40, 2); });
+    test::TempDir tmp;
+    w.write(tmp.path / "t.gguf");
+    std::ifstream in(tmp.path / "t.gguf", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.substr(0, 4), "GGUF");
+    EXPECT_EQ(bytes.size() % io::GgufWriter::kAlignment, 0u);  // padded after the last tensor too
+    // tensor "b" starts one aligned slot after "a" (12 bytes → 32), its 40 bytes then padding
+    const size_t data_start = bytes.size() - 32 - 64;
+    EXPECT_EQ(bytes[data_start], 1);
+    EXPECT_EQ(bytes[data_start + 12], 0);
+    EXPECT_EQ(bytes[data_start + 32], 2);
+    EXPECT_EQ(bytes[data_start + 72], 0);
+    io::GgufWriter short_tensor;
+    short_tensor.add_tensor("c", {4}, 0, 16, [] { return std::vector<uint8_t>(8); });
+    EXPECT_THROW(short_tensor.write(tmp.path / "c.gguf"), Error);
+    EXPECT_FALSE(fs::exists(tmp.path / "c.gguf"));  // never half-written
+}
