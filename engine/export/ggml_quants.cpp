@@ -80,6 +80,44 @@ void dequantize_q4_0(const uint8_t* y, float* x) {
     }
 }
 
+// block_q5_0: d (fp16), qh[4] (the codes' fifth bits), qs[16] (low nibbles as Q4_0)
+void quantize_q5_0(const float* x, uint8_t* y) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < QK; ++j) {
+        if (amax < std::fabs(x[j])) {
+            amax = std::fabs(x[j]);
+            max = x[j];
+        }
+    }
+    const float d = max / -16;
+    const float id = d ? 1.0f / d : 0.0f;
+    put16(y, fp32_to_fp16(d));
+    uint32_t qh = 0;
+    for (int j = 0; j < QK / 2; ++j) {
+        const float x0 = x[j] * id, x1 = x[QK / 2 + j] * id;
+        const uint8_t xi0 = static_cast<uint8_t>(std::min<int8_t>(31, static_cast<int8_t>(x0 + 16.5f)));
+        const uint8_t xi1 = static_cast<uint8_t>(std::min<int8_t>(31, static_cast<int8_t>(x1 + 16.5f)));
+        y[6 + j] = static_cast<uint8_t>((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
+        qh |= ((xi0 & 0x10u) >> 4) << (j + 0);
+        qh |= ((xi1 & 0x10u) >> 4) << (j + QK / 2);
+    }
+    std::memcpy(y + 2, &qh, 4);
+}
+
+void dequantize_q5_0(const uint8_t* y, float* x) {
+    const float d = fp16_to_fp32(get16(y));
+    uint32_t qh;
+    std::memcpy(&qh, y + 2, 4);
+    for (int j = 0; j < QK / 2; ++j) {
+        const uint8_t xh_0 = static_cast<uint8_t>(((qh >> (j + 0)) << 4) & 0x10);
+        const uint8_t xh_1 = static_cast<uint8_t>((qh >> (j + 12)) & 0x10);
+        const int32_t x0 = ((y[6 + j] & 0x0F) | xh_0) - 16;
+        const int32_t x1 = ((y[6 + j] >> 4) | xh_1) - 16;
+        x[j] = static_cast<float>(x0) * d;
+        x[j + QK / 2] = static_cast<float>(x1) * d;
+    }
+}
+
 // affine fit of n values with weights (ggml's make_qkx2_quants, use_mad = false)
 float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* the_min,
                        uint8_t* Laux, float rmin, float rdelta, int nstep) {
@@ -376,13 +414,14 @@ float bf16_to_fp32(uint16_t h) { return float_of(static_cast<uint32_t>(h) << 16)
 
 const TypeTraits& traits(Type t) {
     static const TypeTraits f32{"F32", 1, 4}, f16{"F16", 1, 2}, bf16{"BF16", 1, 2}, q8_0{"Q8_0", QK, 34},
-        q4_0{"Q4_0", QK, 18}, q4_k{"Q4_K", QK_K, 144}, q6_k{"Q6_K", QK_K, 210};
+        q4_0{"Q4_0", QK, 18}, q5_0{"Q5_0", QK, 22}, q4_k{"Q4_K", QK_K, 144}, q6_k{"Q6_K", QK_K, 210};
     switch (t) {
         case Type::F32: return f32;
         case Type::F16: return f16;
         case Type::BF16: return bf16;
         case Type::Q8_0: return q8_0;
         case Type::Q4_0: return q4_0;
+        case Type::Q5_0: return q5_0;
         case Type::Q4_K: return q4_k;
         case Type::Q6_K: return q6_k;
     }
@@ -392,9 +431,9 @@ const TypeTraits& traits(Type t) {
 Type type_from_name(const std::string& name) {
     std::string up = name;
     for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    for (Type t : {Type::F32, Type::F16, Type::BF16, Type::Q8_0, Type::Q4_0, Type::Q4_K, Type::Q6_K})
+    for (Type t : {Type::F32, Type::F16, Type::BF16, Type::Q8_0, Type::Q4_0, Type::Q5_0, Type::Q4_K, Type::Q6_K})
         if (up == traits(t).name) return t;
-    throw ConfigError("ggml type '" + name + "' is not supported", "use F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K");
+    throw ConfigError("ggml type '" + name + "' is not supported", "use F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K or Q6_K");
 }
 
 size_t row_bytes(Type t, int64_t cols) {
@@ -418,6 +457,7 @@ void quantize(Type t, const float* x, int64_t rows, int64_t cols, uint8_t* out) 
             case Type::BF16: put16(yb, fp32_to_bf16(*xb)); break;
             case Type::Q8_0: quantize_q8_0(xb, yb); break;
             case Type::Q4_0: quantize_q4_0(xb, yb); break;
+            case Type::Q5_0: quantize_q5_0(xb, yb); break;
             case Type::Q4_K: quantize_q4_k(xb, yb); break;
             case Type::Q6_K: quantize_q6_k(xb, yb); break;
         }
@@ -442,6 +482,7 @@ void dequantize(Type t, const uint8_t* data, int64_t rows, int64_t cols, float* 
             case Type::BF16: *xb = bf16_to_fp32(get16(yb)); break;
             case Type::Q8_0: dequantize_q8_0(yb, xb); break;
             case Type::Q4_0: dequantize_q4_0(yb, xb); break;
+            case Type::Q5_0: dequantize_q5_0(yb, xb); break;
             case Type::Q4_K: dequantize_q4_k(yb, xb); break;
             case Type::Q6_K: dequantize_q6_k(yb, xb); break;
         }

@@ -65,6 +65,29 @@ at::Tensor permute_rows(const at::Tensor& w, int64_t heads) {
     return w.reshape(split).transpose(1, 2).reshape(shape).contiguous();
 }
 
+// llama-quantize's use_more_bits: the first and last eighth of the layers and every third between
+bool use_more_bits(int64_t i, int64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+
+// llama-quantize's type for a tensor of a Q4_K_M file (FORMATS.md §2.9, llama_tensor_get_type):
+// Q4_K; Q6_K for the output (or the tied token_embd) and, on the layers use_more_bits picks, for
+// attn_v and ffn_down; rows that are not whole 256-blocks fall back to Q5_0 (Q4_K) or Q8_0 (Q6_K),
+// then F16.
+ggml::Type q4_k_m_type(const std::string& name, int64_t cols, bool output, int64_t layers) {
+    ggml::Type t = ggml::Type::Q4_K;
+    const auto dot = name.find('.', 4);
+    const int64_t layer = name.rfind("blk.", 0) == 0 ? std::stoll(name.substr(4, dot - 4)) : -1;
+    if (output) {
+        t = ggml::Type::Q6_K;
+    } else if ((name.find(".attn_v.") != std::string::npos || name.find(".attn_qkv.") != std::string::npos ||
+                name.find(".ffn_down.") != std::string::npos) &&
+               use_more_bits(layer, layers)) {
+        t = ggml::Type::Q6_K;
+    }
+    if (cols % 256 != 0) t = t == ggml::Type::Q6_K ? ggml::Type::Q8_0 : ggml::Type::Q5_0;
+    if (cols % 32 != 0) t = ggml::Type::F16;
+    return t;
+}
+
 uint32_t file_type(ggml::Type t) {  // llama.cpp's LlamaFileType (FORMATS.md §2.9)
     switch (t) {
         case ggml::Type::F32: return 0;
@@ -126,7 +149,8 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     };
     const fs::path base = a.model_name_or_path, out = a.export_dir;
     if (!fs::is_directory(base)) throw FileError("model folder " + base.string() + " does not exist");
-    const auto type = ggml::type_from_name(a.export_gguf_type);
+    const bool q4_k_m = a.export_gguf_type == "Q4_K_M";  // a mixture, chosen per tensor
+    const auto type = q4_k_m ? ggml::Type::Q4_K : ggml::type_from_name(a.export_gguf_type);
     const auto config = ModelConfig::from_folder(base);
     if (config.arch != Arch::Llama) {
         throw UnsupportedError("GGUF export of " + config.model_type + " models is not built yet",
@@ -150,7 +174,7 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     io::GgufWriter w;
     w.add_string("general.architecture", "llama");
     w.add_string("general.name", base.filename().string());
-    w.add_u32("general.file_type", file_type(type));
+    w.add_u32("general.file_type", q4_k_m ? 15 : file_type(type));
     w.add_u32("llama.context_length", static_cast<uint32_t>(c.max_position_embeddings));
     w.add_u32("llama.embedding_length", static_cast<uint32_t>(c.hidden_size));
     w.add_u32("llama.block_count", static_cast<uint32_t>(c.num_hidden_layers));
@@ -170,7 +194,9 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
         throw UnsupportedError("GGUF export of rope_scaling " + c.rope_scaling.type + " is not built yet", "");
     }
     bool quantized = false;
-    for (auto& [hf, tensor] : model->named_weights()) {
+    const auto named = model->named_weights();
+    const bool tied = std::none_of(named.begin(), named.end(), [](const auto& n) { return n.first == "lm_head.weight"; });
+    for (auto& [hf, tensor] : named) {
         const auto mapped = gguf_tensor(hf, c);
         if (!mapped) throw Error("no GGUF name for tensor " + hf);
         at::Tensor t = *tensor;
@@ -179,6 +205,9 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
         ggml::Type tt = type;
         if (t.dim() < 2 || hf.find("norm") != std::string::npos || hf.size() < 7 || hf.substr(hf.size() - 7) != ".weight")
             tt = ggml::Type::F32;
+        else if (q4_k_m)
+            tt = q4_k_m_type(mapped->name, t.size(-1), hf == "lm_head.weight" || (tied && hf == "model.embed_tokens.weight"),
+                             c.num_hidden_layers);
         else if (t.size(-1) % ggml::traits(tt).block != 0)
             tt = ggml::Type::F16;
         quantized = quantized || ggml::traits(tt).block > 1;
@@ -193,7 +222,7 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     }
     if (quantized) w.add_u32("general.quantization_version", 2);
     add_sentencepiece_vocab(w, base, c);
-    r.type = ggml::traits(type).name;
+    r.type = q4_k_m ? "Q4_K_M" : ggml::traits(type).name;
     const std::string file = base.filename().string() + "-" + r.type + ".gguf";
     write_export_folder(out, [&](const fs::path& tmp) {
         say("writing " + (out / file).string());

@@ -47,7 +47,7 @@ ExportArgs ExportArgs::from_map(const ArgMap& map, std::vector<std::string>* unk
     if (a.export_dir.empty()) throw ConfigError("export_dir is not set", "name the folder to write the merged model to");
     if (a.export_size <= 0) throw ConfigError("export_size should be a positive number of GB");
     check_choice("export_format", a.export_format, {"safetensors", "gguf"});
-    check_choice("export_gguf_type", a.export_gguf_type, {"F32", "F16", "BF16", "Q8_0", "Q4_0"});
+    check_choice("export_gguf_type", a.export_gguf_type, {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K_M"});
     if (a.quantization_bit) {
         throw UnsupportedError("cannot merge an adapter into a quantized base model (quantization_bit " +
                                    std::to_string(a.quantization_bit) + ")",

@@ -21,7 +21,7 @@ struct ExportArgs {
     bool export_legacy_format = false;  // pytorch_model.bin instead of safetensors
     int quantization_bit = 0;           // set → refused: merge into the unquantized base
     std::string export_format = "safetensors";  // safetensors (a Hugging Face folder) | gguf (export/gguf_export.h)
-    std::string export_gguf_type = "F16";       // gguf: F32 | F16 | BF16 | Q8_0 | Q4_0
+    std::string export_gguf_type = "F16";       // gguf: F32 | F16 | BF16 | Q8_0 | Q4_0 | Q4_K_M
 
     static ExportArgs from_map(const ArgMap& map, std::vector<std::string>* unknown = nullptr);
 };

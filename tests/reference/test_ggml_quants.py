@@ -1,6 +1,6 @@
 """ggml block formats against gguf-py 0.19 (the converter's own quantizers, gguf.quants): Tunebench's
-bytes (tunebench_probe ggml-quantize) equal gguf-py's quantize() for F16, BF16 and Q8_0; Q4_0 as
-well except where gguf-py emulates a fused multiply-add that ggml's C reference does not do (its
+bytes (tunebench_probe ggml-quantize) equal gguf-py's quantize() for F16, BF16 and Q8_0; Q4_0 and
+Q5_0 as well except where gguf-py emulates a fused multiply-add that ggml's C reference does not do (its
 "FIXME: cursed" rounding, FORMATS.md §2.4: one code apart at exact boundaries, counted and bounded);
 gguf-py has no K-quant quantizer, so for Q4_K and Q6_K its dequantize() of our bytes must give our
 dequantized values. Rows are Gaussian, heavy-tailed, the spec's vector, and all-zero."""
@@ -23,7 +23,7 @@ x = {"normal": rng.standard_normal((64, 512)).astype(np.float32),
      "zeros": np.zeros((2, 256), dtype=np.float32)}
 inp = os.path.join(WORK, "rows.safetensors")
 save_file(x, inp)
-for name in ["F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"]:
+for name in ["F16", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q6_K"]:
     qt = T[name]
     out = os.path.join(WORK, f"{name}.safetensors")
     p = subprocess.run([PROBE, "ggml-quantize", inp, out, name], capture_output=True, text=True)
@@ -38,9 +38,10 @@ for name in ["F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"]:
         except NotImplementedError:
             theirs = None
         if theirs is not None:
-            if name == "Q4_0":  # blocks of 18 bytes; gguf-py rounds x·id + 8.5 as one fused operation
-                blocks = (rows.reshape(-1, 18) != theirs.reshape(-1, 18)).any(axis=1)
-                checks.check(blocks.mean() <= 0.01 and (rows.reshape(-1, 18)[:, :2] == theirs.reshape(-1, 18)[:, :2]).all(),
+            if name in ("Q4_0", "Q5_0"):  # gguf-py rounds x·id + 8.5 (16.5) as one fused operation
+                size = {"Q4_0": 18, "Q5_0": 22}[name]
+                blocks = (rows.reshape(-1, size) != theirs.reshape(-1, size)).any(axis=1)
+                checks.check(blocks.mean() <= 0.01 and (rows.reshape(-1, size)[:, :2] == theirs.reshape(-1, size)[:, :2]).all(),
                              f"{name} {k}: bytes equal gguf-py's but for its FMA rounding (scales all equal)",
                              blocks_differing=f"{int(blocks.sum())}/{blocks.size}")
             else:

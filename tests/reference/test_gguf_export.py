@@ -1,5 +1,6 @@
-"""`tunebench-cli export … export_format=gguf` of stories260K (llama, SentencePiece) checked in the
-runtimes that read GGUF (issue 13), in F32, F16, BF16, Q8_0 and Q4_0:
+"""`tunebench-cli export … export_format=gguf` of stories260K (llama, SentencePiece) and of a random
+256-wide LLaMA with its tokenizer, checked in the runtimes that read GGUF (issue 13), in F32, F16,
+BF16, Q8_0, Q4_0 and Q4_K_M:
 - gguf-py 0.19's GGUFReader reads every key and tensor; the keys llama.cpp's loader needs are
   there with the value types it checks; every tensor's bytes equal gguf-py's own quantize() of the
   Hugging Face weight (LLaMA's q/k rows permuted as convert_hf_to_gguf.py does), Q4_0 but for its
@@ -10,8 +11,13 @@ runtimes that read GGUF (issue 13), in F32, F16, BF16, Q8_0 and Q4_0:
   cache in F16), BF16 within 1e-2 (it rounds the activations to bf16 for the dot products),
   Q8_0/Q4_0 within 5e-2 (activations quantized to 8 bits) — with the greedy next token equal at
   every position; against the unquantized model the figures are
-  printed (Q4_0 of a 64-wide model loses a lot)."""
+  printed (Q4_0 of a 64-wide model loses a lot);
+- llama.cpp's own quantizer (llama_model_quantize) run on our F32 file makes Q8_0 and Q4_K_M files
+  with the same tensor types as ours and the same bytes (its -march=native build's fused
+  multiply-adds may move a code at an exact tie: ≤ 0.1% of the bytes)."""
+import ctypes
 import os
+import shutil
 import subprocess
 
 import numpy as np
@@ -20,21 +26,26 @@ from gguf import GGMLQuantizationType as T
 from gguf import GGUFReader, GGUFValueType as V
 from gguf.quants import dequantize, quantize
 from safetensors.torch import load_file
-from transformers import LlamaForCausalLM
+from transformers import LlamaConfig, LlamaForCausalLM
 
 import llama_cpp
 from common import CLI, SHARED, WORK, Checks
 
 checks = Checks()
 STORIES = os.path.join(SHARED, "models", "stories260K-hf")
-hf = LlamaForCausalLM.from_pretrained(STORIES, dtype=torch.float32).eval()
-weights = {k: v.float().numpy() for k, v in load_file(os.path.join(STORIES, "model.safetensors")).items()}
-cfg = hf.config
 NAMES = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
          "lm_head.weight": "output.weight"}
 LAYER = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
          "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "post_attention_layernorm": "ffn_norm",
          "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
+ROWS = [[1, 403, 407, 261, 378, 29, 77, 310, 5, 198], [1, 9, 17, 300, 22, 45]]
+REQUIRED = {"general.architecture": V.STRING, "llama.context_length": V.UINT32, "llama.embedding_length": V.UINT32,
+            "llama.block_count": V.UINT32, "llama.feed_forward_length": V.UINT32, "llama.attention.head_count": V.UINT32,
+            "llama.attention.head_count_kv": V.UINT32, "llama.rope.dimension_count": V.UINT32,
+            "llama.attention.layer_norm_rms_epsilon": V.FLOAT32, "general.file_type": V.UINT32,
+            "tokenizer.ggml.model": V.STRING, "tokenizer.ggml.tokens": V.ARRAY, "tokenizer.ggml.scores": V.ARRAY,
+            "tokenizer.ggml.token_type": V.ARRAY, "tokenizer.ggml.bos_token_id": V.UINT32,
+            "tokenizer.ggml.eos_token_id": V.UINT32}
 
 
 def gguf_name(hf_name):
@@ -49,36 +60,34 @@ def permute(w, heads):  # convert_hf_to_gguf.py's LlamaModel.permute
     return w.reshape(heads, 2, w.shape[0] // heads // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
-def heads_of(hf_name):
-    return cfg.num_attention_heads if "q_proj" in hf_name else cfg.num_key_value_heads if "k_proj" in hf_name else 0
+def unpermute(w, heads):
+    return w.reshape(heads, w.shape[0] // heads // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
-ROWS = [[1, 403, 407, 261, 378, 29, 77, 310, 5, 198], [1, 9, 17, 300, 22, 45]]
-REQUIRED = {"general.architecture": V.STRING, "llama.context_length": V.UINT32, "llama.embedding_length": V.UINT32,
-            "llama.block_count": V.UINT32, "llama.feed_forward_length": V.UINT32, "llama.attention.head_count": V.UINT32,
-            "llama.attention.head_count_kv": V.UINT32, "llama.rope.dimension_count": V.UINT32,
-            "llama.attention.layer_norm_rms_epsilon": V.FLOAT32, "general.file_type": V.UINT32,
-            "tokenizer.ggml.model": V.STRING, "tokenizer.ggml.tokens": V.ARRAY, "tokenizer.ggml.scores": V.ARRAY,
-            "tokenizer.ggml.token_type": V.ARRAY, "tokenizer.ggml.bos_token_id": V.UINT32,
-            "tokenizer.ggml.eos_token_id": V.UINT32}
+def tensor_bytes(t):
+    return np.asarray(t.data).view(np.uint8).reshape(-1)
 
-with torch.no_grad():
-    original = [hf(torch.tensor([r])).logits[0].numpy() for r in ROWS]
 
-for name in ["F32", "F16", "BF16", "Q8_0", "Q4_0"]:
-    out = os.path.join(WORK, name)
-    p = subprocess.run([CLI, "export", f"model_name_or_path={STORIES}", f"export_dir={out}", "export_format=gguf",
-                        f"export_gguf_type={name}"], capture_output=True, text=True)
-    if not checks.check(p.returncode == 0, f"{name}: tunebench-cli export writes the GGUF", stderr=p.stderr.strip()[-300:]):
-        continue
-    path = os.path.join(out, f"stories260K-hf-{name}.gguf")
+def export(model_dir, label, gguf_type):
+    out = os.path.join(WORK, f"{label}-{gguf_type}")
+    p = subprocess.run([CLI, "export", f"model_name_or_path={model_dir}", f"export_dir={out}", "export_format=gguf",
+                        f"export_gguf_type={gguf_type}"], capture_output=True, text=True)
+    ok = checks.check(p.returncode == 0, f"{label} {gguf_type}: tunebench-cli export writes the GGUF", stderr=p.stderr.strip()[-300:])
+    return os.path.join(out, f"{os.path.basename(model_dir)}-{gguf_type}.gguf") if ok else None
+
+
+def check_file(model_dir, label, gguf_type, path):
+    hf = LlamaForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    cfg = hf.config
+    weights = {k: v.float().numpy() for k, v in load_file(os.path.join(model_dir, "model.safetensors")).items()}
+    heads_of = lambda n: cfg.num_attention_heads if "q_proj" in n else cfg.num_key_value_heads if "k_proj" in n else 0
+    what = f"{label} {gguf_type}"
     reader = GGUFReader(path)
     missing = [k for k, t in REQUIRED.items() if k not in reader.fields or reader.fields[k].types[0] != t]
-    checks.check(not missing, f"{name}: gguf-py reads the keys llama.cpp needs with their types", missing=missing)
+    checks.check(not missing, f"{what}: gguf-py reads the keys llama.cpp needs with their types", missing=missing)
     tensors = {t.name: t for t in reader.tensors}
-    checks.check(len(tensors) == len(weights) - ("lm_head.weight" in weights),
-                 f"{name}: one tensor per weight (tied lm_head as token_embd)", tensors=len(tensors))
-    bad, dequantized = [], {}
+    checks.check(len(tensors) == len(weights), f"{what}: one tensor per weight", tensors=len(tensors), weights=len(weights))
+    bad, dequantized, types = [], {}, {}
     for hf_name, w in weights.items():
         t = tensors.get(gguf_name(hf_name))
         if t is None:
@@ -86,27 +95,23 @@ for name in ["F32", "F16", "BF16", "Q8_0", "Q4_0"]:
             continue
         want = permute(w, heads_of(hf_name)) if heads_of(hf_name) else w
         qt = t.tensor_type
-        data = np.asarray(t.data).view(np.uint8).reshape(-1) if qt not in (T.F32, T.F16) else np.asarray(t.data)
-        if qt == T.F32:
-            same = np.array_equal(data.reshape(want.shape), want)
-        elif qt == T.F16:
-            same = np.array_equal(data.reshape(want.shape).view(np.uint16), want.astype(np.float16).view(np.uint16))
-        else:
-            theirs = quantize(want, qt).view(np.uint8).reshape(-1)
-            if qt == T.Q4_0:  # gguf-py's rounding emulates a fused multiply-add: a code apart at exact ties
+        types[qt.name] = types.get(qt.name, 0) + 1
+        data = tensor_bytes(t)
+        try:  # gguf-py's encoding of the same weight (it has no K-quant quantizer)
+            theirs = np.ascontiguousarray(quantize(want, qt)).view(np.uint8).reshape(-1)
+        except NotImplementedError:
+            theirs = None
+        if theirs is not None:
+            if qt in (T.Q4_0, T.Q5_0):  # gguf-py's rounding emulates a fused multiply-add: a code apart at exact ties
                 same = data.size == theirs.size and (data != theirs).mean() < 0.01
             else:
                 same = np.array_equal(data, theirs)
-        if not same:
-            bad.append(f"{hf_name} ({qt.name})")
-        raw = data if qt not in (T.F32, T.F16) else data.view(np.uint8)
-        deq = dequantize(raw.reshape(want.shape[0], -1), qt).reshape(want.shape)
-        dequantized[hf_name] = deq  # in llama.cpp's row order
-    checks.check(not bad, f"{name}: every tensor's bytes equal gguf-py's encoding of the weight", bad=bad[:3])
+            if not same:
+                bad.append(f"{hf_name} ({qt.name})")
+        dequantized[hf_name] = dequantize(data.reshape(want.shape[0], -1), qt).reshape(want.shape)
+    checks.check(not bad, f"{what}: every tensor's bytes equal gguf-py's encoding of the weight", bad=bad[:3], types=types)
 
     # the model the file holds, back in Hugging Face's row order (the permutation undone)
-    def unpermute(w, heads):
-        return w.reshape(heads, w.shape[0] // heads // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
     held = LlamaForCausalLM(cfg).eval()
     sd = {k: torch.from_numpy(np.ascontiguousarray(unpermute(v, heads_of(k)) if heads_of(k) else v)) for k, v in dequantized.items()}
     if cfg.tie_word_embeddings:
@@ -114,23 +119,82 @@ for name in ["F32", "F16", "BF16", "Q8_0", "Q4_0"]:
     held.load_state_dict(sd)
     llm = llama_cpp.Llama(model_path=path, n_ctx=64, logits_all=True, verbose=False, n_threads=1)
     ids = llm.tokenize(b"Once upon a time", add_bos=True)
-    p = subprocess.run([CLI, "tokenize", "--model_name_or_path", STORIES, "--text", "Once upon a time", "--add_special_tokens"],
+    p = subprocess.run([CLI, "tokenize", "--model_name_or_path", model_dir, "--text", "Once upon a time", "--add_special_tokens"],
                        capture_output=True, text=True)
-    checks.check(p.returncode == 0 and [int(i) for i in p.stdout.split()] == ids, f"{name}: llama.cpp tokenizes as Tunebench",
+    checks.check(p.returncode == 0 and [int(i) for i in p.stdout.split()] == ids, f"{what}: llama.cpp tokenizes as Tunebench",
                  llama_cpp=ids, tunebench=p.stdout.strip())
-    # llama.cpp's CPU dot products round the activations to the weights' kind: bf16 for BF16, 8-bit for Q*
-    tol = {"F32": 2e-3, "F16": 2e-3, "BF16": 1e-2}.get(name, 5e-2)
+    # llama.cpp's CPU dot products round the activations to the weights' kind: bf16 for BF16, 8-bit for the rest
+    # (K-quants' dot products take 8-bit activation blocks of 256: 1e-1 of a small random model's logits)
+    tol = {"F32": 2e-3, "F16": 2e-3, "BF16": 1e-2, "Q4_K_M": 1e-1}.get(gguf_type, 5e-2)
     for r, row in enumerate(ROWS):
         llm.reset()
         llm.eval(row)
         got = np.array(llm.scores[:len(row)])
         with torch.no_grad():
             want = held(torch.tensor([row])).logits[0].numpy()
+            original = hf(torch.tensor([row])).logits[0].numpy()
         scale = float(np.abs(want).max())
         diff = float(np.abs(got - want).max())
         same_next = float((got.argmax(-1) == want.argmax(-1)).mean())
-        vs_original = float((got.argmax(-1) == original[r].argmax(-1)).mean())
-        checks.check(diff <= tol * scale and same_next == 1.0, f"{name} row {r}: llama.cpp's logits equal the file's weights'",
+        vs_original = float((got.argmax(-1) == original.argmax(-1)).mean())
+        checks.check(diff <= tol * scale and same_next == 1.0, f"{what} row {r}: llama.cpp's logits equal the file's weights'",
                      max_abs_diff=diff, scale=scale, greedy_agreement=same_next, greedy_agreement_vs_unquantized=vs_original)
     del llm
+
+
+def check_against_llama_quantize(label, f32_path, ours, gguf_type, ftype):
+    """llama.cpp's own quantizer (llama_model_quantize, as llama-quantize) on our F32 file gives the
+    same tensor types and, but for its fused multiply-adds (this build's -march=native), the same bytes."""
+    theirs_path = os.path.join(WORK, f"{label}-llama-quantize-{gguf_type}.gguf")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    params.nthread = 1
+    rc = llama_cpp.llama_model_quantize(f32_path.encode(), theirs_path.encode(), ctypes.byref(params))
+    if not checks.check(rc == 0, f"{label} {gguf_type}: llama.cpp quantizes our F32 file"):
+        return
+    a = {t.name: t for t in GGUFReader(ours).tensors}
+    b = {t.name: t for t in GGUFReader(theirs_path).tensors}
+    types = [n for n in b if n not in a or a[n].tensor_type != b[n].tensor_type]
+    checks.check(not types and len(a) == len(b), f"{label} {gguf_type}: every tensor's type is llama-quantize's",
+                 differing=[(n, a[n].tensor_type.name if n in a else None, b[n].tensor_type.name) for n in types[:4]])
+    total = differing = 0
+    for n, t in b.items():
+        if n not in a or a[n].tensor_type != t.tensor_type:
+            continue
+        x, y = tensor_bytes(a[n]), tensor_bytes(t)
+        total += x.size
+        differing += int((x != y).sum()) if x.size == y.size else x.size
+    checks.check(differing <= 1e-3 * total, f"{label} {gguf_type}: bytes equal llama-quantize's (FMA ties aside)",
+                 differing_bytes=f"{differing}/{total}")
+
+
+# a 256-wide LLaMA (rows of whole K-quant blocks, 8 layers) with stories260K's tokenizer
+WIDE = os.path.join(WORK, "llama-wide")
+torch.manual_seed(0)
+wide = LlamaForCausalLM(LlamaConfig(vocab_size=512, hidden_size=256, intermediate_size=512, num_hidden_layers=8,
+                                    num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                                    rms_norm_eps=1e-5, tie_word_embeddings=False, bos_token_id=1, eos_token_id=2))
+with torch.no_grad():
+    for p_ in wide.parameters():
+        p_.normal_(0, 0.05 if p_.dim() > 1 else 1.0)
+        if p_.dim() == 1:
+            p_.abs_().add_(0.5)
+wide.save_pretrained(WIDE)
+for f in ["tokenizer.model", "tokenizer_config.json"]:
+    shutil.copy(os.path.join(STORIES, f), WIDE)
+
+FTYPES = {"Q8_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0, "Q4_K_M": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M}
+# (llama-quantize refuses Q8_0 for stories260K's 172-wide rows, which the converter — and we — keep F16)
+for model_dir, label, types, compared in [
+        (STORIES, "stories260K", ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K_M"], ["Q4_K_M"]),
+        (WIDE, "llama-256", ["F32", "Q8_0", "Q4_K_M"], ["Q8_0", "Q4_K_M"])]:
+    paths = {}
+    for gguf_type in types:
+        path = export(model_dir, label, gguf_type)
+        if path:
+            paths[gguf_type] = path
+            check_file(model_dir, label, gguf_type, path)
+    for gguf_type in compared:
+        if "F32" in paths and gguf_type in paths:
+            check_against_llama_quantize(label, paths["F32"], paths[gguf_type], gguf_type, FTYPES[gguf_type])
 checks.finish()
