@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 
@@ -115,6 +116,40 @@ void dequantize_q5_0(const uint8_t* y, float* x) {
         const int32_t x1 = ((y[6 + j] >> 4) | xh_1) - 16;
         x[j] = static_cast<float>(x0) * d;
         x[j + QK / 2] = static_cast<float>(x1) * d;
+    }
+}
+
+// block_q5_1: d, m (fp16), qh[4], qs[16]: x ≈ d·code + m over the block's range
+void quantize_q5_1(const float* x, uint8_t* y) {
+    float min = FLT_MAX, max = -FLT_MAX;
+    for (int j = 0; j < QK; ++j) {
+        if (x[j] < min) min = x[j];
+        if (x[j] > max) max = x[j];
+    }
+    const float d = (max - min) / ((1 << 5) - 1);
+    const float id = d ? 1.0f / d : 0.0f;
+    put16(y, fp32_to_fp16(d));
+    put16(y + 2, fp32_to_fp16(min));
+    uint32_t qh = 0;
+    for (int j = 0; j < QK / 2; ++j) {
+        const float x0 = (x[j] - min) * id, x1 = (x[QK / 2 + j] - min) * id;
+        const uint8_t xi0 = static_cast<uint8_t>(x0 + 0.5f), xi1 = static_cast<uint8_t>(x1 + 0.5f);
+        y[8 + j] = static_cast<uint8_t>((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
+        qh |= ((xi0 & 0x10u) >> 4) << (j + 0);
+        qh |= ((xi1 & 0x10u) >> 4) << (j + QK / 2);
+    }
+    std::memcpy(y + 4, &qh, 4);
+}
+
+void dequantize_q5_1(const uint8_t* y, float* x) {
+    const float d = fp16_to_fp32(get16(y)), m = fp16_to_fp32(get16(y + 2));
+    uint32_t qh;
+    std::memcpy(&qh, y + 4, 4);
+    for (int j = 0; j < QK / 2; ++j) {
+        const uint8_t xh_0 = static_cast<uint8_t>(((qh >> (j + 0)) << 4) & 0x10);
+        const uint8_t xh_1 = static_cast<uint8_t>((qh >> (j + 12)) & 0x10);
+        x[j] = static_cast<float>((y[8 + j] & 0x0F) | xh_0) * d + m;
+        x[j + QK / 2] = static_cast<float>((y[8 + j] >> 4) | xh_1) * d + m;
     }
 }
 
@@ -243,9 +278,11 @@ void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
     }
 }
 
-// block_q4_K: d, dmin (fp16), scales[12], qs[128]
-void quantize_q4_k(const float* x, uint8_t* y) {
-    uint8_t L[QK_K], Laux[32];
+// Q4_K and Q5_K's shared part: per sub-block of 32 an affine fit (nmax 15 or 31), the scales and
+// mins as 6 bits under fp16 super-scales (d, dmin at bytes 0–3, scales[12] at 4–15), and the codes
+// L requantized with the stored values.
+void quantize_k_scales(const float* x, uint8_t* y, int nmax, float rmin, int nstep, uint8_t* L) {
+    uint8_t Laux[32];
     float weights[32], mins[QK_K / 32], scales[QK_K / 32];
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < QK_K / 32; ++j) {
@@ -253,7 +290,7 @@ void quantize_q4_k(const float* x, uint8_t* y) {
         for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
         const float av_x = std::sqrt(sum_x2 / 32);
         for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
-        scales[j] = make_qkx2_quants(32, 15, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -1.f, 0.1f, 20);
+        scales[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, rmin, 0.1f, nstep);
         if (scales[j] > max_scale) max_scale = scales[j];
         if (mins[j] > max_min) max_min = mins[j];
     }
@@ -286,13 +323,69 @@ void quantize_q4_k(const float* x, uint8_t* y) {
         const float dm = dmin_all * m;
         for (int ii = 0; ii < 32; ++ii) {
             const int l = nearest_int((x[32 * j + ii] + dm) / d);
-            L[32 * j + ii] = static_cast<uint8_t>(std::max(0, std::min(15, l)));
+            L[32 * j + ii] = static_cast<uint8_t>(std::max(0, std::min(nmax, l)));
         }
     }
+}
+
+// block_q4_K: d, dmin (fp16), scales[12], qs[128]
+void quantize_q4_k(const float* x, uint8_t* y) {
+    uint8_t L[QK_K];
+    quantize_k_scales(x, y, 15, -1.f, 20, L);
     uint8_t* q = y + 16;
     for (int j = 0; j < QK_K; j += 64) {
         for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 4));
         q += 32;
+    }
+}
+
+// block_q5_K: d, dmin, scales[12], qh[32] (fifth bits), qs[128]
+void quantize_q5_k(const float* x, uint8_t* y) {
+    uint8_t L[QK_K];
+    quantize_k_scales(x, y, 31, -0.5f, 15, L);
+    uint8_t* qh = y + 16;
+    uint8_t* ql = y + 48;
+    std::memset(qh, 0, 32);
+    uint8_t m1 = 1, m2 = 2;
+    for (int n = 0; n < QK_K; n += 64) {
+        for (int j = 0; j < 32; ++j) {
+            int l1 = L[n + j];
+            if (l1 > 15) {
+                l1 -= 16;
+                qh[j] |= m1;
+            }
+            int l2 = L[n + j + 32];
+            if (l2 > 15) {
+                l2 -= 16;
+                qh[j] |= m2;
+            }
+            ql[j] = static_cast<uint8_t>(l1 | (l2 << 4));
+        }
+        m1 = static_cast<uint8_t>(m1 << 2);
+        m2 = static_cast<uint8_t>(m2 << 2);
+        ql += 32;
+    }
+}
+
+void dequantize_q5_k(const uint8_t* y, float* x) {
+    const float d = fp16_to_fp32(get16(y)), min = fp16_to_fp32(get16(y + 2));
+    const uint8_t* sc = y + 4;
+    const uint8_t* qh = y + 16;
+    const uint8_t* ql = y + 48;
+    int is = 0;
+    uint8_t u1 = 1, u2 = 2;
+    for (int j = 0; j < QK_K; j += 64) {
+        uint8_t s, m;
+        get_scale_min_k4(is + 0, sc, &s, &m);
+        const float d1 = d * s, m1 = min * m;
+        get_scale_min_k4(is + 1, sc, &s, &m);
+        const float d2 = d * s, m2 = min * m;
+        for (int l = 0; l < 32; ++l) *x++ = d1 * ((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
+        for (int l = 0; l < 32; ++l) *x++ = d2 * ((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+        ql += 32;
+        is += 2;
+        u1 = static_cast<uint8_t>(u1 << 2);
+        u2 = static_cast<uint8_t>(u2 << 2);
     }
 }
 
@@ -414,7 +507,8 @@ float bf16_to_fp32(uint16_t h) { return float_of(static_cast<uint32_t>(h) << 16)
 
 const TypeTraits& traits(Type t) {
     static const TypeTraits f32{"F32", 1, 4}, f16{"F16", 1, 2}, bf16{"BF16", 1, 2}, q8_0{"Q8_0", QK, 34},
-        q4_0{"Q4_0", QK, 18}, q5_0{"Q5_0", QK, 22}, q4_k{"Q4_K", QK_K, 144}, q6_k{"Q6_K", QK_K, 210};
+        q4_0{"Q4_0", QK, 18}, q5_0{"Q5_0", QK, 22}, q5_1{"Q5_1", QK, 24}, q4_k{"Q4_K", QK_K, 144},
+        q5_k{"Q5_K", QK_K, 176}, q6_k{"Q6_K", QK_K, 210};
     switch (t) {
         case Type::F32: return f32;
         case Type::F16: return f16;
@@ -422,6 +516,8 @@ const TypeTraits& traits(Type t) {
         case Type::Q8_0: return q8_0;
         case Type::Q4_0: return q4_0;
         case Type::Q5_0: return q5_0;
+        case Type::Q5_1: return q5_1;
+        case Type::Q5_K: return q5_k;
         case Type::Q4_K: return q4_k;
         case Type::Q6_K: return q6_k;
     }
@@ -431,9 +527,10 @@ const TypeTraits& traits(Type t) {
 Type type_from_name(const std::string& name) {
     std::string up = name;
     for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    for (Type t : {Type::F32, Type::F16, Type::BF16, Type::Q8_0, Type::Q4_0, Type::Q5_0, Type::Q4_K, Type::Q6_K})
+    for (Type t : {Type::F32, Type::F16, Type::BF16, Type::Q8_0, Type::Q4_0, Type::Q5_0, Type::Q5_1, Type::Q4_K,
+                   Type::Q5_K, Type::Q6_K})
         if (up == traits(t).name) return t;
-    throw ConfigError("ggml type '" + name + "' is not supported", "use F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K or Q6_K");
+    throw ConfigError("ggml type '" + name + "' is not supported", "use F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K or Q6_K");
 }
 
 size_t row_bytes(Type t, int64_t cols) {
@@ -458,6 +555,8 @@ void quantize(Type t, const float* x, int64_t rows, int64_t cols, uint8_t* out) 
             case Type::Q8_0: quantize_q8_0(xb, yb); break;
             case Type::Q4_0: quantize_q4_0(xb, yb); break;
             case Type::Q5_0: quantize_q5_0(xb, yb); break;
+            case Type::Q5_1: quantize_q5_1(xb, yb); break;
+            case Type::Q5_K: quantize_q5_k(xb, yb); break;
             case Type::Q4_K: quantize_q4_k(xb, yb); break;
             case Type::Q6_K: quantize_q6_k(xb, yb); break;
         }
@@ -483,6 +582,8 @@ void dequantize(Type t, const uint8_t* data, int64_t rows, int64_t cols, float* 
             case Type::Q8_0: dequantize_q8_0(yb, xb); break;
             case Type::Q4_0: dequantize_q4_0(yb, xb); break;
             case Type::Q5_0: dequantize_q5_0(yb, xb); break;
+            case Type::Q5_1: dequantize_q5_1(yb, xb); break;
+            case Type::Q5_K: dequantize_q5_k(yb, xb); break;
             case Type::Q4_K: dequantize_q4_k(yb, xb); break;
             case Type::Q6_K: dequantize_q6_k(yb, xb); break;
         }

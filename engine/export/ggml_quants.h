@@ -1,4 +1,5 @@
-// ggml's block formats as GGUF stores them (FORMATS.md §2): F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K,
+// ggml's block formats as GGUF stores them (FORMATS.md §2): F16, BF16, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K,
+// Q6_K,
 // quantized row by row as ggml's reference quantizers do (`quantize_row_*_ref`, float32 arithmetic
 // in the same order, no FMA: this file is compiled with -ffp-contract=off), and dequantized back.
 // Torch-free: rows of float in, bytes out.
@@ -11,7 +12,7 @@
 
 namespace tb::ggml {
 
-enum class Type : uint32_t { F32 = 0, F16 = 1, Q4_0 = 2, Q5_0 = 6, Q8_0 = 8, Q4_K = 12, Q6_K = 14, BF16 = 30 };
+enum class Type : uint32_t { F32 = 0, F16 = 1, Q4_0 = 2, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q4_K = 12, Q5_K = 13, Q6_K = 14, BF16 = 30 };
 
 struct TypeTraits {
     const char* name;

@@ -18,7 +18,9 @@
 #include "io/gguf_writer.h"
 #include "io/json_text.h"
 #include "model/decoder.h"
+#include "tokenizer/sentencepiece_tokenizer.h"
 #include "tokenizer/spm_library.h"
+#include "tokenizer/tokenizer.h"
 
 namespace tb {
 namespace fs = std::filesystem;
@@ -31,8 +33,31 @@ struct GgufTensor {
     int64_t heads = 0;
 };
 
+// ChatGLM2/3's names → llama.cpp's `chatglm` ones: query_key_value and dense_h_to_4h stay fused
+// (gate rows first), no permutation (its RoPE already pairs neighbours) (FORMATS.md §1.7).
+std::optional<GgufTensor> chatglm_tensor(const std::string& name) {
+    if (name == "transformer.embedding.word_embeddings.weight") return GgufTensor{"token_embd.weight"};
+    if (name == "transformer.encoder.final_layernorm.weight") return GgufTensor{"output_norm.weight"};
+    if (name == "transformer.output_layer.weight") return GgufTensor{"output.weight"};
+    static const std::regex layer(R"(transformer\.encoder\.layers\.(\d+)\.(.+))");
+    std::smatch m;
+    if (!std::regex_match(name, m, layer)) return std::nullopt;
+    static const std::vector<std::pair<std::string, std::string>> names = {
+        {"input_layernorm.weight", "attn_norm.weight"},
+        {"self_attention.query_key_value.weight", "attn_qkv.weight"},
+        {"self_attention.query_key_value.bias", "attn_qkv.bias"},
+        {"self_attention.dense.weight", "attn_output.weight"},
+        {"post_attention_layernorm.weight", "ffn_norm.weight"},
+        {"mlp.dense_h_to_4h.weight", "ffn_up.weight"},
+        {"mlp.dense_4h_to_h.weight", "ffn_down.weight"}};
+    for (const auto& [from, to] : names)
+        if (m[2] == from) return GgufTensor{"blk." + m[1].str() + "." + to};
+    return std::nullopt;
+}
+
 // Hugging Face → llama.cpp tensor names for the llama architecture (FORMATS.md §1.8).
 std::optional<GgufTensor> gguf_tensor(const std::string& hf, const ModelConfig& c) {
+    if (c.arch == Arch::ChatGLM) return chatglm_tensor(hf);
     if (hf == "model.embed_tokens.weight") return GgufTensor{"token_embd.weight"};
     if (hf == "model.norm.weight") return GgufTensor{"output_norm.weight"};
     if (hf == "lm_head.weight") return GgufTensor{"output.weight"};
@@ -68,22 +93,26 @@ at::Tensor permute_rows(const at::Tensor& w, int64_t heads) {
 // llama-quantize's use_more_bits: the first and last eighth of the layers and every third between
 bool use_more_bits(int64_t i, int64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
 
-// llama-quantize's type for a tensor of a Q4_K_M file (FORMATS.md §2.9, llama_tensor_get_type):
-// Q4_K; Q6_K for the output (or the tied token_embd) and, on the layers use_more_bits picks, for
-// attn_v and ffn_down; rows that are not whole 256-blocks fall back to Q5_0 (Q4_K) or Q8_0 (Q6_K),
-// then F16.
+// llama-quantize's type for a tensor of a Q4_K_M file (FORMATS.md §2.9, llama_tensor_get_type, as
+// the llama.cpp of llama-cpp-python 0.3.16 — CI's oracle — decides it): Q4_K; Q6_K for the output
+// (or the tied token_embd) and, on the layers use_more_bits picks, for attn_v and ffn_down; Q5_K
+// for ChatGLM's fused attn_qkv (that version's own branch; later llama.cpp treats it as attn_v);
+// rows that are not whole 256-blocks fall back to Q5_0 (Q4_K), Q5_1 (Q5_K) or Q8_0 (Q6_K), then F16.
 ggml::Type q4_k_m_type(const std::string& name, int64_t cols, bool output, int64_t layers) {
     ggml::Type t = ggml::Type::Q4_K;
     const auto dot = name.find('.', 4);
     const int64_t layer = name.rfind("blk.", 0) == 0 ? std::stoll(name.substr(4, dot - 4)) : -1;
     if (output) {
         t = ggml::Type::Q6_K;
-    } else if ((name.find(".attn_v.") != std::string::npos || name.find(".attn_qkv.") != std::string::npos ||
-                name.find(".ffn_down.") != std::string::npos) &&
+    } else if (name.find(".attn_qkv.") != std::string::npos) {
+        t = ggml::Type::Q5_K;
+    } else if ((name.find(".attn_v.") != std::string::npos || name.find(".ffn_down.") != std::string::npos) &&
                use_more_bits(layer, layers)) {
         t = ggml::Type::Q6_K;
     }
-    if (cols % 256 != 0) t = t == ggml::Type::Q6_K ? ggml::Type::Q8_0 : ggml::Type::Q5_0;
+    if (cols % 256 != 0) {
+        t = t == ggml::Type::Q6_K ? ggml::Type::Q8_0 : t == ggml::Type::Q5_K ? ggml::Type::Q5_1 : ggml::Type::Q5_0;
+    }
     if (cols % 32 != 0) t = ggml::Type::F16;
     return t;
 }
@@ -102,6 +131,85 @@ uint32_t file_type(ggml::Type t) {  // llama.cpp's LlamaFileType (FORMATS.md §2
 nlohmann::json read_json_if_present(const fs::path& p) {
     if (!fs::exists(p)) return nlohmann::json::object();
     return io::parse_ordered_json(io::read_file(p), p.string());
+}
+
+// ChatGLM2/3: the SentencePiece pieces (0, 1, 2 named <unk> <bos> <eos>), then the specials as
+// control tokens, then [PAD…] up to padded_vocab_size, as convert_hf_to_gguf.py's
+// set_vocab_chatglm3 writes them (for ChatGLM2 too: its converter has no path of its own, §1.11).
+void add_chatglm_vocab(io::GgufWriter& w, const fs::path& base, const ModelConfig& c) {
+    spm::Processor sp(base / "tokenizer.model");
+    const auto tok = load_tokenizer(base, &c);
+    const int64_t pieces = sp.piece_size(), specials = tok->vocab_size() - pieces;
+    const auto& names = SentencePieceTokenizer::chatglm_specials();
+    std::vector<std::string> tokens;
+    std::vector<float> scores;
+    std::vector<int32_t> types;
+    for (int64_t i = 0; i < std::max(c.vocab_size, tok->vocab_size()); ++i) {
+        const int id = static_cast<int>(i);
+        if (i >= pieces) {
+            const bool special = i - pieces < specials;
+            tokens.push_back(special ? names[static_cast<size_t>(i - pieces)] : "[PAD" + std::to_string(i) + "]");
+            scores.push_back(0.0f);
+            types.push_back(special ? 3 : 5);
+            continue;
+        }
+        tokens.push_back(i == 0 ? "<unk>" : i == 1 ? "<bos>" : i == 2 ? "<eos>" : sp.id_to_piece(id));
+        scores.push_back(sp.score(id));
+        types.push_back(sp.is_unknown(id) ? 2 : sp.is_control(id) ? 3 : sp.is_unused(id) ? 5 : sp.is_byte(id) ? 6 : 1);
+    }
+    w.add_string("tokenizer.ggml.model", "llama");
+    w.add_string("tokenizer.ggml.pre", "chatglm-spm");
+    w.add_strings("tokenizer.ggml.tokens", tokens);
+    w.add_f32s("tokenizer.ggml.scores", scores);
+    w.add_i32s("tokenizer.ggml.token_type", types);
+    if (!c.eos_token_ids.empty()) w.add_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(c.eos_token_ids[0]));
+    if (c.pad_token_id) w.add_u32("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(*c.pad_token_id));
+    w.add_bool("tokenizer.ggml.add_bos_token", false);  // the prompt carries [gMASK] sop itself
+    if (specials >= 9) {
+        // generation ends where the next user turn would begin; llama.cpp recognises a template
+        // with "[gMASK]sop" as ChatGLM3's (THUDM's later tokenizer_config.json template)
+        w.add_u32("tokenizer.ggml.eot_token_id", static_cast<uint32_t>(*tok->token_to_id("<|user|>")));
+        w.add_string("tokenizer.chat_template",
+                     "{% for message in messages %}{% if loop.first %}[gMASK]sop<|{{ message['role'] }}|>\n {{ message['content'] }}"
+                     "{% else %}<|{{ message['role'] }}|>\n {{ message['content'] }}{% endif %}{% endfor %}"
+                     "{% if add_generation_prompt %}<|assistant|>{% endif %}");
+    }
+}
+
+// The architecture keys llama.cpp's `chatglm` loader reads (ChatGLMModel.set_gguf_parameters).
+void add_chatglm_keys(io::GgufWriter& w, const ModelConfig& c) {
+    w.add_string("general.architecture", "chatglm");
+    w.add_u32("chatglm.context_length", static_cast<uint32_t>(c.max_position_embeddings));
+    w.add_u32("chatglm.embedding_length", static_cast<uint32_t>(c.hidden_size));
+    w.add_u32("chatglm.feed_forward_length", static_cast<uint32_t>(c.intermediate_size));
+    w.add_u32("chatglm.block_count", static_cast<uint32_t>(c.num_hidden_layers));
+    w.add_u32("chatglm.attention.head_count", static_cast<uint32_t>(c.num_attention_heads));
+    w.add_u32("chatglm.attention.head_count_kv", static_cast<uint32_t>(c.num_key_value_heads));
+    w.add_f32("chatglm.attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
+    w.add_u32("chatglm.rope.dimension_count", static_cast<uint32_t>(c.rotary_dim()));
+    w.add_f32("chatglm.rope.freq_base", static_cast<float>(10000.0 * c.rope_ratio));
+}
+
+// The architecture keys llama.cpp's `llama` loader reads (TextModel + LlamaModel.set_gguf_parameters).
+void add_llama_keys(io::GgufWriter& w, const ModelConfig& c) {
+    w.add_u32("llama.context_length", static_cast<uint32_t>(c.max_position_embeddings));
+    w.add_u32("llama.embedding_length", static_cast<uint32_t>(c.hidden_size));
+    w.add_u32("llama.block_count", static_cast<uint32_t>(c.num_hidden_layers));
+    w.add_u32("llama.feed_forward_length", static_cast<uint32_t>(c.intermediate_size));
+    w.add_u32("llama.attention.head_count", static_cast<uint32_t>(c.num_attention_heads));
+    w.add_u32("llama.attention.head_count_kv", static_cast<uint32_t>(c.num_key_value_heads));
+    w.add_u32("llama.attention.key_length", static_cast<uint32_t>(c.head_dim));
+    w.add_u32("llama.attention.value_length", static_cast<uint32_t>(c.head_dim));
+    w.add_u32("llama.rope.dimension_count", static_cast<uint32_t>(c.head_dim));
+    w.add_f32("llama.rope.freq_base", static_cast<float>(c.rope_theta));
+    w.add_f32("llama.attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
+    w.add_u32("llama.vocab_size", static_cast<uint32_t>(c.vocab_size));
+    if (c.rope_scaling.type == "linear") {
+        w.add_string("llama.rope.scaling.type", "linear");
+        w.add_f32("llama.rope.scaling.factor", static_cast<float>(c.rope_scaling.factor));
+    } else if (!c.rope_scaling.type.empty()) {
+        throw UnsupportedError("GGUF export of rope_scaling " + c.rope_scaling.type + " is not built yet", "");
+    }
 }
 
 // SentencePiece vocabulary as convert_hf_to_gguf.py's _set_vocab_sentencepiece writes it.
@@ -152,10 +260,10 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     const bool q4_k_m = a.export_gguf_type == "Q4_K_M";  // a mixture, chosen per tensor
     const auto type = q4_k_m ? ggml::Type::Q4_K : ggml::type_from_name(a.export_gguf_type);
     const auto config = ModelConfig::from_folder(base);
-    if (config.arch != Arch::Llama) {
+    if (config.arch == Arch::Qwen2) {
         throw UnsupportedError("GGUF export of " + config.model_type + " models is not built yet",
-                               "GGUF export supports llama models with a SentencePiece tokenizer.model; export_format "
-                               "safetensors writes any model");
+                               "GGUF export supports llama models with a SentencePiece tokenizer.model and ChatGLM2/3; "
+                               "export_format safetensors writes any model");
     }
     if (!fs::exists(base / "tokenizer.model")) {
         throw UnsupportedError("GGUF export needs a SentencePiece tokenizer.model in " + base.string(),
@@ -172,30 +280,18 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     }
     const auto& c = model->config();
     io::GgufWriter w;
-    w.add_string("general.architecture", "llama");
+    const bool chatglm = c.arch == Arch::ChatGLM;
+    if (chatglm) add_chatglm_keys(w, c);
+    else w.add_string("general.architecture", "llama");
     w.add_string("general.name", base.filename().string());
     w.add_u32("general.file_type", q4_k_m ? 15 : file_type(type));
-    w.add_u32("llama.context_length", static_cast<uint32_t>(c.max_position_embeddings));
-    w.add_u32("llama.embedding_length", static_cast<uint32_t>(c.hidden_size));
-    w.add_u32("llama.block_count", static_cast<uint32_t>(c.num_hidden_layers));
-    w.add_u32("llama.feed_forward_length", static_cast<uint32_t>(c.intermediate_size));
-    w.add_u32("llama.attention.head_count", static_cast<uint32_t>(c.num_attention_heads));
-    w.add_u32("llama.attention.head_count_kv", static_cast<uint32_t>(c.num_key_value_heads));
-    w.add_u32("llama.attention.key_length", static_cast<uint32_t>(c.head_dim));
-    w.add_u32("llama.attention.value_length", static_cast<uint32_t>(c.head_dim));
-    w.add_u32("llama.rope.dimension_count", static_cast<uint32_t>(c.head_dim));
-    w.add_f32("llama.rope.freq_base", static_cast<float>(c.rope_theta));
-    w.add_f32("llama.attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
-    w.add_u32("llama.vocab_size", static_cast<uint32_t>(c.vocab_size));
-    if (c.rope_scaling.type == "linear") {
-        w.add_string("llama.rope.scaling.type", "linear");
-        w.add_f32("llama.rope.scaling.factor", static_cast<float>(c.rope_scaling.factor));
-    } else if (!c.rope_scaling.type.empty()) {
-        throw UnsupportedError("GGUF export of rope_scaling " + c.rope_scaling.type + " is not built yet", "");
-    }
+    if (!chatglm) add_llama_keys(w, c);
     bool quantized = false;
     const auto named = model->named_weights();
-    const bool tied = std::none_of(named.begin(), named.end(), [](const auto& n) { return n.first == "lm_head.weight"; });
+    const bool tied = std::none_of(named.begin(), named.end(), [&](const auto& n) {
+        const auto m = gguf_tensor(n.first, c);
+        return m && m->name == "output.weight";
+    });
     for (auto& [hf, tensor] : named) {
         const auto mapped = gguf_tensor(hf, c);
         if (!mapped) throw Error("no GGUF name for tensor " + hf);
@@ -206,8 +302,8 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
         if (t.dim() < 2 || hf.find("norm") != std::string::npos || hf.size() < 7 || hf.substr(hf.size() - 7) != ".weight")
             tt = ggml::Type::F32;
         else if (q4_k_m)
-            tt = q4_k_m_type(mapped->name, t.size(-1), hf == "lm_head.weight" || (tied && hf == "model.embed_tokens.weight"),
-                             c.num_hidden_layers);
+            tt = q4_k_m_type(mapped->name, t.size(-1),
+                             mapped->name == "output.weight" || (tied && mapped->name == "token_embd.weight"), c.num_hidden_layers);
         else if (t.size(-1) % ggml::traits(tt).block != 0)
             tt = ggml::Type::F16;
         quantized = quantized || ggml::traits(tt).block > 1;
@@ -221,7 +317,8 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
         r.bytes += static_cast<int64_t>(nbytes);
     }
     if (quantized) w.add_u32("general.quantization_version", 2);
-    add_sentencepiece_vocab(w, base, c);
+    if (chatglm) add_chatglm_vocab(w, base, c);
+    else add_sentencepiece_vocab(w, base, c);
     r.type = q4_k_m ? "Q4_K_M" : ggml::traits(type).name;
     const std::string file = base.filename().string() + "-" + r.type + ".gguf";
     write_export_folder(out, [&](const fs::path& tmp) {

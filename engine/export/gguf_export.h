@@ -3,7 +3,7 @@
 // Q8_0, Q4_0; norms, biases and 1-D tensors F32; rows that are not whole blocks F16, as
 // convert_hf_to_gguf.py does; or Q4_K_M, the per-tensor mixture llama-quantize makes), with the
 // tokenizer and chat template in its metadata
-// (FORMATS.md §1). Built so far: the `llama` architecture with a SentencePiece tokenizer.
+// (FORMATS.md §1). Built so far: ChatGLM2/3 (`chatglm`) and `llama` with a SentencePiece tokenizer.
 #pragma once
 
 #include <functional>

@@ -23,7 +23,7 @@ x = {"normal": rng.standard_normal((64, 512)).astype(np.float32),
      "zeros": np.zeros((2, 256), dtype=np.float32)}
 inp = os.path.join(WORK, "rows.safetensors")
 save_file(x, inp)
-for name in ["F16", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q6_K"]:
+for name in ["F16", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"]:
     qt = T[name]
     out = os.path.join(WORK, f"{name}.safetensors")
     p = subprocess.run([PROBE, "ggml-quantize", inp, out, name], capture_output=True, text=True)

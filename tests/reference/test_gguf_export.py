@@ -26,10 +26,12 @@ from gguf import GGMLQuantizationType as T
 from gguf import GGUFReader, GGUFValueType as V
 from gguf.quants import dequantize, quantize
 from safetensors.torch import load_file
-from transformers import LlamaConfig, LlamaForCausalLM
+from safetensors.torch import save_file
+from transformers import GlmConfig, GlmForCausalLM, LlamaConfig, LlamaForCausalLM
 
 import llama_cpp
-from common import CLI, SHARED, WORK, Checks
+from common import CLI, PROBE, SHARED, WORK, Checks, write_json
+from hf_models import chatglm_config, glm_to_chatglm, probe_logits, randomize
 
 checks = Checks()
 STORIES = os.path.join(SHARED, "models", "stories260K-hf")
@@ -195,6 +197,105 @@ for model_dir, label, types, compared in [
             paths[gguf_type] = path
             check_file(model_dir, label, gguf_type, path)
     for gguf_type in compared:
+        if "F32" in paths and gguf_type in paths:
+            check_against_llama_quantize(label, paths["F32"], paths[gguf_type], gguf_type, FTYPES[gguf_type])
+
+
+# ChatGLM2/3 (arch chatglm: fused query_key_value and dense_h_to_4h, no permutation; the
+# SentencePiece pieces then ChatGLM's specials): random models of transformers' GLM written as
+# ChatGLM with the real chatglm3-6b / chatglm2-6b tokenizers, and the demo model. llama.cpp's
+# logits against Tunebench's own (tunebench_probe forward, fp32) on the same weights; its
+# tokenizer against Tunebench's on Chinese text; Q4_K_M/Q8_0 against llama.cpp's quantizer.
+CHATGLM_NAMES = {"transformer.embedding.word_embeddings.weight": "token_embd.weight",
+                 "transformer.encoder.final_layernorm.weight": "output_norm.weight",
+                 "transformer.output_layer.weight": "output.weight",
+                 "input_layernorm.weight": "attn_norm.weight", "self_attention.query_key_value.weight": "attn_qkv.weight",
+                 "self_attention.query_key_value.bias": "attn_qkv.bias", "self_attention.dense.weight": "attn_output.weight",
+                 "post_attention_layernorm.weight": "ffn_norm.weight", "mlp.dense_h_to_4h.weight": "ffn_up.weight",
+                 "mlp.dense_4h_to_h.weight": "ffn_down.weight"}
+
+
+def chatglm_model(name, tokenizer_dir):
+    d = os.path.join(WORK, name)
+    torch.manual_seed(1)
+    cfg = GlmConfig(vocab_size=65024, hidden_size=256, intermediate_size=512, num_hidden_layers=4, num_attention_heads=4,
+                    num_key_value_heads=2, head_dim=64, partial_rotary_factor=0.5, attention_bias=True, rms_norm_eps=1e-5,
+                    max_position_embeddings=2048, pad_token_id=0, eos_token_id=2)
+    glm = GlmForCausalLM(cfg)
+    randomize(glm)
+    os.makedirs(d, exist_ok=True)
+    sd = {k: v.detach() for k, v in glm.state_dict().items()}
+    save_file(glm_to_chatglm(sd, cfg), os.path.join(d, "model.safetensors"), metadata={"format": "pt"})
+    write_json(os.path.join(d, "config.json"), chatglm_config(cfg, "float32", name))
+    for f in ["tokenizer.model", "tokenizer_config.json"]:
+        shutil.copy(os.path.join(tokenizer_dir, f), d)
+    return d
+
+
+def check_chatglm(model_dir, label, gguf_type, path, text):
+    what = f"{label} {gguf_type}"
+    reader = GGUFReader(path)
+    fields = reader.fields
+    arch_ok = bytes(fields["general.architecture"].parts[-1]).decode() == "chatglm"
+    checks.check(arch_ok and "chatglm.rope.dimension_count" in fields, f"{what}: written as llama.cpp's chatglm architecture")
+    weights = {k: v.float().numpy() for k, v in load_file(os.path.join(model_dir, "model.safetensors")).items()}
+    tensors = {t.name: t for t in reader.tensors}
+    checks.check(len(tensors) == len(weights), f"{what}: one tensor per weight", tensors=len(tensors), weights=len(weights))
+    llm = llama_cpp.Llama(model_path=path, n_ctx=128, logits_all=True, verbose=False, n_threads=1)
+    ids = llm.tokenize(text.encode(), add_bos=False, special=False)
+    p = subprocess.run([CLI, "tokenize", "--model_name_or_path", model_dir, "--text", text], capture_output=True, text=True)
+    checks.check(p.returncode == 0 and [int(i) for i in p.stdout.split()] == ids, f"{what}: llama.cpp tokenizes {text!r} as Tunebench",
+                 llama_cpp=ids[:12], tunebench=p.stdout.strip()[:60])
+    special = subprocess.run([CLI, "tokenize", "--model_name_or_path", model_dir, "--text", text, "--add_special_tokens"],
+                             capture_output=True, text=True)
+    row = [int(i) for i in special.stdout.split()]  # [gMASK] sop, then the text
+    llm.reset()
+    llm.eval(row)
+    got = np.array(llm.scores[:len(row)])
+    original = probe_logits(PROBE, WORK, model_dir, row).numpy()
+    held_dir = model_dir
+    if gguf_type not in ("F32", "F16"):  # Tunebench on the weights the file holds (gguf-py's dequantization)
+        held_dir = os.path.join(WORK, f"{label}-{gguf_type}-held")
+        os.makedirs(held_dir, exist_ok=True)
+        back = {v: k for k, v in CHATGLM_NAMES.items()}
+        sd = {}
+        for name, t in tensors.items():
+            blk, rest = (name.split(".", 2)[1], name.split(".", 2)[2]) if name.startswith("blk.") else (None, name)
+            hf = (f"transformer.encoder.layers.{blk}." + back[rest]) if blk is not None else back[rest]
+            shape = weights[hf].shape
+            sd[hf] = torch.from_numpy(np.ascontiguousarray(dequantize(tensor_bytes(t).reshape(shape[0], -1), t.tensor_type).reshape(shape)))
+        save_file(sd, os.path.join(held_dir, "model.safetensors"), metadata={"format": "pt"})
+        for f in ["config.json", "tokenizer.model", "tokenizer_config.json"]:
+            shutil.copy(os.path.join(model_dir, f), held_dir)
+    want = probe_logits(PROBE, WORK, held_dir, row).numpy()
+    scale = float(np.abs(want).max())
+    diff = float(np.abs(got - want).max())
+    agree = float((got.argmax(-1) == want.argmax(-1)).mean())
+    vs_original = float((got.argmax(-1) == original.argmax(-1)).mean())
+    # llama.cpp keeps its KV cache in F16 and, for quantized weights, quantizes the activations too
+    tol = {"F32": 2e-3, "F16": 3e-3, "Q8_0": 5e-2}.get(gguf_type, 1e-1)
+    # (K-quant dot products round the activations to 8 bits: a near-tie of a random model may flip)
+    checks.check(diff <= tol * scale and agree >= (0.9 if gguf_type == "Q4_K_M" else 1.0),
+                 f"{what}: llama.cpp's logits equal Tunebench's on the file's weights "
+                 f"({len(row)} tokens)", max_abs_diff=diff, scale=scale, greedy_agreement=agree,
+                 greedy_agreement_vs_unquantized=vs_original)
+    del llm
+
+
+TEXT = "你好，请介绍一下 Tunebench。Once upon a time 2026"
+chatglm_cases = [(chatglm_model("chatglm3-6b", os.path.join(SHARED, "models", "chatglm3-6b-tokenizer")), "chatglm3"),
+                 (chatglm_model("chatglm2-6b", os.path.join(SHARED, "models", "chatglm2-6b-tokenizer")), "chatglm2")]
+demo = os.path.join(WORK, "demo")
+subprocess.run([CLI, "init-demo", demo], capture_output=True, text=True, check=True)
+chatglm_cases.append((os.path.join(demo, "model"), "demo"))
+for model_dir, label in chatglm_cases:
+    paths = {}
+    for gguf_type in (["F32", "F16", "Q8_0", "Q4_K_M"] if label != "demo" else ["F32"]):
+        path = export(model_dir, label, gguf_type)
+        if path:
+            paths[gguf_type] = path
+            check_chatglm(model_dir, label, gguf_type, path, TEXT if label != "demo" else "Tunebench 是什么？")
+    for gguf_type in ["Q8_0", "Q4_K_M"]:
         if "F32" in paths and gguf_type in paths:
             check_against_llama_quantize(label, paths["F32"], paths[gguf_type], gguf_type, FTYPES[gguf_type])
 checks.finish()

@@ -67,7 +67,7 @@ std::vector<float> spec_input() {  // x[i] = (((i*37) % 61) - 30) / 16
 TEST(GgmlQuants, BlocksEqualGgmlsReferenceQuantizersOnTheSpecVectors) {
     const auto vectors = spec_vectors();
     const auto x = spec_input();
-    for (const char* name : {"Q8_0", "Q4_0", "Q4_K", "Q6_K"}) {
+    for (const char* name : {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"}) {
         ASSERT_TRUE(vectors.count(name)) << name << " missing from FORMATS.md §2.8";
         const auto& want = vectors.at(name);
         const auto type = ggml::type_from_name(name);
@@ -95,7 +95,8 @@ TEST(GgmlQuants, RoundTripErrorIsBoundedOnRandomRows) {
     for (auto& v : x) v = normal(gen);
     // relative RMS error of a block format on Gaussian data, with room over what ggml gets
     const std::map<std::string, double> bound = {{"F16", 1e-3}, {"BF16", 5e-3}, {"Q8_0", 1e-2},
-                                                 {"Q6_K", 3e-2}, {"Q4_K", 0.12}, {"Q4_0", 0.15}};
+                                                 {"Q6_K", 3e-2}, {"Q5_K", 6e-2}, {"Q5_1", 8e-2}, {"Q5_0", 8e-2},
+                                                 {"Q4_K", 0.12}, {"Q4_0", 0.15}};
     for (const auto& [name, limit] : bound) {
         const auto type = ggml::type_from_name(name);
         const auto q = ggml::quantize(type, x.data(), rows, cols);

@@ -16,10 +16,11 @@ namespace fs = std::filesystem;
 
 TEST(GgufExport, RefusesWhatItCannotWriteAndLeavesNothing) {
     test::TempDir tmp;
-    init_demo(tmp.path);  // a ChatGLM-architecture model: no GGUF writer for it yet
-    ArgMap m = {{"model_name_or_path", (tmp.path / "model").string()}, {"export_dir", (tmp.path / "out").string()},
+    fs::create_directories(tmp.path / "qwen");  // an architecture without a GGUF writer yet
+    std::ofstream(tmp.path / "qwen" / "config.json") << test::tiny_config("qwen2").to_json_text();
+    ArgMap m = {{"model_name_or_path", (tmp.path / "qwen").string()}, {"export_dir", (tmp.path / "out").string()},
                 {"export_format", "gguf"}};
-    EXPECT_NE(test::error_of<UnsupportedError>([&] { export_gguf(ExportArgs::from_map(m)); }).find("GGUF export of chatglm"),
+    EXPECT_NE(test::error_of<UnsupportedError>([&] { export_gguf(ExportArgs::from_map(m)); }).find("GGUF export of qwen2"),
               std::string::npos);
     EXPECT_FALSE(fs::exists(tmp.path / "out"));
     m["export_gguf_type"] = "Q3_K";
@@ -34,6 +35,16 @@ TEST(GgufExport, RefusesWhatItCannotWriteAndLeavesNothing) {
     std::ofstream(tmp.path / "out" / "notes.txt") << "mine";
     EXPECT_THROW(export_gguf(ExportArgs::from_map(m)), ConfigError);
     EXPECT_TRUE(fs::exists(tmp.path / "out" / "notes.txt"));
+    // the ChatGLM demo exports (into a new folder) and a second export replaces the first
+    init_demo(tmp.path / "demo");
+    m["model_name_or_path"] = (tmp.path / "demo" / "model").string();
+    m["export_dir"] = (tmp.path / "gguf").string();
+    const auto first = export_gguf(ExportArgs::from_map(m));
+    EXPECT_TRUE(fs::exists(first.file));
+    m["export_gguf_type"] = "F16";
+    const auto second = export_gguf(ExportArgs::from_map(m));
+    EXPECT_TRUE(fs::exists(second.file));
+    EXPECT_FALSE(fs::exists(first.file));
 }
 
 TEST(GgufWriter, KeysAndTensorsFollowGgufsRules) {
