@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "infer/chat_handle.h"
+#include "export/gguf_export.h"
 #include "export/merge_export.h"
 #include "infer/batch_predict.h"
 #include "eval/predict_dataset.h"
@@ -171,7 +172,27 @@ void EngineWorker::batchPredict(const QVariantMap& args) {
 void EngineWorker::exportModel(const QVariantMap& args) {
     guarded(EngineJob::Export, [&] {
         auto a = ExportArgs::from_map(toArgMap(args));
-        auto r = export_merged_model(a, [this](const std::string& s) { Q_EMIT exportStatus(QString::fromStdString(s)); });
+        const auto status = [this](const std::string& s) { Q_EMIT exportStatus(QString::fromStdString(s)); };
+        if (a.export_format == "gguf") {
+            const auto r = export_gguf(a, status);
+            Q_EMIT exportStatus(tr("checking the GGUF file against base + adapter…"));
+            const auto c = verify_gguf_export(a, r.file, {"你好", "Hello, who are you?", "Tunebench 是什么？"});
+            Q_EMIT exportFinished(tr("%1, %2 tensors, %3 MB, %4 adapter modules merged")
+                                      .arg(QString::fromStdString(r.file.string()))
+                                      .arg(r.tensors)
+                                      .arg(r.bytes / 1000000)
+                                      .arg(r.merged_modules),
+                                  c.ok,
+                                  tr("read back; logits on %1 prompts differ from base + adapter by at most %2 (relative RMS "
+                                     "%3, tolerance %4), greedy tokens agree at %5% of positions")
+                                      .arg(c.prompts)
+                                      .arg(c.max_abs_diff, 0, 'g', 3)
+                                      .arg(c.relative_rms, 0, 'g', 3)
+                                      .arg(c.tolerance, 0, 'g', 3)
+                                      .arg(100.0 * c.greedy_agreement, 0, 'f', 1));
+            return;
+        }
+        auto r = export_merged_model(a, status);
         Q_EMIT exportStatus(tr("checking the export against base + adapter…"));
         auto c = verify_export(a, {"你好", "Hello, who are you?", "Tunebench 是什么？"});
         Q_EMIT exportFinished(tr("%1 MB in %2 shard(s), %3, %4 adapter modules merged")

@@ -43,11 +43,29 @@ ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     m_texts->set(m_legacy, "text", QT_TR_NOOP("pytorch_model.bin instead of safetensors"));
     m_texts->set(m_legacy, "toolTip", QT_TR_NOOP("export_legacy_format"));
 
+    m_format = new QComboBox;
+    m_format->addItems({"safetensors", "gguf"});
+    m_texts->set(m_format, "toolTip", QT_TR_NOOP("export_format: a Hugging Face folder, or one GGUF file for llama.cpp and Ollama"));
+    m_ggufType = new QComboBox;
+    m_ggufType->addItems({"Q4_K_M", "Q8_0", "Q4_0", "F16", "BF16", "F32"});
+    m_texts->set(m_ggufType, "toolTip", QT_TR_NOOP("export_gguf_type: Q4_K_M is the usual choice for llama.cpp / Ollama; Q8_0 nearly lossless"));
+    auto showFormat = [this] {
+        const bool gguf = m_format->currentText() == "gguf";
+        m_ggufType->setEnabled(gguf);
+        m_size->setEnabled(!gguf);
+        m_dtype->setEnabled(!gguf);
+        m_legacy->setEnabled(!gguf);
+    };
+    connect(m_format, &QComboBox::currentTextChanged, this, showFormat);
+    showFormat();
+
     auto* box = new QGroupBox;
     m_texts->set(box, "title", QT_TR_NOOP("Merge the top bar's adapter into its base model"));
     auto* form = new QFormLayout(box);
     form->addRow(m_texts->label(QT_TR_NOOP("Model + adapter")), m_source);
     form->addRow(m_texts->label(QT_TR_NOOP("Export folder")), folderField(m_dir, this));
+    form->addRow(m_texts->label(QT_TR_NOOP("Format")), m_format);
+    form->addRow(m_texts->label(QT_TR_NOOP("GGUF type")), m_ggufType);
     form->addRow(m_texts->label(QT_TR_NOOP("Shard size")), m_size);
     form->addRow(m_texts->label(QT_TR_NOOP("Data type")), m_dtype);
     form->addRow(m_texts->label(QT_TR_NOOP("Device")), m_device);
@@ -154,7 +172,9 @@ void ExportPage::startExport() {
                              {"export_size", m_size->value()},
                              {"export_dtype", m_dtype->currentText()},
                              {"export_device", m_device->currentText()},
-                             {"export_legacy_format", m_legacy->isChecked() ? "true" : "false"}});
+                             {"export_legacy_format", m_legacy->isChecked() ? "true" : "false"},
+                             {"export_format", m_format->currentText()},
+                             {"export_gguf_type", m_ggufType->currentText()}});
 }
 
 void ExportPage::setRunning(bool running) {

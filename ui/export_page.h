@@ -51,6 +51,8 @@ private:
     QComboBox* m_dtype;
     QComboBox* m_device;
     QCheckBox* m_legacy;
+    QComboBox* m_format;
+    QComboBox* m_ggufType;
     QPushButton* m_export;
     QLabel* m_result;
     QPlainTextEdit* m_log;

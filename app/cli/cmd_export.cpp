@@ -18,7 +18,12 @@ void add_export(CLI::App& app, std::function<int()>& run) {
             auto args = ExportArgs::from_map(collector->collect(), &unknown);
             warn_unknown_keys(unknown, "export does not use");
             if (args.export_format == "gguf") {
-                export_gguf(args);
+                const auto r = export_gguf(args);
+                const auto c = verify_gguf_export(args, r.file, {"你好", "Hello, who are you?", "Tunebench 是什么？"});
+                log::info("checked against base + adapter on ", c.prompts, " prompts: logits differ by at most ", c.max_abs_diff,
+                          " (scale ", c.logit_scale, "), relative RMS ", c.relative_rms, ", greedy tokens equal at ",
+                          100.0 * c.greedy_agreement, "% of positions", c.ok ? ": ok" : ": FAILED");
+                if (!c.ok) return 1;
             } else {
                 export_merged_model(args);
             }

@@ -7,6 +7,8 @@
 #include <ATen/core/grad_mode.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+#include <map>
 #include <regex>
 
 #include "adapters/lora_adapter.h"
@@ -15,9 +17,11 @@
 #include "core/string_list.h"
 #include "export/ggml_quants.h"
 #include "io/atomic_file.h"
+#include "io/gguf_reader.h"
 #include "io/gguf_writer.h"
 #include "io/json_text.h"
 #include "model/decoder.h"
+#include "tokenizer/chat_template.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
 #include "tokenizer/spm_library.h"
 #include "tokenizer/tokenizer.h"
@@ -115,6 +119,13 @@ ggml::Type q4_k_m_type(const std::string& name, int64_t cols, bool output, int64
     }
     if (cols % 32 != 0) t = ggml::Type::F16;
     return t;
+}
+
+at::Tensor unpermute_rows(const at::Tensor& w, int64_t heads) {
+    auto shape = w.sizes().vec();
+    std::vector<int64_t> split = {heads, w.size(0) / heads / 2, 2};
+    split.insert(split.end(), shape.begin() + 1, shape.end());
+    return w.reshape(split).transpose(1, 2).reshape(shape).contiguous();
 }
 
 uint32_t file_type(ggml::Type t) {  // llama.cpp's LlamaFileType (FORMATS.md §2.9)
@@ -329,6 +340,61 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     say("exported " + r.file.string() + ": " + std::to_string(r.tensors) + " tensors, " + std::to_string(r.bytes / 1000000) +
         " MB of tensor data, " + r.type);
     return r;
+}
+
+ExportCheck verify_gguf_export(const ExportArgs& a, const fs::path& file, const std::vector<std::string>& prompts) {
+    at::NoGradGuard no_grad;
+    const fs::path base = a.model_name_or_path;
+    auto reference = Model::load(base, {.dtype = "float32", .device = "cpu"});
+    for (const auto& one : split_comma_list(a.adapter_name_or_path)) merge_lora_adapter(*reference, one);
+    auto held = Model::load(base, {.dtype = "float32", .device = "cpu"});
+    const auto& c = held->config();
+    io::GgufReader reader(file);
+    ggml::Type kind = ggml::Type::F32;  // the file's main type: the most common one among its matrices
+    std::map<uint32_t, int> counts;
+    for (auto& [name, weight] : held->named_weights()) {
+        const auto mapped = gguf_tensor(name, c);
+        const auto* t = mapped ? reader.tensor(mapped->name) : nullptr;
+        if (!t) throw FileError(file.string() + " has no tensor for " + name, "export it again");
+        if (t->shape != weight->sizes().vec()) throw FileError(file.string() + ": tensor " + t->name + " has another shape than " + name, "");
+        auto y = at::empty(weight->sizes(), at::kFloat);
+        ggml::dequantize(static_cast<ggml::Type>(t->type), t->data, y.numel() / t->shape.back(), t->shape.back(), y.data_ptr<float>());
+        weight->copy_(mapped->permute ? unpermute_rows(y, mapped->heads) : y);
+        if (t->shape.size() == 2) ++counts[t->type];
+    }
+    for (const auto& [type, n] : counts)
+        if (n > counts[static_cast<uint32_t>(kind)]) kind = static_cast<ggml::Type>(type);
+    auto tok = load_tokenizer(base, &c);
+    const auto name = detect_template(base, c, *tok);
+    const auto& tmpl = ChatTemplate::get(name.empty() ? "empty" : name);
+    ExportCheck check;
+    int64_t same = 0, positions = 0;
+    double diff2 = 0, ref2 = 0;
+    for (const auto& p : prompts) {
+        auto ids = encode_prompt(tmpl, *tok, {}, p, "");
+        if (ids.empty()) continue;
+        auto input = at::tensor(ids).unsqueeze(0);
+        auto x = held->forward(input, nullptr), y = reference->forward(input, nullptr);
+        check.max_abs_diff = std::max(check.max_abs_diff, (x - y).abs().max().item<double>());
+        check.logit_scale = std::max(check.logit_scale, y.abs().max().item<double>());
+        same += x.argmax(-1).eq(y.argmax(-1)).sum().item<int64_t>();
+        diff2 += (x - y).to(at::kDouble).pow(2).sum().item<double>();
+        ref2 += y.to(at::kDouble).pow(2).sum().item<double>();
+        positions += static_cast<int64_t>(ids.size());
+        ++check.prompts;
+    }
+    check.greedy_agreement = positions ? static_cast<double>(same) / static_cast<double>(positions) : 0;
+    check.relative_rms = ref2 > 0 ? std::sqrt(diff2 / ref2) : 0;
+    const bool exact = kind == ggml::Type::F32 || kind == ggml::Type::F16 || kind == ggml::Type::BF16;
+    if (exact) {  // the largest logit difference, as the merge export's check
+        check.tolerance = (kind == ggml::Type::F32 ? 1e-4 : 2e-2) * check.logit_scale;
+        check.ok = check.max_abs_diff <= check.tolerance && check.greedy_agreement >= (kind == ggml::Type::F32 ? 1.0 : 0.95);
+    } else {  // quantized: the logits' relative RMS error; the greedy agreement is reported
+        check.tolerance = kind == ggml::Type::Q8_0 ? 0.1 : 0.5;  // a misread file scores about 1 or more
+        check.ok = check.relative_rms <= check.tolerance;
+    }
+    check.ok = check.ok && check.prompts > 0 && std::isfinite(check.max_abs_diff);
+    return check;
 }
 
 }  // namespace tb

@@ -23,4 +23,13 @@ struct GgufExportReport {
 
 GgufExportReport export_gguf(const ExportArgs& args, const std::function<void(const std::string&)>& status = {});
 
+// Reads the weights back from the written file (the blocks dequantized, LLaMA's permutation
+// undone) into the base model's architecture and compares its logits with base + adapters merged
+// in fp32 on a few templated prompts. F32 must agree within 1e-4 × max|logit| (every greedy token
+// equal), F16/BF16 within 2e-2 (≥ 95% equal); for the quantized types the tolerance is on the
+// logits' relative RMS error (Q8_0 0.1, 4-bit 0.5: a small random model loses far more to 4 bits
+// than a trained 6B one, and a misread file scores about 1 or more) and the greedy agreement is
+// reported.
+ExportCheck verify_gguf_export(const ExportArgs& args, const std::filesystem::path& file, const std::vector<std::string>& prompts);
+
 }  // namespace tb

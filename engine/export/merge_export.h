@@ -48,6 +48,8 @@ void write_export_folder(const std::filesystem::path& out, const std::function<v
 struct ExportCheck {
     double max_abs_diff = 0, logit_scale = 0, tolerance = 0;
     int prompts = 0;
+    double greedy_agreement = 1;  // share of positions whose most likely next token is the same
+    double relative_rms = 0;      // RMS of the logit difference over the RMS of the reference logits
     bool ok = false;
 };
 ExportCheck verify_export(const ExportArgs& args, const std::vector<std::string>& prompts);

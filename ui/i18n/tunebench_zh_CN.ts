@@ -466,6 +466,18 @@
         <source>reloaded; logits on %1 prompts differ from base + adapter by at most %2 (tolerance %3)</source>
         <translation>已重新加载；在 %1 个提示上与基座 + 适配器的 logits 最大差异为 %2（容差 %3）</translation>
     </message>
+    <message>
+        <source>checking the GGUF file against base + adapter…</source>
+        <translation>正在将 GGUF 文件与基座 + 适配器对比校验…</translation>
+    </message>
+    <message>
+        <source>%1, %2 tensors, %3 MB, %4 adapter modules merged</source>
+        <translation>%1，%2 个张量，%3 MB，合并了 %4 个适配器模块</translation>
+    </message>
+    <message>
+        <source>read back; logits on %1 prompts differ from base + adapter by at most %2 (relative RMS %3, tolerance %4), greedy tokens agree at %5% of positions</source>
+        <translation>已读回；在 %1 个提示上与基座 + 适配器的 logits 最大差异为 %2（相对均方根误差 %3，容差 %4），贪心解码的词元在 %5% 的位置上一致</translation>
+    </message>
 </context>
 <context>
     <name>tb::ui::EvaluatePage</name>
@@ -647,6 +659,22 @@ BLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4（0–100）。中文按字�
     <message>
         <source>Export folder</source>
         <translation>导出目录</translation>
+    </message>
+    <message>
+        <source>Format</source>
+        <translation>格式</translation>
+    </message>
+    <message>
+        <source>GGUF type</source>
+        <translation>GGUF 量化类型</translation>
+    </message>
+    <message>
+        <source>export_format: a Hugging Face folder, or one GGUF file for llama.cpp and Ollama</source>
+        <translation>export_format：Hugging Face 模型文件夹，或供 llama.cpp 和 Ollama 使用的单个 GGUF 文件</translation>
+    </message>
+    <message>
+        <source>export_gguf_type: Q4_K_M is the usual choice for llama.cpp / Ollama; Q8_0 nearly lossless</source>
+        <translation>export_gguf_type：llama.cpp / Ollama 常用 Q4_K_M；Q8_0 几乎无损</translation>
     </message>
     <message>
         <source>Shard size</source>
