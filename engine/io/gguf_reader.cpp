@@ -101,7 +101,7 @@ GgufReader::GgufReader(const std::filesystem::path& path) : file_(std::make_uniq
         auto key = c.string();
         const auto type = c.get<uint32_t>();
         auto v = read_value(c, type, path);
-        if (key == "general.alignment") alignment = std::stoull(v);
+        if (key == "general.alignment") alignment = type == 4 ? std::stoull(v) : 0;
         values_[key] = v;
     }
     std::vector<uint64_t> offsets;
@@ -111,19 +111,38 @@ GgufReader::GgufReader(const std::filesystem::path& path) : file_(std::make_uniq
         const auto dims = c.get<uint32_t>();
         if (dims == 0 || dims > 4) throw FileError(path.string() + ": tensor " + t.name + " has " + std::to_string(dims) + " dimensions", "");
         t.shape.resize(dims);
-        for (uint32_t d = 0; d < dims; ++d) t.shape[dims - 1 - d] = static_cast<int64_t>(c.get<uint64_t>());
+        for (uint32_t d = 0; d < dims; ++d) {
+            const auto n = c.get<uint64_t>();
+            if (n > (uint64_t{1} << 40)) throw FileError(path.string() + ": tensor " + t.name + " has a dimension of " + std::to_string(n), "");
+            t.shape[dims - 1 - d] = static_cast<int64_t>(n);
+        }
         t.type = c.get<uint32_t>();
         offsets.push_back(c.get<uint64_t>());
         tensors_.push_back(std::move(t));
     }
+    if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > 4096)
+        throw FileError(path.string() + ": general.alignment " + std::to_string(alignment) + " is not a power of two", "");
     const uint64_t data_start = (c.offset(base) + alignment - 1) / alignment * alignment;
+    const uint64_t size = file_->size();
     for (size_t i = 0; i < tensors_.size(); ++i) {
         auto& t = tensors_[i];
+        const ggml::TypeTraits* traits = nullptr;
+        try {
+            traits = &ggml::traits(static_cast<ggml::Type>(t.type));
+        } catch (const Error&) {
+            throw FileError(path.string() + ": tensor " + t.name + " has ggml type " + std::to_string(t.type) + ", which Tunebench does not read",
+                            "F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K are read");
+        }
         const auto cols = t.shape.back();
-        int64_t rows = 1;
-        for (size_t d = 0; d + 1 < t.shape.size(); ++d) rows *= t.shape[d];
-        t.nbytes = ggml::row_bytes(static_cast<ggml::Type>(t.type), cols) * static_cast<uint64_t>(rows);
-        if (data_start + offsets[i] + t.nbytes > file_->size()) {
+        uint64_t rows = 1;
+        for (size_t d = 0; d + 1 < t.shape.size(); ++d) {
+            rows *= static_cast<uint64_t>(t.shape[d]);
+            if (rows > (uint64_t{1} << 40)) throw FileError(path.string() + ": tensor " + t.name + " is too large", "");
+        }
+        if (cols % traits->block != 0)
+            throw FileError(path.string() + ": tensor " + t.name + "'s rows are not whole " + traits->name + " blocks", "");
+        t.nbytes = static_cast<uint64_t>(cols / traits->block) * static_cast<uint64_t>(traits->block_bytes) * rows;
+        if (data_start > size || offsets[i] > size - data_start || t.nbytes > size - data_start - offsets[i]) {
             throw FileError(path.string() + ": tensor " + t.name + " runs past the end of the file",
                             "the file may be truncated: export it again");
         }
