@@ -54,15 +54,20 @@ void dequantize_q8_0(const uint8_t* y, float* x) {
     for (int j = 0; j < QK; ++j) x[j] = static_cast<float>(static_cast<int8_t>(y[2 + j])) * d;
 }
 
-void quantize_q4_0(const float* x, uint8_t* y) {
-    float amax = 0.0f, max = 0.0f;  // max: the signed value of largest magnitude (first on ties)
+// the block's value of largest magnitude, with its sign (the first on ties)
+float signed_absmax(const float* x) {
+    float amax = 0.0f, max = 0.0f;
     for (int j = 0; j < QK; ++j) {
         if (amax < std::fabs(x[j])) {
             amax = std::fabs(x[j]);
             max = x[j];
         }
     }
-    const float d = max / -8;
+    return max;
+}
+
+void quantize_q4_0(const float* x, uint8_t* y) {
+    const float d = signed_absmax(x) / -8;
     const float id = d ? 1.0f / d : 0.0f;
     put16(y, fp32_to_fp16(d));
     for (int j = 0; j < QK / 2; ++j) {
@@ -83,14 +88,7 @@ void dequantize_q4_0(const uint8_t* y, float* x) {
 
 // block_q5_0: d (fp16), qh[4] (the codes' fifth bits), qs[16] (low nibbles as Q4_0)
 void quantize_q5_0(const float* x, uint8_t* y) {
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < QK; ++j) {
-        if (amax < std::fabs(x[j])) {
-            amax = std::fabs(x[j]);
-            max = x[j];
-        }
-    }
-    const float d = max / -16;
+    const float d = signed_absmax(x) / -16;
     const float id = d ? 1.0f / d : 0.0f;
     put16(y, fp32_to_fp16(d));
     uint32_t qh = 0;

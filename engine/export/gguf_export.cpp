@@ -144,6 +144,21 @@ nlohmann::json read_json_if_present(const fs::path& p) {
     return io::parse_ordered_json(io::read_file(p), p.string());
 }
 
+// The SentencePiece type of a piece as llama.cpp numbers them: 1 normal, 2 unknown, 3 control,
+// 5 unused, 6 byte.
+int32_t piece_type(const spm::Processor& sp, int id) {
+    return sp.is_unknown(id) ? 2 : sp.is_control(id) ? 3 : sp.is_unused(id) ? 5 : sp.is_byte(id) ? 6 : 1;
+}
+
+void add_spm_vocab(io::GgufWriter& w, const std::string& pre, const std::vector<std::string>& tokens,
+                   const std::vector<float>& scores, const std::vector<int32_t>& types) {
+    w.add_string("tokenizer.ggml.model", "llama");
+    w.add_string("tokenizer.ggml.pre", pre);
+    w.add_strings("tokenizer.ggml.tokens", tokens);
+    w.add_f32s("tokenizer.ggml.scores", scores);
+    w.add_i32s("tokenizer.ggml.token_type", types);
+}
+
 // ChatGLM2/3: the SentencePiece pieces (0, 1, 2 named <unk> <bos> <eos>), then the specials as
 // control tokens, then [PAD…] up to padded_vocab_size, as convert_hf_to_gguf.py's
 // set_vocab_chatglm3 writes them (for ChatGLM2 too: its converter has no path of its own, §1.11).
@@ -166,13 +181,9 @@ void add_chatglm_vocab(io::GgufWriter& w, const fs::path& base, const ModelConfi
         }
         tokens.push_back(i == 0 ? "<unk>" : i == 1 ? "<bos>" : i == 2 ? "<eos>" : sp.id_to_piece(id));
         scores.push_back(sp.score(id));
-        types.push_back(sp.is_unknown(id) ? 2 : sp.is_control(id) ? 3 : sp.is_unused(id) ? 5 : sp.is_byte(id) ? 6 : 1);
+        types.push_back(piece_type(sp, id));
     }
-    w.add_string("tokenizer.ggml.model", "llama");
-    w.add_string("tokenizer.ggml.pre", "chatglm-spm");
-    w.add_strings("tokenizer.ggml.tokens", tokens);
-    w.add_f32s("tokenizer.ggml.scores", scores);
-    w.add_i32s("tokenizer.ggml.token_type", types);
+    add_spm_vocab(w, "chatglm-spm", tokens, scores, types);
     if (!c.eos_token_ids.empty()) w.add_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(c.eos_token_ids[0]));
     if (c.pad_token_id) w.add_u32("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(*c.pad_token_id));
     w.add_bool("tokenizer.ggml.add_bos_token", false);  // the prompt carries [gMASK] sop itself
@@ -240,13 +251,9 @@ void add_sentencepiece_vocab(io::GgufWriter& w, const fs::path& base, const Mode
         const int id = static_cast<int>(i);
         tokens.push_back(sp.id_to_piece(id));
         scores.push_back(sp.score(id));
-        types.push_back(sp.is_unknown(id) ? 2 : sp.is_control(id) ? 3 : sp.is_unused(id) ? 5 : sp.is_byte(id) ? 6 : 1);
+        types.push_back(piece_type(sp, id));
     }
-    w.add_string("tokenizer.ggml.model", "llama");
-    w.add_string("tokenizer.ggml.pre", "default");
-    w.add_strings("tokenizer.ggml.tokens", tokens);
-    w.add_f32s("tokenizer.ggml.scores", scores);
-    w.add_i32s("tokenizer.ggml.token_type", types);
+    add_spm_vocab(w, "default", tokens, scores, types);
     const auto tc = read_json_if_present(base / "tokenizer_config.json");
     const int64_t bos = c.bos_token_id.value_or(sp.bos_id()), eos = c.eos_token_ids.empty() ? sp.eos_id() : c.eos_token_ids[0];
     if (bos >= 0) w.add_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(bos));
