@@ -32,6 +32,8 @@ public:
     bool importAdapter(const QString& zipPath, const QString& targetDir);
     void startExport();
     QPushButton* exportButton() const { return m_export; }
+    QComboBox* formatBox() const { return m_format; }
+    QComboBox* ggufTypeBox() const { return m_ggufType; }
     QString resultText() const;
 
 Q_SIGNALS:

@@ -264,6 +264,19 @@ private Q_SLOTS:
         QVERIFY(exp->resultText().contains("verified"));
         QVERIFY(w.grab().save(shots + "/export-finished.png"));
 
+        // The same as one GGUF file for llama.cpp / Ollama, read back and checked
+        exp->formatBox()->setCurrentText("gguf");
+        QVERIFY(exp->ggufTypeBox()->isEnabled());
+        exp->ggufTypeBox()->setCurrentText("Q8_0");
+        exp->setExportDir(tmp.path() + "/gguf");
+        QSignalSpy exportedGguf(exp, &ExportPage::exportFinished);
+        QTest::mouseClick(exp->exportButton(), Qt::LeftButton);
+        QVERIFY(exportedGguf.wait(120000));
+        QVERIFY2(exportedGguf.first().at(0).toBool(), qPrintable(exp->resultText()));
+        QVERIFY(QFile::exists(tmp.path() + "/gguf/model-Q8_0.gguf"));
+        QVERIFY2(exp->resultText().contains("greedy tokens agree"), qPrintable(exp->resultText()));
+        exp->formatBox()->setCurrentText("safetensors");
+
         // Share the adapter as a zip and import it into a new folder
         const QString zip = tmp.path() + "/shared-adapter.zip";
         QVERIFY2(exp->shareAdapter(zip), qPrintable(exp->resultText()));
