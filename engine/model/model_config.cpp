@@ -226,6 +226,13 @@ void ModelConfig::validate(const std::string& source) const {
 ModelConfig ModelConfig::from_folder(const std::filesystem::path& folder) {
     auto path = folder / "config.json";
     if (!std::filesystem::exists(path)) {
+        std::error_code ec;  // a GGUF export is an end product: Tunebench works from the folder it came from
+        for (const auto& e : std::filesystem::directory_iterator(folder, ec)) {
+            if (e.path().extension() == ".gguf") {
+                throw FileError(folder.string() + " holds a GGUF file (" + e.path().filename().string() + "), not a Hugging Face model",
+                                "GGUF is for llama.cpp / Ollama: give the Hugging Face model folder it was exported from");
+            }
+        }
         throw FileError("no config.json in " + folder.string(),
                         "--model_name_or_path must be a Hugging Face model folder (config.json + weights)");
     }

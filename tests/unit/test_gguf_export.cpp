@@ -49,6 +49,11 @@ TEST(GgufExport, RefusesWhatItCannotWriteAndLeavesNothing) {
     const auto second = export_gguf(ExportArgs::from_map(m));
     EXPECT_TRUE(fs::exists(second.file));
     EXPECT_FALSE(fs::exists(first.file));
+    // a GGUF export given back as the model is named as such, not quantized again
+    m["model_name_or_path"] = (tmp.path / "gguf").string();
+    m["export_dir"] = (tmp.path / "again").string();
+    EXPECT_NE(test::error_of<FileError>([&] { export_gguf(ExportArgs::from_map(m)); }).find("holds a GGUF file"), std::string::npos);
+    EXPECT_FALSE(fs::exists(tmp.path / "again"));
 }
 
 // The check after writing reads the file back: an export with the adapter merged agrees with
