@@ -122,10 +122,9 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
         k = rotated[1];
         v = rotated[2];
     } else {
-        auto qkv = apply_linears({&L.q, &L.k, &L.v}, h, adapters);  // their adapters as one node
-        q = kernels::rope_train(rope_, qkv[0].reshape({B, T, nh, hd}), cos, sin);
-        k = kernels::rope_train(rope_, qkv[1].reshape({B, T, nkv, hd}), cos, sin);
-        v = qkv[2].reshape({B, T, nkv, hd});
+        q = kernels::rope_train(rope_, L.q(h, adapters).reshape({B, T, nh, hd}), cos, sin);
+        k = kernels::rope_train(rope_, L.k(h, adapters).reshape({B, T, nkv, hd}), cos, sin);
+        v = L.v(h, adapters).reshape({B, T, nkv, hd});
     }
     q = q.transpose(1, 2);  // [B, nh, T, hd]
     k = k.transpose(1, 2);  // [B, nkv, T, hd]
@@ -146,8 +145,7 @@ at::Tensor Model::gated_mlp(const DecoderLayer& L, const at::Tensor& h, const Ad
         auto u = L.gate_up(h, adapters);  // [B, T, 2I]: first half is the gate
         return kernels::swiglu_packed(u);
     }
-    auto gate_up = apply_linears({&L.gate, &L.up}, h, adapters);
-    return kernels::swiglu(gate_up[0], gate_up[1]);
+    return kernels::swiglu(L.gate(h, adapters), L.up(h, adapters));
 }
 
 std::vector<Linear*> Model::linears() {

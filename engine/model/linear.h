@@ -7,7 +7,6 @@
 
 #include <memory>
 #include <string>
-#include <vector>
 
 namespace tb {
 
@@ -68,10 +67,5 @@ struct Linear {
     int64_t out_features() const;
     int64_t in_features() const;
 };
-
-// (*linears[i])(x, adapter) for linears that read the same x (LLaMA's q, k, v): the LoRA adapters
-// that add_lora would apply one node each are applied as one node (add_lora_group).
-std::vector<at::Tensor> apply_linears(const std::vector<const Linear*>& linears, const at::Tensor& x,
-                                      const AdapterRows& adapter = true);
 
 }  // namespace tb

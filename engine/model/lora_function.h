@@ -6,8 +6,6 @@
 
 #include <ATen/core/Tensor.h>
 
-#include <vector>
-
 namespace tb {
 
 struct LoraWeights;
@@ -16,11 +14,5 @@ struct LoraWeights;
 // The gradient of y is the incoming one (passed through); x, A and B get theirs from the rank-r
 // products (no d×d temporary forms). No dropout (the caller keeps the reference path for that).
 at::Tensor add_lora(const at::Tensor& y, const at::Tensor& x, const LoraWeights& lora);
-
-// add_lora for several linears reading the same x (LLaMA's q/k/v) as one node: x·[A₁; A₂; …]ᵀ is
-// one [tokens, Σr] product, and backward's dx one product of the stacked factors, so x is read
-// once each way instead of once per linear. ys: the base outputs, all in one dtype.
-std::vector<at::Tensor> add_lora_group(const std::vector<at::Tensor>& ys, const at::Tensor& x,
-                                       const std::vector<const LoraWeights*>& loras);
 
 }  // namespace tb

@@ -20,7 +20,6 @@
 #include <ATen/Context.h>
 #include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
-#include <torch/csrc/autograd/autograd.h>
 
 #include <array>
 #include <chrono>
@@ -393,44 +392,6 @@ bool training_kernels_check() {
             for (int i = 0; i < 4; ++i) diff = std::max(diff, rel(got[i], ref[i]));
             const double t_ker = time_per_call([&] { run(false); }, 10), t_ref = time_per_call([&] { run(true); }, 10);
             report("attention gqa fwd+bwd (causal)", dtype, B * T, H * D, diff, dtype == at::kBFloat16 ? 2e-2 : 4e-3, t_ker, t_ref);
-        }
-        {  // LLaMA-3-8B's q/k/v (4096 → 4096, 1024, 1024), r 8: their adapters as one node vs one node each
-            const int64_t N = 4096, in = 4096;
-            const std::vector<int64_t> outs = {4096, 1024, 1024};
-            auto x0 = at::randn({N, in}, opt);
-            std::vector<Linear> ls(3);
-            std::vector<at::Tensor> A0, B0, gy;
-            for (size_t i = 0; i < 3; ++i) {
-                ls[i].weight = at::randn({outs[i], in}, opt) * 0.02;
-                ls[i].lora = std::make_shared<LoraWeights>();
-                ls[i].lora->scaling = 2.0;
-                A0.push_back(at::randn({8, in}, opt.dtype(at::kFloat)) * 0.02);
-                B0.push_back(at::randn({outs[i], 8}, opt.dtype(at::kFloat)) * 0.02);
-                gy.push_back(at::randn({N, outs[i]}, opt));
-            }
-            auto run = [&](bool grouped) {
-                auto x = x0.clone().requires_grad_(true);
-                for (size_t i = 0; i < 3; ++i) {
-                    ls[i].lora->A = A0[i].clone().requires_grad_(true);
-                    ls[i].lora->B = B0[i].clone().requires_grad_(true);
-                }
-                std::vector<at::Tensor> ys = grouped ? apply_linears({&ls[0], &ls[1], &ls[2]}, x)
-                                                     : std::vector<at::Tensor>{ls[0](x), ls[1](x), ls[2](x)};
-                torch::autograd::backward(ys, gy);
-                std::vector<at::Tensor> r = {x.grad()};
-                for (size_t i = 0; i < 3; ++i) {
-                    r.push_back(ys[i].detach());
-                    r.push_back(ls[i].lora->A.grad());
-                    r.push_back(ls[i].lora->B.grad());
-                }
-                return r;
-            };
-            auto got = run(true), ref = run(false);
-            double diff = 0;
-            for (size_t i = 0; i < got.size(); ++i) diff = std::max(diff, rel(got[i], ref[i]));
-            const double t_ker = time_per_call([&] { run(true); }, 10), t_ref = time_per_call([&] { run(false); }, 10);
-            report("lora q/k/v as one node fwd+bwd (llama3-8b, r 8)", dtype, N, in, diff, dtype == at::kFloat ? 1e-5 : tol_for(dtype),
-                   t_ker, t_ref);
         }
     }
     return all_ok;

@@ -153,62 +153,6 @@ TEST(FusedBackward, LoraNodeEqualsThePeftPath) {
     lora_case(at::kBFloat16, 2e-2);
 }
 
-// LLaMA's q/k/v (different widths and ranks, one input) as one node equal the three nodes alone:
-// outputs and the gradients of x and every A and B; linears without an adapter keep theirs.
-TEST(FusedBackward, LoraGroupEqualsOneNodePerLinear) {
-    for (auto dtype : {at::kFloat, at::kBFloat16}) {
-        auto gen = at::detail::createCPUGenerator(29);
-        const int64_t in = 48;
-        const std::vector<int64_t> outs = {48, 16, 16, 24}, ranks = {4, 8, 4, 0};  // the last: no adapter
-        auto x0 = at::randn({2, 7, in}, gen).to(dtype);
-        std::vector<Linear> ls(outs.size());
-        std::vector<at::Tensor> A0, B0, gy;
-        for (size_t i = 0; i < ls.size(); ++i) {
-            ls[i].weight = (at::randn({outs[i], in}, gen) * 0.2).to(dtype);
-            gy.push_back(at::randn({2, 7, outs[i]}, gen).to(dtype));
-            A0.push_back(at::randn({std::max<int64_t>(ranks[i], 1), in}, gen) * 0.2);
-            B0.push_back(at::randn({outs[i], std::max<int64_t>(ranks[i], 1)}, gen) * 0.2);
-            if (!ranks[i]) continue;
-            ls[i].lora = std::make_shared<LoraWeights>();
-            ls[i].lora->scaling = 0.5 * static_cast<double>(i + 1);
-        }
-        auto run = [&](bool grouped) {
-            auto x = x0.clone().requires_grad_(true);
-            for (size_t i = 0; i < ls.size(); ++i) {
-                if (!ls[i].lora) continue;
-                ls[i].lora->A = A0[i].clone().requires_grad_(true);
-                ls[i].lora->B = B0[i].clone().requires_grad_(true);
-            }
-            std::vector<at::Tensor> ys;
-            if (grouped) {
-                ys = apply_linears({&ls[0], &ls[1], &ls[2], &ls[3]}, x);
-            } else {
-                for (const auto& l : ls) ys.push_back(l(x));
-            }
-            at::Tensor loss = at::zeros({}, at::kDouble);
-            for (size_t i = 0; i < ys.size(); ++i) loss = loss + (ys[i].to(at::kDouble) * gy[i].to(at::kDouble)).sum();
-            loss.backward();
-            std::vector<at::Tensor> r = {x.grad()};
-            for (size_t i = 0; i < ls.size(); ++i) {
-                r.push_back(ys[i].detach());
-                if (ls[i].lora) {
-                    r.push_back(ls[i].lora->A.grad());
-                    r.push_back(ls[i].lora->B.grad());
-                }
-            }
-            return r;
-        };
-        auto got = run(true), want = run(false);
-        ASSERT_EQ(got.size(), want.size());
-        const double tol = dtype == at::kFloat ? 1e-5 : 2e-2;
-        for (size_t i = 0; i < got.size(); ++i) {
-            ASSERT_TRUE(got[i].defined()) << i;
-            EXPECT_LE(rel(got[i], want[i]), tol) << "tensor " << i << " " << c10::toString(dtype);
-            EXPECT_GT(got[i].abs().max().item<double>(), 0.0) << i;
-        }
-    }
-}
-
 TEST(FusedBackward, RopeFormulaIsAutogradBitForBit) {
     // ChatGLM: interleaved pairs over the first half of each head; LLaMA: rotate-half
     for (Arch arch : {Arch::ChatGLM, Arch::Llama}) {
