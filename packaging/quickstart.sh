@@ -30,6 +30,8 @@ install_packages() {
                 fonts-wqy-microhei)  # a CJK font: Chinese labels and offscreen screenshots
     # the fuzzers (tests/fuzz) need clang and its libFuzzer runtime
     [ "$MODE" = test ] && pkgs+=(clang libclang-rt-14-dev)
+    # Go's text/template renders the exported Ollama Modelfiles in the reference tests
+    [ "$MODE" = test ] && pkgs+=(golang-go)
     local missing=()
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -45,7 +45,7 @@ ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
 
     m_format = new QComboBox;
     m_format->addItems({"safetensors", "gguf"});
-    m_texts->set(m_format, "toolTip", QT_TR_NOOP("export_format: a Hugging Face folder, or one GGUF file for llama.cpp and Ollama"));
+    m_texts->set(m_format, "toolTip", QT_TR_NOOP("export_format: a Hugging Face folder, or one GGUF file for llama.cpp with an Ollama Modelfile beside it"));
     m_ggufType = new QComboBox;
     m_ggufType->addItems({"Q4_K_M", "Q8_0", "Q4_0", "F16", "BF16", "F32"});
     m_texts->set(m_ggufType, "toolTip", QT_TR_NOOP("export_gguf_type: Q4_K_M is the usual choice for llama.cpp / Ollama; Q8_0 nearly lossless"));

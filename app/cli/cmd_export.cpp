@@ -26,6 +26,11 @@ void add_export(CLI::App& app, std::function<int()>& run) {
                 if (!c.ok) return 1;
             } else {
                 export_merged_model(args);
+                const auto c = verify_export(args, {"你好", "Hello, who are you?", "Tunebench 是什么？"});
+                log::info("checked against base + adapter", args.export_quantization_bit ? " quantized to NF4" : "", " on ",
+                          c.prompts, " prompts: logits differ by at most ", c.max_abs_diff, " (scale ", c.logit_scale,
+                          "), greedy tokens equal at ", 100.0 * c.greedy_agreement, "% of positions", c.ok ? ": ok" : ": FAILED");
+                if (!c.ok) return 1;
             }
             return 0;
         };

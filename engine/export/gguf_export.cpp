@@ -10,17 +10,20 @@
 #include <cmath>
 #include <map>
 #include <regex>
+#include <tuple>
 
 #include "adapters/lora_adapter.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/string_list.h"
 #include "export/ggml_quants.h"
+#include "export/ollama_modelfile.h"
 #include "io/atomic_file.h"
 #include "io/gguf_reader.h"
 #include "io/gguf_writer.h"
 #include "io/json_text.h"
 #include "model/decoder.h"
+#include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
 #include "tokenizer/spm_library.h"
@@ -59,7 +62,8 @@ std::optional<GgufTensor> chatglm_tensor(const std::string& name) {
     return std::nullopt;
 }
 
-// Hugging Face → llama.cpp tensor names for the llama architecture (FORMATS.md §1.8).
+// Hugging Face → llama.cpp tensor names for the llama and qwen2 architectures (FORMATS.md §1.8);
+// only LLaMA's q/k rows are permuted (Qwen2's NeoX RoPE is llama.cpp's own order, §1.7).
 std::optional<GgufTensor> gguf_tensor(const std::string& hf, const ModelConfig& c) {
     if (c.arch == Arch::ChatGLM) return chatglm_tensor(hf);
     if (hf == "model.embed_tokens.weight") return GgufTensor{"token_embd.weight"};
@@ -76,11 +80,12 @@ std::optional<GgufTensor> gguf_tensor(const std::string& hf, const ModelConfig& 
         {"self_attn.o_proj.bias", "attn_output.bias"},     {"post_attention_layernorm.weight", "ffn_norm.weight"},
         {"mlp.gate_proj.weight", "ffn_gate.weight"},       {"mlp.up_proj.weight", "ffn_up.weight"},
         {"mlp.down_proj.weight", "ffn_down.weight"}};
+    const bool llama = c.arch == Arch::Llama;
     for (const auto& [from, to] : names) {
         if (m[2] != from) continue;
         GgufTensor t{"blk." + m[1].str() + "." + to};
-        if (from.rfind("self_attn.q_proj", 0) == 0) t = {t.name, true, c.num_attention_heads};
-        if (from.rfind("self_attn.k_proj", 0) == 0) t = {t.name, true, c.num_key_value_heads};
+        if (llama && from.rfind("self_attn.q_proj", 0) == 0) t = {t.name, true, c.num_attention_heads};
+        if (llama && from.rfind("self_attn.k_proj", 0) == 0) t = {t.name, true, c.num_key_value_heads};
         return t;
     }
     return std::nullopt;
@@ -212,26 +217,54 @@ void add_chatglm_keys(io::GgufWriter& w, const ModelConfig& c) {
     w.add_f32("chatglm.rope.freq_base", static_cast<float>(10000.0 * c.rope_ratio));
 }
 
-// The architecture keys llama.cpp's `llama` loader reads (TextModel + LlamaModel.set_gguf_parameters).
-void add_llama_keys(io::GgufWriter& w, const ModelConfig& c) {
-    w.add_u32("llama.context_length", static_cast<uint32_t>(c.max_position_embeddings));
-    w.add_u32("llama.embedding_length", static_cast<uint32_t>(c.hidden_size));
-    w.add_u32("llama.block_count", static_cast<uint32_t>(c.num_hidden_layers));
-    w.add_u32("llama.feed_forward_length", static_cast<uint32_t>(c.intermediate_size));
-    w.add_u32("llama.attention.head_count", static_cast<uint32_t>(c.num_attention_heads));
-    w.add_u32("llama.attention.head_count_kv", static_cast<uint32_t>(c.num_key_value_heads));
-    w.add_u32("llama.attention.key_length", static_cast<uint32_t>(c.head_dim));
-    w.add_u32("llama.attention.value_length", static_cast<uint32_t>(c.head_dim));
-    w.add_u32("llama.rope.dimension_count", static_cast<uint32_t>(c.head_dim));
-    w.add_f32("llama.rope.freq_base", static_cast<float>(c.rope_theta));
-    w.add_f32("llama.attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
-    w.add_u32("llama.vocab_size", static_cast<uint32_t>(c.vocab_size));
-    if (c.rope_scaling.type == "linear") {
-        w.add_string("llama.rope.scaling.type", "linear");
-        w.add_f32("llama.rope.scaling.factor", static_cast<float>(c.rope_scaling.factor));
-    } else if (!c.rope_scaling.type.empty()) {
-        throw UnsupportedError("GGUF export of rope_scaling " + c.rope_scaling.type + " is not built yet", "");
+// The architecture keys llama.cpp's `llama` and `qwen2` loaders read (TextModel's generic keys,
+// plus LlamaModel's vocab_size and rope.dimension_count; FORMATS.md §1.6).
+void add_arch_keys(io::GgufWriter& w, const std::string& arch, const ModelConfig& c) {
+    w.add_u32(arch + ".context_length", static_cast<uint32_t>(c.max_position_embeddings));
+    w.add_u32(arch + ".embedding_length", static_cast<uint32_t>(c.hidden_size));
+    w.add_u32(arch + ".block_count", static_cast<uint32_t>(c.num_hidden_layers));
+    w.add_u32(arch + ".feed_forward_length", static_cast<uint32_t>(c.intermediate_size));
+    w.add_u32(arch + ".attention.head_count", static_cast<uint32_t>(c.num_attention_heads));
+    w.add_u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(c.num_key_value_heads));
+    w.add_u32(arch + ".attention.key_length", static_cast<uint32_t>(c.head_dim));
+    w.add_u32(arch + ".attention.value_length", static_cast<uint32_t>(c.head_dim));
+    w.add_f32(arch + ".rope.freq_base", static_cast<float>(c.rope_theta));
+    w.add_f32(arch + ".attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
+    if (c.arch == Arch::Llama) {
+        w.add_u32(arch + ".rope.dimension_count", static_cast<uint32_t>(c.head_dim));
+        w.add_u32(arch + ".vocab_size", static_cast<uint32_t>(c.vocab_size));
     }
+    if (c.rope_scaling.type == "linear") {
+        w.add_string(arch + ".rope.scaling.type", "linear");
+        w.add_f32(arch + ".rope.scaling.factor", static_cast<float>(c.rope_scaling.factor));
+    } else if (!c.rope_scaling.type.empty() && !(c.rope_scaling.type == "llama3" && c.arch == Arch::Llama)) {
+        throw UnsupportedError("GGUF export of rope_scaling " + c.rope_scaling.type + " for " + arch + " is not built",
+                               "export_format safetensors writes the merged model");
+    }
+}
+
+// LLaMA-3.1's rope_type llama3 as llama.cpp takes it: a `rope_freqs` tensor of per-frequency
+// divisors (LlamaModel.generate_extra_tensors): 1 for short wavelengths, `factor` for long ones,
+// a smooth blend between.
+std::vector<float> llama3_rope_factors(const ModelConfig& c) {
+    const auto& s = c.rope_scaling;
+    const double low_wavelen = s.original_max_position_embeddings / s.low_freq_factor;
+    const double high_wavelen = s.original_max_position_embeddings / s.high_freq_factor;
+    std::vector<float> factors;
+    for (int64_t i = 0; i < c.head_dim; i += 2) {
+        const double freq = 1.0 / std::pow(c.rope_theta, static_cast<double>(i) / static_cast<double>(c.head_dim));
+        const double wavelen = 2 * M_PI / freq;
+        if (wavelen < high_wavelen) {
+            factors.push_back(1.0f);
+        } else if (wavelen > low_wavelen) {
+            factors.push_back(static_cast<float>(s.factor));
+        } else {
+            const double smooth = (s.original_max_position_embeddings / wavelen - s.low_freq_factor) /
+                                  (s.high_freq_factor - s.low_freq_factor);
+            factors.push_back(static_cast<float>(1.0 / ((1 - smooth) / s.factor + smooth)));
+        }
+    }
+    return factors;
 }
 
 // SentencePiece vocabulary as convert_hf_to_gguf.py's _set_vocab_sentencepiece writes it.
@@ -266,6 +299,91 @@ void add_sentencepiece_vocab(io::GgufWriter& w, const fs::path& base, const Mode
         w.add_string("tokenizer.chat_template", tc["chat_template"].get<std::string>());
 }
 
+// llama.cpp's name for a byte-level BPE pre-tokenizer (its `tokenizer.ggml.pre`), known by the
+// split regex: the converter finds it by hashing the tokenizer's output, llama.cpp then applies
+// its own copy of the regex, so an unknown one must not be written under another's name.
+// LLaMA-3's regex is llama.cpp's "llama-bpe" (which also skips the merges for a word in the
+// vocabulary, as Meta's tokenizer.json asks with ignore_merges) or "smaug-bpe" (same regex, all
+// merges). The converter's hash names today's Meta tokenizer.json smaug-bpe, under which llama.cpp
+// tokenizes its test vectors differently from it; the flag decides here.
+std::string bpe_pre_name(const BpeTokenizer& tok, const fs::path& base) {
+    static const std::string qwen2 =
+        R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    static const std::string llama3 =
+        R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    if (tok.pattern() == qwen2 && !tok.ignore_merges()) return "qwen2";
+    if (tok.pattern() == llama3) return tok.ignore_merges() ? "llama-bpe" : "smaug-bpe";
+    throw UnsupportedError("GGUF export: the pre-tokenizer of " + base.string() + " is not one llama.cpp knows by name",
+                           "GGUF export writes Qwen2/Qwen3 and LLaMA-3 byte-level vocabularies; export_format safetensors "
+                           "writes any model");
+}
+
+// convert_hf_to_gguf.py's does_token_look_special
+bool looks_special(const std::string& t) {
+    const auto ends = [&](const std::string& s) { return t.size() >= s.size() && t.compare(t.size() - s.size(), s.size(), s) == 0; };
+    return t == "<pad>" || t == "<mask>" || (t.rfind("<|", 0) == 0 && ends("|>"));
+}
+
+// Byte-level BPE (Qwen2/Qwen3, LLaMA-3) as _set_vocab_gpt2 writes it: the tokens in their
+// byte-level form, added tokens CONTROL when special (or <|…|>-looking) else USER_DEFINED, holes
+// up to the embedding's rows [PAD{i}] UNUSED, the merges by rank; no scores.
+void add_bpe_vocab(io::GgufWriter& w, const BpeTokenizer& tok, const fs::path& base, const ModelConfig& c) {
+    const auto& have = tok.tokens();
+    const int64_t n = std::max<int64_t>(c.vocab_size, static_cast<int64_t>(have.size()));
+    std::vector<std::string> tokens;
+    std::vector<int32_t> types;
+    for (int64_t i = 0; i < n; ++i) {
+        const std::string t = i < static_cast<int64_t>(have.size()) ? have[static_cast<size_t>(i)] : std::string();
+        if (t.empty()) {
+            tokens.push_back("[PAD" + std::to_string(i) + "]");
+            types.push_back(5);
+        } else {
+            tokens.push_back(t);
+            types.push_back(!tok.is_added(i) ? 1 : tok.is_special(i) || looks_special(t) ? 3 : 4);
+        }
+    }
+    w.add_string("tokenizer.ggml.model", "gpt2");
+    w.add_string("tokenizer.ggml.pre", bpe_pre_name(tok, base));
+    w.add_strings("tokenizer.ggml.tokens", tokens);
+    w.add_i32s("tokenizer.ggml.token_type", types);
+    w.add_strings("tokenizer.ggml.merges", tok.merges());
+    // ids as SpecialVocab finds them: tokenizer_config.json's tokens, else config.json's ids
+    const auto bos = tok.bos_id ? tok.bos_id : c.bos_token_id;
+    auto eos = tok.eos_id;
+    if (!eos && !c.eos_token_ids.empty()) eos = c.eos_token_ids[0];
+    const auto pad = tok.pad_id ? tok.pad_id : c.pad_token_id;
+    if (bos) w.add_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(*bos));
+    if (eos) w.add_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(*eos));
+    if (pad) w.add_u32("tokenizer.ggml.padding_token_id", static_cast<uint32_t>(*pad));
+    w.add_bool("tokenizer.ggml.add_bos_token", tok.add_bos);
+    const auto tc = read_json_if_present(base / "tokenizer_config.json");
+    if (tc.contains("chat_template") && tc["chat_template"].is_string())
+        w.add_string("tokenizer.chat_template", tc["chat_template"].get<std::string>());
+}
+
+// generation_config.json's sampling defaults: as general.sampling.* keys (gguf-py's Metadata, which
+// newer llama.cpp reads) and as Ollama PARAMETER lines (which Ollama reads).
+std::vector<std::pair<std::string, std::string>> add_sampling_keys(io::GgufWriter& w, const fs::path& base) {
+    const auto g = read_json_if_present(base / "generation_config.json");
+    std::vector<std::pair<std::string, std::string>> ollama;
+    auto number = [&](const char* key) { return g.contains(key) && g[key].is_number() ? std::optional(g[key].get<double>()) : std::nullopt; };
+    if (const auto k = number("top_k"); k && *k == std::floor(*k)) {
+        w.add_i32("general.sampling.top_k", static_cast<int32_t>(*k));
+        ollama.emplace_back("top_k", std::to_string(static_cast<int32_t>(*k)));
+    }
+    for (const auto& [hf, gguf, param] : std::vector<std::tuple<const char*, const char*, const char*>>{
+             {"top_p", "general.sampling.top_p", "top_p"},
+             {"min_p", "general.sampling.min_p", "min_p"},
+             {"temperature", "general.sampling.temp", "temperature"}}) {
+        if (const auto v = number(hf)) {
+            w.add_f32(gguf, static_cast<float>(*v));
+            ollama.emplace_back(param, io::dump_json(nlohmann::json(*v)));
+        }
+    }
+    if (const auto v = number("repetition_penalty")) ollama.emplace_back("repeat_penalty", io::dump_json(nlohmann::json(*v)));
+    return ollama;
+}
+
 }  // namespace
 
 GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const std::string&)>& status) {
@@ -278,15 +396,10 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     const bool q4_k_m = a.export_gguf_type == "Q4_K_M";  // a mixture, chosen per tensor
     const auto type = q4_k_m ? ggml::Type::Q4_K : ggml::type_from_name(a.export_gguf_type);
     const auto config = ModelConfig::from_folder(base);
-    if (config.arch == Arch::Qwen2) {
-        throw UnsupportedError("GGUF export of " + config.model_type + " models is not built yet",
-                               "GGUF export supports llama models with a SentencePiece tokenizer.model and ChatGLM2/3; "
-                               "export_format safetensors writes any model");
-    }
-    if (!fs::exists(base / "tokenizer.model")) {
-        throw UnsupportedError("GGUF export needs a SentencePiece tokenizer.model in " + base.string(),
-                               "byte-level BPE vocabularies (tokenizer.json) are not written to GGUF yet");
-    }
+    refuse_quantized_base(base);
+    const auto tokenizer = load_tokenizer(base, &config);
+    const auto* bpe = dynamic_cast<const BpeTokenizer*>(tokenizer.get());
+    if (bpe) bpe_pre_name(*bpe, base);  // refused before anything is loaded
     check_export_dir(out, base, split_comma_list(a.adapter_name_or_path));
     at::NoGradGuard no_grad;
     say("loading " + base.string());
@@ -299,11 +412,20 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     const auto& c = model->config();
     io::GgufWriter w;
     const bool chatglm = c.arch == Arch::ChatGLM;
+    const std::string arch = chatglm ? "chatglm" : c.arch == Arch::Qwen2 ? "qwen2" : "llama";
     if (chatglm) add_chatglm_keys(w, c);
-    else w.add_string("general.architecture", "llama");
+    else w.add_string("general.architecture", arch);
     w.add_string("general.name", base.filename().string());
+    const auto sampling = add_sampling_keys(w, base);
     w.add_u32("general.file_type", q4_k_m ? 15 : file_type(type));
-    if (!chatglm) add_llama_keys(w, c);
+    if (!chatglm) add_arch_keys(w, arch, c);
+    if (c.rope_scaling.type == "llama3") {
+        const auto factors = llama3_rope_factors(c);
+        w.add_tensor("rope_freqs.weight", {static_cast<int64_t>(factors.size())}, static_cast<uint32_t>(ggml::Type::F32),
+                     factors.size() * sizeof(float),
+                     [factors] { return ggml::quantize(ggml::Type::F32, factors.data(), 1, static_cast<int64_t>(factors.size())); });
+        ++r.tensors;
+    }
     bool quantized = false;
     const auto named = model->named_weights();
     const bool tied = std::none_of(named.begin(), named.end(), [&](const auto& n) {
@@ -336,12 +458,20 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     }
     if (quantized) w.add_u32("general.quantization_version", 2);
     if (chatglm) add_chatglm_vocab(w, base, c);
+    else if (bpe) add_bpe_vocab(w, *bpe, base, c);
     else add_sentencepiece_vocab(w, base, c);
     r.type = q4_k_m ? "Q4_K_M" : ggml::traits(type).name;
     const std::string file = base.filename().string() + "-" + r.type + ".gguf";
+    // Ollama's Modelfile: the template Tunebench trains and chats with; BOS left to the runtime
+    // where the file asks it to add one (as add_bos_token was written above)
+    const auto template_name = detect_template(base, c, *tokenizer);
+    const bool runtime_adds_bos = !chatglm && (bpe ? bpe->add_bos : read_json_if_present(base / "tokenizer_config.json").value("add_bos_token", true));
+    const std::string modelfile =
+        ollama_modelfile(file, ChatTemplate::get(template_name.empty() ? "empty" : template_name), *tokenizer, runtime_adds_bos, sampling);
     write_export_folder(out, [&](const fs::path& tmp) {
         say("writing " + (out / file).string());
         w.write(tmp / file);
+        io::write_text_atomically(tmp / "Modelfile", modelfile);
     });
     r.file = out / file;
     say("exported " + r.file.string() + ": " + std::to_string(r.tensors) + " tensors, " + std::to_string(r.bytes / 1000000) +

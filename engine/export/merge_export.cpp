@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <set>
 
 #include "adapters/lora_adapter.h"
 #include "core/arg_values.h"
@@ -16,7 +17,9 @@
 #include "core/string_list.h"
 #include "io/atomic_file.h"
 #include "io/sharded_writer.h"
+#include "model/bnb_checkpoint.h"
 #include "model/decoder.h"
+#include "model/quantization.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
@@ -27,6 +30,7 @@ namespace fs = std::filesystem;
 
 ExportArgs ExportArgs::from_map(const ArgMap& map, std::vector<std::string>* unknown) {
     ExportArgs a;
+    bool gguf_type_given = false;
     for (const auto& [k, v] : map) {
         if (k == "model_name_or_path") a.model_name_or_path = v;
         else if (k == "adapter_name_or_path") a.adapter_name_or_path = v;
@@ -37,16 +41,30 @@ ExportArgs ExportArgs::from_map(const ArgMap& map, std::vector<std::string>* unk
         else if (k == "export_legacy_format") a.export_legacy_format = parse_bool(k, v);
         else if (k == "quantization_bit") a.quantization_bit = v.empty() ? 0 : static_cast<int>(parse_int(k, v));
         else if (k == "export_format") a.export_format = v;
-        else if (k == "export_gguf_type") a.export_gguf_type = v;
+        else if (k == "export_gguf_type") {
+            a.export_gguf_type = v;
+            gguf_type_given = !v.empty();
+        }
         else if (k == "template" || k == "finetuning_type" || k == "trust_remote_code" || k == "export_hub_model_id") continue;
-        else if (k == "export_quantization_bit") {
-            if (!v.empty()) throw UnsupportedError("export_quantization_bit (GPTQ export) is not supported", "remove the key");
-        } else if (unknown) unknown->push_back(k);
+        else if (k == "export_quantization_bit") a.export_quantization_bit = v.empty() ? 0 : static_cast<int>(parse_int(k, v));
+        else if (unknown) unknown->push_back(k);
     }
     if (a.model_name_or_path.empty()) throw ConfigError("model_name_or_path is not set", "name the base model folder");
     if (a.export_dir.empty()) throw ConfigError("export_dir is not set", "name the folder to write the merged model to");
     if (a.export_size <= 0) throw ConfigError("export_size should be a positive number of GB");
     check_choice("export_format", a.export_format, {"safetensors", "gguf"});
+    if (a.export_quantization_bit != 0 && a.export_quantization_bit != 4 && a.export_quantization_bit != 8) {
+        throw ConfigError("export_quantization_bit is " + std::to_string(a.export_quantization_bit) + ", expected 4 or 8 (or nothing)",
+                          "4: NF4 for transformers + bitsandbytes, or Q4_K_M GGUF; 8: Q8_0 GGUF");
+    }
+    if (a.export_format == "gguf" && a.export_quantization_bit && !gguf_type_given)
+        a.export_gguf_type = a.export_quantization_bit == 4 ? "Q4_K_M" : "Q8_0";
+    if (a.export_format == "safetensors" && a.export_quantization_bit == 8) {
+        throw UnsupportedError("export_quantization_bit 8 in safetensors (bitsandbytes LLM.int8) is not written yet",
+                               "export_quantization_bit 4 writes bitsandbytes NF4; export_format gguf with 8 writes Q8_0");
+    }
+    if (a.export_quantization_bit && a.export_legacy_format)
+        throw ConfigError("export_legacy_format cannot hold a 4-bit export", "remove export_legacy_format: it is written as safetensors");
     check_choice("export_gguf_type", a.export_gguf_type, {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K_M"});
     if (a.quantization_bit) {
         throw UnsupportedError("cannot merge an adapter into a quantized base model (quantization_bit " +
@@ -125,6 +143,22 @@ void write_export_folder(const fs::path& out, const std::function<void(const fs:
     if (fs::exists(old)) remove_export_folder(old);
 }
 
+std::string export_dtype(const ExportArgs& a) {
+    // a 4-bit export computes in the model's own dtype (its quant_state names it), wherever it is made
+    if (a.export_quantization_bit == 4 && a.export_dtype == "auto")
+        return ModelConfig::from_folder(a.model_name_or_path).torch_dtype;
+    return a.export_dtype;
+}
+
+void refuse_quantized_base(const fs::path& base) {
+    if (prequantized_kind(base)) {
+        throw UnsupportedError(base.string() + " holds a bitsandbytes 4-bit model: merging into it, or quantizing it again, "
+                                               "would round the weights twice",
+                               "export from the original (unquantized) base: an adapter trained on the 4-bit model "
+                               "merges into it");
+    }
+}
+
 ExportReport export_merged_model(const ExportArgs& a, const std::function<void(const std::string&)>& status) {
     auto say = [&](const std::string& s) {
         log::info(s);
@@ -132,9 +166,10 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
     };
     const fs::path base = a.model_name_or_path, out = a.export_dir;
     if (!fs::is_directory(base)) throw FileError("model folder " + base.string() + " does not exist");
+    refuse_quantized_base(base);
     check_export_dir(out, base, split_comma_list(a.adapter_name_or_path));
     say("loading " + base.string());
-    auto model = Model::load(base, {.dtype = a.export_dtype, .device = a.export_device == "auto" ? "auto" : a.export_device});
+    auto model = Model::load(base, {.dtype = export_dtype(a), .device = a.export_device == "auto" ? "auto" : a.export_device});
     ExportReport r;
     for (const auto& one : split_comma_list(a.adapter_name_or_path)) {
         say("merging " + one);
@@ -142,8 +177,17 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
     }
     write_export_folder(out, [&](const fs::path& tmp) {
         io::NamedTensors tensors;
-        for (auto& [name, t] : model->named_weights()) tensors.emplace_back(name, *t);
-        say("writing " + out.string());
+        std::set<const at::Tensor*> four_bit;  // the decoder-layer linears, as transformers quantizes them
+        if (a.export_quantization_bit == 4)
+            for (Linear* l : model->linears()) four_bit.insert(&l->weight);
+        for (auto& [name, t] : model->named_weights()) {
+            if (!four_bit.count(t)) {
+                tensors.emplace_back(name, *t);
+                continue;
+            }
+            for (auto& part : bnb_4bit_tensors(name, quantize_nf4(*t, /*double_quant=*/true))) tensors.push_back(std::move(part));
+        }
+        say("writing " + out.string() + (four_bit.empty() ? "" : " (NF4, double quantization)"));
         auto shards = io::save_sharded(tmp, tensors, static_cast<int64_t>(std::llround(a.export_size * 1e9)), a.export_legacy_format);
         r.shards = shards.shards;
         r.total_bytes = shards.total_bytes;
@@ -151,6 +195,7 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
         // config.json of the base with its own keys (auto_map, …), torch_dtype updated
         auto config = io::parse_ordered_json(io::read_file(base / "config.json"), (base / "config.json").string());
         config["torch_dtype"] = r.dtype;
+        if (!four_bit.empty()) config["quantization_config"] = nlohmann::ordered_json::parse(bnb_4bit_quantization_config(model->dtype()));
         io::write_text_atomically(tmp / "config.json", config.dump(2) + "\n");
         for (const auto& e : fs::directory_iterator(base)) {
             const auto name = e.path().filename().string();
@@ -177,15 +222,21 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
 ExportCheck verify_export(const ExportArgs& a, const std::vector<std::string>& prompts) {
     at::NoGradGuard no_grad;
     const std::string device = a.export_device == "auto" ? "auto" : a.export_device;
-    auto exported = Model::load(a.export_dir, {.dtype = a.export_dtype, .device = device});
+    auto exported = Model::load(a.export_dir, {.dtype = export_dtype(a), .device = device});
     auto reference = Model::load(a.model_name_or_path, {.dtype = io::dtype_name(exported->dtype()), .device = device});
     const auto adapters = split_comma_list(a.adapter_name_or_path);
-    for (size_t i = 0; i + 1 < adapters.size(); ++i) merge_lora_adapter(*reference, adapters[i]);
-    if (!adapters.empty()) load_lora(*reference, adapters.back());  // the last one unmerged
+    const bool four_bit = a.export_quantization_bit == 4;
+    // a 4-bit export against base + adapters merged and quantized the same way: the codes must be
+    // the file's, so the logits agree as closely as a dense export's
+    for (size_t i = 0; i + (four_bit ? 0 : 1) < adapters.size(); ++i) merge_lora_adapter(*reference, adapters[i]);
+    if (four_bit) quantize_model(*reference, 4, /*double_quant=*/true);
+    else if (!adapters.empty()) load_lora(*reference, adapters.back());  // the last one unmerged
     auto tok = load_tokenizer(a.export_dir, &exported->config());
     const auto name = detect_template(a.export_dir, exported->config(), *tok);
     const auto& tmpl = ChatTemplate::get(name.empty() ? "empty" : name);
     ExportCheck check;
+    int64_t same = 0, positions = 0;
+    double diff2 = 0, ref2 = 0;
     for (const auto& p : prompts) {
         auto ids = encode_prompt(tmpl, *tok, {}, p, "");
         if (ids.empty()) continue;
@@ -193,8 +244,14 @@ ExportCheck verify_export(const ExportArgs& a, const std::vector<std::string>& p
         auto x = exported->forward(input, nullptr).to(at::kFloat), y = reference->forward(input, nullptr).to(at::kFloat);
         check.max_abs_diff = std::max(check.max_abs_diff, (x - y).abs().max().item<double>());
         check.logit_scale = std::max(check.logit_scale, y.abs().max().item<double>());
+        same += x.argmax(-1).eq(y.argmax(-1)).sum().item<int64_t>();
+        diff2 += (x - y).to(at::kDouble).pow(2).sum().item<double>();
+        ref2 += y.to(at::kDouble).pow(2).sum().item<double>();
+        positions += static_cast<int64_t>(ids.size());
         ++check.prompts;
     }
+    check.greedy_agreement = positions ? static_cast<double>(same) / static_cast<double>(positions) : 0;
+    check.relative_rms = ref2 > 0 ? std::sqrt(diff2 / ref2) : 0;
     check.tolerance = (exported->dtype() == at::kFloat ? 1e-4 : 5e-2) * check.logit_scale;
     check.ok = check.prompts > 0 && check.max_abs_diff <= check.tolerance;
     return check;

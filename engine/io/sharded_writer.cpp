@@ -15,9 +15,12 @@ namespace fs = std::filesystem;
 ShardReport save_sharded(const fs::path& folder, const NamedTensors& tensors, int64_t max_bytes, bool legacy) {
     std::vector<NamedTensors> shards(1);
     int64_t current = 0, total = 0;
+    std::string group;  // a 4-bit weight's parts ("W.absmax", …) stay in W's shard: transformers reads them together
     for (const auto& [name, t] : tensors) {
         const int64_t bytes = t.numel() * t.element_size();
-        if (current > 0 && current + bytes > max_bytes) {
+        const bool part = !group.empty() && name.rfind(group + ".", 0) == 0;
+        if (!part) group = name;
+        if (!part && current > 0 && current + bytes > max_bytes) {
             shards.emplace_back();
             current = 0;
         }

@@ -12,6 +12,7 @@
 #include "io/file_to_device.h"
 #include "io/tensor_io.h"
 #include "model/decoder.h"
+#include "model/bnb_checkpoint.h"
 #include "model/quantization.h"
 
 #include <algorithm>
@@ -159,7 +160,10 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
     std::shared_ptr<Model> m(new Model(config, dtype, device));
     m->attention_kernel_ = kernel_for_flash_attn(options.flash_attn);
     auto slots = expected_slots(m->config_, m->embed_, m->embed_name_, m->layers_, m->final_norm_, m->lm_head_);
-    std::map<const at::Tensor*, Linear*> quantize_on_load;
+    std::map<const at::Tensor*, Linear*> quantize_on_load, prequantized;
+    const bool four_bit_checkpoint = prequantized_kind(folder).has_value();  // bitsandbytes NF4 (model/bnb_checkpoint.h)
+    if (four_bit_checkpoint)
+        for (Linear* l : m->linears_for_load()) prequantized[&l->weight] = l;
     if (options.quantization_bit) {
         if (options.quantization_bit != 4 && options.quantization_bit != 8)
             throw ConfigError("quantization_bit " + std::to_string(options.quantization_bit) + " is not supported", "use 4 or 8");
@@ -171,6 +175,18 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
     std::vector<io::FileRange> direct;
     const bool read_direct = device.is_cuda() && direct_loading_enabled();
     for (auto& slot : slots) {
+        if (auto p = prequantized.find(slot.tensor); p != prequantized.end() && ckpt.has(slot.key + ".quant_state.bitsandbytes__nf4")) {
+            auto q = read_bnb_4bit(ckpt, slot.key, dtype, device);
+            if (q.shape != slot.shape) {
+                throw FileError("4-bit weight '" + slot.key + "' has shape " + shape_str(q.shape) + " but config.json implies " +
+                                    shape_str(slot.shape),
+                                "config.json does not belong to these weights");
+            }
+            p->second->quant = std::make_shared<QuantizedWeight>(std::move(q));
+            p->second->weight = at::Tensor();
+            if (options.progress) options.progress(++done, static_cast<int64_t>(slots.size()));
+            continue;
+        }
         if (!ckpt.has(slot.key)) {
             throw FileError("weight '" + slot.key + "' is missing from the checkpoint in " + folder.string(),
                             "config.json (model_type " + config.model_type +
@@ -190,7 +206,7 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
             continue;
         }
         *slot.tensor = io::to_tensor(view, dtype, device);
-        if (auto q = quantize_on_load.find(slot.tensor); q != quantize_on_load.end()) {
+        if (auto q = quantize_on_load.find(slot.tensor); q != quantize_on_load.end() && !four_bit_checkpoint) {
             Linear* l = q->second;
             l->quant = std::make_shared<QuantizedWeight>(options.quantization_bit == 4
                                                              ? quantize_nf4(l->weight, options.double_quantization)

@@ -165,6 +165,7 @@ struct BpeTokenizer::Regex {
 BpeTokenizer::~BpeTokenizer() = default;
 
 void BpeTokenizer::set_pattern(const std::string& pattern, const std::string& source) {
+    pattern_ = pattern;
     regex_ = std::make_unique<Regex>();
     int err = 0;
     PCRE2_SIZE off = 0;

@@ -30,9 +30,31 @@ public:
     std::vector<int64_t> encode(const std::string& text) const override;
     std::string decode(const std::vector<int64_t>& ids, bool skip_special = true) const override;
     std::optional<int64_t> token_to_id(const std::string& token) const override;
+    std::string id_to_token(int64_t id) const override {
+        return id >= 0 && id < static_cast<int64_t>(id_to_token_.size()) ? id_to_token_[static_cast<size_t>(id)] : std::string();
+    }
     bool is_special(int64_t id) const override;
     int64_t vocab_size() const override { return static_cast<int64_t>(id_to_token_.size()); }
     std::string kind() const override { return "bpe"; }
+
+    // The vocabulary as a GGUF file lists it (convert_hf_to_gguf.py's get_vocab_base): each id's
+    // token in the byte-level form ("" for a hole), whether it is an added token, the merges by
+    // rank ("left right"), the pre-tokenizer's regex and whether a word in the vocabulary skips the
+    // merges.
+    const std::vector<std::string>& tokens() const { return id_to_token_; }
+    bool is_added(int64_t id) const {
+        for (const auto& a : added_)
+            if (a.id == id) return true;
+        return false;
+    }
+    std::vector<std::string> merges() const {
+        std::vector<std::string> by_rank(merge_rank_.size());
+        for (const auto& [pair, rank] : merge_rank_) by_rank.at(static_cast<size_t>(rank)) = pair;
+        std::erase(by_rank, std::string());  // a repeated merge kept its first rank
+        return by_rank;
+    }
+    const std::string& pattern() const { return pattern_; }
+    bool ignore_merges() const { return ignore_merges_; }
 
 private:
     BpeTokenizer() = default;
@@ -53,6 +75,7 @@ private:
     };
     std::vector<Added> added_;  // longest first
     std::vector<bool> special_;
+    std::string pattern_;
     bool ignore_merges_ = false;
     bool nfc_ = false;
     struct Regex;

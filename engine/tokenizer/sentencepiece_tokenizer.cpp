@@ -70,6 +70,13 @@ std::optional<int64_t> SentencePieceTokenizer::token_to_id(const std::string& to
     return id;
 }
 
+std::string SentencePieceTokenizer::id_to_token(int64_t id) const {
+    if (id < 0) return {};
+    if (id < sp_size_) return sp_->id_to_piece(static_cast<int>(id));
+    if (chatglm_ && id - sp_size_ < specials_) return chatglm_specials()[static_cast<size_t>(id - sp_size_)];
+    return {};
+}
+
 bool SentencePieceTokenizer::is_special(int64_t id) const {
     if (id >= sp_size_) return true;
     return sp_->is_control(static_cast<int>(id)) || sp_->is_unknown(static_cast<int>(id));

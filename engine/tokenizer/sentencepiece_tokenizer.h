@@ -26,6 +26,7 @@ public:
     std::vector<int64_t> encode(const std::string& text) const override;
     std::string decode(const std::vector<int64_t>& ids, bool skip_special = true) const override;
     std::optional<int64_t> token_to_id(const std::string& token) const override;
+    std::string id_to_token(int64_t id) const override;
     bool is_special(int64_t id) const override;
     int64_t vocab_size() const override;
     std::string kind() const override { return chatglm_ ? "chatglm" : "sentencepiece"; }

@@ -22,6 +22,9 @@ public:
     virtual std::string decode(const std::vector<int64_t>& ids, bool skip_special = true) const = 0;
     // Id of a token string, special tokens included; nullopt when unknown.
     virtual std::optional<int64_t> token_to_id(const std::string& token) const = 0;
+    // The token's string as the vocabulary lists it (a special token's text, a SentencePiece
+    // piece, a byte-level BPE token); "" for an id outside the vocabulary.
+    virtual std::string id_to_token(int64_t id) const = 0;
     virtual bool is_special(int64_t id) const = 0;
     virtual int64_t vocab_size() const = 0;
     virtual std::string kind() const = 0;  // "sentencepiece" | "chatglm" | "bpe"

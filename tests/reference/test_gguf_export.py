@@ -15,7 +15,6 @@ BF16, Q8_0, Q4_0 and Q4_K_M:
 - llama.cpp's own quantizer (llama_model_quantize) run on our F32 file makes Q8_0 and Q4_K_M files
   with the same tensor types as ours and the same bytes (its -march=native build's fused
   multiply-adds may move a code at an exact tie: ≤ 0.1% of the bytes)."""
-import ctypes
 import os
 import shutil
 import subprocess
@@ -31,6 +30,7 @@ from transformers import GlmConfig, GlmForCausalLM, LlamaConfig, LlamaForCausalL
 
 import llama_cpp
 from common import CLI, PROBE, SHARED, WORK, Checks, write_json
+from gguf_common import FTYPES, check_against_llama_quantize, check_modelfile, export, permute, tensor_bytes, unpermute
 from hf_models import chatglm_config, glm_to_chatglm, probe_logits, randomize
 
 checks = Checks()
@@ -56,26 +56,6 @@ def gguf_name(hf_name):
     _, _, i, rest = hf_name.split(".", 3)
     module, kind = rest.rsplit(".", 1)
     return f"blk.{i}.{LAYER[module]}.{kind}"
-
-
-def permute(w, heads):  # convert_hf_to_gguf.py's LlamaModel.permute
-    return w.reshape(heads, 2, w.shape[0] // heads // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
-
-
-def unpermute(w, heads):
-    return w.reshape(heads, w.shape[0] // heads // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
-
-
-def tensor_bytes(t):
-    return np.asarray(t.data).view(np.uint8).reshape(-1)
-
-
-def export(model_dir, label, gguf_type):
-    out = os.path.join(WORK, f"{label}-{gguf_type}")
-    p = subprocess.run([CLI, "export", f"model_name_or_path={model_dir}", f"export_dir={out}", "export_format=gguf",
-                        f"export_gguf_type={gguf_type}"], capture_output=True, text=True)
-    ok = checks.check(p.returncode == 0, f"{label} {gguf_type}: tunebench-cli export writes the GGUF", stderr=p.stderr.strip()[-300:])
-    return os.path.join(out, f"{os.path.basename(model_dir)}-{gguf_type}.gguf") if ok else None
 
 
 def check_file(model_dir, label, gguf_type, path):
@@ -144,32 +124,6 @@ def check_file(model_dir, label, gguf_type, path):
     del llm
 
 
-def check_against_llama_quantize(label, f32_path, ours, gguf_type, ftype):
-    """llama.cpp's own quantizer (llama_model_quantize, as llama-quantize) on our F32 file gives the
-    same tensor types and, but for its fused multiply-adds (this build's -march=native), the same bytes."""
-    theirs_path = os.path.join(WORK, f"{label}-llama-quantize-{gguf_type}.gguf")
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = ftype
-    params.nthread = 1
-    rc = llama_cpp.llama_model_quantize(f32_path.encode(), theirs_path.encode(), ctypes.byref(params))
-    if not checks.check(rc == 0, f"{label} {gguf_type}: llama.cpp quantizes our F32 file"):
-        return
-    a = {t.name: t for t in GGUFReader(ours).tensors}
-    b = {t.name: t for t in GGUFReader(theirs_path).tensors}
-    types = [n for n in b if n not in a or a[n].tensor_type != b[n].tensor_type]
-    checks.check(not types and len(a) == len(b), f"{label} {gguf_type}: every tensor's type is llama-quantize's",
-                 differing=[(n, a[n].tensor_type.name if n in a else None, b[n].tensor_type.name) for n in types[:4]])
-    total = differing = 0
-    for n, t in b.items():
-        if n not in a or a[n].tensor_type != t.tensor_type:
-            continue
-        x, y = tensor_bytes(a[n]), tensor_bytes(t)
-        total += x.size
-        differing += int((x != y).sum()) if x.size == y.size else x.size
-    checks.check(differing <= 1e-3 * total, f"{label} {gguf_type}: bytes equal llama-quantize's (FMA ties aside)",
-                 differing_bytes=f"{differing}/{total}")
-
-
 # a 256-wide LLaMA (rows of whole K-quant blocks, 8 layers) with stories260K's tokenizer
 WIDE = os.path.join(WORK, "llama-wide")
 torch.manual_seed(0)
@@ -185,20 +139,21 @@ wide.save_pretrained(WIDE)
 for f in ["tokenizer.model", "tokenizer_config.json"]:
     shutil.copy(os.path.join(STORIES, f), WIDE)
 
-FTYPES = {"Q8_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0, "Q4_K_M": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M}
 # (llama-quantize refuses Q8_0 for stories260K's 172-wide rows, which the converter — and we — keep F16)
 for model_dir, label, types, compared in [
         (STORIES, "stories260K", ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K_M"], ["Q4_K_M"]),
         (WIDE, "llama-256", ["F32", "Q8_0", "Q4_K_M"], ["Q8_0", "Q4_K_M"])]:
     paths = {}
     for gguf_type in types:
-        path = export(model_dir, label, gguf_type)
+        path = export(checks, model_dir, label, gguf_type)
         if path:
             paths[gguf_type] = path
             check_file(model_dir, label, gguf_type, path)
+            if gguf_type == "F32":
+                check_modelfile(checks, label, model_dir, path)
     for gguf_type in compared:
         if "F32" in paths and gguf_type in paths:
-            check_against_llama_quantize(label, paths["F32"], paths[gguf_type], gguf_type, FTYPES[gguf_type])
+            check_against_llama_quantize(checks, label, paths["F32"], paths[gguf_type], gguf_type, FTYPES[gguf_type])
 
 
 # ChatGLM2/3 (arch chatglm: fused query_key_value and dense_h_to_4h, no permutation; the
@@ -291,11 +246,13 @@ chatglm_cases.append((os.path.join(demo, "model"), "demo"))
 for model_dir, label in chatglm_cases:
     paths = {}
     for gguf_type in (["F32", "F16", "Q8_0", "Q4_K_M"] if label != "demo" else ["F32"]):
-        path = export(model_dir, label, gguf_type)
+        path = export(checks, model_dir, label, gguf_type)
         if path:
             paths[gguf_type] = path
             check_chatglm(model_dir, label, gguf_type, path, TEXT if label != "demo" else "Tunebench 是什么？")
+            if gguf_type == "F32":
+                check_modelfile(checks, label, model_dir, path)
     for gguf_type in ["Q8_0", "Q4_K_M"]:
         if "F32" in paths and gguf_type in paths:
-            check_against_llama_quantize(label, paths["F32"], paths[gguf_type], gguf_type, FTYPES[gguf_type])
+            check_against_llama_quantize(checks, label, paths["F32"], paths[gguf_type], gguf_type, FTYPES[gguf_type])
 checks.finish()

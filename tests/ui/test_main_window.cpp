@@ -274,6 +274,7 @@ private Q_SLOTS:
         QVERIFY(exportedGguf.wait(120000));
         QVERIFY2(exportedGguf.first().at(0).toBool(), qPrintable(exp->resultText()));
         QVERIFY(QFile::exists(tmp.path() + "/gguf/model-Q8_0.gguf"));
+        QVERIFY(QFile::exists(tmp.path() + "/gguf/Modelfile"));
         QVERIFY2(exp->resultText().contains("greedy tokens agree"), qPrintable(exp->resultText()));
         exp->formatBox()->setCurrentText("safetensors");
 

@@ -20,11 +20,16 @@ namespace fs = std::filesystem;
 
 TEST(GgufExport, RefusesWhatItCannotWriteAndLeavesNothing) {
     test::TempDir tmp;
-    fs::create_directories(tmp.path / "qwen");  // an architecture without a GGUF writer yet
+    // a byte-level BPE whose pre-tokenizer llama.cpp has no name for (GPT-2's): llama.cpp would
+    // split its text with another regex, so it is refused
+    fs::create_directories(tmp.path / "qwen");
     std::ofstream(tmp.path / "qwen" / "config.json") << test::tiny_config("qwen2").to_json_text();
+    std::ofstream(tmp.path / "qwen" / "tokenizer.json")
+        << R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]},
+              "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}, "added_tokens": []})";
     ArgMap m = {{"model_name_or_path", (tmp.path / "qwen").string()}, {"export_dir", (tmp.path / "out").string()},
                 {"export_format", "gguf"}};
-    EXPECT_NE(test::error_of<UnsupportedError>([&] { export_gguf(ExportArgs::from_map(m)); }).find("GGUF export of qwen2"),
+    EXPECT_NE(test::error_of<UnsupportedError>([&] { export_gguf(ExportArgs::from_map(m)); }).find("not one llama.cpp knows"),
               std::string::npos);
     EXPECT_FALSE(fs::exists(tmp.path / "out"));
     m["export_gguf_type"] = "Q3_K";
@@ -45,6 +50,11 @@ TEST(GgufExport, RefusesWhatItCannotWriteAndLeavesNothing) {
     m["export_dir"] = (tmp.path / "gguf").string();
     const auto first = export_gguf(ExportArgs::from_map(m));
     EXPECT_TRUE(fs::exists(first.file));
+    // with Ollama's Modelfile beside it (its prompts are checked in tests/reference)
+    std::ifstream modelfile(tmp.path / "gguf" / "Modelfile");
+    const std::string text((std::istreambuf_iterator<char>(modelfile)), std::istreambuf_iterator<char>());
+    EXPECT_NE(text.find("FROM ./" + first.file.filename().string() + "\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("PARAMETER stop \"<|user|>\"\n"), std::string::npos) << text;
     m["export_gguf_type"] = "F16";
     const auto second = export_gguf(ExportArgs::from_map(m));
     EXPECT_TRUE(fs::exists(second.file));

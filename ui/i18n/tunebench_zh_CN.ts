@@ -669,8 +669,8 @@ BLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4（0–100）。中文按字�
         <translation>GGUF 量化类型</translation>
     </message>
     <message>
-        <source>export_format: a Hugging Face folder, or one GGUF file for llama.cpp and Ollama</source>
-        <translation>export_format：Hugging Face 模型文件夹，或供 llama.cpp 和 Ollama 使用的单个 GGUF 文件</translation>
+        <source>export_format: a Hugging Face folder, or one GGUF file for llama.cpp with an Ollama Modelfile beside it</source>
+        <translation>export_format：Hugging Face 模型文件夹，或供 llama.cpp 使用的单个 GGUF 文件（附 Ollama Modelfile）</translation>
     </message>
     <message>
         <source>export_gguf_type: Q4_K_M is the usual choice for llama.cpp / Ollama; Q8_0 nearly lossless</source>
