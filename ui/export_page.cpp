@@ -49,14 +49,26 @@ ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     m_ggufType = new QComboBox;
     m_ggufType->addItems({"Q4_K_M", "Q8_0", "Q4_0", "F16", "BF16", "F32"});
     m_texts->set(m_ggufType, "toolTip", QT_TR_NOOP("export_gguf_type: Q4_K_M is the usual choice for llama.cpp / Ollama; Q8_0 nearly lossless"));
+    m_quantize = new QComboBox;
+    m_quantize->addItem(QString(), 0);
+    m_quantize->addItem(QString(), 4);
+    m_texts->bind(QT_TR_NOOP("none (the merged weights)"), [this](const QString& t) { m_quantize->setItemText(0, t); });
+    m_texts->bind(QT_TR_NOOP("4-bit NF4 (bitsandbytes, for transformers)"), [this](const QString& t) { m_quantize->setItemText(1, t); });
+    m_texts->set(m_quantize, "toolTip",
+                 QT_TR_NOOP("export_quantization_bit: merge, then write the layers' weights as NF4 with double quantization; "
+                            "transformers + bitsandbytes and Tunebench load it without quantizing again"));
     auto showFormat = [this] {
         const bool gguf = m_format->currentText() == "gguf";
+        const bool four_bit = !gguf && m_quantize->currentData().toInt() == 4;
         m_ggufType->setEnabled(gguf);
+        m_quantize->setEnabled(!gguf);
         m_size->setEnabled(!gguf);
         m_dtype->setEnabled(!gguf);
-        m_legacy->setEnabled(!gguf);
+        m_legacy->setEnabled(!gguf && !four_bit);
+        if (four_bit) m_legacy->setChecked(false);
     };
     connect(m_format, &QComboBox::currentTextChanged, this, showFormat);
+    connect(m_quantize, &QComboBox::currentIndexChanged, this, showFormat);
     showFormat();
 
     auto* box = new QGroupBox;
@@ -66,6 +78,7 @@ ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     form->addRow(m_texts->label(QT_TR_NOOP("Export folder")), folderField(m_dir, this));
     form->addRow(m_texts->label(QT_TR_NOOP("Format")), m_format);
     form->addRow(m_texts->label(QT_TR_NOOP("GGUF type")), m_ggufType);
+    form->addRow(m_texts->label(QT_TR_NOOP("Quantize")), m_quantize);
     form->addRow(m_texts->label(QT_TR_NOOP("Shard size")), m_size);
     form->addRow(m_texts->label(QT_TR_NOOP("Data type")), m_dtype);
     form->addRow(m_texts->label(QT_TR_NOOP("Device")), m_device);
@@ -174,7 +187,11 @@ void ExportPage::startExport() {
                              {"export_device", m_device->currentText()},
                              {"export_legacy_format", m_legacy->isChecked() ? "true" : "false"},
                              {"export_format", m_format->currentText()},
-                             {"export_gguf_type", m_ggufType->currentText()}});
+                             {"export_gguf_type", m_ggufType->currentText()},
+                             {"export_quantization_bit",
+                              m_format->currentText() == "gguf" || m_quantize->currentData().toInt() == 0
+                                  ? QString()
+                                  : QString::number(m_quantize->currentData().toInt())}});
 }
 
 void ExportPage::setRunning(bool running) {

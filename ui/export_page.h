@@ -34,6 +34,7 @@ public:
     QPushButton* exportButton() const { return m_export; }
     QComboBox* formatBox() const { return m_format; }
     QComboBox* ggufTypeBox() const { return m_ggufType; }
+    QComboBox* quantizeBox() const { return m_quantize; }
     QString resultText() const;
 
 Q_SIGNALS:
@@ -55,6 +56,7 @@ private:
     QCheckBox* m_legacy;
     QComboBox* m_format;
     QComboBox* m_ggufType;
+    QComboBox* m_quantize;
     QPushButton* m_export;
     QLabel* m_result;
     QPlainTextEdit* m_log;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "core/error.h"
@@ -19,11 +21,26 @@ constexpr const char* kQuantState = ".quant_state.bitsandbytes__nf4";
 
 std::string dtype_text(at::ScalarType t) { return io::dtype_name(t); }  // "bfloat16", "float16", "float32"
 
-// Python's repr of a float, as json.dumps writes it (shortest round trip, ".0" for integers)
+// Python's repr of a float, as json.dumps writes it: the shortest digits that read back as v
+// (the nearest such, as std::to_chars picks them), positional for exponents -4..15, else d.ddde-XX.
 std::string python_float(double v) {
-    std::string s = json(v).dump();
-    if (s.find_first_of(".eE") == std::string::npos) s += ".0";
-    return s;
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+    const std::string sci(buf, r.ptr);  // e.g. "-1.3098526000976562e-01"
+    const size_t e = sci.find('e');
+    const bool negative = sci[0] == '-';
+    std::string digits = sci.substr(negative ? 1 : 0, e - (negative ? 1 : 0));
+    digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+    const int exponent = std::stoi(sci.substr(e + 1));
+    std::string out = negative ? "-" : "";
+    if (exponent < -4 || exponent >= 16) {
+        out += digits.substr(0, 1) + (digits.size() > 1 ? "." + digits.substr(1) : "");
+        const int a = std::abs(exponent);
+        return out + (exponent < 0 ? "e-" : "e+") + (a < 10 ? "0" : "") + std::to_string(a);
+    }
+    if (exponent < 0) return out + "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
+    if (static_cast<int>(digits.size()) <= exponent + 1) return out + digits + std::string(static_cast<size_t>(exponent + 1) - digits.size(), '0') + ".0";
+    return out + digits.substr(0, static_cast<size_t>(exponent + 1)) + "." + digits.substr(static_cast<size_t>(exponent + 1));
 }
 
 at::Tensor component(const io::Checkpoint& ckpt, const std::string& name, const std::string& want_dtype,

@@ -278,6 +278,19 @@ private Q_SLOTS:
         QVERIFY2(exp->resultText().contains("greedy tokens agree"), qPrintable(exp->resultText()));
         exp->formatBox()->setCurrentText("safetensors");
 
+        // Merged and written 4-bit (bitsandbytes NF4), checked against the same quantization here
+        QVERIFY(exp->quantizeBox()->isEnabled());
+        exp->quantizeBox()->setCurrentIndex(1);
+        exp->setExportDir(tmp.path() + "/nf4");
+        QSignalSpy exportedNf4(exp, &ExportPage::exportFinished);
+        QTest::mouseClick(exp->exportButton(), Qt::LeftButton);
+        QVERIFY(exportedNf4.wait(120000));
+        QVERIFY2(exportedNf4.first().at(0).toBool(), qPrintable(exp->resultText()));
+        QFile nf4Config(tmp.path() + "/nf4/config.json");
+        QVERIFY(nf4Config.open(QIODevice::ReadOnly));
+        QVERIFY(nf4Config.readAll().contains("\"quant_method\": \"bitsandbytes\""));
+        exp->quantizeBox()->setCurrentIndex(0);
+
         // Share the adapter as a zip and import it into a new folder
         const QString zip = tmp.path() + "/shared-adapter.zip";
         QVERIFY2(exp->shareAdapter(zip), qPrintable(exp->resultText()));

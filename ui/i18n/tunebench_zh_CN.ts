@@ -762,6 +762,22 @@ Hint: %1</source>
         <source>Exporting %1 + %2 → %3</source>
         <translation>正在导出 %1 + %2 → %3</translation>
     </message>
+    <message>
+        <source>none (the merged weights)</source>
+        <translation>不量化（合并后的权重）</translation>
+    </message>
+    <message>
+        <source>4-bit NF4 (bitsandbytes, for transformers)</source>
+        <translation>4 位 NF4（bitsandbytes，供 transformers 使用）</translation>
+    </message>
+    <message>
+        <source>export_quantization_bit: merge, then write the layers&apos; weights as NF4 with double quantization; transformers + bitsandbytes and Tunebench load it without quantizing again</source>
+        <translation>export_quantization_bit：先合并，再把各层权重写成带双重量化的 NF4；transformers + bitsandbytes 与 Tunebench 直接加载，无需再次量化</translation>
+    </message>
+    <message>
+        <source>Quantize</source>
+        <translation>量化</translation>
+    </message>
 </context>
 <context>
     <name>tb::ui::FolderField</name>
@@ -888,10 +904,6 @@ Hint: %1</source>
         <translation>flash_attn：auto/sdpa 使用融合注意力（CUDA 上可用时为 FlashAttention）；disabled = 普通计算</translation>
     </message>
     <message>
-        <source>device: auto uses the first GPU when there is one</source>
-        <translation>device：auto 在有 GPU 时使用第一块 GPU</translation>
-    </message>
-    <message>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -938,6 +950,10 @@ Hint: %1</source>
     <message>
         <source>%1: %2 of %3 GiB free</source>
         <translation>%1：%3 GiB 中可用 %2</translation>
+    </message>
+    <message>
+        <source>device: auto uses the first GPU when there is one; cuda × N trains on all N GPUs at once (data parallel, one process per GPU); chat and prediction then use the first</source>
+        <translation>device：auto 在有 GPU 时使用第一块 GPU；cuda × N 同时在全部 N 块 GPU 上训练（数据并行，每块 GPU 一个进程）；聊天和预测使用第一块</translation>
     </message>
 </context>
 <context>

@@ -1,0 +1,100 @@
+// The bitsandbytes 4-bit export (export_quantization_bit 4) and reading such checkpoints back
+// (transformers and bitsandbytes themselves check the files in tests/reference/test_bnb_export.py):
+// the export merges, quantizes, and its check passes; Tunebench loads it with the linears still
+// 4-bit; a 4-bit base is refused as an export source; the shards keep a weight's parts together.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include "adapters/lora_adapter.h"
+#include "core/arg_values.h"
+#include "core/error.h"
+#include "demo/demo_model.h"
+#include "export/gguf_export.h"
+#include "export/merge_export.h"
+#include "io/atomic_file.h"
+#include "io/sharded_writer.h"
+#include "model/decoder.h"
+#include "test_support.h"
+
+using namespace tb;
+namespace fs = std::filesystem;
+
+TEST(BnbExport, ArgumentsSayWhatEachBitWidthWrites) {
+    ArgMap m = {{"model_name_or_path", "base"}, {"export_dir", "out"}, {"export_quantization_bit", "3"}};
+    EXPECT_NE(test::error_of<ConfigError>([&] { ExportArgs::from_map(m); }).find("export_quantization_bit"), std::string::npos);
+    m["export_quantization_bit"] = "8";
+    EXPECT_NE(test::error_of<UnsupportedError>([&] { ExportArgs::from_map(m); }).find("LLM.int8"), std::string::npos);
+    m["export_format"] = "gguf";  // 8 bits in GGUF: Q8_0; 4: Q4_K_M; an explicit type wins
+    EXPECT_EQ(ExportArgs::from_map(m).export_gguf_type, "Q8_0");
+    m["export_quantization_bit"] = "4";
+    EXPECT_EQ(ExportArgs::from_map(m).export_gguf_type, "Q4_K_M");
+    m["export_gguf_type"] = "Q4_0";
+    EXPECT_EQ(ExportArgs::from_map(m).export_gguf_type, "Q4_0");
+}
+
+TEST(BnbExport, MergesQuantizesReloadsFourBitAndRefusesToQuantizeAgain) {
+    test::TempDir tmp;
+    init_demo(tmp.path / "demo");
+    const fs::path base = tmp.path / "demo" / "model", adapter = tmp.path / "adapter", out = tmp.path / "nf4";
+    {
+        auto model = Model::load(base, {.dtype = "float32", .device = "cpu"});
+        LoraConfig lc;
+        lc.r = 4;
+        lc.alpha = 8;
+        lc.target_modules = resolve_lora_targets(*model, "all");
+        attach_lora(*model, lc, 3);
+        for (Linear* l : model->linears())
+            if (l->lora) l->lora->B = at::randn_like(l->lora->B) * 0.3;
+        save_lora(*model, lc, adapter);
+    }
+    ArgMap m = {{"model_name_or_path", base.string()}, {"adapter_name_or_path", adapter.string()},
+                {"export_dir", out.string()}, {"export_quantization_bit", "4"}};
+    export_merged_model(ExportArgs::from_map(m));
+    const auto config = nlohmann::json::parse(io::read_file(out / "config.json"));
+    EXPECT_EQ(config["quantization_config"]["quant_method"], "bitsandbytes");
+    EXPECT_EQ(config["quantization_config"]["bnb_4bit_quant_type"], "nf4");
+    // the check: the file's logits equal base + adapter merged and quantized here
+    const auto c = verify_export(ExportArgs::from_map(m), {"你好", "Tunebench 是什么？"});
+    EXPECT_TRUE(c.ok) << c.max_abs_diff << " > " << c.tolerance;
+    // loaded back 4-bit, not dense
+    auto loaded = Model::load(out, {.dtype = "float32", .device = "cpu"});
+    ASSERT_FALSE(loaded->linears().empty());
+    for (Linear* l : loaded->linears()) {
+        ASSERT_TRUE(l->quant) << l->name;
+        EXPECT_FALSE(l->weight.defined()) << l->name;
+    }
+    // a 4-bit model is not an export source, in either format; nothing is written
+    ArgMap again = {{"model_name_or_path", out.string()}, {"export_dir", (tmp.path / "again").string()}};
+    EXPECT_NE(test::error_of<UnsupportedError>([&] { export_merged_model(ExportArgs::from_map(again)); }).find("4-bit"),
+              std::string::npos);
+    again["export_format"] = "gguf";
+    EXPECT_NE(test::error_of<UnsupportedError>([&] { export_gguf(ExportArgs::from_map(again)); }).find("4-bit"), std::string::npos);
+    EXPECT_FALSE(fs::exists(tmp.path / "again"));
+    // a damaged component is named
+    const auto weights = io::load_safetensors(out / "model.safetensors");
+    io::NamedTensors cut;
+    for (const auto& [k, t] : weights)
+        if (k.find("layers.0.mlp.dense_h_to_4h.weight.absmax") == std::string::npos) cut.emplace_back(k, t);
+    io::save_safetensors(out / "model.safetensors", cut);
+    EXPECT_NE(test::error_of<FileError>([&] { Model::load(out, {.dtype = "float32", .device = "cpu"}); })
+                  .find("dense_h_to_4h.weight.absmax"),
+              std::string::npos);
+}
+
+TEST(BnbExport, ShardsKeepAWeightsPartsTogether) {
+    test::TempDir tmp;
+    io::NamedTensors t = {{"a.weight", at::zeros({100}, at::kByte)},
+                          {"a.weight.absmax", at::zeros({100}, at::kByte)},
+                          {"a.weight.quant_map", at::zeros({16}, at::kFloat)},
+                          {"b.weight", at::zeros({100}, at::kByte)}};
+    io::save_sharded(tmp.path, t, 120);  // a.weight alone fills a shard
+    const auto index = nlohmann::json::parse(io::read_file(tmp.path / "model.safetensors.index.json"));
+    const auto& map = index["weight_map"];
+    EXPECT_EQ(map["a.weight.absmax"], map["a.weight"]);
+    EXPECT_EQ(map["a.weight.quant_map"], map["a.weight"]);
+    EXPECT_NE(map["b.weight"], map["a.weight"]);
+}
