@@ -4,7 +4,12 @@
 
 #include "cli_args.h"
 #include "commands.h"
+#include <map>
+
+#include "export/ggml_quants.h"
 #include "io/checkpoint.h"
+#include "io/gguf_reader.h"
+#include "model/gguf_layout.h"
 #include "io/tensor_view.h"
 #include "model/model_config.h"
 
@@ -18,12 +23,28 @@ void add_inspect(CLI::App& app, std::function<int()>& run) {
             auto map = collector->collect();
             std::filesystem::path folder = model_folder(map);
             auto c = ModelConfig::from_folder(folder);
-            io::Checkpoint ckpt(folder);
             int64_t stored = 0, bytes = 0;
-            for (const auto& n : ckpt.names()) {
-                const auto& v = ckpt.view(n);
-                stored += v.numel();
-                bytes += static_cast<int64_t>(v.nbytes);
+            std::string format;
+            if (const auto gguf = gguf_model_file(folder)) {  // a GGUF: its tensors, in their ggml types
+                io::GgufReader r(*gguf);
+                std::map<std::string, int> types;
+                for (const auto& t : r.tensors()) {
+                    int64_t n = 1;
+                    for (auto d : t.shape) n *= d;
+                    stored += n;
+                    bytes += static_cast<int64_t>(t.nbytes);
+                    ++types[ggml::traits(static_cast<ggml::Type>(t.type)).name];
+                }
+                format = "GGUF";
+                for (const auto& [name, n] : types) format += " " + std::to_string(n) + "×" + name;
+            } else {
+                io::Checkpoint ckpt(folder);
+                for (const auto& n : ckpt.names()) {
+                    const auto& v = ckpt.view(n);
+                    stored += v.numel();
+                    bytes += static_cast<int64_t>(v.nbytes);
+                }
+                format = ckpt.format();
             }
             const double gb = 1e9, P = static_cast<double>(c.parameter_count());
             auto line = [](const char* k, const std::string& v) { std::printf("%-26s %s\n", k, v.c_str()); };
@@ -37,7 +58,7 @@ void add_inspect(CLI::App& app, std::function<int()>& run) {
             std::snprintf(buf, sizeof buf, "%.3f B (%lld; checkpoint holds %lld elements)", P / 1e9,
                           (long long)c.parameter_count(), (long long)stored);
             line("parameters", buf);
-            std::snprintf(buf, sizeof buf, "%s, %s, %.2f GB on disk", c.torch_dtype.c_str(), ckpt.format().c_str(), bytes / gb);
+            std::snprintf(buf, sizeof buf, "%s, %s, %.2f GB on disk", c.torch_dtype.c_str(), format.c_str(), bytes / gb);
             line("checkpoint", buf);
             // QLoRA quantizes the decoder's linear weights only; embeddings, head and norms stay
             // bf16. NF4 with double quantization (bitsandbytes, MODELS.md §7): 4 bits + one 8-bit

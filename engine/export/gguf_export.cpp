@@ -23,7 +23,9 @@
 #include "io/gguf_writer.h"
 #include "io/json_text.h"
 #include "model/decoder.h"
+#include "model/gguf_layout.h"
 #include "tokenizer/bpe_tokenizer.h"
+#include "tokenizer/gguf_vocab.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
 #include "tokenizer/spm_library.h"
@@ -33,63 +35,6 @@ namespace tb {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct GgufTensor {
-    std::string name;  // llama.cpp's
-    bool permute = false;  // LLaMA's q/k: HF's half-split rows → interleaved pairs
-    int64_t heads = 0;
-};
-
-// ChatGLM2/3's names → llama.cpp's `chatglm` ones: query_key_value and dense_h_to_4h stay fused
-// (gate rows first), no permutation (its RoPE already pairs neighbours) (FORMATS.md §1.7).
-std::optional<GgufTensor> chatglm_tensor(const std::string& name) {
-    if (name == "transformer.embedding.word_embeddings.weight") return GgufTensor{"token_embd.weight"};
-    if (name == "transformer.encoder.final_layernorm.weight") return GgufTensor{"output_norm.weight"};
-    if (name == "transformer.output_layer.weight") return GgufTensor{"output.weight"};
-    static const std::regex layer(R"(transformer\.encoder\.layers\.(\d+)\.(.+))");
-    std::smatch m;
-    if (!std::regex_match(name, m, layer)) return std::nullopt;
-    static const std::vector<std::pair<std::string, std::string>> names = {
-        {"input_layernorm.weight", "attn_norm.weight"},
-        {"self_attention.query_key_value.weight", "attn_qkv.weight"},
-        {"self_attention.query_key_value.bias", "attn_qkv.bias"},
-        {"self_attention.dense.weight", "attn_output.weight"},
-        {"post_attention_layernorm.weight", "ffn_norm.weight"},
-        {"mlp.dense_h_to_4h.weight", "ffn_up.weight"},
-        {"mlp.dense_4h_to_h.weight", "ffn_down.weight"}};
-    for (const auto& [from, to] : names)
-        if (m[2] == from) return GgufTensor{"blk." + m[1].str() + "." + to};
-    return std::nullopt;
-}
-
-// Hugging Face → llama.cpp tensor names for the llama and qwen2 architectures (FORMATS.md §1.8);
-// only LLaMA's q/k rows are permuted (Qwen2's NeoX RoPE is llama.cpp's own order, §1.7).
-std::optional<GgufTensor> gguf_tensor(const std::string& hf, const ModelConfig& c) {
-    if (c.arch == Arch::ChatGLM) return chatglm_tensor(hf);
-    if (hf == "model.embed_tokens.weight") return GgufTensor{"token_embd.weight"};
-    if (hf == "model.norm.weight") return GgufTensor{"output_norm.weight"};
-    if (hf == "lm_head.weight") return GgufTensor{"output.weight"};
-    static const std::regex layer(R"(model\.layers\.(\d+)\.(.+))");
-    std::smatch m;
-    if (!std::regex_match(hf, m, layer)) return std::nullopt;
-    static const std::vector<std::pair<std::string, std::string>> names = {
-        {"input_layernorm.weight", "attn_norm.weight"},   {"self_attn.q_proj.weight", "attn_q.weight"},
-        {"self_attn.q_proj.bias", "attn_q.bias"},          {"self_attn.k_proj.weight", "attn_k.weight"},
-        {"self_attn.k_proj.bias", "attn_k.bias"},          {"self_attn.v_proj.weight", "attn_v.weight"},
-        {"self_attn.v_proj.bias", "attn_v.bias"},          {"self_attn.o_proj.weight", "attn_output.weight"},
-        {"self_attn.o_proj.bias", "attn_output.bias"},     {"post_attention_layernorm.weight", "ffn_norm.weight"},
-        {"mlp.gate_proj.weight", "ffn_gate.weight"},       {"mlp.up_proj.weight", "ffn_up.weight"},
-        {"mlp.down_proj.weight", "ffn_down.weight"}};
-    const bool llama = c.arch == Arch::Llama;
-    for (const auto& [from, to] : names) {
-        if (m[2] != from) continue;
-        GgufTensor t{"blk." + m[1].str() + "." + to};
-        if (llama && from.rfind("self_attn.q_proj", 0) == 0) t = {t.name, true, c.num_attention_heads};
-        if (llama && from.rfind("self_attn.k_proj", 0) == 0) t = {t.name, true, c.num_key_value_heads};
-        return t;
-    }
-    return std::nullopt;
-}
 
 // W.reshape(heads, 2, rows/heads/2, …).swapaxes(1, 2): row h·hd + 2i + j ← h·hd + j·hd/2 + i
 at::Tensor permute_rows(const at::Tensor& w, int64_t heads) {
@@ -300,19 +245,14 @@ void add_sentencepiece_vocab(io::GgufWriter& w, const fs::path& base, const Mode
 }
 
 // llama.cpp's name for a byte-level BPE pre-tokenizer (its `tokenizer.ggml.pre`), known by the
-// split regex: the converter finds it by hashing the tokenizer's output, llama.cpp then applies
-// its own copy of the regex, so an unknown one must not be written under another's name.
-// LLaMA-3's regex is llama.cpp's "llama-bpe" (which also skips the merges for a word in the
-// vocabulary, as Meta's tokenizer.json asks with ignore_merges) or "smaug-bpe" (same regex, all
-// merges). The converter's hash names today's Meta tokenizer.json smaug-bpe, under which llama.cpp
-// tokenizes its test vectors differently from it; the flag decides here.
+// split regex and ignore_merges (tokenizer/gguf_vocab.h): the converter finds it by hashing the
+// tokenizer's output, llama.cpp then applies its own copy of the regex, so an unknown one must not
+// be written under another's name. The converter's hash names today's Meta LLaMA-3 tokenizer.json
+// (ignore_merges) smaug-bpe, under which llama.cpp tokenizes its test vectors differently from
+// it; llama-bpe, which skips the merges as the file asks, tokenizes them alike.
 std::string bpe_pre_name(const BpeTokenizer& tok, const fs::path& base) {
-    static const std::string qwen2 =
-        R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-    static const std::string llama3 =
-        R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-    if (tok.pattern() == qwen2 && !tok.ignore_merges()) return "qwen2";
-    if (tok.pattern() == llama3) return tok.ignore_merges() ? "llama-bpe" : "smaug-bpe";
+    for (const auto& p : gguf_pre_tokenizers())
+        if (p.regex == tok.pattern() && p.ignore_merges == tok.ignore_merges()) return p.name;
     throw UnsupportedError("GGUF export: the pre-tokenizer of " + base.string() + " is not one llama.cpp knows by name",
                            "GGUF export writes Qwen2/Qwen3 and LLaMA-3 byte-level vocabularies; export_format safetensors "
                            "writes any model");
@@ -392,11 +332,11 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
         if (status) status(s);
     };
     const fs::path base = a.model_name_or_path, out = a.export_dir;
+    refuse_quantized_base(base);
     if (!fs::is_directory(base)) throw FileError("model folder " + base.string() + " does not exist");
     const bool q4_k_m = a.export_gguf_type == "Q4_K_M";  // a mixture, chosen per tensor
     const auto type = q4_k_m ? ggml::Type::Q4_K : ggml::type_from_name(a.export_gguf_type);
     const auto config = ModelConfig::from_folder(base);
-    refuse_quantized_base(base);
     const auto tokenizer = load_tokenizer(base, &config);
     const auto* bpe = dynamic_cast<const BpeTokenizer*>(tokenizer.get());
     if (bpe) bpe_pre_name(*bpe, base);  // refused before anything is loaded
@@ -429,11 +369,11 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     bool quantized = false;
     const auto named = model->named_weights();
     const bool tied = std::none_of(named.begin(), named.end(), [&](const auto& n) {
-        const auto m = gguf_tensor(n.first, c);
+        const auto m = gguf_tensor_name(n.first, c);
         return m && m->name == "output.weight";
     });
     for (auto& [hf, tensor] : named) {
-        const auto mapped = gguf_tensor(hf, c);
+        const auto mapped = gguf_tensor_name(hf, c);
         if (!mapped) throw Error("no GGUF name for tensor " + hf);
         at::Tensor t = *tensor;
         if (mapped->permute) t = permute_rows(t, mapped->heads);
@@ -484,21 +424,14 @@ ExportCheck verify_gguf_export(const ExportArgs& a, const fs::path& file, const 
     const fs::path base = a.model_name_or_path;
     auto reference = Model::load(base, {.dtype = "float32", .device = "cpu"});
     for (const auto& one : split_comma_list(a.adapter_name_or_path)) merge_lora_adapter(*reference, one);
-    auto held = Model::load(base, {.dtype = "float32", .device = "cpu"});
+    // the file read back as chat and prediction read it (model/gguf_layout.h): dequantized, LLaMA's permutation undone
+    auto held = Model::load(file, {.dtype = "float32", .device = "cpu"});
     const auto& c = held->config();
     io::GgufReader reader(file);
     ggml::Type kind = ggml::Type::F32;  // the file's main type: the most common one among its matrices
     std::map<uint32_t, int> counts;
-    for (auto& [name, weight] : held->named_weights()) {
-        const auto mapped = gguf_tensor(name, c);
-        const auto* t = mapped ? reader.tensor(mapped->name) : nullptr;
-        if (!t) throw FileError(file.string() + " has no tensor for " + name, "export it again");
-        if (t->shape != weight->sizes().vec()) throw FileError(file.string() + ": tensor " + t->name + " has another shape than " + name, "");
-        auto y = at::empty(weight->sizes(), at::kFloat);
-        ggml::dequantize(static_cast<ggml::Type>(t->type), t->data, y.numel() / t->shape.back(), t->shape.back(), y.data_ptr<float>());
-        weight->copy_(mapped->permute ? unpermute_rows(y, mapped->heads) : y);
-        if (t->shape.size() == 2) ++counts[t->type];
-    }
+    for (const auto& t : reader.tensors())
+        if (t.shape.size() == 2) ++counts[t.type];
     for (const auto& [type, n] : counts)
         if (n > counts[static_cast<uint32_t>(kind)]) kind = static_cast<ggml::Type>(type);
     auto tok = load_tokenizer(base, &c);
@@ -522,6 +455,11 @@ ExportCheck verify_gguf_export(const ExportArgs& a, const fs::path& file, const 
     }
     check.greedy_agreement = positions ? static_cast<double>(same) / static_cast<double>(positions) : 0;
     check.relative_rms = ref2 > 0 ? std::sqrt(diff2 / ref2) : 0;
+    // the vocabulary in the file tokenizes the prompts as the base model's tokenizer does
+    bool same_tokens = true;
+    const auto own = load_tokenizer(file, &c);
+    for (const auto& p : prompts) same_tokens = same_tokens && encode_prompt(tmpl, *own, {}, p, "") == encode_prompt(tmpl, *tok, {}, p, "");
+    if (!same_tokens) log::warn("the GGUF's vocabulary tokenizes the check prompts differently from ", base.string());
     const bool exact = kind == ggml::Type::F32 || kind == ggml::Type::F16 || kind == ggml::Type::BF16;
     if (exact) {  // the largest logit difference, as the merge export's check
         check.tolerance = (kind == ggml::Type::F32 ? 1e-4 : 2e-2) * check.logit_scale;
@@ -530,7 +468,7 @@ ExportCheck verify_gguf_export(const ExportArgs& a, const fs::path& file, const 
         check.tolerance = kind == ggml::Type::Q8_0 ? 0.1 : 0.5;  // a misread file scores about 1 or more
         check.ok = check.relative_rms <= check.tolerance;
     }
-    check.ok = check.ok && check.prompts > 0 && std::isfinite(check.max_abs_diff);
+    check.ok = check.ok && same_tokens && check.prompts > 0 && std::isfinite(check.max_abs_diff);
     return check;
 }
 

@@ -18,6 +18,7 @@
 #include "io/atomic_file.h"
 #include "io/sharded_writer.h"
 #include "model/bnb_checkpoint.h"
+#include "model/gguf_layout.h"
 #include "model/decoder.h"
 #include "model/quantization.h"
 #include "tokenizer/chat_template.h"
@@ -151,6 +152,11 @@ std::string export_dtype(const ExportArgs& a) {
 }
 
 void refuse_quantized_base(const fs::path& base) {
+    if (const auto gguf = gguf_model_file(base)) {
+        throw UnsupportedError(base.string() + " is a GGUF model (" + gguf->filename().string() + "): its weights are already "
+                                   "converted, perhaps quantized, and are not exported again",
+                               "export from the Hugging Face model folder it was made from");
+    }
     if (prequantized_kind(base)) {
         throw UnsupportedError(base.string() + " holds a bitsandbytes 4-bit model: merging into it, or quantizing it again, "
                                                "would round the weights twice",
@@ -165,8 +171,8 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
         if (status) status(s);
     };
     const fs::path base = a.model_name_or_path, out = a.export_dir;
-    if (!fs::is_directory(base)) throw FileError("model folder " + base.string() + " does not exist");
     refuse_quantized_base(base);
+    if (!fs::is_directory(base)) throw FileError("model folder " + base.string() + " does not exist");
     check_export_dir(out, base, split_comma_list(a.adapter_name_or_path));
     say("loading " + base.string());
     auto model = Model::load(base, {.dtype = export_dtype(a), .device = a.export_device == "auto" ? "auto" : a.export_device});

@@ -32,6 +32,7 @@ public:
         p_ += n;
     }
     size_t offset(const uint8_t* base) const { return static_cast<size_t>(p_ - base); }
+    uint64_t remaining() const { return static_cast<uint64_t>(end_ - p_); }
 
 private:
     void need(uint64_t n) const {
@@ -49,7 +50,7 @@ size_t scalar_size(uint32_t type) {  // GGUF value types 0–7 and 10–12
     return type < 13 ? sizes[type] : 0;
 }
 
-std::string read_value(Cursor& c, uint32_t type, const std::filesystem::path& path) {
+std::string read_value(Cursor& c, uint32_t type, const std::filesystem::path& path, std::vector<std::string>* array = nullptr) {
     switch (type) {
         case 0: return std::to_string(c.get<uint8_t>());
         case 1: return std::to_string(c.get<int8_t>());
@@ -64,15 +65,17 @@ std::string read_value(Cursor& c, uint32_t type, const std::filesystem::path& pa
         }
         case 7: return c.get<uint8_t>() ? "true" : "false";
         case 8: return c.string();
-        case 9: {  // arrays are skipped
+        case 9: {  // an array of scalars or strings (not of arrays)
             const auto elem = c.get<uint32_t>();
             const auto n = c.get<uint64_t>();
-            if (elem == 8) {
-                for (uint64_t i = 0; i < n; ++i) c.string();
-            } else if (scalar_size(elem) > 0) {
-                c.skip(n * scalar_size(elem));
-            } else {
-                throw FileError(path.string() + " has a GGUF array of type " + std::to_string(elem), "not a GGUF v3 file");
+            const uint64_t smallest = elem == 8 ? 8 : scalar_size(elem);
+            if (smallest == 0) throw FileError(path.string() + " has a GGUF array of type " + std::to_string(elem), "not a GGUF v3 file");
+            if (n > c.remaining() / smallest)
+                throw FileError(path.string() + " is not a complete GGUF file (an array runs past its end)", "export it again");
+            if (array) array->reserve(n);
+            for (uint64_t i = 0; i < n; ++i) {
+                auto v = read_value(c, elem, path);
+                if (array) array->push_back(std::move(v));
             }
             return {};
         }
@@ -100,7 +103,9 @@ GgufReader::GgufReader(const std::filesystem::path& path) : file_(std::make_uniq
     for (uint64_t i = 0; i < n_kv; ++i) {
         auto key = c.string();
         const auto type = c.get<uint32_t>();
-        auto v = read_value(c, type, path);
+        std::vector<std::string> elements;
+        auto v = read_value(c, type, path, &elements);
+        if (type == 9) arrays_[key] = std::move(elements);
         if (key == "general.alignment") alignment = type == 4 ? std::stoull(v) : 0;
         values_[key] = v;
     }
@@ -156,6 +161,11 @@ const GgufReader::Tensor* GgufReader::tensor(const std::string& name) const {
     for (const auto& t : tensors_)
         if (t.name == name) return &t;
     return nullptr;
+}
+
+const std::vector<std::string>* GgufReader::array(const std::string& key) const {
+    auto it = arrays_.find(key);
+    return it == arrays_.end() ? nullptr : &it->second;
 }
 
 std::string GgufReader::value(const std::string& key) const {

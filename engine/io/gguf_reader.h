@@ -1,6 +1,5 @@
-// Reads a GGUF v3 file (FORMATS.md §1) through a memory map: its scalar metadata (u32/i32/u64/
-// f32/bool/string; arrays are skipped) and each tensor's PyTorch-order shape, ggml type and
-// bytes. Every offset and size is checked against the file: a truncated or damaged file is a
+// Reads a GGUF v3 file (FORMATS.md §1) through a memory map: its metadata (scalars, and arrays
+// of scalars or strings, as text) and each tensor's PyTorch-order shape, ggml type and bytes. Every offset and size is checked against the file: a truncated or damaged file is a
 // FileError naming it, never a read past its end. Torch-free.
 #pragma once
 
@@ -31,11 +30,14 @@ public:
     const Tensor* tensor(const std::string& name) const;
     // Scalars as text ("7", "1e-05", "true", the string itself); empty when absent.
     std::string value(const std::string& key) const;
+    // An array's elements as text (floats to 9 digits, which read back exactly); null when absent.
+    const std::vector<std::string>* array(const std::string& key) const;
 
 private:
     std::unique_ptr<MappedFile> file_;
     std::vector<Tensor> tensors_;
     std::map<std::string, std::string> values_;
+    std::map<std::string, std::vector<std::string>> arrays_;
 };
 
 }  // namespace tb::io

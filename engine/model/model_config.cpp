@@ -4,6 +4,9 @@
 //   max_position_embeddings, multi_query_group_num → num_key_value_heads (when
 //   multi_query_attention, else = heads), add_qkv_bias → qkv bias, rope_ratio scales the base.
 #include "model/model_config.h"
+
+#include "io/gguf_reader.h"
+#include "model/gguf_layout.h"
 #include "io/json_text.h"
 
 #include <nlohmann/json.hpp>
@@ -226,15 +229,9 @@ void ModelConfig::validate(const std::string& source) const {
 ModelConfig ModelConfig::from_folder(const std::filesystem::path& folder) {
     auto path = folder / "config.json";
     if (!std::filesystem::exists(path)) {
-        std::error_code ec;  // a GGUF export is an end product: Tunebench works from the folder it came from
-        for (const auto& e : std::filesystem::directory_iterator(folder, ec)) {
-            if (e.path().extension() == ".gguf") {
-                throw FileError(folder.string() + " holds a GGUF file (" + e.path().filename().string() + "), not a Hugging Face model",
-                                "GGUF is for llama.cpp / Ollama: give the Hugging Face model folder it was exported from");
-            }
-        }
+        if (const auto gguf = gguf_model_file(folder)) return gguf_model_config(io::GgufReader(*gguf), *gguf);
         throw FileError("no config.json in " + folder.string(),
-                        "--model_name_or_path must be a Hugging Face model folder (config.json + weights)");
+                        "--model_name_or_path must be a Hugging Face model folder (config.json + weights) or a GGUF file");
     }
     return from_json_text(io::read_file(path), path.string());
 }

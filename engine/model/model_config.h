@@ -14,11 +14,13 @@ namespace tb {
 enum class Arch { ChatGLM, Llama, Qwen2 };
 
 struct RopeScaling {
-    std::string type;  // "", "linear" or "llama3"
+    std::string type;  // "", "linear", "llama3" or "factors"
     double factor = 1.0;
     double low_freq_factor = 1.0;
     double high_freq_factor = 4.0;
     double original_max_position_embeddings = 8192;
+    // "factors": a divisor per rotary frequency, as a GGUF's rope_freqs tensor gives them
+    std::vector<float> freq_factors;
 };
 
 struct ModelConfig {

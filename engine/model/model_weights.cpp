@@ -12,7 +12,10 @@
 #include "io/file_to_device.h"
 #include "io/tensor_io.h"
 #include "model/decoder.h"
+#include "export/ggml_quants.h"
+#include "io/gguf_reader.h"
 #include "model/bnb_checkpoint.h"
+#include "model/gguf_layout.h"
 #include "model/quantization.h"
 
 #include <algorithm>
@@ -152,11 +155,51 @@ std::vector<std::pair<std::string, at::Tensor*>> Model::named_weights() {
     return out;
 }
 
+namespace {
+// HF's half-split q/k rows back from llama.cpp's interleaved pairs (FORMATS.md §1.7)
+at::Tensor unpermute_rows(const at::Tensor& w, int64_t heads) {
+    auto shape = w.sizes().vec();
+    std::vector<int64_t> split = {heads, w.size(0) / heads / 2, 2};
+    split.insert(split.end(), shape.begin() + 1, shape.end());
+    return w.reshape(split).transpose(1, 2).reshape(shape).contiguous();
+}
+
+// A model from a GGUF file (model/gguf_layout.h): every weight dequantized to fp32 on the CPU,
+// LLaMA's q/k permutation undone, then in the model's dtype on its device (quantized to NF4/int8
+// there when asked, as a checkpoint's weights are).
+void load_gguf_weights(Model& m, const fs::path& file, const std::vector<Slot>& slots, const at::Device& device,
+                       const std::map<const at::Tensor*, Linear*>& quantize_on_load, const LoadOptions& options) {
+    io::GgufReader r(file);
+    int64_t done = 0;
+    for (const auto& slot : slots) {
+        const auto name = gguf_tensor_name(slot.key, m.config());
+        const auto* t = name ? r.tensor(name->name) : nullptr;
+        if (!t) throw FileError(file.string() + " has no tensor for " + slot.key, "it is not a complete model file");
+        if (t->shape != slot.shape)
+            throw FileError(file.string() + ": tensor " + t->name + " has shape " + shape_str(t->shape) + ", its metadata implies " +
+                                shape_str(slot.shape),
+                            "the file is damaged");
+        auto w = at::empty(slot.shape, at::kFloat);
+        const int64_t cols = slot.shape.back();
+        ggml::dequantize(static_cast<ggml::Type>(t->type), t->data, w.numel() / cols, cols, w.data_ptr<float>());
+        if (name->permute) w = unpermute_rows(w, name->heads);
+        *slot.tensor = w.to(at::TensorOptions().dtype(m.dtype()).device(device));
+        if (auto q = quantize_on_load.find(slot.tensor); q != quantize_on_load.end()) {
+            Linear* l = q->second;
+            l->quant = std::make_shared<QuantizedWeight>(options.quantization_bit == 4
+                                                             ? quantize_nf4(l->weight, options.double_quantization)
+                                                             : quantize_int8(l->weight));
+            l->weight = at::Tensor();
+        }
+        if (options.progress) options.progress(++done, static_cast<int64_t>(slots.size()));
+    }
+}
+}  // namespace
+
 std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& options) {
     ModelConfig config = ModelConfig::from_folder(folder);
     at::Device device = resolve_device(options.device);
     at::ScalarType dtype = resolve_dtype(options.dtype, config, device);
-    io::Checkpoint ckpt(folder);
     std::shared_ptr<Model> m(new Model(config, dtype, device));
     m->attention_kernel_ = kernel_for_flash_attn(options.flash_attn);
     auto slots = expected_slots(m->config_, m->embed_, m->embed_name_, m->layers_, m->final_norm_, m->lm_head_);
@@ -169,6 +212,13 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
             throw ConfigError("quantization_bit " + std::to_string(options.quantization_bit) + " is not supported", "use 4 or 8");
         for (Linear* l : m->linears_for_load()) quantize_on_load[&l->weight] = l;
     }
+    if (const auto gguf = gguf_model_file(folder)) {
+        load_gguf_weights(*m, *gguf, slots, device, quantize_on_load, options);
+        if (config.tie_word_embeddings) m->lm_head_.weight = m->embed_;
+        log::debug("loaded ", slots.size(), " tensors from ", gguf->string());
+        return m;
+    }
+    io::Checkpoint ckpt(folder);
     int64_t done = 0;
     // On a GPU the tensors stored in the model's dtype are read straight into device memory by
     // several threads (io/file_to_device.h); the rest, and every other device, go through the mapping.

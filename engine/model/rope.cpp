@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "core/error.h"
+
 namespace tb {
 
 Rope::Rope(const ModelConfig& c, at::ScalarType dtype, at::Device device)
@@ -38,6 +40,11 @@ Rope::Rope(const ModelConfig& c, at::ScalarType dtype, at::Device device)
             }
         }
         inv_freq_ = f;
+    } else if (s.type == "factors") {
+        const auto n = static_cast<int64_t>(s.freq_factors.size());
+        if (n != inv_freq_.numel())
+            throw ConfigError("rope_freqs has " + std::to_string(n) + " factors for " + std::to_string(inv_freq_.numel()) + " frequencies");
+        inv_freq_ = inv_freq_ / at::tensor(s.freq_factors, at::kFloat);
     }
     inv_freq_ = inv_freq_.to(device);
 }

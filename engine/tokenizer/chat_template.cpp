@@ -9,6 +9,8 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "io/atomic_file.h"
+#include "io/gguf_reader.h"
+#include "model/gguf_layout.h"
 #include "model/model_config.h"
 #include "tokenizer/tokenizer.h"
 
@@ -250,6 +252,8 @@ std::string detect_template(const std::filesystem::path& folder, const ModelConf
             names += " " + j.value("name_or_path", std::string());
         } catch (const nlohmann::json::exception&) {
         }
+    } else if (const auto gguf = gguf_model_file(folder)) {  // a GGUF carries its template in its metadata
+        chat_template = io::GgufReader(*gguf).value("tokenizer.chat_template");
     }
     std::string chosen;
     if (config.arch == Arch::ChatGLM) {

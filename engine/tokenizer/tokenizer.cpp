@@ -3,10 +3,16 @@
 #include "io/json_text.h"
 
 #include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <atomic>
 
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "io/gguf_reader.h"
+#include "model/gguf_layout.h"
 #include "model/model_config.h"
+#include "tokenizer/gguf_vocab.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
 
@@ -27,8 +33,30 @@ std::vector<int64_t> Tokenizer::encode_with_prefix(const std::string& text) cons
 
 static std::unique_ptr<Tokenizer> load_tokenizer_files(const fs::path& folder, const ModelConfig* config);
 
+// A GGUF model's vocabulary, written out as tokenizer files into a private temporary folder
+// and read from there (tokenizer/gguf_vocab.h).
+static std::unique_ptr<Tokenizer> load_gguf_tokenizer(const fs::path& gguf, const ModelConfig* config) {
+    static std::atomic<int> serial{0};
+    const fs::path tmp = fs::temp_directory_path() /
+                         ("tunebench-gguf-vocab-" + std::to_string(::getpid()) + "-" + std::to_string(serial++));
+    fs::create_directories(tmp);
+    struct Cleanup {
+        fs::path dir;
+        ~Cleanup() {
+            std::error_code ec;
+            fs::remove_all(dir, ec);
+        }
+    } cleanup{tmp};
+    write_gguf_vocab(io::GgufReader(gguf), gguf, tmp);
+    return load_tokenizer_files(tmp, config);
+}
+
 std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& folder, const ModelConfig* config) {
     try {
+        const bool files = fs::exists(folder / "tokenizer.json") || fs::exists(folder / "tokenizer.model") ||
+                           fs::exists(folder / "vocab.json");
+        if (!files)
+            if (const auto gguf = gguf_model_file(folder)) return load_gguf_tokenizer(*gguf, config);
         return load_tokenizer_files(folder, config);
     } catch (const nlohmann::json::exception& e) {  // a key of the wrong type, e.g. "add_bos_token": "yes"
         throw FileError(folder.string() + ": a tokenizer file has an unexpected value (" + e.what() + ")",

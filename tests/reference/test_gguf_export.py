@@ -105,6 +105,13 @@ def check_file(model_dir, label, gguf_type, path):
                        capture_output=True, text=True)
     checks.check(p.returncode == 0 and [int(i) for i in p.stdout.split()] == ids, f"{what}: llama.cpp tokenizes as Tunebench",
                  llama_cpp=ids, tunebench=p.stdout.strip())
+    for text in ["Once upon a time", "Once upon a time,  there was\n  a 2026 cat."]:
+        theirs = llm.tokenize(text.encode(), add_bos=True)
+        q = subprocess.run([CLI, "tokenize", "--model_name_or_path", path, "--text", text, "--add_special_tokens"],
+                           capture_output=True, text=True)
+        checks.check(q.returncode == 0 and [int(i) for i in q.stdout.split()] == theirs,
+                     f"{what}: Tunebench reading the GGUF's vocabulary tokenizes {text[:20]!r}… as llama.cpp",
+                     llama_cpp=theirs[:12], tunebench_gguf=(q.stdout or q.stderr).strip()[:80])
     # llama.cpp's CPU dot products round the activations to the weights' kind: bf16 for BF16, 8-bit for the rest
     # (K-quants' dot products take 8-bit activation blocks of 256: 1e-1 of a small random model's logits)
     tol = {"F32": 2e-3, "F16": 2e-3, "BF16": 1e-2, "Q4_K_M": 1e-1}.get(gguf_type, 5e-2)
@@ -201,6 +208,9 @@ def check_chatglm(model_dir, label, gguf_type, path, text):
     p = subprocess.run([CLI, "tokenize", "--model_name_or_path", model_dir, "--text", text], capture_output=True, text=True)
     checks.check(p.returncode == 0 and [int(i) for i in p.stdout.split()] == ids, f"{what}: llama.cpp tokenizes {text!r} as Tunebench",
                  llama_cpp=ids[:12], tunebench=p.stdout.strip()[:60])
+    q = subprocess.run([CLI, "tokenize", "--model_name_or_path", path, "--text", text], capture_output=True, text=True)
+    checks.check(q.returncode == 0 and [int(i) for i in q.stdout.split()] == ids, f"{what}: Tunebench reading the GGUF's vocabulary tokenizes as llama.cpp",
+                 tunebench_gguf=(q.stdout or q.stderr).strip()[:80])
     special = subprocess.run([CLI, "tokenize", "--model_name_or_path", model_dir, "--text", text, "--add_special_tokens"],
                              capture_output=True, text=True)
     row = [int(i) for i in special.stdout.split()]  # [gMASK] sop, then the text
@@ -237,7 +247,7 @@ def check_chatglm(model_dir, label, gguf_type, path, text):
     del llm
 
 
-TEXT = "你好，请介绍一下 Tunebench。Once upon a time 2026"
+TEXT = "你好，请介绍一下 Tunebench。Once upon a time,  2026\n  indented"
 chatglm_cases = [(chatglm_model("chatglm3-6b", os.path.join(SHARED, "models", "chatglm3-6b-tokenizer")), "chatglm3"),
                  (chatglm_model("chatglm2-6b", os.path.join(SHARED, "models", "chatglm2-6b-tokenizer")), "chatglm2")]
 demo = os.path.join(WORK, "demo")

@@ -184,6 +184,9 @@ def check_file(label, tok_label, model_dir, gguf_type, path):
         ids = llm.tokenize(text.encode(), add_bos=False, special=special)
         mine = tunebench_ids(model_dir, text, False)
         checks.check(ids == mine, f"{what}: llama.cpp tokenizes {text[:24]!r}… as Tunebench", llama_cpp=ids[:16], tunebench=mine[:16])
+        from_file = tunebench_ids(path, text, False)
+        checks.check(ids == from_file, f"{what}: Tunebench reading the GGUF's vocabulary tokenizes {text[:24]!r}… as llama.cpp",
+                     tunebench_gguf=from_file[:16])
     with_bos = llm.tokenize(TEXT.encode(), add_bos=True, special=False)
     mine = tunebench_ids(model_dir, TEXT, True)
     checks.check(with_bos == mine, f"{what}: llama.cpp's add_bos gives Tunebench's model input", llama_cpp=with_bos[:4], tunebench=mine[:4])

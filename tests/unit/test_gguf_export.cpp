@@ -6,12 +6,15 @@
 #include <fstream>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include "adapters/lora_adapter.h"
 #include "core/error.h"
 #include "model/decoder.h"
 #include "demo/demo_model.h"
 #include "export/gguf_export.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
 #include "io/gguf_writer.h"
 #include "test_support.h"
 
@@ -62,7 +65,10 @@ TEST(GgufExport, RefusesWhatItCannotWriteAndLeavesNothing) {
     // a GGUF export given back as the model is named as such, not quantized again
     m["model_name_or_path"] = (tmp.path / "gguf").string();
     m["export_dir"] = (tmp.path / "again").string();
-    EXPECT_NE(test::error_of<FileError>([&] { export_gguf(ExportArgs::from_map(m)); }).find("holds a GGUF file"), std::string::npos);
+    EXPECT_NE(test::error_of<UnsupportedError>([&] { export_gguf(ExportArgs::from_map(m)); }).find("is a GGUF model"), std::string::npos);
+    m["export_format"] = "safetensors";
+    EXPECT_NE(test::error_of<UnsupportedError>([&] { export_merged_model(ExportArgs::from_map(m)); }).find("is a GGUF model"),
+              std::string::npos);
     EXPECT_FALSE(fs::exists(tmp.path / "again"));
 }
 
@@ -108,6 +114,43 @@ TEST(GgufExport, TheFileReadBackAgreesWithBasePlusAdapter) {
     // a truncated file is a clear error, not a crash
     fs::resize_file(without.file, fs::file_size(without.file) / 2);
     EXPECT_THROW(verify_gguf_export(ExportArgs::from_map(plain), without.file, prompts), FileError);
+}
+
+// A GGUF export is a model Tunebench loads (chat, predict, bench): its folder or the file itself;
+// config from the metadata, the weights dequantized, the tokenizer from the vocabulary in the file.
+TEST(GgufExport, TunebenchLoadsItsOwnGguf) {
+    test::TempDir tmp;
+    init_demo(tmp.path / "demo");
+    const fs::path base = tmp.path / "demo" / "model";
+    ArgMap m = {{"model_name_or_path", base.string()}, {"export_dir", (tmp.path / "f32").string()},
+                {"export_format", "gguf"}, {"export_gguf_type", "F32"}};
+    const auto f32 = export_gguf(ExportArgs::from_map(m));
+    auto original = Model::load(base, {.dtype = "float32", .device = "cpu"});
+    auto tok = load_tokenizer(base, &original->config());
+    for (const fs::path& path : {tmp.path / "f32", f32.file}) {
+        auto loaded = Model::load(path, {.dtype = "float32", .device = "cpu"});
+        const auto& c = loaded->config();
+        EXPECT_EQ(c.arch, Arch::ChatGLM);
+        EXPECT_EQ(c.vocab_size, original->config().vocab_size);
+        EXPECT_EQ(c.num_key_value_heads, original->config().num_key_value_heads);
+        auto own = load_tokenizer(path, &c);
+        // (single spaces: the demo's SentencePiece model collapses repeated spaces, which llama.cpp,
+        // and so a GGUF's vocabulary, never does; the released ChatGLM and LLaMA models do not either)
+        for (const std::string text : {"你好，Tunebench 是什么？", "Once upon a time, 2026\n"}) {
+            EXPECT_EQ(own->encode(text), tok->encode(text)) << text;
+            EXPECT_EQ(own->encode_with_prefix(text), tok->encode_with_prefix(text)) << text;
+        }
+        EXPECT_EQ(detect_template(path, c, *own), "chatglm3");
+        const auto ids = at::tensor(tok->encode_with_prefix("Tunebench 是什么？")).unsqueeze(0);
+        at::NoGradGuard no_grad;
+        const auto x = loaded->forward(ids, nullptr), y = original->forward(ids, nullptr);
+        EXPECT_LT((x - y).abs().max().item<double>(), 1e-4 * y.abs().max().item<double>());
+    }
+    // a folder holding two GGUF files is asked which one
+    fs::copy_file(f32.file, tmp.path / "f32" / "copy.gguf");
+    EXPECT_NE(test::error_of<FileError>([&] { Model::load(tmp.path / "f32", {.dtype = "float32", .device = "cpu"}); })
+                  .find("several GGUF files"),
+              std::string::npos);
 }
 
 TEST(GgufWriter, KeysAndTensorsFollowGgufsRules) {

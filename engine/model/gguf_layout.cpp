@@ -1,0 +1,172 @@
+#include "model/gguf_layout.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <regex>
+#include <vector>
+
+#include "core/error.h"
+#include "export/ggml_quants.h"
+#include "io/gguf_reader.h"
+
+namespace tb {
+namespace fs = std::filesystem;
+
+namespace {
+
+// ChatGLM2/3's names → llama.cpp's `chatglm` ones: query_key_value and dense_h_to_4h stay fused
+// (gate rows first), no permutation (its RoPE already pairs neighbours) (FORMATS.md §1.7).
+std::optional<GgufTensorName> chatglm_tensor(const std::string& name) {
+    if (name == "transformer.embedding.word_embeddings.weight") return GgufTensorName{"token_embd.weight"};
+    if (name == "transformer.encoder.final_layernorm.weight") return GgufTensorName{"output_norm.weight"};
+    if (name == "transformer.output_layer.weight") return GgufTensorName{"output.weight"};
+    static const std::regex layer(R"(transformer\.encoder\.layers\.(\d+)\.(.+))");
+    std::smatch m;
+    if (!std::regex_match(name, m, layer)) return std::nullopt;
+    static const std::vector<std::pair<std::string, std::string>> names = {
+        {"input_layernorm.weight", "attn_norm.weight"},
+        {"self_attention.query_key_value.weight", "attn_qkv.weight"},
+        {"self_attention.query_key_value.bias", "attn_qkv.bias"},
+        {"self_attention.dense.weight", "attn_output.weight"},
+        {"post_attention_layernorm.weight", "ffn_norm.weight"},
+        {"mlp.dense_h_to_4h.weight", "ffn_up.weight"},
+        {"mlp.dense_4h_to_h.weight", "ffn_down.weight"}};
+    for (const auto& [from, to] : names)
+        if (m[2] == from) return GgufTensorName{"blk." + m[1].str() + "." + to};
+    return std::nullopt;
+}
+
+}  // namespace
+
+// Hugging Face → llama.cpp tensor names for the llama and qwen2 architectures (FORMATS.md §1.8);
+// only LLaMA's q/k rows are permuted (Qwen2's NeoX RoPE is llama.cpp's own order, §1.7).
+std::optional<GgufTensorName> gguf_tensor_name(const std::string& hf, const ModelConfig& c) {
+    if (c.arch == Arch::ChatGLM) return chatglm_tensor(hf);
+    if (hf == "model.embed_tokens.weight") return GgufTensorName{"token_embd.weight"};
+    if (hf == "model.norm.weight") return GgufTensorName{"output_norm.weight"};
+    if (hf == "lm_head.weight") return GgufTensorName{"output.weight"};
+    static const std::regex layer(R"(model\.layers\.(\d+)\.(.+))");
+    std::smatch m;
+    if (!std::regex_match(hf, m, layer)) return std::nullopt;
+    static const std::vector<std::pair<std::string, std::string>> names = {
+        {"input_layernorm.weight", "attn_norm.weight"},   {"self_attn.q_proj.weight", "attn_q.weight"},
+        {"self_attn.q_proj.bias", "attn_q.bias"},          {"self_attn.k_proj.weight", "attn_k.weight"},
+        {"self_attn.k_proj.bias", "attn_k.bias"},          {"self_attn.v_proj.weight", "attn_v.weight"},
+        {"self_attn.v_proj.bias", "attn_v.bias"},          {"self_attn.o_proj.weight", "attn_output.weight"},
+        {"self_attn.o_proj.bias", "attn_output.bias"},     {"post_attention_layernorm.weight", "ffn_norm.weight"},
+        {"mlp.gate_proj.weight", "ffn_gate.weight"},       {"mlp.up_proj.weight", "ffn_up.weight"},
+        {"mlp.down_proj.weight", "ffn_down.weight"}};
+    const bool llama = c.arch == Arch::Llama;
+    for (const auto& [from, to] : names) {
+        if (m[2] != from) continue;
+        GgufTensorName t{"blk." + m[1].str() + "." + to};
+        if (llama && from.rfind("self_attn.q_proj", 0) == 0) t = {t.name, true, c.num_attention_heads};
+        if (llama && from.rfind("self_attn.k_proj", 0) == 0) t = {t.name, true, c.num_key_value_heads};
+        return t;
+    }
+    return std::nullopt;
+}
+
+std::optional<fs::path> gguf_model_file(const fs::path& path) {
+    std::error_code ec;
+    if (fs::is_regular_file(path, ec)) return path.extension() == ".gguf" ? std::optional(path) : std::nullopt;
+    if (!fs::is_directory(path, ec) || fs::exists(path / "config.json")) return std::nullopt;
+    std::optional<fs::path> found;
+    for (const auto& e : fs::directory_iterator(path, ec)) {
+        if (e.path().extension() != ".gguf") continue;
+        if (found) {
+            throw FileError(path.string() + " holds several GGUF files (" + found->filename().string() + ", " +
+                                e.path().filename().string() + ")",
+                            "name the one to load: --model_name_or_path " + (path / found->filename()).string());
+        }
+        found = e.path();
+    }
+    return found;
+}
+
+ModelConfig gguf_model_config(const io::GgufReader& r, const fs::path& file) {
+    const std::string arch = r.value("general.architecture");
+    ModelConfig c;
+    if (arch == "llama" || arch == "qwen2" || arch == "chatglm") {
+        c.model_type = arch;
+        c.arch = arch == "llama" ? Arch::Llama : arch == "qwen2" ? Arch::Qwen2 : Arch::ChatGLM;
+    } else {
+        throw UnsupportedError(file.string() + " is a GGUF of architecture '" + arch + "'",
+                               "Tunebench reads llama, qwen2 and chatglm GGUF files");
+    }
+    auto text = [&](const std::string& key) -> std::string {
+        const auto v = r.value(arch + "." + key);
+        if (v.empty()) throw FileError(file.string() + " lacks the key " + arch + "." + key, "it is not a complete model file");
+        return v;
+    };
+    auto integer = [&](const std::string& key) { return std::stoll(text(key)); };
+    auto or_default = [&](const std::string& key, const std::string& otherwise) {
+        const auto v = r.value(arch + "." + key);
+        return v.empty() ? otherwise : v;
+    };
+    c.hidden_size = integer("embedding_length");
+    c.num_hidden_layers = integer("block_count");
+    c.num_attention_heads = integer("attention.head_count");
+    c.num_key_value_heads = std::stoll(or_default("attention.head_count_kv", std::to_string(c.num_attention_heads)));
+    c.head_dim = std::stoll(or_default("attention.key_length", std::to_string(c.hidden_size / std::max<int64_t>(1, c.num_attention_heads))));
+    c.intermediate_size = integer("feed_forward_length");
+    c.max_position_embeddings = integer("context_length");
+    c.rms_norm_eps = std::stod(text("attention.layer_norm_rms_epsilon"));
+    c.rope_theta = std::stod(or_default("rope.freq_base", "10000"));
+    const auto* embd = r.tensor("token_embd.weight");
+    if (!embd || embd->shape.size() != 2) throw FileError(file.string() + " has no token_embd.weight matrix", "it is not a complete model file");
+    c.vocab_size = embd->shape[0];
+    c.tie_word_embeddings = r.tensor("output.weight") == nullptr;
+    const bool glm = c.arch == Arch::ChatGLM;
+    c.qkv_bias = r.tensor(glm ? "blk.0.attn_qkv.bias" : "blk.0.attn_q.bias") != nullptr;
+    c.o_bias = r.tensor("blk.0.attn_output.bias") != nullptr;
+    c.mlp_bias = r.tensor("blk.0.ffn_down.bias") != nullptr;
+    if (or_default("rope.scaling.type", "") == "linear") {
+        c.rope_scaling.type = "linear";
+        c.rope_scaling.factor = std::stod(text("rope.scaling.factor"));
+    }
+    if (const auto* f = r.tensor("rope_freqs.weight")) {  // LLaMA-3.1's per-frequency divisors
+        if (f->type != static_cast<uint32_t>(ggml::Type::F32) || f->shape.size() != 1)
+            throw FileError(file.string() + ": rope_freqs.weight is not a vector of F32", "");
+        c.rope_scaling.type = "factors";
+        c.rope_scaling.freq_factors.resize(static_cast<size_t>(f->shape[0]));
+        std::memcpy(c.rope_scaling.freq_factors.data(), f->data, f->nbytes);
+    }
+    auto id = [&](const std::string& key) -> std::optional<int64_t> {
+        const auto v = r.value("tokenizer.ggml." + key);
+        return v.empty() ? std::nullopt : std::optional(std::stoll(v));
+    };
+    c.bos_token_id = id("bos_token_id");
+    c.pad_token_id = id("padding_token_id");
+    if (const auto eos = id("eos_token_id")) c.eos_token_ids.push_back(*eos);
+    if (const auto eot = id("eot_token_id"); eot && (c.eos_token_ids.empty() || *eot != c.eos_token_ids[0])) c.eos_token_ids.push_back(*eot);
+    // the matrices' most common type says what the weights were: F32/F16/BF16 as such, blocks in bf16
+    std::map<uint32_t, int> types;
+    for (const auto& t : r.tensors())
+        if (t.shape.size() == 2) ++types[t.type];
+    uint32_t main = 0;
+    for (const auto& [t, n] : types)
+        if (n > types[main]) main = t;
+    c.torch_dtype = main == static_cast<uint32_t>(ggml::Type::F32)   ? "float32"
+                    : main == static_cast<uint32_t>(ggml::Type::F16) ? "float16"
+                                                                     : "bfloat16";
+    c.name_or_path = r.value("general.name");
+    if (glm) {
+        c.rope_ratio = c.rope_theta / 10000.0;
+        // ChatGLM2's vocabulary stops before the role tokens; its remote code builds RoPE angles in the model dtype
+        const auto* tokens = r.array("tokenizer.ggml.tokens");
+        const bool v3 = tokens && std::find(tokens->begin(), tokens->end(), "<|user|>") != tokens->end();
+        if (!v3 && c.name_or_path.find("chatglm2") == std::string::npos) c.name_or_path += " (chatglm2)";
+        if (v3) {
+            const auto at = c.name_or_path.find("chatglm2");
+            if (at != std::string::npos) c.name_or_path.replace(at, 8, "chatglm3");
+        }
+        c.glm_rope_in_model_dtype = !v3;
+        if (c.eos_token_ids.empty()) c.eos_token_ids = {2};
+    }
+    c.validate(file.string());
+    return c;
+}
+
+}  // namespace tb
