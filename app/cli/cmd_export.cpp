@@ -11,7 +11,7 @@ void add_export(CLI::App& app, std::function<int()>& run) {
     auto* sub = app.add_subcommand("export", "merge LoRA adapters into the base model and write a Hugging Face folder (or, export_format=gguf, a GGUF file)");
     auto collector = std::make_shared<ArgCollector>(
         sub, std::vector<std::string>{"model_name_or_path", "adapter_name_or_path", "export_dir", "export_size", "export_device", "export_dtype",
-              "export_legacy_format", "quantization_bit", "template", "export_format", "export_gguf_type"});
+              "export_legacy_format", "quantization_bit", "template", "export_format", "export_gguf_type", "export_quantization_bit"});
     sub->callback([&run, collector] {
         run = [collector] {
             std::vector<std::string> unknown;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 
 #include "adapters/lora_adapter.h"
 #include "core/device_memory.h"
@@ -15,6 +16,7 @@
 #include "core/log.h"
 #include "core/string_list.h"
 #include "infer/decode_context.h"
+#include "model/quantization.h"
 #include "model/static_kv_cache.h"
 
 namespace tb {
@@ -34,23 +36,76 @@ std::string device_name(const at::Device& d) {
 }
 }  // namespace
 
+namespace {
+void check_model_path(const std::filesystem::path& path) {
+    if (!std::filesystem::exists(path))
+        throw FileError("model " + path.string() + " does not exist", "pass --model_name_or_path DIR (a model folder or a GGUF file)");
+}
+
+// Every figure of one model, loaded by `load` (timed as the load).
+BenchReport measure(const BenchOptions& o, const std::string& label, const std::function<std::shared_ptr<Model>()>& load);
+}  // namespace
+
 BenchReport run_bench(const BenchOptions& o) {
     const auto& a = o.inference;
-    const std::filesystem::path folder = a.model_name_or_path;
-    if (!std::filesystem::is_directory(folder))
-        throw FileError("model folder " + folder.string() + " does not exist", "pass --model_name_or_path DIR");
+    check_model_path(a.model_name_or_path);
+    return measure(o, a.model_name_or_path, [&] {
+        auto model = Model::load(a.model_name_or_path, {.dtype = a.dtype, .device = a.device,
+                                                        .quantization_bit = a.quantization_bit, .flash_attn = a.flash_attn});
+        for (const auto& one : split_comma_list(a.adapter_name_or_path)) {
+            if (a.quantization_bit) load_lora(*model, one);
+            else merge_lora_adapter(*model, one);
+        }
+        return model;
+    });
+}
+
+std::vector<BenchReport> run_bench_compare(const BenchOptions& o, const std::vector<std::string>& more) {
+    const auto& a = o.inference;
+    check_model_path(a.model_name_or_path);
+    for (const auto& m : more) check_model_path(m);
+    const auto adapters = split_comma_list(a.adapter_name_or_path);
+    // merge: 0 base only, 1 the last adapter unmerged (the earlier ones merged), 2 all merged
+    auto base = [&](int merge, int bits) {
+        auto model = Model::load(a.model_name_or_path, {.dtype = a.dtype, .device = a.device, .flash_attn = a.flash_attn});
+        for (size_t i = 0; merge > 0 && i < adapters.size(); ++i) {
+            if (merge == 1 && i + 1 == adapters.size()) load_lora(*model, adapters[i]);
+            else merge_lora_adapter(*model, adapters[i]);
+        }
+        if (bits) quantize_model(*model, bits, /*double_quant=*/true);
+        return model;
+    };
+    const std::string merged = adapters.empty() ? "base" : "merged";
+    std::vector<std::pair<std::string, std::function<std::shared_ptr<Model>()>>> variants;
+    variants.emplace_back("base", [&] { return base(0, 0); });
+    if (!adapters.empty()) {
+        variants.emplace_back("base + adapter", [&] { return base(1, 0); });
+        variants.emplace_back("merged", [&] { return base(2, 0); });
+    }
+    variants.emplace_back(merged + ", int8", [&] { return base(2, 8); });
+    variants.emplace_back(merged + ", NF4", [&] { return base(2, 4); });
+    for (const auto& m : more)
+        variants.emplace_back(std::filesystem::path(m).filename().string(), [&a, m] {
+            return Model::load(m, {.dtype = a.dtype, .device = a.device, .flash_attn = a.flash_attn});
+        });
+    std::vector<BenchReport> reports;
+    for (const auto& [label, load] : variants) {
+        log::info("bench --compare: ", label);
+        reports.push_back(measure(o, label, load));
+    }
+    return reports;
+}
+
+namespace {
+BenchReport measure(const BenchOptions& o, const std::string& label, const std::function<std::shared_ptr<Model>()>& load) {
+    const auto& a = o.inference;
     BenchReport r;
-    r.model = folder.string();
+    r.model = a.model_name_or_path;
+    r.variant = label;
     const auto requested = resolve_device(a.device);
     reset_peak_device_memory(device_name(requested));
     auto t0 = Clock::now();
-    std::shared_ptr<Model> model = Model::load(folder, {.dtype = a.dtype, .device = a.device,
-                                                        .quantization_bit = a.quantization_bit,
-                                                        .flash_attn = a.flash_attn});
-    for (const auto& one : split_comma_list(a.adapter_name_or_path)) {
-        if (a.quantization_bit) load_lora(*model, one);
-        else merge_lora_adapter(*model, one);
-    }
+    std::shared_ptr<Model> model = load();
     const std::string dev = device_name(model->device());
     {
         c10::InferenceMode guard;  // wait for the copies to the device to finish
@@ -109,6 +164,35 @@ BenchReport run_bench(const BenchOptions& o) {
     r.peak_bytes = std::max(r.peak_bytes, device_memory(dev).peak);
     return r;
 }
+}  // namespace
+
+std::string bench_compare_table(const std::vector<BenchReport>& reports) {
+    const double gib = 1024.0 * 1024 * 1024;
+    std::string s;
+    char cell[256];
+    if (reports.empty()) return s;
+    std::snprintf(cell, sizeof cell, "%s on %s\n", reports[0].model.c_str(), reports[0].device.c_str());
+    s += cell;
+    std::snprintf(cell, sizeof cell, "%-28s %8s %10s", "variant", "load s", "weights");
+    s += cell;
+    for (const auto& d : reports[0].decode) {
+        std::snprintf(cell, sizeof cell, " %12s", ("tok/s b=" + std::to_string(d.batch)).c_str());
+        s += cell;
+    }
+    std::snprintf(cell, sizeof cell, " %10s\n", "peak");
+    s += cell;
+    for (const auto& r : reports) {
+        std::snprintf(cell, sizeof cell, "%-28s %8.2f %6.2f GiB", r.variant.substr(0, 28).c_str(), r.load_s, r.weights_bytes / gib);
+        s += cell;
+        for (const auto& d : r.decode) {
+            std::snprintf(cell, sizeof cell, " %12.1f", d.tokens_per_s);
+            s += cell;
+        }
+        std::snprintf(cell, sizeof cell, " %6.2f GiB\n", r.peak_bytes / gib);
+        s += cell;
+    }
+    return s;
+}
 
 std::string bench_table(const BenchReport& r) {
     const double gib = 1024.0 * 1024 * 1024;
@@ -137,7 +221,7 @@ std::string bench_table(const BenchReport& r) {
 }
 
 std::string bench_json(const BenchReport& r) {
-    nlohmann::ordered_json j = {{"model", r.model}, {"device", r.device}, {"dtype", r.dtype},
+    nlohmann::ordered_json j = {{"model", r.model}, {"variant", r.variant}, {"device", r.device}, {"dtype", r.dtype},
                                 {"load_s", r.load_s}, {"weights_bytes", r.weights_bytes}};
     j["ttft"] = nlohmann::ordered_json::array();
     for (const auto& t : r.ttft) j["ttft"].push_back({{"prompt", t.prompt}, {"seconds", t.seconds}});

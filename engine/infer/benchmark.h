@@ -23,6 +23,7 @@ struct BenchOptions {
 
 struct BenchReport {
     std::string device, dtype, model;
+    std::string variant;  // bench --compare: what was measured ("base", "merged, NF4", a file)
     double load_s = 0;
     int64_t weights_bytes = 0;  // device memory after loading
     struct Ttft { int64_t prompt = 0; double seconds = 0; };
@@ -40,5 +41,12 @@ struct BenchReport {
 BenchReport run_bench(const BenchOptions& options);
 std::string bench_table(const BenchReport& report);
 std::string bench_json(const BenchReport& report);  // one line
+
+// `bench --compare`, seed 004's table built in: the base model, base + adapter (unmerged), merged,
+// merged and quantized to int8 and to NF4 here (as QLoRA loads them), then each of `more` (a GGUF
+// or a 4-bit export, loaded as chat loads it) — one after another, each alone in memory, each
+// measured as run_bench measures. Without an adapter: base, int8, NF4, then `more`.
+std::vector<BenchReport> run_bench_compare(const BenchOptions& options, const std::vector<std::string>& more);
+std::string bench_compare_table(const std::vector<BenchReport>& reports);  // one row per variant
 
 }  // namespace tb

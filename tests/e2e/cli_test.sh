@@ -78,6 +78,20 @@ check "train: the adapter answers a trained question with its trained answer" $?
 out2=$("$CLI" generate --model_name_or_path "$TMP/merged" --prompt "如何开始训练？" --do_sample false 2>/dev/null)
 [ "$out2" = "$out" ]
 check "export: the merged model answers like base + adapter" $?
+"$CLI" export --model_name_or_path "$D/model" --adapter_name_or_path "$TMP/lora" --export_dir "$TMP/gguf" \
+    --export_format gguf --export_gguf_type F32 2>"$TMP/err" && [ -f "$TMP/gguf/Modelfile" ]
+check "export: GGUF with an Ollama Modelfile, checked after writing" $?
+out3=$("$CLI" generate --model_name_or_path "$TMP/gguf" --prompt "如何开始训练？" --do_sample false 2>/dev/null)
+[ "$out3" = "$out" ]
+check "export: Tunebench chats with its own GGUF and it answers like base + adapter" $?
+"$CLI" export --model_name_or_path "$D/model" --adapter_name_or_path "$TMP/lora" --export_dir "$TMP/nf4" \
+    --export_quantization_bit 4 2>"$TMP/err" && grep -q "quantized to NF4 on 3 prompts.*: ok" "$TMP/err" &&
+    "$CLI" generate --model_name_or_path "$TMP/nf4" --prompt "如何开始训练？" --do_sample false >/dev/null 2>&1
+check "export: a bitsandbytes 4-bit export, checked, then chatted with" $?
+"$CLI" bench --compare --model_name_or_path "$D/model" --adapter_name_or_path "$TMP/lora" --compare_with "$TMP/gguf" \
+    --device cpu --batch_sizes 1 --ttft_prompts 16 --prompt_len 8 --new_tokens 4 >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 0 ] && [ "$(grep -c -E '^(base |base \+ adapter|merged |merged, int8|merged, NF4|gguf )' "$TMP/out")" -eq 6 ]
+check "bench --compare: one row per variant (base, adapter, merged, int8, NF4, the GGUF)" $?
 "$CLI" predict --model_name_or_path "$D/model" --adapter_name_or_path "$TMP/lora" --csv "$SHARED/datasets/qizhen/drug_indication_eval.csv" \
     --output "$TMP/pred.csv" --prompt_template "{instruction}" --max_new_tokens 4 2>"$TMP/err" >/dev/null
 grep -q "done: 94 rows" "$TMP/err" && head -1 "$TMP/pred.csv" | grep -q ",prediction"
