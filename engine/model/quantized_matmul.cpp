@@ -3,6 +3,7 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "kernels/quantized_gemv.h"
 #include "model/quantization.h"
 
 namespace tb {
@@ -31,8 +32,8 @@ at::Tensor quantized_linear(const at::Tensor& x, const QuantizedWeight& weight, 
         auto holder = c10::make_intrusive<Holder>();
         holder->weight = &weight;
         y = QuantizedLinearFunction::apply(x, holder);
-    } else {
-        y = at::linear(x, weight.dequantize());
+    } else {  // inference: a decode step's few rows read the quantized weight once (kernels/quantized_gemv.h)
+        y = kernels::quantized_gemv(x, weight);
     }
     return bias.defined() ? y + bias : y;
 }

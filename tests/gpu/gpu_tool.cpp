@@ -38,6 +38,7 @@
 #include "io/tensor_io.h"
 #include "kernels/decode_attention.h"
 #include "kernels/dequantize.h"
+#include "kernels/quantized_gemv.h"
 #include "kernels/greedy_step.h"
 #include "kernels/linear_cross_entropy.h"
 #include "kernels/rms_norm.h"
@@ -95,6 +96,46 @@ bool dequantize_check() {
                             name, io::dtype_name(dtype).c_str(), (long long)sh.out, (long long)sh.in,
                             (ref.to(at::kFloat) - got.to(at::kFloat)).abs().max().item<double>(), t_ker * 1e6, t_ref * 1e6,
                             t_ref / t_ker, same ? "true" : "false");
+            }
+        }
+    }
+    return all_ok;
+}
+
+// The quantized matrix-vector kernel (decode rows ≤ 4) against the fp32 reference on the same
+// codes (x in the model dtype, weights dequantized in fp32, fp32 GEMM): only the output's rounding
+// and the summation order differ. Timed against today's path (dequantize kernel, then the GEMM)
+// with the weight's bytes per second; ChatGLM2-6B's four linear shapes and its lm_head's width.
+bool quantized_gemv_check() {
+    bool all_ok = true;
+    struct Shape { int64_t out, in; };
+    for (const Shape& sh : {Shape{4608, 4096}, Shape{4096, 4096}, Shape{27392, 4096}, Shape{4096, 13696}, Shape{96, 64}}) {
+        for (auto dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
+            auto w = (at::randn({sh.out, sh.in}, at::TensorOptions().device(at::kCUDA)) * 0.02).to(dtype);
+            for (int kind = 0; kind < 3; ++kind) {  // NF4, NF4 + double quantization, int8
+                const QuantizedWeight q = kind == 2 ? quantize_int8(w) : quantize_nf4(w, kind == 1);
+                QuantizedWeight q32 = q;
+                q32.compute_dtype = at::kFloat;
+                const auto w32 = kernels::dequantize_reference(q32);
+                for (int64_t m : {1, 2, 4}) {
+                    auto x = at::randn({m, 1, sh.in}, at::TensorOptions().device(at::kCUDA)).to(dtype);
+                    const bool applies = kernels::quantized_gemv_applies(x, q);
+                    auto got = kernels::quantized_gemv(x, q);
+                    auto ref = at::linear(x.to(at::kFloat), w32);
+                    const double scale = ref.abs().max().item<double>();
+                    const double diff = (got.to(at::kFloat) - ref).abs().max().item<double>();
+                    const double tol = (dtype == at::kFloat ? 2e-5 : dtype == at::kHalf ? 2e-3 : 8e-3) * scale;
+                    const double t_ker = time_per_call([&] { kernels::quantized_gemv(x, q); }, 20);
+                    const double t_ref = time_per_call([&] { at::linear(x, q.dequantize()); }, 20);
+                    const bool ok = applies && diff <= tol && got.sizes() == ref.sizes();
+                    all_ok &= ok;
+                    const char* name = kind == 0 ? "gemv nf4" : kind == 1 ? "gemv nf4+dq" : "gemv int8";
+                    std::printf("{\"kernel\": \"%s\", \"dtype\": \"%s\", \"rows\": %lld, \"out\": %lld, \"in\": %lld, "
+                                "\"max_abs_diff\": %.3g, \"tolerance\": %.3g, \"kernel_us\": %.2f, \"aten_us\": %.2f, "
+                                "\"speedup\": %.2f, \"weight_GBps\": %.0f, \"ok\": %s}\n",
+                                name, io::dtype_name(dtype).c_str(), (long long)m, (long long)sh.out, (long long)sh.in, diff, tol,
+                                t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, q.bytes() / t_ker / 1e9, ok ? "true" : "false");
+                }
             }
         }
     }
@@ -532,6 +573,7 @@ int kernels_check() {
     all_ok &= decode_kernels_check();
     all_ok &= greedy_step_check();
     all_ok &= dequantize_check();
+    all_ok &= quantized_gemv_check();
     all_ok &= training_kernels_check();
     all_ok &= varlen_attention_check();
     return all_ok ? 0 : 1;

@@ -7,6 +7,8 @@
 #   3b. inference speed (TTFT, decode at batch 1/8/64) vs transformers and a cuBLAS-graph chain, and
 #      batched = one-row-at-a-time predictions on CUDA (bench_inference.py);
 #      profile (by hand, after inference): each kernel of one decode step under Nsight Compute;
+#   3c. NF4 and int8 decode vs our bf16 decode on the same ChatGLM2-6B-shaped weights
+#      (bench_quantized.py: `tunebench-cli bench --compare`; after inference);
 #   4. adapter interchange, 20-step loss curves and LoRA/QLoRA training speed vs PEFT (peft_compare.py);
 #   5. the demo on CUDA and CPU, flash_attn auto vs disabled (run_demo_checks.sh), and neat packing
 #      through the trainer: flash varlen vs the masked reference (run_packing_checks.sh);
@@ -21,7 +23,7 @@ OUT=${1:-$ROOT/build-gpu-all}
 shift || true
 GPUS=$(nvidia-smi -L 2>/dev/null | grep -c "^GPU")
 # ddp (several GPUs only): data-parallel tokens/s on 1…N GPUs and the same-global-batch loss curve
-STEPS=${*:-"quickstart kernels logits inference training demo packing oom$([ "${GPUS:-0}" -gt 1 ] && echo " ddp")"}
+STEPS=${*:-"quickstart kernels logits inference quantized training demo packing oom$([ "${GPUS:-0}" -gt 1 ] && echo " ddp")"}
 export STORIES_DIR=${STORIES_DIR:-$ROOT/../shared/models/stories260K-hf}
 mkdir -p "$OUT"
 BUILD=$OUT/quickstart-build
@@ -51,6 +53,7 @@ for s in $STEPS; do
         kernels) step kernels "$TOOL" kernels ;;
         logits) step logits python3 "$ROOT/tests/gpu/compare.py" "$TOOL" "$OUT/compare" ;;
         inference) step inference python3 "$ROOT/tests/gpu/bench_inference.py" "$CLI" "$OUT/inference" "$OUT/demo" ;;
+        quantized) step quantized python3 "$ROOT/tests/gpu/bench_quantized.py" "$CLI" "$OUT/inference/chatglm2-6b-shape" "$OUT/quantized" ;;
         profile) step profile "$ROOT/tests/gpu/profile_decode.sh" "$TOOL" "$OUT/inference/chatglm2-6b-shape" "$OUT/profile" ;;
         training) step training python3 "$ROOT/tests/gpu/peft_compare.py" "$TOOL" "$CLI" "$OUT/training" "$STORIES_DIR" ;;
         demo) step demo "$ROOT/tests/gpu/run_demo_checks.sh" "$OUT/demo-checks" ;;

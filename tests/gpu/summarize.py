@@ -87,6 +87,19 @@ if "inference" in steps:
         for name, e in inf.get("batched_equals_single", {}).items():
             key = [k for k in e if k.startswith("rows_equal")][0]
             rows.append((f"predict on CUDA, {name} vs batch 1", f"{e[key]}/{e['rows']} rows equal", "", ""))
+if "quantized" in steps:
+    p = os.path.join(OUT, "quantized", "results.json")
+    if os.path.exists(p):
+        R["quantized"] = q = json.load(open(p))
+        base = q["variants"]["base"]
+        for v, r in q["variants"].items():
+            for b, t in r["decode"].items():
+                ratio = t / base["decode"][b]
+                target = {"base, NF4": 2.0, "base, int8": 1.5}.get(v) if str(b) == "1" else None
+                rows.append((f"decode tokens/s {v}, batch {b}, ChatGLM2-6B shape", f"{t:.0f}",
+                             f"our bf16 {base['decode'][b]:.0f}",
+                             f"{ratio:.2f}×" + (f" (target {target}×: {'met' if ratio >= target else 'NOT met'})" if target else "")))
+            rows.append((f"weights / peak device memory, {v}", f"{r['weights_gib']} / {r['peak_gib']} GiB", "", ""))
 if "profile" in steps:
     R["profile"] = json_lines(log("profile"))
     for p in R["profile"]:
