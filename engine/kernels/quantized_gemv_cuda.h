@@ -9,9 +9,10 @@
 
 namespace tb::kernels {
 
-// More rows than this go through dequantization and a GEMM: the kernel keeps each row's slice of x
-// in registers, which spill beyond four.
-constexpr int64_t kMaxGemvRows = 4;
+// A launch takes up to kRowsPerLaunch rows of x (each row's slice sits in registers, which spill
+// beyond four); more rows, up to kMaxGemvRows, take several launches. Beyond that, dequantization
+// and a GEMM are faster.
+constexpr int64_t kRowsPerLaunch = 4, kMaxGemvRows = 16;
 
 struct QuantizedGemvArgs {
     const void* x;          // [m, in] in dtype, 16-byte aligned

@@ -117,7 +117,7 @@ bool quantized_gemv_check() {
                 QuantizedWeight q32 = q;
                 q32.compute_dtype = at::kFloat;
                 const auto w32 = kernels::dequantize_reference(q32);
-                for (int64_t m : {1, 2, 4}) {
+                for (int64_t m : {1, 2, 4, 8}) {
                     auto x = at::randn({m, 1, sh.in}, at::TensorOptions().device(at::kCUDA)).to(dtype);
                     const bool applies = kernels::quantized_gemv_applies(x, q);
                     auto got = kernels::quantized_gemv(x, q);
