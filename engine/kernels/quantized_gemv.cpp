@@ -33,7 +33,9 @@ bool quantized_gemv_applies(const at::Tensor& x, const QuantizedWeight& q) {
     DType dt;
     if (!enabled || !x.is_cuda() || x.scalar_type() != q.compute_dtype || !kernel_dtype(x.scalar_type(), &dt)) return false;
     const int64_t in = q.shape[1];
-    if (x.size(-1) != in || x.numel() / in > kMaxGemvRows || x.numel() == 0 || in % 32 != 0) return false;
+    // NF4 beyond one launch's rows loses to dequantizing once and a GEMM (run_all, H200, 2026-11-26)
+    const int64_t max_rows = q.kind == QuantizedWeight::Kind::Int8 ? kMaxGemvRows : kRowsPerLaunch;
+    if (x.size(-1) != in || x.numel() / in > max_rows || x.numel() == 0 || in % 32 != 0) return false;
     if (!x.is_contiguous() || reinterpret_cast<uintptr_t>(x.data_ptr()) % 16 != 0) return false;
     if (q.kind == QuantizedWeight::Kind::Int8)
         return q.cb.is_cuda() && q.cb.is_contiguous() && q.scb.is_contiguous() && reinterpret_cast<uintptr_t>(q.cb.data_ptr()) % 16 == 0;

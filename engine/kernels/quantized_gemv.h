@@ -14,7 +14,7 @@ namespace tb::kernels {
 // x [..., in] in q.compute_dtype → [..., out].
 at::Tensor quantized_gemv_reference(const at::Tensor& x, const QuantizedWeight& q);
 
-// Whether the kernel takes this call: CUDA, fp32/fp16/bf16, at most 16 rows, 16-byte aligned and
+// Whether the kernel takes this call: CUDA, fp32/fp16/bf16, at most 16 rows (int8) or 4 (NF4), 16-byte aligned and
 // whole-chunk rows (NF4 in blocks of 64). TUNEBENCH_QUANTIZED_GEMV=0 turns it off.
 bool quantized_gemv_applies(const at::Tensor& x, const QuantizedWeight& q);
 at::Tensor quantized_gemv(const at::Tensor& x, const QuantizedWeight& q);

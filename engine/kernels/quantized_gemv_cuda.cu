@@ -91,15 +91,21 @@ __global__ void __launch_bounds__(kMaxThreads) nf4_gemv_kernel(QuantizedGemvArgs
 #pragma unroll
             for (int m = 0; m < M; ++m) x[m].load(static_cast<const T*>(a.x) + m * a.in + c * 32);
             uint4 raw[R];
-            float scale[R];
+            float scale[R];   // the plain scales, or with double quantization:
+            uint8_t code8[R];  // the 8-bit code of the scale and
+            float scale2[R];   // its block's second-level scale, combined when the row is done
 #pragma unroll
             for (int r = 0; r < R; ++r) {  // every row's loads first: R requests in flight
                 const int64_t row = row0 + r < a.out ? row0 + r : a.out - 1;  // past the end: the last row again, unused
                 const int64_t first = row * a.in + c * 32;  // element index: one 64-block per chunk
                 raw[r] = __ldg(reinterpret_cast<const uint4*>(a.packed + first / 2));
                 const int64_t block = first / 64;
-                scale[r] = a.absmax ? __ldg(a.absmax + block)
-                                    : __fadd_rn(__fmul_rn(map[__ldg(a.qabsmax + block)], __ldg(a.absmax2 + block / 256)), a.offset);
+                if (a.absmax) {
+                    scale[r] = __ldg(a.absmax + block);
+                } else {
+                    code8[r] = __ldg(a.qabsmax + block);
+                    scale2[r] = __ldg(a.absmax2 + block / 256);
+                }
             }
 #pragma unroll
             for (int r = 0; r < R; ++r) {
@@ -122,8 +128,9 @@ __global__ void __launch_bounds__(kMaxThreads) nf4_gemv_kernel(QuantizedGemvArgs
                         s[m] = fmaf(w1, x[m][2 * i + 1], s[m]);
                     }
                 }
+                const float sc = a.absmax ? scale[r] : __fadd_rn(__fmul_rn(map[code8[r]], scale2[r]), a.offset);
 #pragma unroll
-                for (int m = 0; m < M; ++m) acc[m][r] = fmaf(s[m], scale[r], acc[m][r]);
+                for (int m = 0; m < M; ++m) acc[m][r] = fmaf(s[m], sc, acc[m][r]);
             }
         }
         reduce_and_store<T, M, R>(acc, a, row0, nullptr, partial);
