@@ -185,9 +185,10 @@ unsigned blocks_for(int64_t groups) {
 
 template <typename T, int M, bool Nf4>
 cudaError_t launch(const QuantizedGemvArgs& a) {
-    // rows per group: 8 put more loads in flight but, in registers, cost resident blocks (int8 decode
-    // 324 → 293 tokens/s on an H200); 4 it is
-    constexpr int R = 4;
+    // rows per group: NF4's lookups want 8 rows of loads in flight for one or two rows of x (decode
+    // 245 → 284 tokens/s on an H200, ChatGLM2-6B shape); int8's 8 would cost resident blocks (324 →
+    // 293 tokens/s), so 4
+    constexpr int R = Nf4 && M <= 2 ? 8 : 4;
     const int64_t groups = (a.out + R - 1) / R;
     if constexpr (Nf4)
         nf4_gemv_kernel<T, M, R><<<blocks_for(groups), threads_for(a.in / 32), 0, a.stream>>>(a);

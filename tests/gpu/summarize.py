@@ -55,7 +55,8 @@ if "kernels" in steps:
     for k in R["kernels"]:
         rounding = f" round_once={k['round_once']}" if "round_once" in k else ""
         diff = f"diff {k['max_abs_diff']:.2g}" if "max_abs_diff" in k else f"rel. diff {k.get('max_rel_diff', float('nan')):.2g}"
-        rows.append((f"{k['kernel']} {k['dtype']} {k['rows']}×{k['cols']}{rounding}",
+        shape = f"{k['rows']}×{k['cols']}" if "cols" in k else f"{k['rows']} rows × [{k['out']}, {k['in']}]"
+        rows.append((f"{k['kernel']} {k['dtype']} {shape}{rounding}",
                      f"{k['kernel_us']:.1f} µs", f"ATen {k['aten_us']:.1f} µs",
                      f"{k['speedup']:.2f}× ({diff}) {'ok' if k['ok'] else 'FAIL'}"))
 if "logits" in steps:
