@@ -78,7 +78,7 @@ setup_python() {
         || die "pip could not install packaging/requirements*.txt into $VENV (network? disk space?)"
     if [ "$MODE" = test ]; then
         "$PYTHON" -m pip install -q --disable-pip-version-check --progress-bar off --no-deps \
-            -r "$ROOT/packaging/requirements-reference-nodeps.txt" || die "pip could not install llamafactory"
+            -r "$ROOT/packaging/requirements-reference-nodeps.txt" || die "pip could not install packaging/requirements-reference-nodeps.txt"
     fi
     echo "$stamp" > "$VENV/.tunebench-stamp-$MODE"
 }
