@@ -156,6 +156,13 @@ std::vector<std::pair<std::string, at::Tensor*>> Model::named_weights() {
 }
 
 namespace {
+// QLoRA's load: the linear's weight, just read, replaced by its NF4 or int8 form
+void quantize_loaded(Linear& l, const LoadOptions& options) {
+    l.quant = std::make_shared<QuantizedWeight>(options.quantization_bit == 4 ? quantize_nf4(l.weight, options.double_quantization)
+                                                                               : quantize_int8(l.weight));
+    l.weight = at::Tensor();
+}
+
 // HF's half-split q/k rows back from llama.cpp's interleaved pairs (FORMATS.md §1.7)
 at::Tensor unpermute_rows(const at::Tensor& w, int64_t heads) {
     auto shape = w.sizes().vec();
@@ -184,13 +191,7 @@ void load_gguf_weights(Model& m, const fs::path& file, const std::vector<Slot>& 
         ggml::dequantize(static_cast<ggml::Type>(t->type), t->data, w.numel() / cols, cols, w.data_ptr<float>());
         if (name->permute) w = unpermute_rows(w, name->heads);
         *slot.tensor = w.to(at::TensorOptions().dtype(m.dtype()).device(device));
-        if (auto q = quantize_on_load.find(slot.tensor); q != quantize_on_load.end()) {
-            Linear* l = q->second;
-            l->quant = std::make_shared<QuantizedWeight>(options.quantization_bit == 4
-                                                             ? quantize_nf4(l->weight, options.double_quantization)
-                                                             : quantize_int8(l->weight));
-            l->weight = at::Tensor();
-        }
+        if (auto q = quantize_on_load.find(slot.tensor); q != quantize_on_load.end()) quantize_loaded(*q->second, options);
         if (options.progress) options.progress(++done, static_cast<int64_t>(slots.size()));
     }
 }
@@ -256,13 +257,8 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
             continue;
         }
         *slot.tensor = io::to_tensor(view, dtype, device);
-        if (auto q = quantize_on_load.find(slot.tensor); q != quantize_on_load.end() && !four_bit_checkpoint) {
-            Linear* l = q->second;
-            l->quant = std::make_shared<QuantizedWeight>(options.quantization_bit == 4
-                                                             ? quantize_nf4(l->weight, options.double_quantization)
-                                                             : quantize_int8(l->weight));
-            l->weight = at::Tensor();
-        }
+        if (auto q = quantize_on_load.find(slot.tensor); q != quantize_on_load.end() && !four_bit_checkpoint)
+            quantize_loaded(*q->second, options);
         if (options.progress) options.progress(++done, static_cast<int64_t>(slots.size()));
     }
     if (!direct.empty()) {

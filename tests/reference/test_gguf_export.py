@@ -30,16 +30,11 @@ from transformers import GlmConfig, GlmForCausalLM, LlamaConfig, LlamaForCausalL
 
 import llama_cpp
 from common import CLI, PROBE, SHARED, WORK, Checks, write_json
-from gguf_common import FTYPES, check_against_llama_quantize, check_modelfile, export, permute, tensor_bytes, unpermute
+from gguf_common import FTYPES, gguf_name, check_against_llama_quantize, check_modelfile, export, permute, tensor_bytes, unpermute
 from hf_models import chatglm_config, glm_to_chatglm, probe_logits, randomize
 
 checks = Checks()
 STORIES = os.path.join(SHARED, "models", "stories260K-hf")
-NAMES = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
-         "lm_head.weight": "output.weight"}
-LAYER = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
-         "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "post_attention_layernorm": "ffn_norm",
-         "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
 ROWS = [[1, 403, 407, 261, 378, 29, 77, 310, 5, 198], [1, 9, 17, 300, 22, 45]]
 REQUIRED = {"general.architecture": V.STRING, "llama.context_length": V.UINT32, "llama.embedding_length": V.UINT32,
             "llama.block_count": V.UINT32, "llama.feed_forward_length": V.UINT32, "llama.attention.head_count": V.UINT32,
@@ -48,14 +43,6 @@ REQUIRED = {"general.architecture": V.STRING, "llama.context_length": V.UINT32, 
             "tokenizer.ggml.model": V.STRING, "tokenizer.ggml.tokens": V.ARRAY, "tokenizer.ggml.scores": V.ARRAY,
             "tokenizer.ggml.token_type": V.ARRAY, "tokenizer.ggml.bos_token_id": V.UINT32,
             "tokenizer.ggml.eos_token_id": V.UINT32}
-
-
-def gguf_name(hf_name):
-    if hf_name in NAMES:
-        return NAMES[hf_name]
-    _, _, i, rest = hf_name.split(".", 3)
-    module, kind = rest.rsplit(".", 1)
-    return f"blk.{i}.{LAYER[module]}.{kind}"
 
 
 def check_file(model_dir, label, gguf_type, path):

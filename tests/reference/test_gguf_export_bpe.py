@@ -29,7 +29,7 @@ from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, Qw
 
 import llama_cpp
 from common import CLI, SHARED, WORK, Checks, write_json
-from gguf_common import FTYPES, check_against_llama_quantize, check_modelfile, export, tensor_bytes, unpermute
+from gguf_common import FTYPES, gguf_name, check_against_llama_quantize, check_modelfile, export, tensor_bytes, unpermute
 
 checks = Checks()
 CONVERTER = os.path.join(os.path.dirname(llama_cpp.__file__), "..", "bin", "convert_hf_to_gguf.py")
@@ -38,11 +38,6 @@ CHKTXT = eval(re.search(r"chktxt = (.*?)\n", open(CONVERTER, encoding="utf-8").r
 TEXT = "你好，请介绍一下 Tunebench。\nOnce upon a time,  in 2026: 12345 apples!"
 SPECIAL_TEXT = {"qwen2": "<|im_start|>user\n你好<|im_end|>\n", "qwen3": "<|im_start|>user\n<think>你好</think><|im_end|>",
                 "llama3": "<|start_header_id|>user<|end_header_id|>\n\nHello 世界<|eot_id|>"}
-NAMES = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight",
-         "lm_head.weight": "output.weight"}
-LAYER = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
-         "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "post_attention_layernorm": "ffn_norm",
-         "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down"}
 # the converter's own bookkeeping, not facts about the model
 # Where we differ from the converter on purpose: its pre-tokenizer hash names Meta's LLaMA-3
 # tokenizer.json (ignore_merges) "smaug-bpe", under which llama.cpp skips ignore_merges and
@@ -55,14 +50,6 @@ EXPECTED_DIFFERENCES = {("llama3", "tokenizer.ggml.pre"), ("llama3", "GGUF.tenso
 EXTRA_TENSORS = {"llama3": "rope_freqs.weight"}
 IGNORED_KEYS = {"general.name", "general.type", "general.size_label", "general.basename", "general.finetune",
                 "general.file_type", "general.quantization_version", "GGUF.kv_count"}
-
-
-def gguf_name(hf_name):
-    if hf_name in NAMES:
-        return NAMES[hf_name]
-    _, _, i, rest = hf_name.split(".", 3)
-    module, kind = rest.rsplit(".", 1)
-    return f"blk.{i}.{LAYER[module]}.{kind}"
 
 
 def randomize(model):

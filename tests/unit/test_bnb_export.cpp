@@ -18,6 +18,7 @@
 #include "io/atomic_file.h"
 #include "io/sharded_writer.h"
 #include "model/decoder.h"
+#include "random_lora.h"
 #include "test_support.h"
 
 using namespace tb;
@@ -40,17 +41,7 @@ TEST(BnbExport, MergesQuantizesReloadsFourBitAndRefusesToQuantizeAgain) {
     test::TempDir tmp;
     init_demo(tmp.path / "demo");
     const fs::path base = tmp.path / "demo" / "model", adapter = tmp.path / "adapter", out = tmp.path / "nf4";
-    {
-        auto model = Model::load(base, {.dtype = "float32", .device = "cpu"});
-        LoraConfig lc;
-        lc.r = 4;
-        lc.alpha = 8;
-        lc.target_modules = resolve_lora_targets(*model, "all");
-        attach_lora(*model, lc, 3);
-        for (Linear* l : model->linears())
-            if (l->lora) l->lora->B = at::randn_like(l->lora->B) * 0.3;
-        save_lora(*model, lc, adapter);
-    }
+    test::save_random_lora(base, adapter);
     ArgMap m = {{"model_name_or_path", base.string()}, {"adapter_name_or_path", adapter.string()},
                 {"export_dir", out.string()}, {"export_quantization_bit", "4"}};
     export_merged_model(ExportArgs::from_map(m));

@@ -16,6 +16,7 @@
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "io/gguf_writer.h"
+#include "random_lora.h"
 #include "test_support.h"
 
 using namespace tb;
@@ -79,17 +80,7 @@ TEST(GgufExport, TheFileReadBackAgreesWithBasePlusAdapter) {
     test::TempDir tmp;
     init_demo(tmp.path / "demo");
     const fs::path base = tmp.path / "demo" / "model", adapter = tmp.path / "adapter";
-    {
-        auto model = Model::load(base, {.dtype = "float32", .device = "cpu"});
-        LoraConfig lc;
-        lc.r = 4;
-        lc.alpha = 8;
-        lc.target_modules = resolve_lora_targets(*model, "all");
-        attach_lora(*model, lc, 3);
-        for (Linear* l : model->linears())
-            if (l->lora) l->lora->B = at::randn_like(l->lora->B) * 0.3;
-        save_lora(*model, lc, adapter);
-    }
+    test::save_random_lora(base, adapter);
     const std::vector<std::string> prompts = {"你好", "Tunebench 是什么？"};
     ArgMap m = {{"model_name_or_path", base.string()}, {"adapter_name_or_path", adapter.string()},
                 {"export_dir", (tmp.path / "f32").string()}, {"export_format", "gguf"}, {"export_gguf_type", "F32"}};
