@@ -10,6 +10,7 @@
 #include "infer/chat_handle.h"
 #include "export/gguf_export.h"
 #include "export/merge_export.h"
+#include "infer/benchmark.h"
 #include "infer/batch_predict.h"
 #include "eval/predict_dataset.h"
 #include "train/time_estimate.h"
@@ -171,12 +172,29 @@ void EngineWorker::batchPredict(const QVariantMap& args) {
 
 void EngineWorker::exportModel(const QVariantMap& args) {
     guarded(EngineJob::Export, [&] {
-        auto a = ExportArgs::from_map(toArgMap(args));
+        ArgMap map = toArgMap(args);
+        const bool compare = map["compare_after"] == "true";  // seed 004's table after the export
+        map.erase("compare_after");
+        auto a = ExportArgs::from_map(map);
+        const auto compare_with = [&](const std::string& exported) {
+            if (!compare) return;
+            Q_EMIT exportStatus(tr("measuring base, base + adapter, merged, int8, NF4 and the export (bench --compare)…"));
+            BenchOptions o;
+            o.inference.model_name_or_path = a.model_name_or_path;
+            o.inference.adapter_name_or_path = a.adapter_name_or_path;
+            o.inference.device = "auto";
+            o.batch_sizes = {1, 8};
+            o.ttft_prompts = {};
+            o.decode_prompt = 64;
+            o.new_tokens = 32;
+            Q_EMIT exportStatus(QString::fromStdString(bench_compare_table(run_bench_compare(o, {exported}))));
+        };
         const auto status = [this](const std::string& s) { Q_EMIT exportStatus(QString::fromStdString(s)); };
         if (a.export_format == "gguf") {
             const auto r = export_gguf(a, status);
             Q_EMIT exportStatus(tr("checking the GGUF file against base + adapter…"));
             const auto c = verify_gguf_export(a, r.file, {"你好", "Hello, who are you?", "Tunebench 是什么？"});
+            compare_with(r.file.string());
             Q_EMIT exportFinished(tr("%1, %2 tensors, %3 MB, %4 adapter modules merged")
                                       .arg(QString::fromStdString(r.file.string()))
                                       .arg(r.tensors)
@@ -195,6 +213,7 @@ void EngineWorker::exportModel(const QVariantMap& args) {
         auto r = export_merged_model(a, status);
         Q_EMIT exportStatus(tr("checking the export against base + adapter…"));
         auto c = verify_export(a, {"你好", "Hello, who are you?", "Tunebench 是什么？"});
+        compare_with(a.export_dir);
         Q_EMIT exportFinished(tr("%1 MB in %2 shard(s), %3, %4 adapter modules merged")
                                   .arg(r.total_bytes / 1000000)
                                   .arg(r.shards)

@@ -2,6 +2,7 @@
 #include "message_label.h"
 
 #include <QCheckBox>
+#include <QFontDatabase>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -57,6 +58,11 @@ ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     m_texts->set(m_quantize, "toolTip",
                  QT_TR_NOOP("export_quantization_bit: merge, then write the layers' weights as NF4 with double quantization; "
                             "transformers + bitsandbytes and Tunebench load it without quantizing again"));
+    m_compare = new QCheckBox;
+    m_texts->set(m_compare, "text", QT_TR_NOOP("Then compare speed and memory (base, adapter, merged, int8, NF4, the export)"));
+    m_texts->set(m_compare, "toolTip",
+                 QT_TR_NOOP("tunebench-cli bench --compare after the export: decode tokens/s and peak memory of each variant, "
+                            "one table in the log (loads the model six times)"));
     auto showFormat = [this] {
         const bool gguf = m_format->currentText() == "gguf";
         const bool four_bit = !gguf && m_quantize->currentData().toInt() == 4;
@@ -83,6 +89,7 @@ ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     form->addRow(m_texts->label(QT_TR_NOOP("Data type")), m_dtype);
     form->addRow(m_texts->label(QT_TR_NOOP("Device")), m_device);
     form->addRow(QString(), m_legacy);
+    form->addRow(QString(), m_compare);
     auto* share = new QPushButton;
     m_texts->set(share, "text", QT_TR_NOOP("Share adapter as .zip…"));
     m_texts->set(share, "toolTip", QT_TR_NOOP("One file with the adapter, its training YAML, the loss plot and a model card"));
@@ -121,6 +128,7 @@ ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     for (QWidget* w : std::initializer_list<QWidget*>{m_size, m_dtype, m_device}) w->setMaximumWidth(220);
     m_log = new QPlainTextEdit;
     m_log->setReadOnly(true);
+    m_log->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));  // the compare table's columns
     auto* buttons = new QHBoxLayout;
     buttons->addStretch(1);
     buttons->addWidget(m_export);
@@ -191,7 +199,8 @@ void ExportPage::startExport() {
                              {"export_quantization_bit",
                               m_format->currentText() == "gguf" || m_quantize->currentData().toInt() == 0
                                   ? QString()
-                                  : QString::number(m_quantize->currentData().toInt())}});
+                                  : QString::number(m_quantize->currentData().toInt())},
+                             {"compare_after", m_compare->isChecked() ? "true" : "false"}});
 }
 
 void ExportPage::setRunning(bool running) {
@@ -200,5 +209,6 @@ void ExportPage::setRunning(bool running) {
 }
 
 QString ExportPage::resultText() const { return m_result->text(); }
+QString ExportPage::logText() const { return m_log->toPlainText(); }
 
 }  // namespace tb::ui

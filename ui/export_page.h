@@ -35,6 +35,8 @@ public:
     QComboBox* formatBox() const { return m_format; }
     QComboBox* ggufTypeBox() const { return m_ggufType; }
     QComboBox* quantizeBox() const { return m_quantize; }
+    QCheckBox* compareBox() const { return m_compare; }
+    QString logText() const;
     QString resultText() const;
 
 Q_SIGNALS:
@@ -57,6 +59,7 @@ private:
     QComboBox* m_format;
     QComboBox* m_ggufType;
     QComboBox* m_quantize;
+    QCheckBox* m_compare;
     QPushButton* m_export;
     QLabel* m_result;
     QPlainTextEdit* m_log;

@@ -281,6 +281,7 @@ private Q_SLOTS:
         // Merged and written 4-bit (bitsandbytes NF4), checked against the same quantization here
         QVERIFY(exp->quantizeBox()->isEnabled());
         exp->quantizeBox()->setCurrentIndex(1);
+        exp->compareBox()->setChecked(true);  // and seed 004's table after it
         exp->setExportDir(tmp.path() + "/nf4");
         QSignalSpy exportedNf4(exp, &ExportPage::exportFinished);
         QTest::mouseClick(exp->exportButton(), Qt::LeftButton);
@@ -289,6 +290,9 @@ private Q_SLOTS:
         QFile nf4Config(tmp.path() + "/nf4/config.json");
         QVERIFY(nf4Config.open(QIODevice::ReadOnly));
         QVERIFY(nf4Config.readAll().contains("\"quant_method\": \"bitsandbytes\""));
+        for (const char* row : {"base + adapter", "merged, int8", "merged, NF4", "nf4 "})
+            QVERIFY2(exp->logText().contains(row), qPrintable(exp->logText().right(1500)));
+        exp->compareBox()->setChecked(false);
         exp->quantizeBox()->setCurrentIndex(0);
 
         // Share the adapter as a zip and import it into a new folder

@@ -478,6 +478,10 @@
         <source>read back; logits on %1 prompts differ from base + adapter by at most %2 (relative RMS %3, tolerance %4), greedy tokens agree at %5% of positions</source>
         <translation>已读回；在 %1 个提示上与基座 + 适配器的 logits 最大差异为 %2（相对均方根误差 %3，容差 %4），贪心解码的词元在 %5% 的位置上一致</translation>
     </message>
+    <message>
+        <source>measuring base, base + adapter, merged, int8, NF4 and the export (bench --compare)…</source>
+        <translation>正在测量基座、基座 + 适配器、合并、int8、NF4 和导出结果（bench --compare）…</translation>
+    </message>
 </context>
 <context>
     <name>tb::ui::EvaluatePage</name>
@@ -777,6 +781,14 @@ Hint: %1</source>
     <message>
         <source>Quantize</source>
         <translation>量化</translation>
+    </message>
+    <message>
+        <source>Then compare speed and memory (base, adapter, merged, int8, NF4, the export)</source>
+        <translation>随后比较速度和显存（基座、适配器、合并、int8、NF4、导出结果）</translation>
+    </message>
+    <message>
+        <source>tunebench-cli bench --compare after the export: decode tokens/s and peak memory of each variant, one table in the log (loads the model six times)</source>
+        <translation>导出后运行 tunebench-cli bench --compare：每种形式的解码 tokens/s 和峰值显存，日志中一张表（模型会加载六次）</translation>
     </message>
 </context>
 <context>
