@@ -140,7 +140,8 @@ void write_gguf_vocab(const io::GgufReader& r, const fs::path& gguf, const fs::p
         }
         const auto* merges = r.array("tokenizer.ggml.merges");
         if (!merges) throw FileError(where + ": tokenizer.ggml.merges is missing", "export the GGUF again");
-        nlohmann::ordered_json vocab = nlohmann::ordered_json::object(), added = nlohmann::ordered_json::array();
+        // (json, not ordered_json: the ordered one finds a key by a linear search, quadratic for 150k tokens)
+        nlohmann::json vocab = nlohmann::json::object(), added = nlohmann::json::array();
         for (size_t i = 0; i < tokens->size(); ++i) {
             if (types[i] == 5) continue;  // [PAD…] rows of the embedding
             if (types[i] == 3 || types[i] == 4)
@@ -148,9 +149,9 @@ void write_gguf_vocab(const io::GgufReader& r, const fs::path& gguf, const fs::p
             else
                 vocab[(*tokens)[i]] = i;
         }
-        nlohmann::ordered_json j = {
+        nlohmann::json j = {
             {"added_tokens", added},
-            {"normalizer", pre == "qwen2" ? nlohmann::ordered_json{{"type", "NFC"}} : nlohmann::ordered_json()},
+            {"normalizer", pre == "qwen2" ? nlohmann::json{{"type", "NFC"}} : nlohmann::json()},
             {"pre_tokenizer",
              {{"type", "Sequence"},
               {"pretokenizers",
