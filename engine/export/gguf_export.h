@@ -3,7 +3,8 @@
 // Q8_0, Q4_0; norms, biases and 1-D tensors F32; rows that are not whole blocks F16, as
 // convert_hf_to_gguf.py does; or Q4_K_M, the per-tensor mixture llama-quantize makes), with the
 // tokenizer and chat template in its metadata
-// (FORMATS.md §1). Built so far: ChatGLM2/3 (`chatglm`) and `llama` with a SentencePiece tokenizer.
+// (FORMATS.md §1), and an Ollama Modelfile beside it. Architectures: `chatglm` (ChatGLM2/3),
+// `llama` (SentencePiece or LLaMA-3's byte-level vocabulary) and `qwen2` (Qwen2/Qwen3 vocabularies).
 #pragma once
 
 #include <functional>

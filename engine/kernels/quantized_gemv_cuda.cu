@@ -186,8 +186,8 @@ unsigned blocks_for(int64_t groups) {
 template <typename T, int M, bool Nf4>
 cudaError_t launch(const QuantizedGemvArgs& a) {
     // rows per group: NF4's lookups want 8 rows of loads in flight for one or two rows of x (decode
-    // 245 → 284 tokens/s on an H200, ChatGLM2-6B shape); int8's 8 would cost resident blocks (324 →
-    // 293 tokens/s), so 4
+    // 245.5 → 283.9 tokens/s, H200, ChatGLM2-6B shape, runs of 2026-11-26); for int8, 8 cost resident
+    // blocks (312.4 with 4 → 293.5 with 8), so 4
     constexpr int R = Nf4 && M <= 2 ? 8 : 4;
     const int64_t groups = (a.out + R - 1) / R;
     if constexpr (Nf4)
