@@ -20,8 +20,8 @@
 
 namespace tb::kernels {
 
-at::Tensor quantized_gemv_reference(const at::Tensor& x, const QuantizedWeight& q) {
-    return at::linear(x, dequantize_reference(q));
+at::Tensor quantized_gemv_reference(const at::Tensor& x, const QuantizedWeight& q, const at::Tensor& bias) {
+    return at::linear(x, dequantize_reference(q), bias);
 }
 
 bool quantized_gemv_applies(const at::Tensor& x, const QuantizedWeight& q) {
@@ -33,8 +33,10 @@ bool quantized_gemv_applies(const at::Tensor& x, const QuantizedWeight& q) {
     DType dt;
     if (!enabled || !x.is_cuda() || x.scalar_type() != q.compute_dtype || !kernel_dtype(x.scalar_type(), &dt)) return false;
     const int64_t in = q.shape[1];
-    // NF4 beyond one launch's rows loses to dequantizing once and a GEMM (run_all, H200, 2026-11-26)
-    const int64_t max_rows = q.kind == QuantizedWeight::Kind::Int8 ? kMaxGemvRows : kRowsPerLaunch;
+    // the scalar NF4 kernel beyond one launch's rows loses to dequantizing once and a GEMM (run_all,
+    // H200, 2026-11-26); the tensor-core one (fp16/bf16, whole 64-blocks per row) reads 8 rows at once
+    const bool nf4_mma = x.scalar_type() != at::kFloat && in % 64 == 0;
+    const int64_t max_rows = q.kind == QuantizedWeight::Kind::Int8 || nf4_mma ? kMaxGemvRows : kRowsPerLaunch;
     if (x.size(-1) != in || x.numel() / in > max_rows || x.numel() == 0 || in % 32 != 0) return false;
     if (!x.is_contiguous() || reinterpret_cast<uintptr_t>(x.data_ptr()) % 16 != 0) return false;
     if (q.kind == QuantizedWeight::Kind::Int8)
@@ -48,45 +50,70 @@ bool quantized_gemv_applies(const at::Tensor& x, const QuantizedWeight& q) {
 #endif
 }
 
-at::Tensor quantized_gemv(const at::Tensor& x, const QuantizedWeight& q) {
 #ifdef TB_WITH_CUDA_KERNELS
-    if (quantized_gemv_applies(x, q)) {
-        const c10::cuda::CUDAGuard guard(x.device());
+namespace {
+// y (+)= x · Wᵀ by the kernel; the caller checked quantized_gemv_applies.
+void run_kernel(const at::Tensor& x, const QuantizedWeight& q, at::Tensor& y, bool accumulate, const at::Tensor& bias = {}) {
+    const c10::cuda::CUDAGuard guard(x.device());
+    QuantizedGemvArgs a{};
+    a.x = x.data_ptr();
+    a.m = x.numel() / q.shape[1];
+    a.in = q.shape[1];
+    a.out = q.shape[0];
+    a.y = y.data_ptr();
+    a.accumulate = accumulate;
+    if (bias.defined()) a.bias = bias.data_ptr();
+    kernel_dtype(x.scalar_type(), &a.dtype);
+    a.stream = c10::cuda::getCurrentCUDAStream().stream();
+    cudaError_t err;
+    if (q.kind == QuantizedWeight::Kind::Int8) {
+        a.cb = q.cb.data_ptr<int8_t>();
+        a.scb = q.scb.data_ptr<float>();
+        err = int8_gemv(a);
+    } else {
+        a.packed = q.packed.data_ptr<uint8_t>();
+        if (q.double_quant) {
+            a.qabsmax = q.qabsmax.data_ptr<uint8_t>();
+            a.absmax2 = q.absmax2.data_ptr<float>();
+            a.offset = q.offset;
+        } else {
+            a.absmax = q.absmax.data_ptr<float>();
+        }
+        static const at::Tensor code = nf4_code_book(at::kCPU).contiguous(), map = dynamic_map(at::kCPU).contiguous();
+        std::memcpy(a.code, code.data_ptr<float>(), sizeof a.code);
+        std::memcpy(a.map, map.data_ptr<float>(), sizeof a.map);
+        err = nf4_gemv(a);
+    }
+    if (err != cudaSuccess) throw Error(std::string("quantized GEMV CUDA kernel failed: ") + cudaGetErrorString(err));
+}
+}  // namespace
+#endif
+
+at::Tensor quantized_gemv(const at::Tensor& x, const QuantizedWeight& q, const at::Tensor& bias) {
+#ifdef TB_WITH_CUDA_KERNELS
+    const bool bias_fits = !bias.defined() || (bias.scalar_type() == x.scalar_type() && bias.device() == x.device() &&
+                                               bias.is_contiguous() && bias.numel() == q.shape[0]);
+    if (bias_fits && quantized_gemv_applies(x, q)) {
         auto sizes = x.sizes().vec();
         sizes.back() = q.shape[0];
         auto y = at::empty(sizes, x.options());
-        QuantizedGemvArgs a{};
-        a.x = x.data_ptr();
-        a.m = x.numel() / q.shape[1];
-        a.in = q.shape[1];
-        a.out = q.shape[0];
-        a.y = y.data_ptr();
-        kernel_dtype(x.scalar_type(), &a.dtype);
-        a.stream = c10::cuda::getCurrentCUDAStream().stream();
-        cudaError_t err;
-        if (q.kind == QuantizedWeight::Kind::Int8) {
-            a.cb = q.cb.data_ptr<int8_t>();
-            a.scb = q.scb.data_ptr<float>();
-            err = int8_gemv(a);
-        } else {
-            a.packed = q.packed.data_ptr<uint8_t>();
-            if (q.double_quant) {
-                a.qabsmax = q.qabsmax.data_ptr<uint8_t>();
-                a.absmax2 = q.absmax2.data_ptr<float>();
-                a.offset = q.offset;
-            } else {
-                a.absmax = q.absmax.data_ptr<float>();
-            }
-            static const at::Tensor code = nf4_code_book(at::kCPU).contiguous(), map = dynamic_map(at::kCPU).contiguous();
-            std::memcpy(a.code, code.data_ptr<float>(), sizeof a.code);
-            std::memcpy(a.map, map.data_ptr<float>(), sizeof a.map);
-            err = nf4_gemv(a);
-        }
-        if (err != cudaSuccess) throw Error(std::string("quantized GEMV CUDA kernel failed: ") + cudaGetErrorString(err));
+        run_kernel(x, q, y, false, bias);
         return y;
     }
 #endif
-    return at::linear(x, q.dequantize());
+    auto y = at::linear(x, q.dequantize());
+    return bias.defined() ? y + bias : y;  // two roundings, as before the kernel (the CPU stays the reference)
+}
+
+at::Tensor& quantized_gemv_accumulate(at::Tensor& residual, const at::Tensor& x, const QuantizedWeight& q) {
+#ifdef TB_WITH_CUDA_KERNELS
+    if (quantized_gemv_applies(x, q) && residual.is_contiguous() && residual.scalar_type() == x.scalar_type() &&
+        residual.device() == x.device() && residual.numel() == x.numel() / q.shape[1] * q.shape[0]) {
+        run_kernel(x, q, residual, true);
+        return residual;
+    }
+#endif
+    return residual.add_(quantized_gemv(x, q));
 }
 
 }  // namespace tb::kernels

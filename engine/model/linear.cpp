@@ -5,6 +5,7 @@
 
 #include <c10/core/GradMode.h>
 
+#include "kernels/quantized_gemv.h"
 #include "model/lora_function.h"
 #include "model/quantization.h"
 #include "model/quantized_matmul.h"
@@ -39,6 +40,9 @@ at::Tensor Linear::plus(const at::Tensor& residual, const at::Tensor& x, const A
 }
 
 at::Tensor& Linear::accumulate(at::Tensor& residual, const at::Tensor& x, const AdapterRows& adapter) const {
+    if (quant && !bias.defined() && (!lora || !adapter.on) && !x.requires_grad() && x.scalar_type() == quant->compute_dtype &&
+        residual.scalar_type() == quant->compute_dtype)
+        return kernels::quantized_gemv_accumulate(residual, x, *quant);  // the add in the kernel's epilogue
     const bool plain = plain_for(*this, residual, x, adapter) && residual.is_contiguous();
     if (!plain) return residual.add_((*this)(x, adapter));
     auto out = residual.view({-1, residual.size(-1)});

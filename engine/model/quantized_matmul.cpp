@@ -27,14 +27,11 @@ struct QuantizedLinearFunction : torch::autograd::Function<QuantizedLinearFuncti
 }  // namespace
 
 at::Tensor quantized_linear(const at::Tensor& x, const QuantizedWeight& weight, const at::Tensor& bias) {
-    at::Tensor y;
-    if (x.requires_grad()) {
-        auto holder = c10::make_intrusive<Holder>();
-        holder->weight = &weight;
-        y = QuantizedLinearFunction::apply(x, holder);
-    } else {  // inference: a decode step's few rows read the quantized weight once (kernels/quantized_gemv.h)
-        y = kernels::quantized_gemv(x, weight);
-    }
+    if (!x.requires_grad())  // inference: a decode step's few rows read the quantized weight once, bias in the epilogue
+        return kernels::quantized_gemv(x, weight, bias);
+    auto holder = c10::make_intrusive<Holder>();
+    holder->weight = &weight;
+    auto y = QuantizedLinearFunction::apply(x, holder);
     return bias.defined() ? y + bias : y;
 }
 

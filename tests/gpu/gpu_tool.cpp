@@ -36,6 +36,7 @@
 #include "core/device_memory.h"
 #include "core/error.h"
 #include "io/tensor_io.h"
+#include "kernels/cuda_graph.h"
 #include "kernels/decode_attention.h"
 #include "kernels/dequantize.h"
 #include "kernels/quantized_gemv.h"
@@ -75,6 +76,24 @@ double time_per_call(F&& f, int reps = 50) {
     return seconds(t) / reps;
 }
 
+// Mean seconds per call of f with `reps` calls captured in one CUDA graph, as a decode step runs
+// them: no host launch cost, which hides kernels shorter than ~10 µs when each call is launched.
+template <typename F>
+double graph_time_per_call(F&& f, int reps = 20) {
+    kernels::CudaGraph graph(at::cuda::current_device());
+    graph.run([&] { f(); });  // warm-up: lazy initialisation stays out of the capture
+    at::cuda::device_synchronize();
+    std::string why;
+    if (!graph.capture([&] { for (int i = 0; i < reps; ++i) f(); }, &why)) throw Error("CUDA graph capture failed: " + why);
+    graph.replay();
+    at::cuda::device_synchronize();
+    constexpr int kReplays = 5;
+    auto t = Clock::now();
+    for (int i = 0; i < kReplays; ++i) graph.replay();
+    at::cuda::device_synchronize();
+    return seconds(t) / (kReplays * reps);
+}
+
 // NF4 (with and without double quantization) and int8 dequantization against the ATen reference:
 // bit-equal in fp32/fp16/bf16, on ChatGLM2-6B's query_key_value and MLP shapes and an odd one.
 bool dequantize_check() {
@@ -102,14 +121,16 @@ bool dequantize_check() {
     return all_ok;
 }
 
-// The quantized matrix-vector kernel (decode rows ≤ 4) against the fp32 reference on the same
+// The quantized matrix-vector kernels (decode rows ≤ 16) against the fp32 reference on the same
 // codes (x in the model dtype, weights dequantized in fp32, fp32 GEMM): only the output's rounding
-// and the summation order differ. Timed against today's path (dequantize kernel, then the GEMM)
-// with the weight's bytes per second; ChatGLM2-6B's four linear shapes and its lm_head's width.
+// and the summation order differ. Timed in CUDA graphs against the path without them (dequantize
+// kernel, then the GEMM), with the weight's bytes per second; ChatGLM2-6B's four linear shapes,
+// a small one, one whose rows end mid-tile (100) and one whose rows end mid-block (96 values).
 bool quantized_gemv_check() {
     bool all_ok = true;
     struct Shape { int64_t out, in; };
-    for (const Shape& sh : {Shape{4608, 4096}, Shape{4096, 4096}, Shape{27392, 4096}, Shape{4096, 13696}, Shape{96, 64}}) {
+    for (const Shape& sh : {Shape{4608, 4096}, Shape{4096, 4096}, Shape{27392, 4096}, Shape{4096, 13696}, Shape{96, 64},
+                            Shape{100, 128}, Shape{40, 96}}) {
         for (auto dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
             auto w = (at::randn({sh.out, sh.in}, at::TensorOptions().device(at::kCUDA)) * 0.02).to(dtype);
             for (int kind = 0; kind < 3; ++kind) {  // NF4, NF4 + double quantization, int8
@@ -117,7 +138,7 @@ bool quantized_gemv_check() {
                 QuantizedWeight q32 = q;
                 q32.compute_dtype = at::kFloat;
                 const auto w32 = kernels::dequantize_reference(q32);
-                for (int64_t m : {1, 2, 4, 8}) {
+                for (int64_t m : {1, 2, 4, 8, 16}) {
                     auto x = at::randn({m, 1, sh.in}, at::TensorOptions().device(at::kCUDA)).to(dtype);
                     const bool applies = kernels::quantized_gemv_applies(x, q);
                     auto got = kernels::quantized_gemv(x, q);
@@ -125,9 +146,23 @@ bool quantized_gemv_check() {
                     const double scale = ref.abs().max().item<double>();
                     const double diff = (got.to(at::kFloat) - ref).abs().max().item<double>();
                     const double tol = (dtype == at::kFloat ? 2e-5 : dtype == at::kHalf ? 2e-3 : 8e-3) * scale;
-                    const double t_ker = time_per_call([&] { kernels::quantized_gemv(x, q); }, 20);
-                    const double t_ref = time_per_call([&] { at::linear(x, q.dequantize()); }, 20);
-                    const bool ok = (applies || (kind != 2 && m > 4)) && diff <= tol && got.sizes() == ref.sizes();
+                    const double t_ker = graph_time_per_call([&] { kernels::quantized_gemv(x, q); });
+                    const double t_ref = graph_time_per_call([&] { at::linear(x, q.dequantize()); });
+                    const bool nf4_mma = kind != 2 && dtype != at::kFloat && sh.in % 64 == 0;  // up to 16 rows
+                    // the epilogue's residual add (decode's o and down projections): residual + x·Wᵀ
+                    auto residual = at::randn(ref.sizes(), x.options());
+                    auto summed = residual.clone();
+                    kernels::quantized_gemv_accumulate(summed, x, q);
+                    const double diff_acc = (summed.to(at::kFloat) - (residual.to(at::kFloat) + ref)).abs().max().item<double>();
+                    // and the bias in the epilogue (ChatGLM's and Qwen2's query_key_value)
+                    auto bias = at::randn({sh.out}, x.options());
+                    const double diff_bias = (kernels::quantized_gemv(x, q, bias).to(at::kFloat) - (ref + bias.to(at::kFloat)))
+                                                 .abs().max().item<double>();
+                    const double tol_sum = tol + 4e-3 * 4;  // |residual| and |bias| ≲ 4: their rounding in the model dtype
+                    const bool ok = (applies || (kind != 2 && m > 4 && !nf4_mma)) && diff <= tol && diff_acc <= tol_sum &&
+                                    diff_bias <= tol_sum && got.sizes() == ref.sizes();
+                    if (diff_acc > tol_sum || diff_bias > tol_sum)
+                        std::printf("epilogue: accumulate max diff %.3g, bias max diff %.3g (tolerance %.3g)\n", diff_acc, diff_bias, tol_sum);
                     all_ok &= ok;
                     const char* name = kind == 0 ? "gemv nf4" : kind == 1 ? "gemv nf4+dq" : "gemv int8";
                     std::printf("{\"kernel\": \"%s\", \"dtype\": \"%s\", \"rows\": %lld, \"out\": %lld, \"in\": %lld, "
@@ -689,8 +724,9 @@ int train_bench(int argc, char** argv) {
 
 #ifdef TB_GPU_TOOL_HAS_ENGINE
 int profile_step(int argc, char** argv) {
-    if (argc < 4) throw Error("usage: profile-step MODEL_DIR BATCH");
-    std::shared_ptr<const Model> model = Model::load(argv[2], {.dtype = "bfloat16", .device = "cuda"});
+    if (argc < 4) throw Error("usage: profile-step MODEL_DIR BATCH [QUANTIZATION_BIT]");
+    const int bits = argc > 4 ? std::atoi(argv[4]) : 0;  // 4 (NF4, double quantization) or 8 (int8) as the model loads
+    std::shared_ptr<const Model> model = Model::load(argv[2], {.dtype = "bfloat16", .device = "cuda", .quantization_bit = bits});
     const int64_t B = std::stoll(argv[3]), V = model->config().vocab_size;
     GenerationConfig greedy;
     greedy.do_sample = false;

@@ -3,15 +3,16 @@
 # summed by kernel name. Caches are not flushed and clocks not locked between kernels (Nsight
 # Compute's default overstated the small kernels; this sum is close to the measured step).
 # Needs the ChatGLM2-6B-shaped folder bench_inference.py writes.
-# Usage: profile_decode.sh TOOL MODEL_DIR OUT_DIR [BATCH...]
+# Usage: [PROFILE_BITS=4|8] profile_decode.sh TOOL MODEL_DIR OUT_DIR [BATCH...]   (4: NF4, 8: int8, as it loads)
 set -euo pipefail
 TOOL=$1 MODEL=$2 OUT=$3
 shift 3
 mkdir -p "$OUT"
 for B in ${*:-1 64}; do
     ncu --profile-from-start off --graph-profiling node --cache-control none --clock-control none --metrics gpu__time_duration.sum --csv \
-        "$TOOL" profile-step "$MODEL" "$B" > "$OUT/ncu_b$B.csv" 2> "$OUT/ncu_b$B.err" || { tail -20 "$OUT/ncu_b$B.err"; exit 1; }
-    python3 - "$OUT/ncu_b$B.csv" "$B" <<'PY'
+        "$TOOL" profile-step "$MODEL" "$B" ${PROFILE_BITS:-} > "$OUT/ncu_b$B${PROFILE_BITS:+_q$PROFILE_BITS}.csv" \
+        2> "$OUT/ncu_b$B.err" || { tail -20 "$OUT/ncu_b$B.err"; exit 1; }
+    python3 - "$OUT/ncu_b$B${PROFILE_BITS:+_q$PROFILE_BITS}.csv" "$B" <<'PY'
 import csv, io, json, sys
 rows = [l for l in open(sys.argv[1]) if l.startswith('"')]
 by = {}
