@@ -9,7 +9,7 @@
 // a half2 (the codes rounded to fp16, ≤ 2⁻¹¹ relative), for fp32 a nibble → its fp32 code. The
 // first weights are requested before the table is built, so building it hides under that latency.
 // fp16/bf16 NF4 with whole 64-blocks per row (every model's shapes) takes the tensor-core kernel
-// below instead, which needs about half the instructions per weight and takes up to 8 rows of x.
+// below instead: fewer instructions per weight, and up to 8 rows of x in one pass over the weights.
 // int8 values become floats through the exponent trick (byte into a float's mantissa, one subtract)
 // rather than I2F, whose conversion pipe runs at an eighth of the FMA rate and bound the kernel.
 #include "kernels/quantized_gemv_cuda.h"
@@ -230,7 +230,9 @@ __global__ void __launch_bounds__(kThreads) int8_gemv_kernel(const __grid_consta
 constexpr int kMmaRows = 8;  // rows of x per launch: the mma's 8 columns
 
 // The code pairs of a byte, one copy per lane: byte b, lane l at byte offset b·256 + l·4 (a single
-// PRMT puts the byte above the lane's offset; half of each 256-byte row is unused).
+// PRMT puts the byte above the lane's offset; half of each 256-byte row is unused). The table's own
+// address is added per lookup: on sm_90 a shared address carries the block's cluster rank, so it
+// is not a constant the compiler can fold into the load.
 constexpr int kMmaTableBytes = 256 * 256;
 
 __device__ __forceinline__ uint32_t lookup(const uint32_t* table, uint32_t word, uint32_t lane_bytes, int k) {
@@ -249,34 +251,32 @@ struct MmaLoads {
     uint2 w[U][2];          // rows gid and gid+8
     float scale[U / 4][2];  // steps tig, tig+4, …: plain scales, or the code's second-level scale
     uint8_t code8[U / 4][2];
+    // Rows past the matrix's end read its last row instead (valid memory; their results are never
+    // stored), so only the steps are bounds-checked and each load is a base pointer plus a constant.
     __device__ __forceinline__ void load(const QuantizedGemvArgs& a, int64_t tile, int64_t s0, int64_t steps) {
         const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
+        int64_t first_block[2];
 #pragma unroll
-        for (int u = 0; u < U; ++u) {
-            const int64_t s = s0 + u * kWarps;  // this warp's u-th block of the rows
+        for (int h = 0; h < 2; ++h) first_block[h] = min(tile * 16 + gid + h * 8, a.out - 1) * steps + s0;
 #pragma unroll
-            for (int h = 0; h < 2; ++h) {
-                const int64_t row = tile * 16 + gid + h * 8;
-                w[u][h] = make_uint2(0, 0);  // past the row's end or the last row: zeros
-                if (s >= steps || row >= a.out) continue;
-                w[u][h] = __ldg(reinterpret_cast<const uint2*>(a.packed + (row * steps + s) * 32 + tig * 8));
-            }
+        for (int h = 0; h < 2; ++h) {
+            const uint8_t* p = a.packed + first_block[h] * 32 + tig * 8;
+#pragma unroll
+            for (int u = 0; u < U; ++u)  // this warp's u-th block of the row
+                w[u][h] = s0 + u * kWarps < steps ? __ldg(reinterpret_cast<const uint2*>(p + u * kWarps * 32)) : make_uint2(0, 0);
         }
 #pragma unroll
-        for (int i = 0; i < U / 4; ++i) {
-            const int64_t s = s0 + (i * 4 + tig) * kWarps;
+        for (int h = 0; h < 2; ++h) {
 #pragma unroll
-            for (int h = 0; h < 2; ++h) {
-                const int64_t row = tile * 16 + gid + h * 8;
-                scale[i][h] = 0;
-                code8[i][h] = 0;
-                if (s >= steps || row >= a.out) continue;
-                const int64_t block = row * steps + s;
+            for (int i = 0; i < U / 4; ++i) {
+                const int step = (i * 4 + tig) * kWarps;
+                const int64_t block = first_block[h] + step;
+                const bool valid = s0 + step < steps;
                 if (a.absmax) {
-                    scale[i][h] = __ldg(a.absmax + block);
+                    scale[i][h] = valid ? __ldg(a.absmax + block) : 0.f;
                 } else {
-                    code8[i][h] = __ldg(a.qabsmax + block);
-                    scale[i][h] = __ldg(a.absmax2 + block / 256);
+                    code8[i][h] = valid ? __ldg(a.qabsmax + block) : 0;
+                    scale[i][h] = valid ? __ldg(a.absmax2 + block / 256) : 0.f;
                 }
             }
         }
@@ -291,8 +291,8 @@ struct MmaLoads {
     }
 };
 
-// U steps of loads per warp in flight: 8 (2 blocks of 8 warps resident per SM) beat 4 with 3 blocks,
-// 4 double-buffered and 2 double-buffered by 1-5% in batch-1 decode (H100, 2026-11-27).
+// U steps of loads per warp in flight: 8 (2 blocks of 8 warps resident per SM) beat 4 with 3 blocks
+// (batch-1 decode 336 vs 296 tokens/s), 4 and 2 double-buffered by 1-5% (H100, 2026-11-27).
 constexpr int kMmaSteps = 8;
 
 template <typename T, int M>
@@ -312,20 +312,17 @@ __global__ void __launch_bounds__(kThreads, 2) nf4_mma_gemv_kernel(const __grid_
     }
     for (int i = threadIdx.x; i < 256; i += blockDim.x) map[i] = a.map[i];
     __syncthreads();
+    const T* x_row = static_cast<const T*>(a.x) + min(gid, M - 1) * a.in + tig * 16;
     for (int64_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
         float acc[4] = {};
         for (int64_t s0 = warp; s0 < steps; s0 += kWarps * U) {
             if (tile != blockIdx.x || s0 != warp) cur.load(a, tile, s0, steps);  // the first came before the table
 #pragma unroll
             for (int u = 0; u < U; ++u) {
-                const int64_t s = s0 + u * kWarps;
-                if (s >= steps) break;
-                uint4 x[2] = {};  // x[gid][s·64 + tig·16 …] (16 values) when gid < M
-                if (gid < M) {
-                    const uint4* p = reinterpret_cast<const uint4*>(static_cast<const T*>(a.x) + gid * a.in + s * 64 + tig * 16);
-                    x[0] = __ldg(p);
-                    x[1] = __ldg(p + 1);
-                }
+                if (s0 + u * kWarps >= steps) break;
+                // x[gid][s·64 + tig·16 …] (16 values); columns gid ≥ M read row M-1, their results unused
+                const uint4* xp = reinterpret_cast<const uint4*>(x_row + (s0 + u * kWarps) * 64);
+                const uint4 x[2] = {__ldg(xp), __ldg(xp + 1)};
                 const uint32_t xw[8] = {x[0].x, x[0].y, x[0].z, x[0].w, x[1].x, x[1].y, x[1].z, x[1].w};
                 float d[2][4] = {};  // two chains of mmas: half the dependent latency
 #pragma unroll

@@ -747,6 +747,24 @@ int profile_step(int argc, char** argv) {
 }
 #endif
 
+// One quantized GEMV (NF4 with double quantization, or int8) of shape [OUT, IN] for M rows of bf16
+// x, bracketed by cudaProfilerStart/Stop for Nsight Compute (--profile-from-start off).
+int gemv_profile(int argc, char** argv) {
+    if (argc < 5) throw Error("usage: gemv-profile OUT IN M [nf4|int8]");
+    const int64_t out = std::stoll(argv[2]), in = std::stoll(argv[3]), m = std::stoll(argv[4]);
+    const bool int8 = argc > 5 && std::string(argv[5]) == "int8";
+    auto w = (at::randn({out, in}, at::TensorOptions().device(at::kCUDA)) * 0.02).to(at::kBFloat16);
+    const QuantizedWeight q = int8 ? quantize_int8(w) : quantize_nf4(w, true);
+    auto x = at::randn({m, in}, at::TensorOptions().device(at::kCUDA)).to(at::kBFloat16);
+    for (int i = 0; i < 3; ++i) kernels::quantized_gemv(x, q);
+    at::cuda::device_synchronize();
+    cudaProfilerStart();
+    kernels::quantized_gemv(x, q);
+    at::cuda::device_synchronize();
+    cudaProfilerStop();
+    return 0;
+}
+
 // Loads MODEL_DIR onto cuda:0 through the mapping (TUNEBENCH_DIRECT_LOAD=0) and read straight to
 // the GPU (the default), alternately, REPEATS times each: every tensor bit-equal, and both timed.
 int load_check(int argc, char** argv) {
@@ -791,7 +809,8 @@ int main(int argc, char** argv) {
 #ifdef TB_GPU_TOOL_HAS_ENGINE
         if (cmd == "profile-step") return profile_step(argc, argv);
 #endif
-        std::cerr << "usage: tunebench_gpu_tool kernels|train-bench|load-check|profile-step ...\n";
+        if (cmd == "gemv-profile") return gemv_profile(argc, argv);
+        std::cerr << "usage: tunebench_gpu_tool kernels|train-bench|load-check|profile-step|gemv-profile ...\n";
         return 2;
     } catch (const Error& e) {
         std::cerr << "error: " << one_line(e) << "\n";
