@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "kernels/nf4_blocks.h"
 #include "model/quantization.h"
 
 #ifdef TB_WITH_CUDA_KERNELS
@@ -29,6 +30,22 @@ at::Tensor dequantize_reference(const QuantizedWeight& q) {
     return (padded * scales.unsqueeze(1)).view({-1}).narrow(0, 0, n).view(q.shape).to(q.compute_dtype);
 }
 
+void nf4_blocks(const QuantizedWeight& q, Nf4Blocks* out) {
+    Nf4Blocks& b = *out;
+    b.packed = q.packed.data_ptr<uint8_t>();
+    if (q.double_quant) {
+        b.qabsmax = q.qabsmax.data_ptr<uint8_t>();
+        b.absmax2 = q.absmax2.data_ptr<float>();
+        b.offset = q.offset;
+    } else {
+        b.absmax = q.absmax.data_ptr<float>();
+    }
+    // the tables as the reference uses them (built once, on the CPU)
+    static const at::Tensor code = nf4_code_book(at::kCPU).contiguous(), map = dynamic_map(at::kCPU).contiguous();
+    std::memcpy(b.code, code.data_ptr<float>(), sizeof b.code);
+    std::memcpy(b.map, map.data_ptr<float>(), sizeof b.map);
+}
+
 at::Tensor dequantize(const QuantizedWeight& q) {
 #ifdef TB_WITH_CUDA_KERNELS
     DType dt;
@@ -47,20 +64,9 @@ at::Tensor dequantize(const QuantizedWeight& q) {
             err = int8_dequantize({q.cb.data_ptr<int8_t>(), q.scb.data_ptr<float>(), q.shape[0], q.shape[1], out.data_ptr(), dt, stream});
         } else {
             Nf4DequantArgs a{};
-            a.packed = q.packed.data_ptr<uint8_t>();
-            if (q.double_quant) {
-                a.qabsmax = q.qabsmax.data_ptr<uint8_t>();
-                a.absmax2 = q.absmax2.data_ptr<float>();
-                a.offset = q.offset;
-            } else {
-                a.absmax = q.absmax.data_ptr<float>();
-            }
+            nf4_blocks(q, &a.nf4);
             a.n = q.shape[0] * q.shape[1];
             a.blocksize = q.blocksize;
-            // the tables as the reference uses them (built once, on the CPU)
-            static const at::Tensor code = nf4_code_book(at::kCPU).contiguous(), map = dynamic_map(at::kCPU).contiguous();
-            std::memcpy(a.code, code.data_ptr<float>(), sizeof a.code);
-            std::memcpy(a.map, map.data_ptr<float>(), sizeof a.map);
             a.out = out.data_ptr();
             a.dtype = dt;
             a.stream = stream;

@@ -17,4 +17,8 @@ at::Tensor dequantize_reference(const QuantizedWeight& q);
 // The CUDA kernel for weights on a GPU in fp32/fp16/bf16, else the reference.
 at::Tensor dequantize(const QuantizedWeight& q);
 
+struct Nf4Blocks;
+// An NF4 weight's pointers and tables for the CUDA kernels (contiguous tensors on the device).
+void nf4_blocks(const QuantizedWeight& q, Nf4Blocks* out);
+
 }  // namespace tb::kernels

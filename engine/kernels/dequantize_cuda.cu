@@ -13,8 +13,8 @@ namespace {
 constexpr int kThreads = 256;
 
 __device__ __forceinline__ float nf4_scale(const Nf4DequantArgs& a, const float* map, int64_t block) {
-    if (a.absmax) return a.absmax[block];
-    return __fadd_rn(__fmul_rn(map[a.qabsmax[block]], a.absmax2[block / 256]), a.offset);
+    if (a.nf4.absmax) return a.nf4.absmax[block];
+    return __fadd_rn(__fmul_rn(map[a.nf4.qabsmax[block]], a.nf4.absmax2[block / 256]), a.nf4.offset);
 }
 
 // Vec: 16 values per thread (blocksize % 16 == 0 and n % 16 == 0 and 16-byte aligned output).
@@ -22,15 +22,15 @@ template <typename T, bool Vec>
 __global__ void nf4_kernel(Nf4DequantArgs a) {
     __shared__ float code[16];
     __shared__ float map[256];
-    for (int i = threadIdx.x; i < 256; i += blockDim.x) map[i] = a.map[i];
-    if (threadIdx.x < 16) code[threadIdx.x] = a.code[threadIdx.x];
+    for (int i = threadIdx.x; i < 256; i += blockDim.x) map[i] = a.nf4.map[i];
+    if (threadIdx.x < 16) code[threadIdx.x] = a.nf4.code[threadIdx.x];
     __syncthreads();
     T* out = static_cast<T*>(a.out);
     if constexpr (Vec) {
         const int64_t first = (static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x) * 16;
         if (first >= a.n) return;
         const float scale = nf4_scale(a, map, first / a.blocksize);
-        const uint2 bytes = *reinterpret_cast<const uint2*>(a.packed + first / 2);
+        const uint2 bytes = *reinterpret_cast<const uint2*>(a.nf4.packed + first / 2);
         const uint8_t* b = reinterpret_cast<const uint8_t*>(&bytes);
         T v[16];
 #pragma unroll
@@ -45,7 +45,7 @@ __global__ void nf4_kernel(Nf4DequantArgs a) {
     } else {
         const int64_t e = static_cast<int64_t>(blockIdx.x) * kThreads + threadIdx.x;
         if (e >= a.n) return;
-        const uint8_t byte = a.packed[e / 2];
+        const uint8_t byte = a.nf4.packed[e / 2];
         const int c = (e % 2 == 0) ? (byte >> 4) : (byte & 15);
         out[e] = from_float<T>(__fmul_rn(code[c], nf4_scale(a, map, e / a.blocksize)));
     }
@@ -54,7 +54,7 @@ __global__ void nf4_kernel(Nf4DequantArgs a) {
 template <typename T>
 cudaError_t launch_nf4(const Nf4DequantArgs& a) {
     const bool vec = a.blocksize % 16 == 0 && a.n % 16 == 0 && aligned16(a.out) &&
-                     reinterpret_cast<uintptr_t>(a.packed) % 8 == 0;
+                     reinterpret_cast<uintptr_t>(a.nf4.packed) % 8 == 0;
     const int64_t per = vec ? 16 : 1;
     const auto blocks = static_cast<unsigned>((a.n + kThreads * per - 1) / (kThreads * per));
     if (vec)

@@ -5,20 +5,15 @@
 
 #include <cstdint>
 
+#include "kernels/nf4_blocks.h"
 #include "kernels/rms_norm_cuda.h"  // DType
 
 namespace tb::kernels {
 
 struct Nf4DequantArgs {
-    const uint8_t* packed;    // [(n + 1) / 2], element 2i in the high nibble of byte i
-    const float* absmax;      // [blocks] fp32 scales, or null with double quantization:
-    const uint8_t* qabsmax;   //   [blocks] dynamic-map codes of (absmax - offset)
-    const float* absmax2;     //   [ceil(blocks / 256)]
-    float offset;
+    Nf4Blocks nf4;
     int64_t n, blocksize;
-    float code[16];           // the NF4 code book
-    float map[256];           // the signed dynamic map (double quantization)
-    void* out;                // [n] in dtype
+    void* out;  // [n] in dtype
     DType dtype;
     cudaStream_t stream;
 };

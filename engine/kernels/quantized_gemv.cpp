@@ -4,10 +4,10 @@
 #include <ATen/ATen.h>
 
 #include <cstdlib>
-#include <cstring>
 
 #include "core/error.h"
 #include "kernels/dequantize.h"
+#include "kernels/nf4_blocks.h"
 #include "model/quantization.h"
 
 #ifdef TB_WITH_CUDA_KERNELS
@@ -71,17 +71,7 @@ void run_kernel(const at::Tensor& x, const QuantizedWeight& q, at::Tensor& y, bo
         a.scb = q.scb.data_ptr<float>();
         err = int8_gemv(a);
     } else {
-        a.packed = q.packed.data_ptr<uint8_t>();
-        if (q.double_quant) {
-            a.qabsmax = q.qabsmax.data_ptr<uint8_t>();
-            a.absmax2 = q.absmax2.data_ptr<float>();
-            a.offset = q.offset;
-        } else {
-            a.absmax = q.absmax.data_ptr<float>();
-        }
-        static const at::Tensor code = nf4_code_book(at::kCPU).contiguous(), map = dynamic_map(at::kCPU).contiguous();
-        std::memcpy(a.code, code.data_ptr<float>(), sizeof a.code);
-        std::memcpy(a.map, map.data_ptr<float>(), sizeof a.map);
+        nf4_blocks(q, &a.nf4);
         err = nf4_gemv(a);
     }
     if (err != cudaSuccess) throw Error(std::string("quantized GEMV CUDA kernel failed: ") + cudaGetErrorString(err));

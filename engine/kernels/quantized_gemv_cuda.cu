@@ -91,13 +91,13 @@ struct Nf4Loads {
                 scale[u][r] = scale2[u][r] = 0;
                 if (c >= chunks || row >= a.out) continue;
                 const int64_t first = row * a.in + c * 32;  // element index: one 64-block per chunk
-                raw[u][r] = __ldg(reinterpret_cast<const uint4*>(a.packed + first / 2));
+                raw[u][r] = __ldg(reinterpret_cast<const uint4*>(a.nf4.packed + first / 2));
                 const int64_t block = first / 64;
-                if (a.absmax) {
-                    scale[u][r] = __ldg(a.absmax + block);
+                if (a.nf4.absmax) {
+                    scale[u][r] = __ldg(a.nf4.absmax + block);
                 } else {
-                    code8[u][r] = __ldg(a.qabsmax + block);
-                    scale2[u][r] = __ldg(a.absmax2 + block / 256);
+                    code8[u][r] = __ldg(a.nf4.qabsmax + block);
+                    scale2[u][r] = __ldg(a.nf4.absmax2 + block / 256);
                 }
             }
         }
@@ -117,11 +117,11 @@ __global__ void __launch_bounds__(kThreads) nf4_gemv_kernel(const __grid_constan
     for (int i = threadIdx.x; i < Table::kEntries * 32; i += blockDim.x) {
         const int e = i / 32;  // the same for a whole warp: the parameter reads broadcast
         if constexpr (Table::kHalf)
-            table[e][i % 32] = __floats2half2_rn(a.code[e >> 4], a.code[e & 15]);
+            table[e][i % 32] = __floats2half2_rn(a.nf4.code[e >> 4], a.nf4.code[e & 15]);
         else
-            table[e][i % 32] = a.code[e];
+            table[e][i % 32] = a.nf4.code[e];
     }
-    for (int i = threadIdx.x; i < 256; i += blockDim.x) map[i] = a.map[i];
+    for (int i = threadIdx.x; i < 256; i += blockDim.x) map[i] = a.nf4.map[i];
     __syncthreads();
     for (int64_t g = first_group; g < groups; g += stride) {
         const int64_t row0 = g * R;
@@ -156,7 +156,7 @@ __global__ void __launch_bounds__(kThreads) nf4_gemv_kernel(const __grid_constan
                             s[m] = fmaf(w1, x[m][2 * i + 1], s[m]);
                         }
                     }
-                    const float sc = a.absmax ? w.scale[u][r] : __fadd_rn(__fmul_rn(map[w.code8[u][r]], w.scale2[u][r]), a.offset);
+                    const float sc = a.nf4.absmax ? w.scale[u][r] : __fadd_rn(__fmul_rn(map[w.code8[u][r]], w.scale2[u][r]), a.nf4.offset);
 #pragma unroll
                     for (int m = 0; m < M; ++m) acc[m][r] = fmaf(s[m], sc, acc[m][r]);
                 }
@@ -260,7 +260,7 @@ struct MmaLoads {
         for (int h = 0; h < 2; ++h) first_block[h] = min(tile * 16 + gid + h * 8, a.out - 1) * steps + s0;
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
-            const uint8_t* p = a.packed + first_block[h] * 32 + tig * 8;
+            const uint8_t* p = a.nf4.packed + first_block[h] * 32 + tig * 8;
 #pragma unroll
             for (int u = 0; u < U; ++u)  // this warp's u-th block of the row
                 w[u][h] = s0 + u * kWarps < steps ? __ldg(reinterpret_cast<const uint2*>(p + u * kWarps * 32)) : make_uint2(0, 0);
@@ -272,11 +272,11 @@ struct MmaLoads {
                 const int step = (i * 4 + tig) * kWarps;
                 const int64_t block = first_block[h] + step;
                 const bool valid = s0 + step < steps;
-                if (a.absmax) {
-                    scale[i][h] = valid ? __ldg(a.absmax + block) : 0.f;
+                if (a.nf4.absmax) {
+                    scale[i][h] = valid ? __ldg(a.nf4.absmax + block) : 0.f;
                 } else {
-                    code8[i][h] = valid ? __ldg(a.qabsmax + block) : 0;
-                    scale[i][h] = valid ? __ldg(a.absmax2 + block / 256) : 0.f;
+                    code8[i][h] = valid ? __ldg(a.nf4.qabsmax + block) : 0;
+                    scale[i][h] = valid ? __ldg(a.nf4.absmax2 + block / 256) : 0.f;
                 }
             }
         }
@@ -286,7 +286,7 @@ struct MmaLoads {
     __device__ __forceinline__ float step_scale(const QuantizedGemvArgs& a, const float* map, int u, int h) const {
         const int lane = threadIdx.x % 32;
         const int i = u / 4;
-        const float mine = a.absmax ? scale[i][h] : __fadd_rn(__fmul_rn(map[code8[i][h]], scale[i][h]), a.offset);
+        const float mine = a.nf4.absmax ? scale[i][h] : __fadd_rn(__fmul_rn(map[code8[i][h]], scale[i][h]), a.nf4.offset);
         return __shfl_sync(0xffffffffu, mine, (lane & ~3) | (u % 4));
     }
 };
@@ -308,9 +308,9 @@ __global__ void __launch_bounds__(kThreads, 2) nf4_mma_gemv_kernel(const __grid_
     if (blockIdx.x < tiles) cur.load(a, blockIdx.x, warp, steps);
     for (int i = threadIdx.x; i < 256 * 32; i += blockDim.x) {
         const int e = i / 32;  // the same for a whole warp: the parameter reads broadcast
-        table[e * 64 + i % 32] = pack2<T>(a.code[e >> 4], a.code[e & 15]);
+        table[e * 64 + i % 32] = pack2<T>(a.nf4.code[e >> 4], a.nf4.code[e & 15]);
     }
-    for (int i = threadIdx.x; i < 256; i += blockDim.x) map[i] = a.map[i];
+    for (int i = threadIdx.x; i < 256; i += blockDim.x) map[i] = a.nf4.map[i];
     __syncthreads();
     const T* x_row = static_cast<const T*>(a.x) + min(gid, M - 1) * a.in + tig * 16;
     for (int64_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "kernels/nf4_blocks.h"
 #include "kernels/rms_norm_cuda.h"  // DType
 
 namespace tb::kernels {
@@ -21,15 +22,7 @@ struct QuantizedGemvArgs {
     bool accumulate = false;  // y += x · Wᵀ (the sum rounded once)
     const void* bias = nullptr;  // [out] in dtype, added before the one rounding
     DType dtype;
-    // NF4 (blocks of 64): packed [(out·in)/2] (element 2i in the high nibble), 16-byte aligned;
-    // absmax [blocks] fp32, or qabsmax [blocks] + absmax2 [blocks/256] + offset (double quantization)
-    const uint8_t* packed = nullptr;
-    const float* absmax = nullptr;
-    const uint8_t* qabsmax = nullptr;
-    const float* absmax2 = nullptr;
-    float offset = 0;
-    float code[16];
-    float map[256];
+    Nf4Blocks nf4;  // NF4 in blocks of 64, packed 16-byte aligned
     // int8 (LLM.int8 rows): cb [out, in], 16-byte aligned, scb [out] row absmax
     const int8_t* cb = nullptr;
     const float* scb = nullptr;
