@@ -53,11 +53,14 @@ ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     m_quantize = new QComboBox;
     m_quantize->addItem(QString(), 0);
     m_quantize->addItem(QString(), 4);
+    m_quantize->addItem(QString(), 8);
     m_texts->bind(QT_TR_NOOP("none (the merged weights)"), [this](const QString& t) { m_quantize->setItemText(0, t); });
     m_texts->bind(QT_TR_NOOP("4-bit NF4 (bitsandbytes, for transformers)"), [this](const QString& t) { m_quantize->setItemText(1, t); });
+    m_texts->bind(QT_TR_NOOP("8-bit LLM.int8 (bitsandbytes, for transformers)"), [this](const QString& t) { m_quantize->setItemText(2, t); });
     m_texts->set(m_quantize, "toolTip",
-                 QT_TR_NOOP("export_quantization_bit: merge, then write the layers' weights as NF4 with double quantization; "
-                            "transformers + bitsandbytes and Tunebench load it without quantizing again"));
+                 QT_TR_NOOP("export_quantization_bit: merge, then write the layers' weights as NF4 with double quantization (4-bit) "
+                            "or as int8 rows with their scales (8-bit); transformers + bitsandbytes and Tunebench load it "
+                            "without quantizing again"));
     m_compare = new QCheckBox;
     m_texts->set(m_compare, "text", QT_TR_NOOP("Then compare speed and memory (base, adapter, merged, int8, NF4, the export)"));
     m_texts->set(m_compare, "toolTip",
@@ -65,13 +68,13 @@ ExportPage::ExportPage(EngineController* engine, ModelBar* bar, QWidget* parent)
                             "one table in the log (loads the model six times)"));
     auto showFormat = [this] {
         const bool gguf = m_format->currentText() == "gguf";
-        const bool four_bit = !gguf && m_quantize->currentData().toInt() == 4;
+        const bool quantized = !gguf && m_quantize->currentData().toInt() != 0;  // bitsandbytes needs safetensors
         m_ggufType->setEnabled(gguf);
         m_quantize->setEnabled(!gguf);
         m_size->setEnabled(!gguf);
         m_dtype->setEnabled(!gguf);
-        m_legacy->setEnabled(!gguf && !four_bit);
-        if (four_bit) m_legacy->setChecked(false);
+        m_legacy->setEnabled(!gguf && !quantized);
+        if (quantized) m_legacy->setChecked(false);
     };
     connect(m_format, &QComboBox::currentTextChanged, this, showFormat);
     connect(m_quantize, &QComboBox::currentIndexChanged, this, showFormat);

@@ -27,7 +27,7 @@ void add_export(CLI::App& app, std::function<int()>& run) {
             } else {
                 export_merged_model(args);
                 const auto c = verify_export(args, {"你好", "Hello, who are you?", "Tunebench 是什么？"});
-                log::info("checked against base + adapter", args.export_quantization_bit ? " quantized to NF4" : "", " on ",
+                log::info("checked against base + adapter", args.export_quantization_bit == 4 ? " quantized to NF4" : args.export_quantization_bit == 8 ? " quantized to int8" : "", " on ",
                           c.prompts, " prompts: logits differ by at most ", c.max_abs_diff, " (scale ", c.logit_scale,
                           "), greedy tokens equal at ", 100.0 * c.greedy_agreement, "% of positions", c.ok ? ": ok" : ": FAILED");
                 if (!c.ok) return 1;

@@ -60,10 +60,6 @@ ExportArgs ExportArgs::from_map(const ArgMap& map, std::vector<std::string>* unk
     }
     if (a.export_format == "gguf" && a.export_quantization_bit && !gguf_type_given)
         a.export_gguf_type = a.export_quantization_bit == 4 ? "Q4_K_M" : "Q8_0";
-    if (a.export_format == "safetensors" && a.export_quantization_bit == 8) {
-        throw UnsupportedError("export_quantization_bit 8 in safetensors (bitsandbytes LLM.int8) is not written yet",
-                               "export_quantization_bit 4 writes bitsandbytes NF4; export_format gguf with 8 writes Q8_0");
-    }
     if (a.export_quantization_bit && a.export_legacy_format)
         throw ConfigError("export_legacy_format cannot hold a 4-bit export", "remove export_legacy_format: it is written as safetensors");
     check_choice("export_gguf_type", a.export_gguf_type, {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K_M"});
@@ -145,8 +141,8 @@ void write_export_folder(const fs::path& out, const std::function<void(const fs:
 }
 
 std::string export_dtype(const ExportArgs& a) {
-    // a 4-bit export computes in the model's own dtype (its quant_state names it), wherever it is made
-    if (a.export_quantization_bit == 4 && a.export_dtype == "auto")
+    // a 4-/8-bit export computes in the model's own dtype (4-bit: its quant_state names it), wherever it is made
+    if (a.export_quantization_bit && a.export_format != "gguf" && a.export_dtype == "auto")
         return ModelConfig::from_folder(a.model_name_or_path).torch_dtype;
     return a.export_dtype;
 }
@@ -157,9 +153,9 @@ void refuse_quantized_base(const fs::path& base) {
                                    "converted, perhaps quantized, and are not exported again",
                                "export from the Hugging Face model folder it was made from");
     }
-    if (prequantized_kind(base)) {
-        throw UnsupportedError(base.string() + " holds a bitsandbytes 4-bit model: merging into it, or quantizing it again, "
-                                               "would round the weights twice",
+    if (const auto kind = prequantized_kind(base)) {
+        throw UnsupportedError(base.string() + " holds a bitsandbytes " + (*kind == "int8" ? "8-bit" : "4-bit") +
+                                   " model: merging into it, or quantizing it again, would round the weights twice",
                                "export from the original (unquantized) base: an adapter trained on the 4-bit model "
                                "merges into it");
     }
@@ -183,17 +179,19 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
     }
     write_export_folder(out, [&](const fs::path& tmp) {
         io::NamedTensors tensors;
-        std::set<const at::Tensor*> four_bit;  // the decoder-layer linears, as transformers quantizes them
-        if (a.export_quantization_bit == 4)
-            for (Linear* l : model->linears()) four_bit.insert(&l->weight);
+        const int bits = a.export_quantization_bit;
+        std::set<const at::Tensor*> quantized;  // the decoder-layer linears, as transformers quantizes them
+        if (bits)
+            for (Linear* l : model->linears()) quantized.insert(&l->weight);
         for (auto& [name, t] : model->named_weights()) {
-            if (!four_bit.count(t)) {
+            if (!quantized.count(t)) {
                 tensors.emplace_back(name, *t);
                 continue;
             }
-            for (auto& part : bnb_4bit_tensors(name, quantize_nf4(*t, /*double_quant=*/true))) tensors.push_back(std::move(part));
+            auto parts = bits == 4 ? bnb_4bit_tensors(name, quantize_nf4(*t, /*double_quant=*/true)) : bnb_8bit_tensors(name, quantize_int8(*t));
+            for (auto& part : parts) tensors.push_back(std::move(part));
         }
-        say("writing " + out.string() + (four_bit.empty() ? "" : " (NF4, double quantization)"));
+        say("writing " + out.string() + (bits == 4 ? " (NF4, double quantization)" : bits == 8 ? " (int8, LLM.int8 rows)" : ""));
         auto shards = io::save_sharded(tmp, tensors, static_cast<int64_t>(std::llround(a.export_size * 1e9)), a.export_legacy_format);
         r.shards = shards.shards;
         r.total_bytes = shards.total_bytes;
@@ -201,7 +199,10 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
         // config.json of the base with its own keys (auto_map, …), torch_dtype updated
         auto config = io::parse_ordered_json(io::read_file(base / "config.json"), (base / "config.json").string());
         config["torch_dtype"] = r.dtype;
-        if (!four_bit.empty()) config["quantization_config"] = nlohmann::ordered_json::parse(bnb_4bit_quantization_config(model->dtype()));
+        if (bits) {
+            config["quantization_config"] = nlohmann::ordered_json::parse(bits == 4 ? bnb_4bit_quantization_config(model->dtype())
+                                                                                    : bnb_8bit_quantization_config());
+        }
         io::write_text_atomically(tmp / "config.json", config.dump(2) + "\n");
         for (const auto& e : fs::directory_iterator(base)) {
             const auto name = e.path().filename().string();
@@ -231,11 +232,11 @@ ExportCheck verify_export(const ExportArgs& a, const std::vector<std::string>& p
     auto exported = Model::load(a.export_dir, {.dtype = export_dtype(a), .device = device});
     auto reference = Model::load(a.model_name_or_path, {.dtype = io::dtype_name(exported->dtype()), .device = device});
     const auto adapters = split_comma_list(a.adapter_name_or_path);
-    const bool four_bit = a.export_quantization_bit == 4;
-    // a 4-bit export against base + adapters merged and quantized the same way: the codes must be
-    // the file's, so the logits agree as closely as a dense export's
-    for (size_t i = 0; i + (four_bit ? 0 : 1) < adapters.size(); ++i) merge_lora_adapter(*reference, adapters[i]);
-    if (four_bit) quantize_model(*reference, 4, /*double_quant=*/true);
+    const int bits = a.export_quantization_bit;
+    // a 4-/8-bit export against base + adapters merged and quantized the same way: the codes must
+    // be the file's, so the logits agree as closely as a dense export's
+    for (size_t i = 0; i + (bits ? 0 : 1) < adapters.size(); ++i) merge_lora_adapter(*reference, adapters[i]);
+    if (bits) quantize_model(*reference, bits, /*double_quant=*/true);
     else if (!adapters.empty()) load_lora(*reference, adapters.back());  // the last one unmerged
     auto tok = load_tokenizer(a.export_dir, &exported->config());
     const auto name = detect_template(a.export_dir, exported->config(), *tok);

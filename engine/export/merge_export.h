@@ -23,7 +23,8 @@ struct ExportArgs {
     std::string export_format = "safetensors";  // safetensors (a Hugging Face folder) | gguf (export/gguf_export.h)
     std::string export_gguf_type = "F16";       // gguf: F32 | F16 | BF16 | Q8_0 | Q4_0 | Q4_K_M
     // 4: the decoder-layer linears as bitsandbytes NF4 (double quantization) for transformers
-    // (safetensors), or Q4_K_M (gguf, unless export_gguf_type is given); 8: Q8_0 (gguf)
+    // (safetensors), or Q4_K_M (gguf, unless export_gguf_type is given); 8: bitsandbytes LLM.int8
+    // rows (safetensors) or Q8_0 (gguf)
     int export_quantization_bit = 0;
 
     static ExportArgs from_map(const ArgMap& map, std::vector<std::string>* unknown = nullptr);

@@ -15,10 +15,17 @@ namespace fs = std::filesystem;
 ShardReport save_sharded(const fs::path& folder, const NamedTensors& tensors, int64_t max_bytes, bool legacy) {
     std::vector<NamedTensors> shards(1);
     int64_t current = 0, total = 0;
-    std::string group;  // a 4-bit weight's parts ("W.absmax", …) stay in W's shard: transformers reads them together
+    // a quantized weight's parts stay in its shard (transformers reads them together): 4-bit
+    // "M.weight.absmax", … after "M.weight"; 8-bit "M.SCB" and "M.weight_format"
+    std::string group;
+    auto part_of = [](const std::string& g, const std::string& name) {
+        if (name.rfind(g + ".", 0) == 0) return true;
+        const std::string module = g.size() > 7 && g.compare(g.size() - 7, 7, ".weight") == 0 ? g.substr(0, g.size() - 7) : "";
+        return !module.empty() && (name == module + ".SCB" || name == module + ".weight_format");
+    };
     for (const auto& [name, t] : tensors) {
         const int64_t bytes = t.numel() * t.element_size();
-        const bool part = !group.empty() && name.rfind(group + ".", 0) == 0;
+        const bool part = !group.empty() && part_of(group, name);
         if (!part) group = name;
         if (!part && current > 0 && current + bytes > max_bytes) {
             shards.emplace_back();

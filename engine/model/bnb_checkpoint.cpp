@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <string_view>
 
 #include "core/error.h"
 #include "io/atomic_file.h"
@@ -46,7 +47,7 @@ std::string python_float(double v) {
 at::Tensor component(const io::Checkpoint& ckpt, const std::string& name, const std::string& want_dtype,
                      at::ScalarType as, const at::Device& device) {
     if (!ckpt.has(name)) {
-        throw FileError("the 4-bit weight's component '" + name + "' is missing from the checkpoint",
+        throw FileError("the quantized weight's component '" + name + "' is missing from the checkpoint",
                         "the bitsandbytes checkpoint is incomplete: export or download it again");
     }
     const auto& v = ckpt.view(name);
@@ -70,9 +71,16 @@ std::optional<std::string> prequantized_kind(const fs::path& folder) {
         throw UnsupportedError(file.string() + ": quantization_config.quant_method '" + method + "' is not supported",
                                "Tunebench reads bitsandbytes 4-bit (NF4) checkpoints; use the unquantized model");
     }
+    if (q.value("load_in_8bit", false)) {
+        if (q.value("llm_int8_has_fp16_weight", false)) {
+            throw UnsupportedError(file.string() + ": a bitsandbytes 8-bit checkpoint with llm_int8_has_fp16_weight keeps fp16 weights",
+                                   "use the unquantized model, or one saved with int8 weights");
+        }
+        return "int8";
+    }
     if (!q.value("load_in_4bit", false)) {
-        throw UnsupportedError(file.string() + ": bitsandbytes 8-bit checkpoints are not read yet",
-                               "use the unquantized model with quantization_bit: 8");
+        throw UnsupportedError(file.string() + ": its bitsandbytes quantization_config has neither load_in_4bit nor load_in_8bit",
+                               "use the unquantized model");
     }
     if (q.value("bnb_4bit_quant_type", std::string("fp4")) != "nf4") {
         throw UnsupportedError(file.string() + ": bitsandbytes FP4 checkpoints are not read", "use an NF4 checkpoint or the unquantized model");
@@ -154,6 +162,66 @@ io::NamedTensors bnb_4bit_tensors(const std::string& key, const QuantizedWeight&
     std::memcpy(bytes.data_ptr<uint8_t>(), state.data(), state.size());
     t.emplace_back(key + kQuantState, bytes);
     return t;
+}
+
+namespace {
+// "model.layers.0.mlp.up_proj.weight" → "model.layers.0.mlp.up_proj": SCB and weight_format are the module's.
+std::string module_of(const std::string& key) {
+    constexpr std::string_view suffix = ".weight";
+    if (key.size() <= suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0)
+        throw FileError("'" + key + "' is not a weight's name (….weight)", "");
+    return key.substr(0, key.size() - suffix.size());
+}
+}  // namespace
+
+QuantizedWeight read_bnb_8bit(const io::Checkpoint& ckpt, const std::string& key, at::ScalarType compute_dtype,
+                              const at::Device& device) {
+    const std::string module = module_of(key);
+    QuantizedWeight q;
+    q.kind = QuantizedWeight::Kind::Int8;
+    q.compute_dtype = compute_dtype;
+    q.cb = component(ckpt, key, "I8", at::kChar, device).contiguous();
+    q.scb = component(ckpt, module + ".SCB", "F32", at::kFloat, device).reshape({-1}).contiguous();
+    if (ckpt.has(module + ".weight_format")) {
+        const auto format = component(ckpt, module + ".weight_format", "U8", at::kByte, at::kCPU);
+        if (format.numel() != 1 || format.reshape({-1})[0].item<int64_t>() != 0) {
+            throw UnsupportedError(module + ".weight_format is not 0 (row-major int8)",
+                                   "save the model again with a current bitsandbytes, or use the unquantized model");
+        }
+    }
+    if (q.cb.dim() != 2 || q.scb.numel() != q.cb.size(0)) {
+        throw FileError(key + ": an 8-bit weight of shape " + std::to_string(q.cb.dim()) + "-D with " + std::to_string(q.scb.numel()) +
+                            " row scales (" + module + ".SCB)",
+                        "the bitsandbytes checkpoint is damaged");
+    }
+    q.shape = q.cb.sizes().vec();
+    return q;
+}
+
+io::NamedTensors bnb_8bit_tensors(const std::string& key, const QuantizedWeight& q) {
+    const std::string module = module_of(key);
+    io::NamedTensors t;
+    t.emplace_back(key, q.cb);
+    t.emplace_back(module + ".SCB", q.scb);
+    t.emplace_back(module + ".weight_format", at::zeros({}, at::TensorOptions().dtype(at::kByte).device(q.cb.device())));
+    return t;
+}
+
+std::string bnb_8bit_quantization_config() {
+    nlohmann::ordered_json q = {{"_load_in_4bit", false},
+                                {"_load_in_8bit", true},
+                                {"bnb_4bit_compute_dtype", "float32"},
+                                {"bnb_4bit_quant_storage", "uint8"},
+                                {"bnb_4bit_quant_type", "fp4"},
+                                {"bnb_4bit_use_double_quant", false},
+                                {"llm_int8_enable_fp32_cpu_offload", false},
+                                {"llm_int8_has_fp16_weight", false},
+                                {"llm_int8_skip_modules", nullptr},
+                                {"llm_int8_threshold", 6.0},
+                                {"load_in_4bit", false},
+                                {"load_in_8bit", true},
+                                {"quant_method", "bitsandbytes"}};
+    return q.dump();
 }
 
 std::string bnb_4bit_quantization_config(at::ScalarType compute_dtype) {

@@ -205,8 +205,9 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
     m->attention_kernel_ = kernel_for_flash_attn(options.flash_attn);
     auto slots = expected_slots(m->config_, m->embed_, m->embed_name_, m->layers_, m->final_norm_, m->lm_head_);
     std::map<const at::Tensor*, Linear*> quantize_on_load, prequantized;
-    const bool four_bit_checkpoint = prequantized_kind(folder).has_value();  // bitsandbytes NF4 (model/bnb_checkpoint.h)
-    if (four_bit_checkpoint)
+    const auto bnb_kind = prequantized_kind(folder);  // bitsandbytes NF4 or int8 (model/bnb_checkpoint.h)
+    const bool prequantized_checkpoint = bnb_kind.has_value();
+    if (prequantized_checkpoint)
         for (Linear* l : m->linears_for_load()) prequantized[&l->weight] = l;
     if (options.quantization_bit) {
         if (options.quantization_bit != 4 && options.quantization_bit != 8)
@@ -226,10 +227,14 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
     std::vector<io::FileRange> direct;
     const bool read_direct = device.is_cuda() && direct_loading_enabled();
     for (auto& slot : slots) {
-        if (auto p = prequantized.find(slot.tensor); p != prequantized.end() && ckpt.has(slot.key + ".quant_state.bitsandbytes__nf4")) {
-            auto q = read_bnb_4bit(ckpt, slot.key, dtype, device);
+        // a quantized linear: 4-bit by its quant_state, 8-bit by its int8 rows (its SCB is then required)
+        const bool int8 = bnb_kind == "int8";
+        if (auto p = prequantized.find(slot.tensor);
+            p != prequantized.end() && (int8 ? ckpt.has(slot.key) && ckpt.view(slot.key).dtype == "I8"
+                                             : ckpt.has(slot.key + ".quant_state.bitsandbytes__nf4"))) {
+            auto q = int8 ? read_bnb_8bit(ckpt, slot.key, dtype, device) : read_bnb_4bit(ckpt, slot.key, dtype, device);
             if (q.shape != slot.shape) {
-                throw FileError("4-bit weight '" + slot.key + "' has shape " + shape_str(q.shape) + " but config.json implies " +
+                throw FileError(std::string(int8 ? "8-bit" : "4-bit") + " weight '" + slot.key + "' has shape " + shape_str(q.shape) + " but config.json implies " +
                                     shape_str(slot.shape),
                                 "config.json does not belong to these weights");
             }
@@ -257,7 +262,7 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
             continue;
         }
         *slot.tensor = io::to_tensor(view, dtype, device);
-        if (auto q = quantize_on_load.find(slot.tensor); q != quantize_on_load.end() && !four_bit_checkpoint)
+        if (auto q = quantize_on_load.find(slot.tensor); q != quantize_on_load.end() && !prequantized_checkpoint)
             quantize_loaded(*q->second, options);
         if (options.progress) options.progress(++done, static_cast<int64_t>(slots.size()));
     }

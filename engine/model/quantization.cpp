@@ -122,7 +122,9 @@ QuantizedWeight quantize_int8(const at::Tensor& weight) {
     auto w = weight.detach().to(at::kFloat);
     q.scb = w.abs().amax(1);
     auto safe = at::where(q.scb == 0, at::ones_like(q.scb), q.scb);
-    q.cb = at::round(w * (127.0f / safe).unsqueeze(1)).clamp(-127, 127).to(at::kChar).contiguous();
+    // 127 · (1 / absmax), not 127 / absmax: bitsandbytes writes `127.0 / row_stats`, which PyTorch
+    // evaluates as a reciprocal times 127, and the rounding of ties follows that product
+    q.cb = at::round(w * (safe.reciprocal() * 127.0f).unsqueeze(1)).clamp(-127, 127).to(at::kChar).contiguous();
     return q;
 }
 

@@ -12,7 +12,19 @@ against transformers 5.6 + bitsandbytes 0.50 on the CPU:
   multiplying in fp32: 1e-3 of the logit scale, the greedy token equal wherever the top two are
   further apart than that);
 - Tunebench loads transformers' own 4-bit folder and its logits equal transformers' on it;
-- what 4 bits cost against the merged model is printed (greedy agreement)."""
+- what 4 bits cost against the merged model is printed (greedy agreement).
+And `export_quantization_bit=8` (bitsandbytes LLM.int8) for the same models:
+- transformers quantizing the same bf16 merge (load_in_8bit) and saving it writes the same keys and
+  the same tensors: int8 rows, each module's SCB (row absmax) and weight_format, plain tensors —
+  all equal — and the same quantization_config;
+- transformers loads our export as pre-quantized (Linear8bitLt holding our int8 rows) and gives the
+  same logits as on its own folder (exactly: the files hold the same numbers);
+- Tunebench reads both folders as int8 and gives equal logits on them, equal (1e-4 of the scale)
+  to transformers' fp32 model holding the file's weights dequantized as bitsandbytes defines it
+  (CB · SCB / 127); against transformers' own LLM.int8 forward, which also quantizes the
+  activations (outliers above 6.0 kept in fp16) in bf16, the difference is printed.
+Tunebench's int8 rows are bitsandbytes' bit for bit: 127 · (1 / absmax) as PyTorch evaluates
+`127.0 / row_stats`, so ties round alike."""
 import json
 import os
 import shutil
@@ -20,7 +32,7 @@ import subprocess
 
 import numpy as np
 import torch
-from bitsandbytes.nn import Linear4bit
+from bitsandbytes.nn import Linear4bit, Linear8bitLt
 from peft import LoraConfig, get_peft_model
 from safetensors import safe_open
 from transformers import AutoModelForCausalLM, BitsAndBytesConfig, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
@@ -150,4 +162,46 @@ for label, model, tokenizer_dir in cases:
                    probe_logits(PROBE, WORK, theirs, ROW, dtype="float32").numpy(), logits(load_4bit(theirs)))
     print(f"note {label}: greedy agreement of the 4-bit export with the merged bf16 model: "
           f"{float((got.argmax(-1) == merged_logits.argmax(-1)).mean()):.3f}")
+
+    # 8 bits: bitsandbytes LLM.int8
+    ours8, theirs8 = (os.path.join(WORK, f"{label}-{k}") for k in ("int8", "transformers-int8"))
+    if not export(base, adapter, ours8, "export_quantization_bit=8"):
+        continue
+    AutoModelForCausalLM.from_pretrained(merged, quantization_config=BitsAndBytesConfig(load_in_8bit=True), dtype=torch.bfloat16,
+                                         device_map="cpu").save_pretrained(theirs8)
+    for f in os.listdir(merged):
+        if f.startswith("tokenizer") or f in ("vocab.json", "merges.txt", "added_tokens.json"):
+            shutil.copy(os.path.join(merged, f), theirs8)
+    a, b = tensors(ours8), tensors(theirs8)
+    checks.check(set(a) == set(b), f"{label}: our 8-bit file has transformers' keys",
+                 only_ours=sorted(set(a) - set(b))[:4], only_theirs=sorted(set(b) - set(a))[:4])
+    common = sorted(set(a) & set(b))
+    bad = [k for k in common if a[k].dtype != b[k].dtype or a[k].shape != b[k].shape or not torch.equal(a[k], b[k])]
+    checks.check(not bad and any(k.endswith(".SCB") for k in common),
+                 f"{label}: int8 rows, SCB, weight_format and plain tensors equal transformers'", differing=bad[:4], compared=len(common))
+    checks.check(json.load(open(os.path.join(ours8, "config.json")))["quantization_config"] ==
+                 json.load(open(os.path.join(theirs8, "config.json")))["quantization_config"],
+                 f"{label}: config.json's 8-bit quantization_config is transformers'")
+    hf8 = AutoModelForCausalLM.from_pretrained(ours8, device_map="cpu", dtype=torch.bfloat16).eval()
+    linears8 = [(n, m) for n, m in hf8.named_modules() if isinstance(m, Linear8bitLt)]
+    stored8 = all(torch.equal(m.weight.data, a[n + ".weight"]) for n, m in linears8)
+    checks.check(len(linears8) == 7 * model.config.num_hidden_layers and stored8,
+                 f"{label}: transformers loads our 8-bit export pre-quantized (Linear8bitLt with our rows)", linears=len(linears8))
+    hf_got, hf_want = logits(hf8), logits(AutoModelForCausalLM.from_pretrained(theirs8, device_map="cpu", dtype=torch.bfloat16).eval())
+    checks.check(np.array_equal(hf_got, hf_want), f"{label}: transformers' logits on our 8-bit export equal those on its own",
+                 max_abs_diff=float(np.abs(hf_got - hf_want).max()))
+    tb_ours, tb_theirs = (probe_logits(PROBE, WORK, d, ROW, dtype="float32").numpy() for d in (ours8, theirs8))
+    checks.check(np.array_equal(tb_ours, tb_theirs), f"{label}: Tunebench reads our and transformers' 8-bit folders alike",
+                 max_abs_diff=float(np.abs(tb_ours - tb_theirs).max()))
+    # the file's weights as bitsandbytes dequantizes them (CB · SCB / 127) in transformers' fp32 model
+    dense = AutoModelForCausalLM.from_pretrained(merged, dtype=torch.float32).eval()
+    with torch.no_grad():
+        for n, mod in dense.named_modules():
+            if n + ".SCB" in a:
+                mod.weight.copy_(a[n + ".weight"].float() * a[n + ".SCB"].float().unsqueeze(1) / 127)
+    compare_logits(f"{label}: Tunebench's int8 logits equal transformers' on the file's weights dequantized (CB·SCB/127, fp32)",
+                   tb_ours, logits(dense), tol=1e-4)
+    print(f"note {label}: against transformers' own LLM.int8 forward (activations quantized too, bf16): max diff "
+          f"{float(np.abs(tb_ours - hf_want).max()):.3g} of scale {float(np.abs(hf_want).max()):.3g}, greedy agreement "
+          f"{float((tb_ours.argmax(-1) == hf_want.argmax(-1)).mean()):.3f}")
 checks.finish()

@@ -775,8 +775,12 @@ Hint: %1</source>
         <translation>4 位 NF4（bitsandbytes，供 transformers 使用）</translation>
     </message>
     <message>
-        <source>export_quantization_bit: merge, then write the layers&apos; weights as NF4 with double quantization; transformers + bitsandbytes and Tunebench load it without quantizing again</source>
-        <translation>export_quantization_bit：先合并，再把各层权重写成带双重量化的 NF4；transformers + bitsandbytes 与 Tunebench 直接加载，无需再次量化</translation>
+        <source>8-bit LLM.int8 (bitsandbytes, for transformers)</source>
+        <translation>8 位 LLM.int8（bitsandbytes，供 transformers 使用）</translation>
+    </message>
+    <message>
+        <source>export_quantization_bit: merge, then write the layers&apos; weights as NF4 with double quantization (4-bit) or as int8 rows with their scales (8-bit); transformers + bitsandbytes and Tunebench load it without quantizing again</source>
+        <translation>export_quantization_bit：先合并，再把各层权重写成带双重量化的 NF4（4 位）或按行缩放的 int8（8 位）；transformers + bitsandbytes 与 Tunebench 直接加载，无需再次量化</translation>
     </message>
     <message>
         <source>Quantize</source>
