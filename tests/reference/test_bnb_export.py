@@ -77,6 +77,20 @@ def export(base, adapter, out, *extra):
     return ok
 
 
+def transformers_quantized(merged, config, out):
+    """transformers quantizing the merged bf16 folder with `config` and saving it (tokenizer beside)."""
+    AutoModelForCausalLM.from_pretrained(merged, quantization_config=config, dtype=torch.bfloat16, device_map="cpu").save_pretrained(out)
+    for f in os.listdir(merged):
+        if f.startswith("tokenizer") or f in ("vocab.json", "merges.txt", "added_tokens.json"):
+            shutil.copy(os.path.join(merged, f), out)
+
+
+def same_keys(label, what, a, b):
+    checks.check(set(a) == set(b), f"{label}: our {what} file has transformers' keys",
+                 only_ours=sorted(set(a) - set(b))[:4], only_theirs=sorted(set(b) - set(a))[:4])
+    return sorted(set(a) & set(b))
+
+
 def tensors(folder):
     f = safe_open(os.path.join(folder, "model.safetensors"), "pt")
     return {k: f.get_tensor(k) for k in f.keys()}
@@ -127,15 +141,9 @@ for label, model, tokenizer_dir in cases:
     if not (export(base, adapter, ours, "export_quantization_bit=4") and export(base, adapter, merged, "export_dtype=bfloat16")):
         continue
     merged_logits = logits(AutoModelForCausalLM.from_pretrained(merged, dtype=torch.float32).eval())
-    AutoModelForCausalLM.from_pretrained(merged, quantization_config=BNB, dtype=torch.bfloat16, device_map="cpu").save_pretrained(theirs)
-    for f in os.listdir(merged):
-        if f.startswith("tokenizer") or f in ("vocab.json", "merges.txt", "added_tokens.json"):
-            shutil.copy(os.path.join(merged, f), theirs)
-
+    transformers_quantized(merged, BNB, theirs)
     a, b = tensors(ours), tensors(theirs)
-    checks.check(set(a) == set(b), f"{label}: our 4-bit file has transformers' keys",
-                 only_ours=sorted(set(a) - set(b))[:4], only_theirs=sorted(set(b) - set(a))[:4])
-    common = sorted(set(a) & set(b))
+    common = same_keys(label, "4-bit", a, b)
     codes = [k for k in common if k.endswith(".weight.absmax") and a[k].dtype == torch.uint8]
     exact = [k for k in common if k not in codes]
     bad = [k for k in exact if a[k].dtype != b[k].dtype or a[k].shape != b[k].shape or not torch.equal(a[k], b[k])]
@@ -167,15 +175,9 @@ for label, model, tokenizer_dir in cases:
     ours8, theirs8 = (os.path.join(WORK, f"{label}-{k}") for k in ("int8", "transformers-int8"))
     if not export(base, adapter, ours8, "export_quantization_bit=8"):
         continue
-    AutoModelForCausalLM.from_pretrained(merged, quantization_config=BitsAndBytesConfig(load_in_8bit=True), dtype=torch.bfloat16,
-                                         device_map="cpu").save_pretrained(theirs8)
-    for f in os.listdir(merged):
-        if f.startswith("tokenizer") or f in ("vocab.json", "merges.txt", "added_tokens.json"):
-            shutil.copy(os.path.join(merged, f), theirs8)
+    transformers_quantized(merged, BitsAndBytesConfig(load_in_8bit=True), theirs8)
     a, b = tensors(ours8), tensors(theirs8)
-    checks.check(set(a) == set(b), f"{label}: our 8-bit file has transformers' keys",
-                 only_ours=sorted(set(a) - set(b))[:4], only_theirs=sorted(set(b) - set(a))[:4])
-    common = sorted(set(a) & set(b))
+    common = same_keys(label, "8-bit", a, b)
     bad = [k for k in common if a[k].dtype != b[k].dtype or a[k].shape != b[k].shape or not torch.equal(a[k], b[k])]
     checks.check(not bad and any(k.endswith(".SCB") for k in common),
                  f"{label}: int8 rows, SCB, weight_format and plain tensors equal transformers'", differing=bad[:4], compared=len(common))

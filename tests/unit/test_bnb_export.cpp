@@ -39,27 +39,40 @@ TEST(BnbExport, ArgumentsSayWhatEachBitWidthWrites) {
     EXPECT_EQ(ExportArgs::from_map(m).export_gguf_type, "Q4_0");
 }
 
-TEST(BnbExport, MergesQuantizesReloadsFourBitAndRefusesToQuantizeAgain) {
-    test::TempDir tmp;
+// The demo model and a random LoRA adapter in `tmp`, merged and exported with
+// export_quantization_bit `bits` to `out`; the export's arguments.
+static ArgMap export_demo_quantized(const test::TempDir& tmp, const fs::path& out, int bits) {
     init_demo(tmp.path / "demo");
-    const fs::path base = tmp.path / "demo" / "model", adapter = tmp.path / "adapter", out = tmp.path / "nf4";
+    const fs::path base = tmp.path / "demo" / "model", adapter = tmp.path / "adapter";
     test::save_random_lora(base, adapter);
     ArgMap m = {{"model_name_or_path", base.string()}, {"adapter_name_or_path", adapter.string()},
-                {"export_dir", out.string()}, {"export_quantization_bit", "4"}};
+                {"export_dir", out.string()}, {"export_quantization_bit", std::to_string(bits)}};
     export_merged_model(ExportArgs::from_map(m));
-    const auto config = nlohmann::json::parse(io::read_file(out / "config.json"));
-    EXPECT_EQ(config["quantization_config"]["quant_method"], "bitsandbytes");
-    EXPECT_EQ(config["quantization_config"]["bnb_4bit_quant_type"], "nf4");
-    // the check: the file's logits equal base + adapter merged and quantized here
+    return m;
+}
+
+// The export's check passes (its logits equal base + adapter merged and quantized here) and it
+// loads back quantized as `kind`, not dense.
+static void expect_checked_and_loaded_quantized(const ArgMap& m, const fs::path& out, QuantizedWeight::Kind kind) {
     const auto c = verify_export(ExportArgs::from_map(m), {"你好", "Tunebench 是什么？"});
     EXPECT_TRUE(c.ok) << c.max_abs_diff << " > " << c.tolerance;
-    // loaded back 4-bit, not dense
     auto loaded = Model::load(out, {.dtype = "float32", .device = "cpu"});
     ASSERT_FALSE(loaded->linears().empty());
     for (Linear* l : loaded->linears()) {
         ASSERT_TRUE(l->quant) << l->name;
+        EXPECT_EQ(l->quant->kind, kind) << l->name;
         EXPECT_FALSE(l->weight.defined()) << l->name;
     }
+}
+
+TEST(BnbExport, MergesQuantizesReloadsFourBitAndRefusesToQuantizeAgain) {
+    test::TempDir tmp;
+    const fs::path out = tmp.path / "nf4";
+    const ArgMap m = export_demo_quantized(tmp, out, 4);
+    const auto config = nlohmann::json::parse(io::read_file(out / "config.json"));
+    EXPECT_EQ(config["quantization_config"]["quant_method"], "bitsandbytes");
+    EXPECT_EQ(config["quantization_config"]["bnb_4bit_quant_type"], "nf4");
+    expect_checked_and_loaded_quantized(m, out, QuantizedWeight::Kind::NF4);
     // a 4-bit model is not an export source, in either format; nothing is written
     ArgMap again = {{"model_name_or_path", out.string()}, {"export_dir", (tmp.path / "again").string()}};
     EXPECT_NE(test::error_of<UnsupportedError>([&] { export_merged_model(ExportArgs::from_map(again)); }).find("4-bit"),
@@ -80,12 +93,8 @@ TEST(BnbExport, MergesQuantizesReloadsFourBitAndRefusesToQuantizeAgain) {
 
 TEST(BnbExport, MergesQuantizesReloadsEightBitAndRefusesToQuantizeAgain) {
     test::TempDir tmp;
-    init_demo(tmp.path / "demo");
-    const fs::path base = tmp.path / "demo" / "model", adapter = tmp.path / "adapter", out = tmp.path / "int8";
-    test::save_random_lora(base, adapter);
-    ArgMap m = {{"model_name_or_path", base.string()}, {"adapter_name_or_path", adapter.string()},
-                {"export_dir", out.string()}, {"export_quantization_bit", "8"}};
-    export_merged_model(ExportArgs::from_map(m));
+    const fs::path out = tmp.path / "int8";
+    const ArgMap m = export_demo_quantized(tmp, out, 8);
     const auto config = nlohmann::json::parse(io::read_file(out / "config.json"));
     EXPECT_EQ(config["quantization_config"]["quant_method"], "bitsandbytes");
     EXPECT_EQ(config["quantization_config"]["load_in_8bit"], true);
@@ -98,17 +107,7 @@ TEST(BnbExport, MergesQuantizesReloadsEightBitAndRefusesToQuantizeAgain) {
     EXPECT_EQ(by_name[module + ".SCB"].numel(), by_name[module + ".weight"].size(0));
     EXPECT_EQ(by_name[module + ".weight_format"].dim(), 0);
     EXPECT_EQ(by_name[module + ".weight_format"].item<int64_t>(), 0);
-    // the check: the file's logits equal base + adapter merged and quantized here
-    const auto c = verify_export(ExportArgs::from_map(m), {"你好", "Tunebench 是什么？"});
-    EXPECT_TRUE(c.ok) << c.max_abs_diff << " > " << c.tolerance;
-    // loaded back as int8, not dense
-    auto loaded = Model::load(out, {.dtype = "float32", .device = "cpu"});
-    ASSERT_FALSE(loaded->linears().empty());
-    for (Linear* l : loaded->linears()) {
-        ASSERT_TRUE(l->quant) << l->name;
-        EXPECT_EQ(l->quant->kind, QuantizedWeight::Kind::Int8) << l->name;
-        EXPECT_FALSE(l->weight.defined()) << l->name;
-    }
+    expect_checked_and_loaded_quantized(m, out, QuantizedWeight::Kind::Int8);
     // an 8-bit model is not an export source; nothing is written
     ArgMap again = {{"model_name_or_path", out.string()}, {"export_dir", (tmp.path / "again").string()}};
     EXPECT_NE(test::error_of<UnsupportedError>([&] { export_merged_model(ExportArgs::from_map(again)); }).find("8-bit"),
