@@ -35,8 +35,7 @@ bool quantized_gemv_applies(const at::Tensor& x, const QuantizedWeight& q) {
     const int64_t in = q.shape[1];
     // the scalar NF4 kernel beyond one launch's rows loses to dequantizing once and a GEMM (run_all,
     // H200, 2026-11-26); the tensor-core one (fp16/bf16, whole 64-blocks per row) reads 8 rows at once
-    const bool nf4_mma = x.scalar_type() != at::kFloat && in % 64 == 0;
-    const int64_t max_rows = q.kind == QuantizedWeight::Kind::Int8 || nf4_mma ? kMaxGemvRows : kRowsPerLaunch;
+    const int64_t max_rows = q.kind == QuantizedWeight::Kind::Int8 || nf4_uses_tensor_cores(dt, in) ? kMaxGemvRows : kRowsPerLaunch;
     if (x.size(-1) != in || x.numel() / in > max_rows || x.numel() == 0 || in % 32 != 0) return false;
     if (!x.is_contiguous() || reinterpret_cast<uintptr_t>(x.data_ptr()) % 16 != 0) return false;
     if (q.kind == QuantizedWeight::Kind::Int8)

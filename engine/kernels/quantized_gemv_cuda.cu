@@ -371,7 +371,8 @@ int sm_count() {
 // work_blocks: blocks that would each have work (a group per warp, or a tile per block).
 template <auto Kernel>
 unsigned blocks_for(int64_t work_blocks, int dynamic_smem = 0) {
-    // beyond 48 KiB by opt-in, set on every call: it is per device, and cheap
+    // beyond 48 KiB by opt-in, set on every eager call (a host call; a CUDA graph's replays skip it)
+    // rather than once: the attribute belongs to the current device
     if (dynamic_smem) cudaFuncSetAttribute(Kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, dynamic_smem);
     static const int resident = [&] {
         int n = 0;
@@ -401,16 +402,11 @@ cudaError_t launch_mma(const QuantizedGemvArgs& a) {
     return cudaGetLastError();
 }
 
-template <typename T>
-bool takes_mma(const QuantizedGemvArgs& a, bool nf4) {
-    return nf4 && !std::is_same_v<T, float> && a.in % 64 == 0;
-}
-
-
 template <typename T, bool Nf4>
 cudaError_t by_rows(const QuantizedGemvArgs& a) {
+    const bool mma = Nf4 && nf4_uses_tensor_cores(a.dtype, a.in);
     if constexpr (Nf4 && !std::is_same_v<T, float>) {
-        if (takes_mma<T>(a, Nf4) && a.m <= kMmaRows) {
+        if (mma && a.m <= kMmaRows) {
             switch (a.m) {
                 case 1: return launch_mma<T, 1>(a);
                 case 2: return launch_mma<T, 2>(a);
@@ -423,7 +419,7 @@ cudaError_t by_rows(const QuantizedGemvArgs& a) {
             }
         }
     }
-    const int64_t per_launch = takes_mma<T>(a, Nf4) ? kMmaRows : kRowsPerLaunch;
+    const int64_t per_launch = mma ? kMmaRows : kRowsPerLaunch;
     if (a.m > per_launch) {  // groups of rows, each launch reading the weight once
         for (int64_t r = 0; r < a.m; r += per_launch) {
             QuantizedGemvArgs part = a;

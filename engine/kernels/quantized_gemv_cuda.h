@@ -15,6 +15,10 @@ namespace tb::kernels {
 // up to kMaxGemvRows, take several launches. Beyond that, dequantization and a GEMM are faster.
 constexpr int64_t kRowsPerLaunch = 4, kMaxGemvRows = 16;
 
+// Whether NF4 takes the tensor-core kernel: fp16/bf16 and rows of whole 64-blocks (up to 8 rows of x
+// per launch); else the scalar kernel. The dispatch and quantized_gemv_applies both ask this.
+inline bool nf4_uses_tensor_cores(DType dtype, int64_t in) { return dtype != DType::F32 && in % 64 == 0; }
+
 struct QuantizedGemvArgs {
     const void* x;          // [m, in] in dtype, 16-byte aligned
     int64_t m, in, out;     // 1 ≤ m ≤ kMaxGemvRows; in % 32 == 0

@@ -226,9 +226,9 @@ std::shared_ptr<Model> Model::load(const fs::path& folder, const LoadOptions& op
     // several threads (io/file_to_device.h); the rest, and every other device, go through the mapping.
     std::vector<io::FileRange> direct;
     const bool read_direct = device.is_cuda() && direct_loading_enabled();
+    const bool int8 = bnb_kind == "int8";
     for (auto& slot : slots) {
         // a quantized linear: 4-bit by its quant_state, 8-bit by its int8 rows (its SCB is then required)
-        const bool int8 = bnb_kind == "int8";
         if (auto p = prequantized.find(slot.tensor);
             p != prequantized.end() && (int8 ? ckpt.has(slot.key) && ckpt.view(slot.key).dtype == "I8"
                                              : ckpt.has(slot.key + ".quant_state.bitsandbytes__nf4"))) {
