@@ -222,6 +222,7 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     row(uf, QT_TR_NOOP("Log every"), m_logging);
     row(uf, QT_TR_NOOP("Save every"), field("save_steps", spin(1, 1000000, 100), QT_TR_NOOP("a checkpoint every N steps")));
     row(uf, QT_TR_NOOP("Keep checkpoints"), field("save_total_limit", spin(0, 1000, 0), QT_TR_NOOP("keep only the newest N checkpoints (0 = all)")));
+    row(uf, QT_TR_NOOP("TensorBoard"), field("report_to", combo({"tensorboard", "none"}), QT_TR_NOOP("tensorboard: also write the loss, learning rate, gradient norm and eval loss as TensorBoard event files in the output folder's runs/ (tensorboard --logdir OUTPUT/runs)")));
     row(uf, QT_TR_NOOP("Eval every"), field("eval_steps", spin(0, 1000000, 0), QT_TR_NOOP("eval loss every N steps (0 = at every log step)")));
     row(uf, QT_TR_NOOP("Tokenized copy"), field("tokenized_path", line(QString()), QT_TR_NOOP("also write the encoded training rows (input_ids, labels) to this folder")));
 

@@ -41,6 +41,7 @@
 #include "train/loss_plot.h"
 #include "train/lr_schedule.h"
 #include "train/memory_estimate.h"
+#include "train/tensorboard_events.h"
 
 namespace tb {
 namespace fs = std::filesystem;
@@ -102,6 +103,8 @@ private:
     void write_trainable(const fs::path& dir);
     json trainer_state() const;
     void log_event(json entry);
+    void open_tensorboard();
+    void log_tensorboard(const json& entry);
     void report(TrainProgress p);
     [[noreturn]] void diverged(const std::string& what);
     void check_weights_finite();
@@ -148,6 +151,9 @@ private:
     std::unique_ptr<dist::Communicator> comm_;
     std::unique_ptr<dist::GradientSync> grad_sync_;
     int agreed_request_ = 0;  // the stop/cancel request all processes saw at the last step
+    // report_to: tensorboard (main process): the events file, kept across resumes in checkpoints
+    std::unique_ptr<TensorBoardEvents> tensorboard_;
+    fs::path tensorboard_file_;
 };
 
 void Trainer::report(TrainProgress p) {
@@ -462,6 +468,11 @@ json Trainer::trainer_state() const {
                       {"finetuning_type", a_.finetuning_type}, {"total_steps", total_steps_},
                       {"world_size", world_.world_size},
                       {"examples_per_batch", a_.per_device_train_batch_size * world_.world_size}};
+    if (tensorboard_) {  // relative when inside output_dir, so a moved run folder still finds it
+        const auto rel = tensorboard_->path().lexically_relative(out_);
+        const bool inside = !rel.empty() && rel.begin()->string() != "..";
+        s["tunebench"]["tensorboard_file"] = (inside ? rel : tensorboard_->path()).string();
+    }
     return s;
 }
 
@@ -567,6 +578,7 @@ void Trainer::resume(const fs::path& requested) {
     run_loss_ = tb.value("run_loss", 0.0);
     run_steps_ = tb.value("run_steps", int64_t{0});
     elapsed_before_ = tb.value("elapsed_s", 0.0);
+    if (tb.contains("tensorboard_file")) tensorboard_file_ = out_ / tb.value("tensorboard_file", std::string());
     last_saved_step_ = global_step_;
     // Written by another number of processes or batch size: the epoch goes on at the same example,
     // rounded down to a whole batch of this run (so at most one batch is seen twice).
@@ -630,6 +642,30 @@ void Trainer::log_event(json entry) {
     if (session > 0) line["throughput"] = std::round(100.0 * session_tokens_ / session) / 100.0;
     line["total_tokens"] = tokens_seen_;
     if (is_main()) std::ofstream(out_ / "trainer_log.jsonl", std::ios::app) << io::dump_json(line) << "\n";
+    log_tensorboard(entry);
+}
+
+// A resumed run appends to the events file its checkpoint names (cut back to the checkpoint's
+// step, as trainer_log.jsonl), unless logging_dir now names another folder; else a new file in
+// logging_dir or HF's default run folder, which starts with the arguments in the TEXT tab.
+void Trainer::open_tensorboard() {
+    if (!a_.reports_to_tensorboard() || !is_main()) return;
+    const fs::path dir = a_.logging_dir.empty() ? fs::path() : fs::path(a_.logging_dir);
+    const bool continue_file = !tensorboard_file_.empty() && fs::exists(tensorboard_file_) &&
+                               (dir.empty() || fs::weakly_canonical(dir) == fs::weakly_canonical(tensorboard_file_.parent_path()));
+    const fs::path file = continue_file ? tensorboard_file_
+                                        : (dir.empty() ? default_tensorboard_run_dir(out_) : dir) / tensorboard_file_name();
+    tensorboard_ = std::make_unique<TensorBoardEvents>(file, global_step_);
+    if (!continue_file) tensorboard_->text("args", "```yaml\n" + a_.to_yaml() + "```", 0);
+    log::info("TensorBoard events: ", file.string(), " (tensorboard --logdir ", file.parent_path().parent_path().string(), ")");
+}
+
+// HF's TensorBoardCallback.on_log: every number of the log entry at the global step, renamed by
+// rewrite_logs ("loss" → train/loss, "eval_loss" → eval/loss).
+void Trainer::log_tensorboard(const json& entry) {
+    if (!tensorboard_) return;
+    for (auto it = entry.begin(); it != entry.end(); ++it)
+        if (it.key() != "step" && it.value().is_number()) tensorboard_->scalar(tensorboard_tag(it.key()), it.value().get<double>(), global_step_);
 }
 
 [[noreturn]] void Trainer::diverged(const std::string& what) {
@@ -661,6 +697,7 @@ void Trainer::save_final(bool stopped) {
     json final_entry = train;
     final_entry["step"] = global_step_;
     log_history_.push_back(final_entry);
+    log_tensorboard(final_entry);
     json all = train;
     if (!eval_.empty()) {
         const auto t0 = Clock::now();
@@ -669,6 +706,7 @@ void Trainer::save_final(bool stopped) {
         json ev = {{"epoch", epoch}, {"eval_loss", el}, {"eval_runtime", rt},
                    {"eval_samples_per_second", rt > 0 ? eval_.size() / rt : 0.0}};
         for (auto it = ev.begin(); it != ev.end(); ++it) all[it.key()] = it.value();
+        log_tensorboard(ev);
         io::write_text_atomically(out_ / "eval_results.json", ev.dump(4) + "\n");
     }
     io::write_text_atomically(out_ / "train_results.json", train.dump(4) + "\n");
@@ -717,6 +755,7 @@ TrainResult Trainer::run() {
         if (a_.resume_from_checkpoint.empty() && fs::exists(out_ / "trainer_log.jsonl"))
             io::write_text_atomically(out_ / "trainer_log.jsonl", "");
         io::write_text_atomically(out_ / "training_args.yaml", a_.to_yaml());
+        open_tensorboard();
     }
     session_start_step_ = global_step_;
     start_ = Clock::now();

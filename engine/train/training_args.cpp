@@ -8,6 +8,8 @@
 
 #include "core/arg_values.h"
 #include "core/error.h"
+#include "core/log.h"
+#include "core/string_list.h"
 
 namespace tb {
 namespace {
@@ -52,6 +54,7 @@ const std::vector<Field>& fields() {
         STR("gradient_checkpointing_scope", gradient_checkpointing_scope), DBL("neftune_noise_alpha", neftune_noise_alpha),
         INT("seed", seed), INT("logging_steps", logging_steps), INT("save_steps", save_steps),
         INT("save_total_limit", save_total_limit), INT("eval_steps", eval_steps), BOOL("plot_loss", plot_loss),
+        STR("report_to", report_to), STR("logging_dir", logging_dir),
         STR("resume_from_checkpoint", resume_from_checkpoint), STR("tokenized_path", tokenized_path),
         INT("nproc_per_node", nproc_per_node), INT("ddp_timeout", ddp_timeout),
     };
@@ -61,13 +64,37 @@ const std::vector<Field>& fields() {
 // Keys LLaMA-Factory files carry that change nothing here.
 const std::set<std::string>& ignored_keys() {
     static const std::set<std::string> k = {"do_train", "trust_remote_code", "overwrite_cache", "preprocessing_num_workers",
-                                            "dataloader_num_workers", "report_to", "logging_dir",
+                                            "dataloader_num_workers",
                                             "save_strategy", "logging_strategy", "include_num_input_tokens_seen",
                                             "quantization_method", "upcast_layernorm", "save_only_model", "run_name"};
     return k;
 }
 
+// HF's integration names: TensorBoard is written, the others (which need their Python clients and
+// accounts) are named in one warning; a name HF does not know either is refused, as HF does.
+void check_report_to(const std::string& value) {
+    static const std::set<std::string> others = {"azure_ml", "clearml", "codecarbon", "comet_ml", "dagshub",
+                                                 "dvclive", "flyte", "mlflow", "neptune", "swanlab", "trackio", "wandb"};
+    std::string ignored;
+    for (const auto& item : split_comma_list(value)) {
+        if (item == "none" || item == "all" || item == "tensorboard") continue;
+        if (!others.count(item))
+            throw ConfigError("report_to '" + item + "' is not a logger Tunebench or HF Trainer knows",
+                              "use report_to: tensorboard (event files for TensorBoard) or none");
+        ignored += (ignored.empty() ? "" : ", ") + item;
+    }
+    if (!ignored.empty())
+        log::warn("report_to: Tunebench writes TensorBoard event files only; not logging to ", ignored,
+                  " (report_to: tensorboard writes what HF Trainer's TensorBoard callback does)");
+}
+
 }  // namespace
+
+bool TrainingArgs::reports_to_tensorboard() const {
+    for (const auto& item : split_comma_list(report_to))
+        if (item == "tensorboard" || item == "all") return true;
+    return false;
+}
 
 const std::vector<std::string>& training_keys() {
     static const std::vector<std::string> keys = [] {
@@ -158,6 +185,7 @@ TrainingArgs TrainingArgs::from_map(const ArgMap& map, std::vector<std::string>*
     in_range("neftune_noise_alpha", a.neftune_noise_alpha, 0, 1e9, "≥ 0");
     in_range("lora_alpha", a.lora_alpha, 0, 1e9, "≥ 0 (0 = twice lora_rank)");
     if (a.warmup_steps < 0) throw ConfigError("warmup_steps should be ≥ 0, found " + std::to_string(a.warmup_steps));
+    check_report_to(a.report_to);
     if (a.max_samples < 0) throw ConfigError("max_samples should be ≥ 0 (0 = all), found " + std::to_string(a.max_samples));
     return a;
 }

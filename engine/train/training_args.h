@@ -51,6 +51,9 @@ struct TrainingArgs {
     uint64_t seed = 42;
     int64_t logging_steps = 500, save_steps = 500, save_total_limit = 0, eval_steps = 0;
     bool plot_loss = false;
+    // Loggers (HF's report_to): "none", "tensorboard" or "all" (every one Tunebench has: TensorBoard);
+    // event files go to logging_dir, else HF's default <output_dir>/runs/<Mon DD_HH-MM-SS>_<host>.
+    std::string report_to = "none", logging_dir;
     std::string resume_from_checkpoint;  // a checkpoint folder, or "true" for the latest in output_dir
     std::string tokenized_path;  // also write the encoded training set there (train.jsonl: input_ids, labels)
     // data parallel: processes this command starts (one per GPU; `torchrun` sets RANK/WORLD_SIZE instead)
@@ -61,6 +64,7 @@ struct TrainingArgs {
     // and bad values throw ConfigError / UnsupportedError naming the key.
     static TrainingArgs from_map(const ArgMap& map, std::vector<std::string>* unknown = nullptr);
     bool do_eval() const { return val_size > 0 || !eval_dataset.empty(); }
+    bool reports_to_tensorboard() const;
     double effective_lora_alpha() const { return lora_alpha > 0 ? lora_alpha : 2.0 * lora_rank; }
     // The arguments as a LLaMA-Factory YAML file (training_args.yaml).
     std::string to_yaml() const;

@@ -1528,6 +1528,14 @@ Hint: %1</source>
         <translation>只保留最新的 N 个检查点（0 = 全部）</translation>
     </message>
     <message>
+        <source>TensorBoard</source>
+        <translation>TensorBoard</translation>
+    </message>
+    <message>
+        <source>tensorboard: also write the loss, learning rate, gradient norm and eval loss as TensorBoard event files in the output folder's runs/ (tensorboard --logdir OUTPUT/runs)</source>
+        <translation>tensorboard：同时把损失、学习率、梯度范数和评估损失写成 TensorBoard 事件文件，放在输出文件夹的 runs/ 下（tensorboard --logdir 输出文件夹/runs）</translation>
+    </message>
+    <message>
         <source>Eval every</source>
         <translation>验证间隔</translation>
     </message>
