@@ -12,12 +12,12 @@ namespace tb::cli {
 
 void add_estimate(CLI::App& app, std::function<int()>& run) {
     auto* sub = app.add_subcommand("estimate", "memory and time a training YAML needs, without training");
-    auto collector = std::make_shared<ArgCollector>(sub, training_keys());
+    auto collector = std::make_shared<ArgCollector>(sub, training_keys(), training_flag_keys());
     sub->callback([&run, collector] {
         run = [collector] {
             std::vector<std::string> unknown;
             const auto args = TrainingArgs::from_map(collector->collect(), &unknown);
-            warn_unknown_keys(unknown, "Tunebench does not know");
+            warn_unknown_keys(unknown, "Tunebench does not use");
             const double gib = 1024.0 * 1024 * 1024;
             const auto m = estimate_training_memory(args);
             std::printf("memory: %.2f GiB on %s (weights %.2f, optimizer %.2f, activations %.2f of which attention %.2f)",

@@ -51,7 +51,7 @@ void check_devices_for_ranks(const TrainingArgs& args) {
 
 void add_train(CLI::App& app, std::function<int()>& run) {
     auto* sub = app.add_subcommand("train", "fine-tune with LoRA / QLoRA / freeze / full (LLaMA-Factory SFT YAML)");
-    auto collector = std::make_shared<ArgCollector>(sub, training_keys());
+    auto collector = std::make_shared<ArgCollector>(sub, training_keys(), training_flag_keys());
     sub->callback([&run, collector] {
         run = [collector] {
             std::vector<std::string> unknown;
@@ -59,7 +59,7 @@ void add_train(CLI::App& app, std::function<int()>& run) {
             const auto world = dist::world_from_env();
             if (args.nproc_per_node > 1 && !world.distributed()) {
                 // this process only starts and watches the ranks; each rank reads the same arguments
-                warn_unknown_keys(unknown, "Tunebench does not know");
+                warn_unknown_keys(unknown, "Tunebench does not use");
                 check_devices_for_ranks(args);
                 return run_local_ranks({.nproc = static_cast<int>(args.nproc_per_node), .argv = this_command_line()});
             }
@@ -81,7 +81,7 @@ void add_train(CLI::App& app, std::function<int()>& run) {
                     throw Error("[rank " + std::to_string(world.rank) + "] " + e.what(), e.hint());
                 }
             }
-            warn_unknown_keys(unknown, "Tunebench does not know");
+            warn_unknown_keys(unknown, "Tunebench does not use");
             const bool tty = isatty(STDERR_FILENO);
             std::signal(SIGINT, on_sigint);
             double last_loss = -1;

@@ -7,10 +7,13 @@
 
 #include "core/arg_values.h"
 #include "core/error.h"
+#include "core/llamafactory_arguments.h"
 
 namespace tb {
 
-InferenceArgs InferenceArgs::from_map(const ArgMap& args, std::vector<std::string>* unknown) {
+InferenceArgs InferenceArgs::from_map(const ArgMap& given, std::vector<std::string>* unknown) {
+    ArgMap args = given;
+    apply_old_spellings(args);
     InferenceArgs a;
     auto& g = a.generation;
     static const std::set<std::string> known = {

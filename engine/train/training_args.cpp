@@ -8,6 +8,7 @@
 
 #include "core/arg_values.h"
 #include "core/error.h"
+#include "core/llamafactory_arguments.h"
 #include "core/log.h"
 #include "core/string_list.h"
 
@@ -18,6 +19,7 @@ struct Field {
     const char* key;
     std::function<void(TrainingArgs&, const std::string&)> set;
     std::function<std::string(const TrainingArgs&)> get;
+    bool flag = false;  // true/false: a bare --key on the command line means true
 };
 
 std::string num(double v) {
@@ -29,7 +31,7 @@ std::string num(double v) {
 #define STR(k, m) Field{k, [](TrainingArgs& a, const std::string& v) { a.m = v; }, [](const TrainingArgs& a) { return a.m; }}
 #define INT(k, m) Field{k, [](TrainingArgs& a, const std::string& v) { a.m = parse_int(k, v); }, [](const TrainingArgs& a) { return std::to_string(a.m); }}
 #define DBL(k, m) Field{k, [](TrainingArgs& a, const std::string& v) { a.m = parse_double(k, v); }, [](const TrainingArgs& a) { return num(a.m); }}
-#define BOOL(k, m) Field{k, [](TrainingArgs& a, const std::string& v) { a.m = parse_bool(k, v); }, [](const TrainingArgs& a) { return std::string(a.m ? "true" : "false"); }}
+#define BOOL(k, m) Field{k, [](TrainingArgs& a, const std::string& v) { a.m = parse_bool(k, v); }, [](const TrainingArgs& a) { return std::string(a.m ? "true" : "false"); }, true}
 
 const std::vector<Field>& fields() {
     static const std::vector<Field> f = {
@@ -108,7 +110,19 @@ const std::vector<std::string>& training_keys() {
     return keys;
 }
 
-TrainingArgs TrainingArgs::from_map(const ArgMap& map, std::vector<std::string>* unknown) {
+const std::vector<std::string>& training_flag_keys() {
+    static const std::vector<std::string> keys = [] {
+        std::vector<std::string> k = {"do_eval", "disable_gradient_checkpointing", "use_dora", "pissa_init"};
+        for (const auto& f : fields())
+            if (f.flag) k.push_back(f.key);
+        return k;
+    }();
+    return keys;
+}
+
+TrainingArgs TrainingArgs::from_map(const ArgMap& given, std::vector<std::string>* unknown) {
+    ArgMap map = given;
+    apply_old_spellings(map);
     TrainingArgs a;
     for (const auto& [k, v] : map) {
         bool known = false;

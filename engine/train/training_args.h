@@ -70,7 +70,8 @@ struct TrainingArgs {
     std::string to_yaml() const;
 };
 
-// Every key `train` understands (for the CLI's --flags).
+// Every key `train` understands (for the CLI's --flags), and those of them that are true/false.
 const std::vector<std::string>& training_keys();
+const std::vector<std::string>& training_flag_keys();
 
 }  // namespace tb

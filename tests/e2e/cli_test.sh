@@ -65,10 +65,13 @@ check "tokenize: demo tokenizer" $?
 
 # training, export and conversion on the demo
 D="$TMP/demo"
-"$CLI" train "$D/train_lora.yaml" num_train_epochs=30 mystery_key=1 output_dir="$TMP/lora" 2>"$TMP/err" >/dev/null
+"$CLI" train "$D/train_lora.yaml" num_train_epochs=30 rope_scaling=linear output_dir="$TMP/lora" 2>"$TMP/err" >/dev/null
 check "train: the demo YAML trains a LoRA" $?
-grep -q "ignoring keys Tunebench does not know: mystery_key" "$TMP/err"
-check "train: one warning lists unknown keys" $?
+grep -q "ignoring keys Tunebench does not use: rope_scaling" "$TMP/err"
+check "train: one warning lists the LLaMA-Factory keys it ignores" $?
+"$CLI" train "$D/train_lora.yaml" mystery_key=1 output_dir="$TMP/mystery" 2>"$TMP/err" >/dev/null
+[ $? -ne 0 ] && grep -q "unknown argument mystery_key=1" "$TMP/err" && [ ! -e "$TMP/mystery" ]
+check "train: a key nobody knows is refused before anything is written" $?
 [ -f "$TMP/lora/adapter_model.safetensors" ] && [ -f "$TMP/lora/training_loss.svg" ] && [ -f "$TMP/lora/trainer_log.jsonl" ]
 check "train: adapter, loss plot and log written" $?
 out=$("$CLI" generate --model_name_or_path "$D/model" --adapter_name_or_path "$TMP/lora" --prompt "如何开始训练？" --do_sample false 2>/dev/null)
