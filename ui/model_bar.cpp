@@ -46,8 +46,8 @@ ModelBar::ModelBar(QWidget* parent) : QWidget(parent), m_texts(new UiTexts(this)
     // status labels never set the window's width: long text is cut here and shown whole in the tooltip
     m_info->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_info->setMinimumWidth(120);
-    m_finetuning = combo({"lora", "freeze", "full"});
-    m_texts->set(m_finetuning, "toolTip", QT_TR_NOOP("finetuning_type: LoRA adapters, the last layers, or all weights"));
+    m_finetuning = combo({"lora", "adalora", "freeze", "full"});
+    m_texts->set(m_finetuning, "toolTip", QT_TR_NOOP("finetuning_type: LoRA adapters, AdaLoRA adapters (ranks pruned to where they matter), the last layers, or all weights"));
     m_adapter = new QComboBox;
     // a long run path must not widen the bar: the list pops up wide, the box stays
     m_adapter->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);

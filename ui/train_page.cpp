@@ -166,6 +166,11 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     row(mf, QT_TR_NOOP("LoRA dropout"), field("lora_dropout", dspin(0, 0.9, d.lora_dropout, 2), QT_TR_NOOP("dropout on the LoRA input while training")));
     row(mf, QT_TR_NOOP("LoRA modules"), field("lora_target", line(QString::fromStdString(d.lora_target)), QT_TR_NOOP("all, or a comma list such as query_key_value")));
     row(mf, QT_TR_NOOP("rsLoRA"), field("use_rslora", check(d.use_rslora), QT_TR_NOOP("rank-stabilised scale alpha/sqrt(r)")));
+    row(mf, QT_TR_NOOP("AdaLoRA: initial rank"), field("init_r", spin(1, 1024, static_cast<int>(d.init_r)), QT_TR_NOOP("AdaLoRA starts every matrix at this rank (init_r)")));
+    row(mf, QT_TR_NOOP("AdaLoRA: target rank"), field("target_r", spin(0, 1024, static_cast<int>(d.target_r)), QT_TR_NOOP("the average rank AdaLoRA prunes to, spending more where it matters (target_r)")));
+    row(mf, QT_TR_NOOP("AdaLoRA: warm-up steps"), field("tinit", spin(0, 100000000, static_cast<int>(d.tinit)), QT_TR_NOOP("steps before pruning starts (tinit)")));
+    row(mf, QT_TR_NOOP("AdaLoRA: final steps"), field("tfinal", spin(0, 100000000, static_cast<int>(d.tfinal)), QT_TR_NOOP("last steps trained with the final ranks fixed (tfinal)")));
+    row(mf, QT_TR_NOOP("AdaLoRA: orthogonality"), field("orth_reg_weight", dspin(0, 100, d.orth_reg_weight, 2), QT_TR_NOOP("weight of the regulariser keeping A and B orthogonal (orth_reg_weight)")));
     row(mf, QT_TR_NOOP("Freeze: trainable layers"), field("freeze_trainable_layers", spin(-1000, 1000, static_cast<int>(d.freeze_trainable_layers)), QT_TR_NOOP("freeze fine-tuning trains the last N layers (negative: the first N)")));
     row(mf, QT_TR_NOOP("Double quantization"), field("double_quantization", check(d.double_quantization), QT_TR_NOOP("QLoRA 4-bit: quantize the NF4 scales too (saves ~0.4 bit per weight)")));
 

@@ -16,6 +16,7 @@ void register_commands(CLI::App& app, std::function<int()>& run) {
     add_evaluate(app, run);
     add_estimate(app, run);
     add_bench(app, run);
+    add_analyze(app, run);
 }
 
 }  // namespace tb::cli

@@ -21,5 +21,6 @@ void add_predict(CLI::App& app, std::function<int()>& run);
 void add_evaluate(CLI::App& app, std::function<int()>& run);
 void add_estimate(CLI::App& app, std::function<int()>& run);
 void add_bench(CLI::App& app, std::function<int()>& run);
+void add_analyze(CLI::App& app, std::function<int()>& run);
 
 }  // namespace tb::cli

@@ -23,15 +23,19 @@ std::vector<std::string> resolve_lora_targets(Model& model, const std::string& s
 // dtype first as PEFT does) to every targeted linear; returns the trainable parameter count.
 int64_t attach_lora(Model& model, const LoraConfig& config, uint64_t seed);
 
+// AdaLoRA (c.adalora): A, B ~ N(0, 0.02) and E = 0 of rank init_r, as PEFT's AdaLoraLayer; returns
+// the trainable parameter count.
+int64_t attach_adalora(Model& model, const LoraConfig& config, uint64_t seed);
+
 // Attaches the adapter saved in `dir` (its own config) with its weights; FileError when a tensor
 // does not fit the model or matches no module.
 LoraConfig load_lora(Model& model, const std::filesystem::path& dir);
 
-// lora_A / lora_B of every adapted linear under PEFT's keys (fp32, CPU).
+// lora_A / lora_B (and AdaLoRA's lora_E, all ranks) of every adapted linear under PEFT's keys (fp32, CPU).
 io::NamedTensors lora_state_dict(Model& model);
 
 // Writes adapter_config.json, adapter_model.safetensors and a README.md model card into `dir`
-// (each file atomically).
+// (each file atomically). AdaLoRA matrices are cut to the ranks config.rank_pattern keeps, as PEFT saves them.
 void save_lora(Model& model, const LoraConfig& config, const std::filesystem::path& dir);
 
 // W += (B @ A) * scaling in fp32, rounded once to W's dtype; removes the adapters.

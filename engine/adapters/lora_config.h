@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,13 @@ struct LoraConfig {
     bool use_rslora = false;
     std::vector<std::string> target_modules;  // last name components, e.g. query_key_value
     std::string base_model_name_or_path;
+    // AdaLoRA (peft_type ADALORA, FORMATS.md §5): SVD-form adapters, ΔW = B (A ⊙ E) · alpha /
+    // (init_r + 1e-5) whatever rank is kept; r is unused. rank_pattern: "<module>.lora_E" → which
+    // of the init_r ranks are kept (the saved tensors hold only those).
+    bool adalora = false;
+    int64_t init_r = 12, target_r = 8, tinit = 0, tfinal = 0, deltaT = 1, total_step = 0;
+    double beta1 = 0.85, beta2 = 0.85, orth_reg_weight = 0.5;
+    std::map<std::string, std::vector<bool>> rank_pattern;
 
     double scaling() const;
     // Reads and validates <dir>/adapter_config.json (FileError / UnsupportedError naming the key).

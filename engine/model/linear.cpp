@@ -62,12 +62,13 @@ at::Tensor Linear::operator()(const at::Tensor& x, const AdapterRows& adapter) c
     // training (gradients for the adapter, or training mode's forward without them: gradient
     // checkpointing's first pass, which must compute what its recomputation will) without dropout
     // or a row mask: one autograd node
-    const bool trains = at::GradMode::is_enabled() && (lora->A.requires_grad() || lora->B.requires_grad());
+    const bool trains = at::GradMode::is_enabled() &&
+                        (lora->A.requires_grad() || lora->B.requires_grad() || (lora->E.defined() && lora->E.requires_grad()));
     if ((trains || t_training) && !adapter.mask.defined() && (lora->dropout == 0 || !t_training))
         return add_lora(y, x, *lora);
     auto h = x.to(lora->A.scalar_type());
     if (lora->dropout > 0 && t_training) h = at::dropout(h, lora->dropout, /*train=*/true);
-    auto delta = at::linear(at::linear(h, lora->A), lora->B) * lora->scaling;
+    auto delta = at::linear(at::linear(h, lora->effective_A()), lora->B) * lora->scaling;
     if (adapter.mask.defined()) {  // rows without the adapter add 0: y unchanged after the cast back
         std::vector<int64_t> shape(delta.dim(), 1);
         shape[0] = delta.size(0);

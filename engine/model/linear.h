@@ -12,12 +12,16 @@ namespace tb {
 
 struct QuantizedWeight;
 
-// PEFT LoRA on one linear: y = base(x) + B(A(dropout(x))) * scaling (MODELS.md §5.1).
+// PEFT LoRA on one linear: y = base(x) + B(A(dropout(x))) * scaling (MODELS.md §5.1). AdaLoRA
+// (FORMATS.md §5) adds E: y = base(x) + B((A ⊙ E)(dropout(x))) * scaling, E scaling A's rows.
 struct LoraWeights {
     at::Tensor A;  // [r, in], fp32 while training
     at::Tensor B;  // [out, r]
+    at::Tensor E;  // AdaLoRA's [r, 1] singular values; undefined for LoRA
     double scaling = 1.0;
     double dropout = 0.0;  // applied only in training mode, as nn.Dropout in train()
+    // A as the product uses it: A ⊙ E for AdaLoRA (differentiable in both), else A itself.
+    at::Tensor effective_A() const { return E.defined() ? A * E : A; }
 };
 
 // Training mode (nn.Module.train()) for the calling thread: LoRA dropout is active only inside.

@@ -52,7 +52,7 @@ struct LoraFunction : torch::autograd::Function<LoraFunction> {
 }  // namespace
 
 at::Tensor add_lora(const at::Tensor& y, const at::Tensor& x, const LoraWeights& lora) {
-    return LoraFunction::apply(y, x, lora.A, lora.B, lora.scaling);
+    return LoraFunction::apply(y, x, lora.effective_A(), lora.B, lora.scaling);  // AdaLoRA: autograd carries dA to A and E
 }
 
 }  // namespace tb

@@ -73,8 +73,9 @@ MemoryEstimate estimate_training_memory(const TrainingArgs& a) {
     if (a.quantization_bit == 8) linear_bytes = linear_params * (1.0 + 4.0 / c.hidden_size);
     e.weight_bytes = static_cast<int64_t>(linear_bytes + other_params * bytes);
 
-    if (a.finetuning_type == "lora") {
-        e.trainable_params = lora_parameter_count(a.model_name_or_path, a.lora_target, a.lora_rank);
+    if (a.trains_adapter()) {  // AdaLoRA: rank init_r (its E adds init_r per matrix, left out)
+        e.trainable_params = lora_parameter_count(a.model_name_or_path, a.lora_target,
+                                                  a.finetuning_type == "adalora" ? a.init_r : a.lora_rank);
     } else if (a.finetuning_type == "full") {
         e.trainable_params = c.parameter_count();
     } else {
@@ -111,7 +112,7 @@ MemoryEstimate estimate_training_memory(const TrainingArgs& a) {
     if (!e.fits) {
         if (a.flash_attn == "disabled" && e.attention_bytes > e.total_bytes / 2)
             e.advice = "attention's cutoff_len² scores dominate: set flash_attn auto (fused attention), or lower cutoff_len";
-        else if (a.finetuning_type != "lora") e.advice = "use finetuning_type lora";
+        else if (!a.trains_adapter()) e.advice = "use finetuning_type lora";
         else if (!a.quantization_bit) e.advice = "use QLoRA (quantization_bit 4)";
         else if (!a.gradient_checkpointing) e.advice = "turn gradient checkpointing on";
         else if (selective) e.advice = "set gradient_checkpointing_scope: layer (recompute whole layers)";

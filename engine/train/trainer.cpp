@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "adapters/adalora_allocator.h"
 #include "adapters/lora_adapter.h"
 #include "core/device_memory.h"
 #include "core/error.h"
@@ -154,6 +155,9 @@ private:
     // report_to: tensorboard (main process): the events file, kept across resumes in checkpoints
     std::unique_ptr<TensorBoardEvents> tensorboard_;
     fs::path tensorboard_file_;
+    // finetuning_type adalora: PEFT's RankAllocator over the adapters (and lora_.rank_pattern)
+    std::unique_ptr<AdaLoraAllocator> adalora_;
+    void setup_adalora();
 };
 
 void Trainer::report(TrainProgress p) {
@@ -335,7 +339,30 @@ void Trainer::setup_trainable() {
         if (t->defined()) all_count_ += t->numel();
     for (Linear* l : model_->linears())
         if (l->quant) all_count_ += l->out_features() * l->in_features();
-    if (a_.finetuning_type == "lora") {
+    if (a_.finetuning_type == "adalora") {
+        // earlier adapters (LoRA or AdaLoRA) are merged into the base; AdaLoRA starts fresh on top
+        for (const auto& adapter : split_comma_list(a_.adapter_name_or_path)) merge_lora_adapter(*model_, adapter);
+        lora_.adalora = true;
+        lora_.init_r = a_.init_r;
+        lora_.target_r = a_.target_r;
+        lora_.tinit = a_.tinit;
+        lora_.tfinal = a_.tfinal;
+        lora_.deltaT = a_.deltaT;
+        lora_.beta1 = a_.beta1;
+        lora_.beta2 = a_.beta2;
+        lora_.orth_reg_weight = a_.orth_reg_weight;
+        lora_.alpha = a_.lora_alpha > 0 ? a_.lora_alpha : 8.0;  // AdaLoraConfig's lora_alpha default
+        lora_.dropout = a_.lora_dropout;
+        lora_.target_modules = resolve_lora_targets(*model_, a_.lora_target);
+        attach_adalora(*model_, lora_, a_.seed);
+        lora_.base_model_name_or_path = a_.model_name_or_path;
+        auto keys = lora_state_dict(*model_);
+        size_t k = 0;
+        for (Linear* l : model_->linears()) {
+            if (!l->lora) continue;
+            for (at::Tensor* t : {&l->lora->A, &l->lora->B, &l->lora->E}) trainable_.emplace_back(keys[k++].first, *t);
+        }
+    } else if (a_.finetuning_type == "lora") {
         const auto adapters = split_comma_list(a_.adapter_name_or_path);
         for (size_t i = 0; i + 1 < adapters.size(); ++i) merge_lora_adapter(*model_, adapters[i]);
         if (!adapters.empty()) {
@@ -381,7 +408,7 @@ void Trainer::setup_trainable() {
         }
     }
     for (auto& [n, t] : trainable_) trainable_count_ += t.numel();
-    if (a_.finetuning_type == "lora") all_count_ += trainable_count_;
+    if (a_.trains_adapter()) all_count_ += trainable_count_;
     log::info("trainable params: ", trainable_count_, " || all params: ", all_count_, " || trainable%: ",
               100.0 * trainable_count_ / std::max<int64_t>(1, all_count_));
     opt_ = std::make_unique<AdamW>(trainable_, AdamWOptions{a_.adam_beta1, a_.adam_beta2, a_.adam_epsilon, a_.weight_decay});
@@ -432,7 +459,7 @@ void Trainer::check_weights_finite() {
 }
 
 void Trainer::write_trainable(const fs::path& dir) {
-    if (a_.finetuning_type == "lora") {
+    if (a_.trains_adapter()) {
         save_lora(*model_, lora_, dir);
     } else {
         model_->save(dir);
@@ -488,6 +515,11 @@ void Trainer::save_checkpoint() {
     fs::create_directories(tmp);
     try {
         write_trainable(tmp);
+        if (adalora_) {  // every rank (the saved adapter keeps only the pattern's) and the importance EMAs
+            io::NamedTensors state = lora_state_dict(*model_);
+            for (auto& e : adalora_->state()) state.push_back(std::move(e));
+            io::save_safetensors(tmp / "adalora_state.safetensors", state);
+        }
         io::save_safetensors(tmp / "optimizer.safetensors", opt_->state());
         io::NamedTensors rng = {{"cpu", at::detail::getDefaultCPUGenerator().get_state()}};
         if (device_.is_cuda()) rng.emplace_back("cuda", at::globalContext().defaultGenerator(device_).get_state().to(at::kCPU));
@@ -539,8 +571,13 @@ void Trainer::resume(const fs::path& requested) {
         throw ConfigError("the checkpoint was trained with finetuning_type " + tb.value("finetuning_type", std::string("?")),
                           "resume with the same arguments");
     at::NoGradGuard no_grad;
-    if (a_.finetuning_type == "lora") {
-        auto loaded = io::load_safetensors(ckpt / "adapter_model.safetensors");
+    if (a_.trains_adapter()) {
+        const bool ada = a_.finetuning_type == "adalora";
+        auto loaded = io::load_safetensors(ckpt / (ada ? "adalora_state.safetensors" : "adapter_model.safetensors"));
+        if (ada) {
+            lora_.rank_pattern = LoraConfig::read(ckpt).rank_pattern;
+            adalora_->load_state(loaded, lora_.rank_pattern);
+        }
         std::map<std::string, at::Tensor> byname(loaded.begin(), loaded.end());
         for (auto& [name, t] : trainable_) {
             auto it = byname.find(name);
@@ -622,7 +659,23 @@ double Trainer::evaluate() {
         tokens += b.label_tokens;
     }
     const auto sums = sum_over_processes({loss, static_cast<double>(tokens)});
-    return sums[0] / std::max(1.0, sums[1]);
+    // PEFT's AdaLoRA adds its orthogonal regulariser to every loss the model returns, eval's too
+    const double orth = adalora_ ? lora_.orth_reg_weight * adalora_->orthogonal_regularization().item<double>() : 0.0;
+    return sums[0] / std::max(1.0, sums[1]) + orth;
+}
+
+// AdaLoRA's schedule needs the run's length: total_step (else the run's steps) must leave a budgeting phase.
+void Trainer::setup_adalora() {
+    if (a_.finetuning_type != "adalora") return;
+    lora_.total_step = a_.total_step > 0 ? a_.total_step : total_steps_;
+    if (lora_.tinit >= lora_.total_step - lora_.tfinal)
+        throw ConfigError("AdaLoRA's schedule leaves no budgeting phase: tinit (" + std::to_string(lora_.tinit) +
+                              ") should be below total_step − tfinal (" + std::to_string(lora_.total_step) + " − " +
+                              std::to_string(lora_.tfinal) + ")",
+                          "lower tinit or tfinal, or train for more steps");
+    adalora_ = std::make_unique<AdaLoraAllocator>(*model_, lora_);
+    log::info("AdaLoRA: rank ", lora_.init_r, " → average ", lora_.target_r, " over steps ", lora_.tinit, "–",
+              lora_.total_step - lora_.tfinal, " (total_step ", lora_.total_step, ")");
 }
 
 void Trainer::log_event(json entry) {
@@ -683,7 +736,7 @@ void Trainer::save_final(bool stopped) {
         if (!eval_.empty()) evaluate();  // a collective: every process takes its share
         return;
     }
-    report({.phase = "saving", .message = "saving the final " + std::string(a_.finetuning_type == "lora" ? "adapter" : "model"),
+    report({.phase = "saving", .message = "saving the final " + std::string(a_.trains_adapter() ? "adapter" : "model"),
             .step = global_step_});
     write_trainable(out_);
     const double runtime = elapsed_before_ + std::chrono::duration<double>(Clock::now() - start_).count();
@@ -735,6 +788,7 @@ TrainResult Trainer::run() {
     steps_per_epoch_ = std::max<int64_t>(1, (num_batches_ + accum - 1) / accum);
     total_steps_ = a_.max_steps > 0 ? a_.max_steps : static_cast<int64_t>(std::ceil(a_.num_train_epochs * steps_per_epoch_));
     sched_ = {a_.lr_scheduler_type, warmup_steps_for(a_.warmup_steps, a_.warmup_ratio, total_steps_), total_steps_};
+    setup_adalora();
     if (!a_.resume_from_checkpoint.empty()) resume(a_.resume_from_checkpoint);
     if (comm_) {
         // DDP's start: every process begins from rank 0's trainable weights
@@ -801,6 +855,12 @@ TrainResult Trainer::run() {
             fo.segments = b.segments;
             auto loss_sum = model_->loss_sum(b.input_ids, b.labels, data::kIgnoreIndex, fo);
             auto loss = loss_sum / static_cast<double>(std::max<int64_t>(1, label_tokens));
+            if (adalora_) {  // PEFT adds orth_reg_weight × the regulariser to the model's loss; once per step here
+                auto reg = adalora_->orthogonal_regularization() *
+                           (lora_.orth_reg_weight / static_cast<double>(n_micro * world_.world_size));
+                step_loss.add_(reg.detach().to(at::kDouble));
+                loss = loss + reg;
+            }
             (fp16 ? loss * loss_scale_ : loss).backward();
             step_loss.add_(loss_sum.detach().to(at::kDouble) / static_cast<double>(std::max<int64_t>(1, label_tokens)));
         }
@@ -837,6 +897,8 @@ TrainResult Trainer::run() {
             // those weights are saved or evaluated (and check_weights_finite() guards every save)
             grad_norm = opt_->clip_grad_norm(a_.max_grad_norm);
             opt_->step(a_.learning_rate * sched_.factor(global_step_));
+            // PEFT's update_and_allocate(global_step): after the step, before the gradients go
+            if (adalora_ && adalora_->update_and_allocate(global_step_)) lora_.rank_pattern = adalora_->rank_pattern();
         }
         opt_->zero_grad();
         track_step(step_loss, grad_norm);
@@ -895,7 +957,7 @@ TrainResult run_training(const TrainingArgs& args, const std::function<void(cons
         // Nothing is written after an OOM: the last checkpoint (if any) is the state to resume.
         std::string advice = "lower per_device_train_batch_size (raise gradient_accumulation_steps to keep the batch) or cutoff_len";
         if (!args.gradient_checkpointing) advice = "turn gradient checkpointing on, or " + advice;
-        if (args.finetuning_type == "lora" && args.quantization_bit == 0) advice += ", or use QLoRA (quantization_bit 4)";
+        if (args.trains_adapter() && args.quantization_bit == 0) advice += ", or use QLoRA (quantization_bit 4)";
         throw Error("the GPU ran out of memory while training (" + first_line(e.what_without_backtrace()).substr(0, 200) +
                         "); checkpoints written before are intact",
                     advice + "; tunebench-cli estimate shows what the run needs");

@@ -43,6 +43,9 @@ const std::vector<Field>& fields() {
         BOOL("group_by_length", group_by_length), STR("finetuning_type", finetuning_type), INT("lora_rank", lora_rank),
         DBL("lora_alpha", lora_alpha), DBL("lora_dropout", lora_dropout), STR("lora_target", lora_target),
         BOOL("use_rslora", use_rslora), INT("freeze_trainable_layers", freeze_trainable_layers),
+        INT("init_r", init_r), INT("target_r", target_r), INT("tinit", tinit), INT("tfinal", tfinal),
+        INT("deltaT", deltaT), INT("total_step", total_step), DBL("beta1", beta1), DBL("beta2", beta2),
+        DBL("orth_reg_weight", orth_reg_weight),
         INT("quantization_bit", quantization_bit), BOOL("double_quantization", double_quantization),
         STR("output_dir", output_dir), BOOL("overwrite_output_dir", overwrite_output_dir),
         INT("per_device_train_batch_size", per_device_train_batch_size),
@@ -158,15 +161,27 @@ TrainingArgs TrainingArgs::from_map(const ArgMap& given, std::vector<std::string
     if (a.model_name_or_path.empty()) throw ConfigError("model_name_or_path is not set", "name the base model folder");
     if (a.dataset.empty()) throw ConfigError("dataset is not set", "name a dataset registered in dataset_dir/dataset_info.json");
     if (a.output_dir.empty()) throw ConfigError("output_dir is not set", "name a folder for checkpoints and the adapter");
-    check_choice("finetuning_type", a.finetuning_type, {"lora", "freeze", "full"});
+    check_choice("finetuning_type", a.finetuning_type, {"lora", "adalora", "freeze", "full"});
     check_choice("lr_scheduler_type", a.lr_scheduler_type,
                  {"linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts"});
     check_choice("flash_attn", a.flash_attn, flash_attn_choices());
     check_choice("gradient_checkpointing_scope", a.gradient_checkpointing_scope, {"layer", "mlp"});
     if (a.quantization_bit != 0 && a.quantization_bit != 4 && a.quantization_bit != 8)
         throw ConfigError("quantization_bit " + std::to_string(a.quantization_bit) + " is not supported", "use 4 or 8");
-    if (a.quantization_bit && a.finetuning_type != "lora")
-        throw ConfigError("quantization_bit needs finetuning_type lora", "QLoRA trains adapters on a quantized base");
+    if (a.quantization_bit && !a.trains_adapter())
+        throw ConfigError("quantization_bit needs finetuning_type lora or adalora", "QLoRA trains adapters on a quantized base");
+    if (a.finetuning_type == "adalora") {
+        if (a.init_r <= 0) throw ConfigError("init_r should be positive, found " + std::to_string(a.init_r));
+        if (a.target_r < 0 || a.target_r > a.init_r)
+            throw ConfigError("target_r should be between 0 and init_r (" + std::to_string(a.init_r) + "), found " + std::to_string(a.target_r),
+                              "AdaLoRA prunes each matrix from init_r ranks to an average of target_r");
+        if (a.tinit < 0 || a.tfinal < 0 || a.total_step < 0)
+            throw ConfigError("tinit, tfinal and total_step should be ≥ 0");
+        if (a.deltaT < 1) throw ConfigError("deltaT should be ≥ 1, found " + std::to_string(a.deltaT));
+        if (!(a.beta1 > 0 && a.beta1 < 1) || !(a.beta2 > 0 && a.beta2 < 1))
+            throw ConfigError("beta1 and beta2 should be in (0, 1), as PEFT's AdaLoraConfig asserts");
+        if (!(a.orth_reg_weight >= 0)) throw ConfigError("orth_reg_weight should be ≥ 0");
+    }
     if (a.bf16 && a.fp16) throw ConfigError("bf16 and fp16 are both set", "choose one");
     if (a.pure_bf16) a.bf16 = true;
     auto positive = [](const char* key, int64_t v) {
@@ -207,9 +222,11 @@ TrainingArgs TrainingArgs::from_map(const ArgMap& given, std::vector<std::string
 std::string TrainingArgs::to_yaml() const {
     YAML::Emitter e;
     e << YAML::BeginMap << YAML::Key << "stage" << YAML::Value << "sft" << YAML::Key << "do_train" << YAML::Value << true;
+    static const std::set<std::string> adalora_only = {"init_r", "target_r", "tinit", "tfinal", "deltaT", "total_step",
+                                                       "beta1", "beta2", "orth_reg_weight"};
     for (const auto& f : fields()) {
         auto v = f.get(*this);
-        if (v.empty()) continue;
+        if (v.empty() || (finetuning_type != "adalora" && adalora_only.count(f.key))) continue;
         e << YAML::Key << f.key << YAML::Value << v;
     }
     e << YAML::EndMap;

@@ -23,13 +23,17 @@ struct TrainingArgs {
     bool train_on_prompt = false, mask_history = false, packing = false, group_by_length = false;
     bool neat_packing = false;  // packing without attention across the packed examples (turns packing on)
     // method
-    std::string finetuning_type = "lora";  // lora | freeze | full
+    std::string finetuning_type = "lora";  // lora | adalora | freeze | full
     int64_t lora_rank = 8;
     double lora_alpha = 0;  // 0 → 2 × rank
     double lora_dropout = 0;
     std::string lora_target = "all";
     bool use_rslora = false;
     int64_t freeze_trainable_layers = 2;
+    // AdaLoRA (finetuning_type adalora), PEFT's AdaLoraConfig names: rank init_r pruned to an average
+    // target_r between tinit and total_step − tfinal (total_step 0: the run's steps), every deltaT steps
+    int64_t init_r = 12, target_r = 8, tinit = 0, tfinal = 0, deltaT = 1, total_step = 0;
+    double beta1 = 0.85, beta2 = 0.85, orth_reg_weight = 0.5;
     int quantization_bit = 0;  // 0 | 4 | 8
     bool double_quantization = true;
     // optimisation
@@ -65,6 +69,7 @@ struct TrainingArgs {
     static TrainingArgs from_map(const ArgMap& map, std::vector<std::string>* unknown = nullptr);
     bool do_eval() const { return val_size > 0 || !eval_dataset.empty(); }
     bool reports_to_tensorboard() const;
+    bool trains_adapter() const { return finetuning_type == "lora" || finetuning_type == "adalora"; }
     double effective_lora_alpha() const { return lora_alpha > 0 ? lora_alpha : 2.0 * lora_rank; }
     // The arguments as a LLaMA-Factory YAML file (training_args.yaml).
     std::string to_yaml() const;

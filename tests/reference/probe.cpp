@@ -17,13 +17,23 @@
 //       <name>.bytes (uint8) and <name>.dequantized (fp32, the tensor's shape)
 //   nf4 IN.safetensors OUT.safetensors DOUBLE_QUANT
 //       quantize_nf4 of every tensor: <name>.packed, .absmax (or .qabsmax, .absmax2, .offset)
+//   adalora SPEC.json IN.safetensors OUT.safetensors
+//       SPEC: {"model": DIR, "targets": "q_proj,v_proj", "steps": N, AdaLoraConfig's init_r, target_r, tinit,
+//              tfinal, total_step, deltaT, beta1, beta2}; IN: for each step s and adapted module M,
+//       s<s>.M.lora_{A,B,E} (the values before the step's allocation) and .grad; OUT: s<s>.M.lora_E after
+//       AdaLoraAllocator::update_and_allocate(s), s<s>.M.pattern (uint8, when there is one), s<s>.orth
+//       (the orthogonal regulariser of the values before) and s<s>.budget
+//   adalora-budget INIT TARGET TINIT TFINAL TOTAL DELTAT
+//       adalora_budget at steps 0 … TOTAL + 1, as JSON [[budget, mask], ...]
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <iostream>
 
+#include "adapters/adalora_allocator.h"
 #include "adapters/lora_adapter.h"
 #include "core/error.h"
 #include "data/dataset_registry.h"
@@ -163,6 +173,72 @@ int nf4(const std::string& in, const std::string& out, bool double_quant) {
     return 0;
 }
 
+LoraConfig adalora_config(const json& spec) {
+    LoraConfig c;
+    c.adalora = true;
+    c.init_r = spec.value("init_r", int64_t{12});
+    c.target_r = spec.value("target_r", int64_t{8});
+    c.tinit = spec.value("tinit", int64_t{0});
+    c.tfinal = spec.value("tfinal", int64_t{0});
+    c.total_step = spec.value("total_step", int64_t{0});
+    c.deltaT = spec.value("deltaT", int64_t{1});
+    c.beta1 = spec.value("beta1", 0.85);
+    c.beta2 = spec.value("beta2", 0.85);
+    return c;
+}
+
+int adalora(const std::string& spec_path, const std::string& in, const std::string& out) {
+    const json spec = json::parse(std::ifstream(spec_path));
+    auto model = Model::load(spec.at("model").get<std::string>(), {.dtype = "float32", .device = "cpu"});
+    LoraConfig c = adalora_config(spec);
+    c.target_modules = resolve_lora_targets(*model, spec.at("targets").get<std::string>());
+    attach_adalora(*model, c, 0);
+    AdaLoraAllocator allocator(*model, c);
+    const auto loaded = io::load_safetensors(in);
+    std::map<std::string, at::Tensor> given(loaded.begin(), loaded.end());
+    io::NamedTensors result;
+    for (int64_t s = 0; s < spec.at("steps").get<int64_t>(); ++s) {
+        const std::string step = "s" + std::to_string(s) + ".";
+        for (Linear* l : model->linears()) {
+            if (!l->lora) continue;
+            at::NoGradGuard no_grad;
+            for (auto [which, t] : {std::pair<const char*, at::Tensor*>{"lora_A", &l->lora->A}, {"lora_B", &l->lora->B}, {"lora_E", &l->lora->E}}) {
+                const std::string key = step + l->name + "." + which;
+                t->copy_(given.at(key));
+                t->mutable_grad() = given.at(key + ".grad").clone();
+            }
+        }
+        result.emplace_back(step + "orth", allocator.orthogonal_regularization().detach().reshape({1}));
+        allocator.update_and_allocate(s);
+        result.emplace_back(step + "budget", at::tensor({allocator.budget()}, at::kLong));
+        for (Linear* l : model->linears()) {
+            if (!l->lora) continue;
+            result.emplace_back(step + l->name + ".lora_E", l->lora->E.detach().clone());
+            const auto it = allocator.rank_pattern().find(l->name + ".lora_E");
+            if (it == allocator.rank_pattern().end()) continue;
+            std::vector<uint8_t> bits(it->second.begin(), it->second.end());
+            result.emplace_back(step + l->name + ".pattern", at::tensor(bits, at::kByte));
+        }
+    }
+    io::save_safetensors(out, result);
+    return 0;
+}
+
+int adalora_budget_schedule(char** a) {
+    LoraConfig c;
+    c.tinit = std::stoll(a[4]);
+    c.tfinal = std::stoll(a[5]);
+    c.total_step = std::stoll(a[6]);
+    c.deltaT = std::stoll(a[7]);
+    json steps = json::array();
+    for (int64_t s = 0; s <= c.total_step + 1; ++s) {
+        const auto [budget, mask] = adalora_budget(s, std::stoll(a[2]), std::stoll(a[3]), c);
+        steps.push_back({budget, mask});
+    }
+    std::cout << steps.dump() << "\n";
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -174,7 +250,9 @@ int main(int argc, char** argv) {
         if (cmd == "read-bin" && argc == 4) return read_bin(argv[2], argv[3]);
         if (cmd == "ggml-quantize" && argc == 5) return ggml_quantize(argv[2], argv[3], argv[4]);
         if (cmd == "nf4" && argc == 5) return nf4(argv[2], argv[3], std::string(argv[4]) == "true");
-        std::cerr << "usage: tunebench_probe forward|encode|read-bin|ggml-quantize|nf4 ... (see probe.cpp)\n";
+        if (cmd == "adalora" && argc == 5) return adalora(argv[2], argv[3], argv[4]);
+        if (cmd == "adalora-budget" && argc == 8) return adalora_budget_schedule(argv);
+        std::cerr << "usage: tunebench_probe forward|encode|read-bin|ggml-quantize|nf4|adalora|adalora-budget ... (see probe.cpp)\n";
         return 2;
     } catch (const Error& e) {
         std::cerr << "error: " << one_line(e) << "\n";

@@ -880,8 +880,8 @@ Hint: %1</source>
         <translation>model_name_or_path：所有页面共用</translation>
     </message>
     <message>
-        <source>finetuning_type: LoRA adapters, the last layers, or all weights</source>
-        <translation>finetuning_type：LoRA 适配器、仅训练最后几层，或全部权重</translation>
+        <source>finetuning_type: LoRA adapters, AdaLoRA adapters (ranks pruned to where they matter), the last layers, or all weights</source>
+        <translation>finetuning_type：LoRA 适配器、AdaLoRA 适配器（秩按重要性裁剪）、仅训练最后几层，或全部权重</translation>
     </message>
     <message>
         <source>(base model only)</source>
@@ -1310,6 +1310,46 @@ Hint: %1</source>
     <message>
         <source>rank-stabilised scale alpha/sqrt(r)</source>
         <translation>秩稳定缩放 alpha/sqrt(r)</translation>
+    </message>
+    <message>
+        <source>AdaLoRA: initial rank</source>
+        <translation>AdaLoRA：初始秩</translation>
+    </message>
+    <message>
+        <source>AdaLoRA starts every matrix at this rank (init_r)</source>
+        <translation>AdaLoRA 每个矩阵的初始秩（init_r）</translation>
+    </message>
+    <message>
+        <source>AdaLoRA: target rank</source>
+        <translation>AdaLoRA：目标秩</translation>
+    </message>
+    <message>
+        <source>the average rank AdaLoRA prunes to, spending more where it matters (target_r)</source>
+        <translation>AdaLoRA 裁剪到的平均秩，重要的矩阵保留更多（target_r）</translation>
+    </message>
+    <message>
+        <source>AdaLoRA: warm-up steps</source>
+        <translation>AdaLoRA：预热步数</translation>
+    </message>
+    <message>
+        <source>steps before pruning starts (tinit)</source>
+        <translation>开始裁剪前的步数（tinit）</translation>
+    </message>
+    <message>
+        <source>AdaLoRA: final steps</source>
+        <translation>AdaLoRA：收尾步数</translation>
+    </message>
+    <message>
+        <source>last steps trained with the final ranks fixed (tfinal)</source>
+        <translation>最后以固定秩训练的步数（tfinal）</translation>
+    </message>
+    <message>
+        <source>AdaLoRA: orthogonality</source>
+        <translation>AdaLoRA：正交约束</translation>
+    </message>
+    <message>
+        <source>weight of the regulariser keeping A and B orthogonal (orth_reg_weight)</source>
+        <translation>保持 A、B 正交的正则项权重（orth_reg_weight）</translation>
     </message>
     <message>
         <source>Freeze: trainable layers</source>
