@@ -55,6 +55,10 @@ void EngineController::requestEvaluate(const QVariantMap& args) {
     QMetaObject::invokeMethod(m_worker, "evaluate", Qt::QueuedConnection, Q_ARG(QVariantMap, args));
 }
 
+void EngineController::requestAnalyze(const QVariantMap& args) {
+    QMetaObject::invokeMethod(m_worker, "analyze", Qt::QueuedConnection, Q_ARG(QVariantMap, args));
+}
+
 void EngineController::requestClearChat() { QMetaObject::invokeMethod(m_worker, "clearChat", Qt::QueuedConnection); }
 
 }  // namespace tb::ui

@@ -26,6 +26,7 @@ public:
     void requestTimeEstimate(const QVariantMap& args);
     void requestEvaluate(const QVariantMap& args);  // requestStop() stops it after the current example
     void requestBatchPredict(const QVariantMap& args);  // requestStop() stops it after the current row
+    void requestAnalyze(const QVariantMap& args);
     // Stop & save (keeps a checkpoint and the adapter) or cancel (nothing more is written).
     void requestTrainStop(bool cancel) { m_trainRequest.store(cancel ? 2 : 1); }
     // A training occupies the engine until it ends: requests of other pages wait behind it.

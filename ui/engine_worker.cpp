@@ -13,6 +13,9 @@
 #include "infer/benchmark.h"
 #include "infer/batch_predict.h"
 #include "eval/predict_dataset.h"
+#include "eval/weight_analysis.h"
+
+#include <nlohmann/json.hpp>
 #include "train/time_estimate.h"
 #include "train/trainer.h"
 #include "train/training_process.h"
@@ -259,6 +262,20 @@ void EngineWorker::evaluate(const QVariantMap& args) {
         Q_EMIT evalFinished({{"samples", qint64(r.samples)}, {"resumed_from", qint64(r.resumed_from)}, {"cancelled", r.cancelled},
                              {"bleu_4", r.bleu4}, {"rouge_1", r.rouge1}, {"rouge_2", r.rouge2}, {"rouge_l", r.rougeL},
                              {"worst", worst}, {"output_dir", QString::fromStdString(a.output_dir)}});
+    });
+}
+
+void EngineWorker::analyze(const QVariantMap& args) {
+    guarded(EngineJob::Analyze, [&] {
+        const ArgMap map = toArgMap(args, /*skipEmpty=*/true);
+        WeightAnalysisOptions o;
+        if (map.count("adapter_name_or_path")) o.adapter_dir = map.at("adapter_name_or_path");
+        if (map.count("device")) o.device = map.at("device");
+        const std::string out = map.count("output_dir") ? map.at("output_dir") : std::string();
+        if (!out.empty()) check_weight_analysis_folder(out);
+        const auto result = analyze_weights(map.at("model_name_or_path"), o);
+        if (!out.empty()) write_weight_analysis(out, result);
+        Q_EMIT analyzeFinished(QString::fromStdString(weight_analysis_json(result).dump()), QString::fromStdString(out));
     });
 }
 

@@ -18,7 +18,7 @@ class ChatHandle;
 namespace tb::ui {
 
 // Which page's request a result or an error answers (failed() carries it).
-enum class EngineJob { Chat, Train, Export, Predict, Evaluate };
+enum class EngineJob { Chat, Train, Export, Predict, Evaluate, Analyze };
 
 class EngineWorker : public QObject {
     Q_OBJECT
@@ -42,6 +42,9 @@ public Q_SLOTS:
     void estimateTime(const QVariantMap& args);
     // Prediction over a dataset split with BLEU / ROUGE (eval/predict_dataset.h keys).
     void evaluate(const QVariantMap& args);
+    // The weight study (eval/weight_analysis.h): model_name_or_path, adapter_name_or_path, device,
+    // output_dir (weight_analysis.json and the SVG plots written there).
+    void analyze(const QVariantMap& args);
 
 Q_SIGNALS:
     void chatLoaded(const QString& summary);
@@ -63,6 +66,8 @@ Q_SIGNALS:
     // keys samples, resumed_from, cancelled, bleu_4, rouge_1, rouge_2, rouge_l (0…100), output_dir,
     // worst (list of maps: index, prompt, predict, label, rouge_l, bleu_4)
     void evalFinished(const QVariantMap& report);
+    // weight_analysis.json's text (the matrices, as the CLI writes them) and the folder written
+    void analyzeFinished(const QString& json, const QString& outputDir);
 
 private:
     void guarded(EngineJob job, const std::function<void()>& run);  // an engine error becomes failed(job, …)

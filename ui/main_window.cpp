@@ -8,6 +8,7 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include "analyze_page.h"
 #include "chat_page.h"
 #include "confirm.h"
 #include "datasets_page.h"
@@ -33,12 +34,14 @@ MainWindow::MainWindow(QWidget* parent)
     m_chat = new ChatPage(m_engine, m_bar);
     m_export = new ExportPage(m_engine, m_bar);
     m_datasets = new DatasetsPage(m_bar);
+    m_analyze = new AnalyzePage(m_engine, m_bar);
     for (auto [page, title] : std::initializer_list<std::pair<QWidget*, const char*>>{
              {m_train, QT_TR_NOOP("Train")},
              {m_evaluate, QT_TR_NOOP("Evaluate && Predict")},
              {m_chat, QT_TR_NOOP("Chat")},
              {m_export, QT_TR_NOOP("Export")},
-             {m_datasets, QT_TR_NOOP("Datasets")}}) {
+             {m_datasets, QT_TR_NOOP("Datasets")},
+             {m_analyze, QT_TR_NOOP("Analyze")}}) {
         const int i = m_tabs->addTab(page, QString());
         m_texts->bind(title, [this, i](const QString& t) { m_tabs->setTabText(i, t); });
     }

@@ -9,6 +9,7 @@ class QTabWidget;
 namespace tb::ui {
 
 class EngineController;
+class AnalyzePage;
 class ChatPage;
 class DatasetsPage;
 class EvaluatePage;
@@ -35,6 +36,7 @@ public:
     EvaluatePage* evaluatePage() const { return m_evaluate; }
     ExportPage* exportPage() const { return m_export; }
     DatasetsPage* datasetsPage() const { return m_datasets; }
+    AnalyzePage* analyzePage() const { return m_analyze; }
     PredictWizard* openPredictWizard();  // the CSV batch-prediction wizard, prefilled from the top bar
     EngineController* engine() const { return m_engine; }
 
@@ -54,6 +56,7 @@ private:
     ChatPage* m_chat;
     ExportPage* m_export;
     DatasetsPage* m_datasets;
+    AnalyzePage* m_analyze;
 };
 
 }  // namespace tb::ui

@@ -11,7 +11,10 @@
 #include <sstream>
 
 #include "adapters/lora_adapter.h"
+#include "core/error.h"
 #include "core/log.h"
+#include "io/atomic_file.h"
+#include "io/json_text.h"
 #include "model/decoder.h"
 
 namespace tb {
@@ -243,6 +246,33 @@ std::string rank_by_layer_svg(const std::vector<MatrixAnalysis>& ms, bool adapte
     }
     return line_chart_svg(std::string(adapter ? "adapter update ΔW" : "weights") + (all_exact ? ": effective rank" : ": stable rank"),
                           "layer", all_exact ? "exp(entropy of σ/Σσ)" : "‖W‖²_F / σ₁²", series, kinds);
+}
+
+void check_weight_analysis_folder(const std::filesystem::path& dir) {
+    const auto json_path = dir / "weight_analysis.json";
+    if (std::filesystem::exists(json_path)) {
+        bool ours = false;
+        try {
+            ours = io::parse_json(io::read_file(json_path), json_path.string()).contains("tunebench_weight_analysis");
+        } catch (const std::exception&) {
+        }
+        if (!ours)
+            throw ConfigError(json_path.string() + " exists and was not written by a weight analysis",
+                              "choose another output folder");
+    }
+}
+
+void write_weight_analysis(const std::filesystem::path& dir, const std::vector<MatrixAnalysis>& ms) {
+    check_weight_analysis_folder(dir);
+    const auto json_path = dir / "weight_analysis.json";
+    std::filesystem::create_directories(dir);
+    io::write_text_atomically(json_path, weight_analysis_json(ms).dump(1) + "\n");
+    io::write_text_atomically(dir / "spectrum.svg", spectrum_svg(ms, false));
+    io::write_text_atomically(dir / "rank_by_layer.svg", rank_by_layer_svg(ms, false));
+    if (std::any_of(ms.begin(), ms.end(), [](const MatrixAnalysis& m) { return m.adapter; })) {
+        io::write_text_atomically(dir / "adapter_spectrum.svg", spectrum_svg(ms, true));
+        io::write_text_atomically(dir / "adapter_rank_by_layer.svg", rank_by_layer_svg(ms, true));
+    }
 }
 
 }  // namespace tb

@@ -6,6 +6,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -47,5 +48,13 @@ nlohmann::json weight_analysis_json(const std::vector<MatrixAnalysis>& matrices)
 std::string spectrum_svg(const std::vector<MatrixAnalysis>& matrices, bool adapter);
 // Effective rank (or, for randomized spectra, stable rank) per layer, one line per matrix kind.
 std::string rank_by_layer_svg(const std::vector<MatrixAnalysis>& matrices, bool adapter);
+
+// Writes weight_analysis.json, spectrum.svg and rank_by_layer.svg (and adapter_*.svg when the
+// matrices include an adapter's) into `dir`, each atomically. Replaces only an earlier analysis
+// (its JSON carries the marker): ConfigError, before anything is written, for any other
+// weight_analysis.json there.
+void write_weight_analysis(const std::filesystem::path& dir, const std::vector<MatrixAnalysis>& matrices);
+// The same refusal alone, to check a folder before the work.
+void check_weight_analysis_folder(const std::filesystem::path& dir);
 
 }  // namespace tb

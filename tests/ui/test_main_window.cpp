@@ -1,4 +1,4 @@
-// Drives the real window offscreen: the top bar and the five tabs, the demo loading in the Chat
+// Drives the real window offscreen: the top bar and the six tabs, the demo loading in the Chat
 // tab, a streamed reply and Stop, training from the Train tab with its chart and estimates, chat
 // with the trained adapter beside the base model, export with its check, adapter zip share and
 // import, evaluation over a dataset, dataset import from a zip with the token preview, the CSV
@@ -17,9 +17,13 @@
 #include <QtTest>
 
 #include <QComboBox>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTableWidget>
 #include <quazip/JlCompress.h>
 
+#include "analyze_page.h"
 #include "chat_page.h"
 #include "datasets_page.h"
 #include "evaluate_page.h"
@@ -32,6 +36,7 @@
 #include "export_page.h"
 #include "predict_wizard.h"
 #include "session_restore.h"
+#include "train/trainer.h"
 #include "train_page.h"
 
 using namespace tb::ui;
@@ -97,7 +102,7 @@ private Q_SLOTS:
         w.show();
         QStringList names;
         for (int i = 0; i < w.tabs()->count(); ++i) names << w.tabs()->tabText(i);
-        QCOMPARE(names, QStringList({"Train", "Evaluate && Predict", "Chat", "Export", "Datasets"}));
+        QCOMPARE(names, QStringList({"Train", "Evaluate && Predict", "Chat", "Export", "Datasets", "Analyze"}));
 
         auto* chat = w.chatPage();
         QSignalSpy loaded(chat, &ChatPage::loaded);
@@ -530,6 +535,45 @@ private Q_SLOTS:
         const QString shots = QStringLiteral(TB_SCREENSHOT_DIR);
         QDir().mkpath(shots);
         QVERIFY(w.grab().save(shots + "/evaluate-finished.png"));
+    }
+
+    // Analyze: the demo model and a LoRA adapter trained on it — the adapter's update ΔW in the
+    // table, the spectrum chart (a line per matrix), the rank chart and a histogram; the JSON and
+    // SVG plots written to the output folder.
+    void analyzeTheDemoAndAnAdapter() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        MainWindow w;
+        showOnDemo(w, tmp.path());
+        auto args = tb::TrainingArgs::from_map(tb::read_yaml_args((tmp.path() + "/train_lora.yaml").toStdString()));
+        args.output_dir = (tmp.path() + "/lora").toStdString();
+        args.max_steps = 3;
+        tb::run_training(args);
+        w.modelBar()->setAdapterDir(tmp.path() + "/lora");
+        auto* page = w.analyzePage();
+        w.tabs()->setCurrentWidget(page);
+        page->setOutputDir(tmp.path() + "/analysis");
+        page->setIncludeAdapter(true);
+        QSignalSpy done(page, &AnalyzePage::analysisFinished);
+        page->start();
+        QVERIFY(done.wait(120000));
+        QVERIFY2(done.first().first().toBool(), qPrintable(page->resultText()));
+        QFile f(tmp.path() + "/analysis/weight_analysis.json");
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const auto matrices = QJsonDocument::fromJson(f.readAll()).object()["matrices"].toArray();
+        int updates = 0;
+        for (const auto& m : matrices) updates += m.toObject()["adapter_update"].toBool();
+        QVERIFY(updates > 0 && updates < matrices.size());
+        QCOMPARE(page->table()->rowCount(), updates);  // the adapter's updates are shown first
+        QCOMPARE(page->spectrumSeries(), updates);
+        QVERIFY(page->rankSeries() > 0);
+        QCOMPARE(page->histogramBins(), 64);
+        QVERIFY(QFile::exists(tmp.path() + "/analysis/adapter_spectrum.svg"));
+        QVERIFY(QFile::exists(tmp.path() + "/analysis/rank_by_layer.svg"));
+        const QString shots = QStringLiteral(TB_SCREENSHOT_DIR);
+        QDir().mkpath(shots);
+        QTest::qWait(200);  // the charts lay out their axes and titles on the next turns of the event loop
+        QVERIFY(w.grab().save(shots + "/analyze-finished.png"));
     }
 
     // Datasets: a JSONL from ../shared inside a zip → rows, auto-mapped columns, the rendered

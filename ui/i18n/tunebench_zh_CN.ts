@@ -173,6 +173,143 @@
     </message>
 </context>
 <context>
+    <name>tb::ui::AnalyzePage</name>
+    <message>
+        <source>weight_analysis.json and the SVG plots are written here (an earlier analysis there is replaced)</source>
+        <translation>weight_analysis.json 和 SVG 图写到这里（会替换此处先前的分析）</translation>
+    </message>
+    <message>
+        <source>also the adapter chosen in the top bar (its update ΔW = s·B·A)</source>
+        <translation>同时分析顶栏所选的适配器（其更新量 ΔW = s·B·A）</translation>
+    </message>
+    <message>
+        <source>Weights: statistics, singular spectra and effective rank</source>
+        <translation>权重：统计量、奇异值谱与有效秩</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>输出文件夹</translation>
+    </message>
+    <message>
+        <source>Adapter</source>
+        <translation>适配器</translation>
+    </message>
+    <message>
+        <source>Analyze</source>
+        <translation>分析</translation>
+    </message>
+    <message>
+        <source>Base weights</source>
+        <translation>基座权重</translation>
+    </message>
+    <message>
+        <source>Adapter update ΔW</source>
+        <translation>适配器更新量 ΔW</translation>
+    </message>
+    <message>
+        <source>Singular values</source>
+        <translation>奇异值</translation>
+    </message>
+    <message>
+        <source>Rank by layer</source>
+        <translation>各层的秩</translation>
+    </message>
+    <message>
+        <source>Histogram</source>
+        <translation>直方图</translation>
+    </message>
+    <message>
+        <source>Matrix</source>
+        <translation>矩阵</translation>
+    </message>
+    <message>
+        <source>Shape</source>
+        <translation>形状</translation>
+    </message>
+    <message>
+        <source>Mean</source>
+        <translation>均值</translation>
+    </message>
+    <message>
+        <source>Std</source>
+        <translation>标准差</translation>
+    </message>
+    <message>
+        <source>Effective rank</source>
+        <translation>有效秩</translation>
+    </message>
+    <message>
+        <source>Stable rank</source>
+        <translation>稳定秩</translation>
+    </message>
+    <message>
+        <source>Spectrum</source>
+        <translation>谱</translation>
+    </message>
+    <message>
+        <source>%1 matrices analysed.</source>
+        <translation>已分析 %1 个矩阵。</translation>
+    </message>
+    <message>
+        <source> Written to %1 (weight_analysis.json, spectrum.svg, rank_by_layer.svg).</source>
+        <translation> 已写入 %1（weight_analysis.json、spectrum.svg、rank_by_layer.svg）。</translation>
+    </message>
+    <message>
+        <source>Error: %1</source>
+        <translation>错误：%1</translation>
+    </message>
+    <message>
+        <source>
+Hint: %1</source>
+        <translation>
+提示：%1</translation>
+    </message>
+    <message>
+        <source>Choose a model in the top bar first.</source>
+        <translation>请先在顶栏选择模型。</translation>
+    </message>
+    <message>
+        <source>Analysing %1 …</source>
+        <translation>正在分析 %1 …</translation>
+    </message>
+    <message>
+        <source>index i</source>
+        <translation>序号 i</translation>
+    </message>
+    <message>
+        <source>σᵢ / σ₁</source>
+        <translation>σᵢ / σ₁</translation>
+    </message>
+    <message>
+        <source>Adapter update ΔW: singular values</source>
+        <translation>适配器更新量 ΔW：奇异值</translation>
+    </message>
+    <message>
+        <source>Weights: singular values</source>
+        <translation>权重：奇异值</translation>
+    </message>
+    <message>
+        <source>Effective rank exp(H(σ/Σσ)) by layer</source>
+        <translation>各层有效秩 exp(H(σ/Σσ))</translation>
+    </message>
+    <message>
+        <source>Stable rank ‖W‖²/σ₁² by layer (randomized spectra)</source>
+        <translation>各层稳定秩 ‖W‖²/σ₁²（随机化谱）</translation>
+    </message>
+    <message>
+        <source>exact</source>
+        <translation>精确</translation>
+    </message>
+    <message>
+        <source>top %1, ± %2</source>
+        <translation>前 %1 个，± %2</translation>
+    </message>
+    <message>
+        <source>%1: values</source>
+        <translation>%1：数值分布</translation>
+    </message>
+</context>
+<context>
     <name>tb::ui::ChatPage</name>
     <message>
         <source>Load model</source>
@@ -804,6 +941,10 @@ Hint: %1</source>
 </context>
 <context>
     <name>tb::ui::MainWindow</name>
+    <message>
+        <source>Analyze</source>
+        <translation>权重分析</translation>
+    </message>
     <message>
         <source>Tunebench</source>
         <translation>Tunebench</translation>
