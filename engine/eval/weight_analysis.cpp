@@ -182,7 +182,8 @@ std::vector<std::string> kinds_of(const std::vector<MatrixAnalysis>& ms, bool ad
 
 std::vector<MatrixAnalysis> analyze_weights(const std::string& model_dir, const WeightAnalysisOptions& o) {
     at::NoGradGuard no_grad;
-    auto model = Model::load(model_dir, {.dtype = "float32", .device = o.device});
+    // the checkpoint's own dtype (a 6B model in bf16 needs 12 GB, not 24); each matrix goes to fp32/fp64 alone
+    auto model = Model::load(model_dir, {.dtype = "auto", .device = o.device});
     auto gen = at::detail::createCPUGenerator(o.seed);
     std::vector<MatrixAnalysis> out;
     auto wanted = [&](const std::string& name) { return o.filter.empty() || name.find(o.filter) != std::string::npos; };
