@@ -9,6 +9,9 @@
 #include "model/decoder.h"
 
 namespace tb {
+namespace {
+const char* const kParts[3] = {".lora_A", ".lora_B", ".lora_E"};  // Matrix's A, B, E and their EMAs
+}
 
 std::pair<int64_t, bool> adalora_budget(int64_t step, int64_t init_budget, int64_t target_budget, const LoraConfig& c) {
     if (step <= c.tinit) return {init_budget, false};
@@ -77,27 +80,22 @@ void AdaLoraAllocator::mask_to_budget(int64_t budget) {
     // k = 0 (nothing to cut yet) would make kthvalue fail, as PEFT's does; nothing is masked then
     const double threshold =
         k > 0 ? std::get<0>(at::kthvalue(at::cat(scores), k)).item<double>() : -std::numeric_limits<double>::infinity();
+    const auto host = (at::cat(scores) > threshold).to(at::kCPU);  // the kept ranks, one copy to the host
+    const bool* keep = host.data_ptr<bool>();
     for (size_t i = 0; i < matrices_.size(); ++i) {
         auto& m = matrices_[i];
-        const auto cut = scores[i] <= threshold;
-        m.E.masked_fill_(cut.view({-1, 1}), 0.0);
-        const auto keep = (~cut).to(at::kCPU);
-        std::vector<bool> bits(keep.numel());
-        for (int64_t j = 0; j < keep.numel(); ++j) bits[j] = keep[j].item<bool>();
-        pattern_[m.name + ".lora_E"] = std::move(bits);
+        m.cut = (scores[i] <= threshold).view({-1, 1});
+        m.E.masked_fill_(m.cut, 0.0);
+        pattern_[m.name + ".lora_E"] = std::vector<bool>(keep, keep + m.E.size(0));
+        keep += m.E.size(0);
     }
 }
 
+// After the budgeting phase, every step: the masks stay on the device from the last masking (or a resume).
 void AdaLoraAllocator::mask_with_pattern() {
     at::NoGradGuard no_grad;
-    for (auto& m : matrices_) {
-        const auto it = pattern_.find(m.name + ".lora_E");
-        if (it == pattern_.end()) continue;
-        std::vector<uint8_t> cut;
-        for (bool kept : it->second) cut.push_back(!kept);
-        const auto mask = at::tensor(cut, at::kByte).to(m.E.device(), at::kBool).view({-1, 1});
-        m.E.masked_fill_(mask, 0.0);
-    }
+    for (auto& m : matrices_)
+        if (m.cut.defined()) m.E.masked_fill_(m.cut, 0.0);
 }
 
 bool AdaLoraAllocator::update_and_allocate(int64_t step) {
@@ -123,28 +121,35 @@ bool AdaLoraAllocator::update_and_allocate(int64_t step) {
 
 io::NamedTensors AdaLoraAllocator::state() const {
     io::NamedTensors out;
-    const char* which[3] = {".lora_A", ".lora_B", ".lora_E"};
     for (const auto& m : matrices_)
         for (int i = 0; i < 3; ++i) {
-            out.emplace_back(m.name + which[i] + ".exp_avg_ipt", m.ipt_avg[i].to(at::kCPU, at::kFloat).contiguous());
-            out.emplace_back(m.name + which[i] + ".exp_avg_unc", m.unc_avg[i].to(at::kCPU, at::kFloat).contiguous());
+            out.emplace_back(m.name + kParts[i] + ".exp_avg_ipt", m.ipt_avg[i].to(at::kCPU, at::kFloat).contiguous());
+            out.emplace_back(m.name + kParts[i] + ".exp_avg_unc", m.unc_avg[i].to(at::kCPU, at::kFloat).contiguous());
         }
     return out;
 }
 
 void AdaLoraAllocator::load_state(const io::NamedTensors& state, std::map<std::string, std::vector<bool>> pattern) {
     std::map<std::string, at::Tensor> by(state.begin(), state.end());
-    const char* which[3] = {".lora_A", ".lora_B", ".lora_E"};
-    for (auto& m : matrices_)
+    for (auto& m : matrices_) {
         for (int i = 0; i < 3; ++i) {
             for (auto [suffix, t] : {std::pair<const char*, at::Tensor*>{".exp_avg_ipt", &m.ipt_avg[i]}, {".exp_avg_unc", &m.unc_avg[i]}}) {
-                const auto it = by.find(m.name + which[i] + suffix);
+                const auto it = by.find(m.name + kParts[i] + suffix);
                 if (it == by.end() || it->second.sizes() != t->sizes())
-                    throw FileError("the checkpoint's AdaLoRA state lacks " + m.name + which[i] + suffix + " or has another shape",
+                    throw FileError("the checkpoint's AdaLoRA state lacks " + m.name + kParts[i] + suffix + " or has another shape",
                                     "resume with the same init_r, lora_target and model");
                 t->copy_(it->second);
             }
         }
+        const auto it = pattern.find(m.name + ".lora_E");
+        if (it == pattern.end()) continue;
+        if (static_cast<int64_t>(it->second.size()) != m.E.size(0))
+            throw FileError("the checkpoint's rank_pattern for " + m.name + " does not have init_r entries",
+                            "resume with the same init_r");
+        std::vector<uint8_t> cut;
+        for (bool kept : it->second) cut.push_back(!kept);
+        m.cut = at::tensor(cut, at::kByte).to(m.E.device(), at::kBool).view({-1, 1});
+    }
     pattern_ = std::move(pattern);
 }
 

@@ -46,6 +46,7 @@ private:
         std::string name;  // the linear's name; rank-pattern key name + ".lora_E"
         at::Tensor A, B, E;
         at::Tensor ipt_avg[3], unc_avg[3];  // A, B, E
+        at::Tensor cut;  // [r, 1] bool on E's device: the ranks the current pattern zeroes
     };
     void update_importance();
     void mask_to_budget(int64_t budget);

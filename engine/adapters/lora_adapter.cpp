@@ -134,8 +134,8 @@ LoraConfig load_lora(Model& model, const fs::path& dir) {
         }
         auto lw = std::make_shared<LoraWeights>();
         if (ada) {
-            lw->E = io::to_tensor(st.tensor(ke), at::kFloat, model.device());
-            if (lw->E.dim() != 2 || lw->E.size(0) != A.size(0) || lw->E.size(1) != 1)
+            const auto E = io::to_tensor(st.tensor(ke), at::kFloat, model.device());
+            if (E.dim() != 2 || E.size(0) != A.size(0) || E.size(1) != 1)
                 throw FileError(weights_path.string() + ": " + l->name + "'s lora_E should be [" + std::to_string(A.size(0)) +
                                 ", 1], the rank of its lora_A");
             const auto pattern = c.rank_pattern.find(l->name + ".lora_E");
@@ -145,6 +145,9 @@ LoraConfig load_lora(Model& model, const fs::path& dir) {
                                     " ranks but adapter_config.json's rank_pattern keeps another number",
                                 "the adapter folder is damaged");
             used.insert(ke);
+            // a loaded AdaLoRA is not trained further: E is folded into A once (the product every
+            // forward would compute), and the adapter runs as a LoRA of scale alpha / (init_r + 1e-5)
+            A = A * E;
         }
         used.insert(ka);
         used.insert(kb);

@@ -28,7 +28,8 @@ int64_t attach_lora(Model& model, const LoraConfig& config, uint64_t seed);
 int64_t attach_adalora(Model& model, const LoraConfig& config, uint64_t seed);
 
 // Attaches the adapter saved in `dir` (its own config) with its weights; FileError when a tensor
-// does not fit the model or matches no module.
+// does not fit the model or matches no module. An AdaLoRA adapter comes in with E folded into A
+// (for inference, merging and export; it is not trained further).
 LoraConfig load_lora(Model& model, const std::filesystem::path& dir);
 
 // lora_A / lora_B (and AdaLoRA's lora_E, all ranks) of every adapted linear under PEFT's keys (fp32, CPU).

@@ -26,7 +26,7 @@ struct MatrixAnalysis {
     std::vector<double> singular_values;
     bool exact = true;
     double spectrum_error = 0;
-    double stable_rank = 0;     // ‖W‖_F² / σ₁², exact either way
+    double stable_rank = 0;     // ‖W‖_F² / σ₁² (randomized: σ₁ within spectrum_error, so the rank a little high)
     double effective_rank = 0;  // exp(entropy of σᵢ/Σσ) (Roy & Vetterli); exact spectra only, else -1
     double tail_energy = 0;     // share of ‖W‖_F² beyond the listed singular values (0 when exact)
 };

@@ -366,6 +366,11 @@ void Trainer::setup_trainable() {
         const auto adapters = split_comma_list(a_.adapter_name_or_path);
         for (size_t i = 0; i + 1 < adapters.size(); ++i) merge_lora_adapter(*model_, adapters[i]);
         if (!adapters.empty()) {
+            // an AdaLoRA adapter keeps a rank per matrix (and folds E in as it loads): no LoRA config describes it
+            if (LoraConfig::read(adapters.back()).adalora)
+                throw UnsupportedError("adapter_name_or_path " + adapters.back() + " is an AdaLoRA adapter, which LoRA training cannot continue",
+                                       "use finetuning_type adalora (the adapter is merged and a new AdaLoRA trained on top), "
+                                       "or list another adapter last");
             lora_ = load_lora(*model_, adapters.back());  // continue training this adapter
             log::info("continuing to train the adapter in ", adapters.back());
         } else {

@@ -157,12 +157,21 @@ loaded = AutoModelForCausalLM.from_pretrained(export, dtype=torch.float32).eval(
 with torch.no_grad():
     checks.close(TOL, merged(xi).logits[0], loaded(xi).logits[0], "merged export = PEFT merge_and_unload() of the AdaLoRA adapter")
 
+# LoRA training cannot continue an AdaLoRA adapter (no LoRA config holds its per-matrix ranks): refused, nothing written
+refused = os.path.join(WORK, "lora_on_adalora")
+p = subprocess.run([CLI, "train", f"model_name_or_path={STORIES}", "dataset=toy", f"dataset_dir={DATA}", "template=empty",
+                    f"output_dir={refused}", "device=cpu", "max_steps=2", f"adapter_name_or_path={peft_dir}"],
+                   capture_output=True, text=True)
+checks.check(p.returncode != 0 and "is an AdaLoRA adapter" in p.stderr and "finetuning_type adalora" in p.stderr
+             and not os.path.exists(refused), "finetuning_type lora on an AdaLoRA adapter: one clear refusal, nothing written",
+             rc=p.returncode)
+
 # 4. the demo prunes to target_r
 demo = os.path.join(WORK, "demo")
 subprocess.run([CLI, "init-demo", demo], capture_output=True, text=True, check=True)
 demo_out = os.path.join(WORK, "demo_adalora")
 p = subprocess.run([CLI, "train", os.path.join(demo, "train_lora.yaml"), f"output_dir={demo_out}", "finetuning_type=adalora",
-                    "max_steps=20", "init_r=8", "target_r=3", "tinit=3", "tfinal=5", "logging_steps=5", "save_steps=10"],
+                    "max_steps=20", "init_r=8", "target_r=3", "tinit=2", "tfinal=12", "logging_steps=5", "save_steps=10"],
                    capture_output=True, text=True)
 checks.check(p.returncode == 0, "the demo trains with finetuning_type adalora", rc=p.returncode,
              err=p.stderr.strip().splitlines()[-1] if p.returncode else "")
@@ -175,10 +184,11 @@ if p.returncode == 0:
     g = subprocess.run([CLI, "generate", "--model_name_or_path", os.path.join(demo, "model"), "--adapter_name_or_path", demo_out,
                         "--prompt", "你好", "--max_new_tokens", "4", "--do_sample", "false"], capture_output=True, text=True)
     checks.check(g.returncode == 0, "the pruned AdaLoRA adapter generates", rc=g.returncode)
-    # resume from checkpoint-10 reproduces the uninterrupted run (allocator state and all ranks saved)
+    # resume from checkpoint-10 (after the budgeting phase, steps 3–8: the saved rank pattern masks E from
+    # there) reproduces the uninterrupted run (allocator state and all ranks saved)
     first = load_file(os.path.join(demo_out, "adapter_model.safetensors"))
     p = subprocess.run([CLI, "train", os.path.join(demo, "train_lora.yaml"), f"output_dir={demo_out}", "finetuning_type=adalora",
-                        "max_steps=20", "init_r=8", "target_r=3", "tinit=3", "tfinal=5", "logging_steps=5", "save_steps=10",
+                        "max_steps=20", "init_r=8", "target_r=3", "tinit=2", "tfinal=12", "logging_steps=5", "save_steps=10",
                         "overwrite_output_dir=false", f"resume_from_checkpoint={os.path.join(demo_out, 'checkpoint-10')}"],
                        capture_output=True, text=True)
     again = load_file(os.path.join(demo_out, "adapter_model.safetensors"))
