@@ -27,7 +27,8 @@ install_packages() {
                 libsentencepiece-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
                 libgtest-dev libpcre2-dev libicu-dev libgloo-dev
                 qt6-base-dev qt6-charts-dev libqt6opengl6-dev libquazip1-qt6-dev qt6-l10n-tools qt6-translations-l10n xvfb xauth
-                fonts-wqy-microhei)  # a CJK font: Chinese labels and offscreen screenshots
+                fonts-wqy-microhei  # a CJK font: Chinese labels and offscreen screenshots
+                python3-jieba)      # jieba's dictionary: ROUGE over Chinese words, as LLaMA-Factory scores
     # the fuzzers (tests/fuzz) need clang and its libFuzzer runtime
     [ "$MODE" = test ] && pkgs+=(clang libclang-rt-14-dev)
     # Go's text/template renders the exported Ollama Modelfiles in the reference tests

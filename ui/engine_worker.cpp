@@ -255,12 +255,16 @@ void EngineWorker::evaluate(const QVariantMap& args) {
             Q_EMIT evalProgress(done, total);
         }, m_cancel);
         QVariantList worst;
-        for (const auto& w : r.worst)
+        const auto& sc = r.scores;
+        for (const auto& w : sc.worst)
             worst.append(QVariantMap{{"index", qint64(w.index)}, {"prompt", QString::fromStdString(w.prompt)},
                                      {"predict", QString::fromStdString(w.predict)}, {"label", QString::fromStdString(w.label)},
                                      {"rouge_l", w.rougeL}, {"bleu_4", w.bleu4}});
         Q_EMIT evalFinished({{"samples", qint64(r.samples)}, {"resumed_from", qint64(r.resumed_from)}, {"cancelled", r.cancelled},
-                             {"bleu_4", r.bleu4}, {"rouge_1", r.rouge1}, {"rouge_2", r.rouge2}, {"rouge_l", r.rougeL},
+                             {"bleu_4", sc.characters.bleu4}, {"by_words", sc.by_words}, {"rouge_1", sc.words.rouge1},
+                             {"rouge_2", sc.words.rouge2}, {"rouge_l", sc.words.rougeL}, {"rouge_1_characters", sc.characters.rouge1},
+                             {"rouge_2_characters", sc.characters.rouge2}, {"rouge_l_characters", sc.characters.rougeL},
+                             {"note", QString::fromStdString(sc.note)},
                              {"worst", worst}, {"output_dir", QString::fromStdString(a.output_dir)}});
     });
 }

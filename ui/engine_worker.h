@@ -63,7 +63,8 @@ Q_SIGNALS:
     // keys seconds, steps, examples, tokens, tflops, device; or error and hint
     void timeEstimated(const QVariantMap& estimate);
     void evalProgress(qint64 done, qint64 total);
-    // keys samples, resumed_from, cancelled, bleu_4, rouge_1, rouge_2, rouge_l (0…100), output_dir,
+    // keys samples, resumed_from, cancelled, bleu_4, by_words, rouge_1, rouge_2, rouge_l (over jieba
+    // words, as LLaMA-Factory; only when by_words), rouge_{1,2,l}_characters (0…100), note, output_dir,
     // worst (list of maps: index, prompt, predict, label, rouge_l, bleu_4)
     void evalFinished(const QVariantMap& report);
     // weight_analysis.json's text (the matrices, as the CLI writes them) and the folder written

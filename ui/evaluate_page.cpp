@@ -169,12 +169,15 @@ void EvaluatePage::showReport(const QVariantMap& r) {
                                                  .arg(r["output_dir"].toString());
     if (r["resumed_from"].toLongLong() > 0) text += tr(" (%1 were already there from an earlier run.)").arg(r["resumed_from"].toLongLong());
     if (!r["cancelled"].toBool()) {
-        text += tr("\nBLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4 (0–100). Chinese is scored by characters: each "
-                   "CJK character is one token (LLaMA-Factory segments words with jieba, so its ROUGE differs).")
-                    .arg(r["bleu_4"].toDouble(), 0, 'f', 2)
-                    .arg(r["rouge_1"].toDouble(), 0, 'f', 2)
-                    .arg(r["rouge_2"].toDouble(), 0, 'f', 2)
-                    .arg(r["rouge_l"].toDouble(), 0, 'f', 2);
+        auto f2 = [&](const char* key) { return QString::number(r[key].toDouble(), 'f', 2); };
+        if (r["by_words"].toBool())
+            text += tr("\nBLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4 (0–100, as LLaMA-Factory scores: ROUGE over "
+                       "jieba words, BLEU-4 over characters).")
+                        .arg(f2("bleu_4"), f2("rouge_1"), f2("rouge_2"), f2("rouge_l"));
+        else
+            text += tr("\nBLEU-4 %1 (0–100). ROUGE over jieba words is unavailable: %2").arg(f2("bleu_4"), r["note"].toString());
+        text += tr("\nBy characters (each CJK character one token): ROUGE-1 %1 · ROUGE-2 %2 · ROUGE-L %3.")
+                    .arg(f2("rouge_1_characters"), f2("rouge_2_characters"), f2("rouge_l_characters"));
     }
     m_result->setText(text);
     const auto worst = r["worst"].toList();

@@ -35,10 +35,11 @@ void add_evaluate(CLI::App& app, std::function<int()>& run) {
                 log::info("stopped after ", r.samples, " samples; run the same command again to continue");
                 return 130;
             }
-            log::info(r.samples, " samples: BLEU-4 ", r.bleu4, ", ROUGE-1 ", r.rouge1, ", ROUGE-2 ", r.rouge2, ", ROUGE-L ",
-                      r.rougeL, " (Chinese scored by characters)");
-            for (size_t i = 0; i < std::min<size_t>(3, r.worst.size()); ++i)
-                log::info("low ROUGE-L ", r.worst[i].rougeL, " #", r.worst[i].index, ": ", r.worst[i].prompt.substr(0, 60));
+            log::info(eval::scores_summary(r.scores));
+            if (!r.scores.by_words) log::warn(r.scores.note);
+            const auto& worst = r.scores.worst;
+            for (size_t i = 0; i < std::min<size_t>(3, worst.size()); ++i)
+                log::info("low ROUGE-L ", worst[i].rougeL, " #", worst[i].index, ": ", worst[i].prompt.substr(0, 60));
             return 0;
         };
     });

@@ -17,6 +17,7 @@ void register_commands(CLI::App& app, std::function<int()>& run) {
     add_estimate(app, run);
     add_bench(app, run);
     add_analyze(app, run);
+    add_score(app, run);
 }
 
 }  // namespace tb::cli

@@ -22,5 +22,6 @@ void add_evaluate(CLI::App& app, std::function<int()>& run);
 void add_estimate(CLI::App& app, std::function<int()>& run);
 void add_bench(CLI::App& app, std::function<int()>& run);
 void add_analyze(CLI::App& app, std::function<int()>& run);
+void add_score(CLI::App& app, std::function<int()>& run);
 
 }  // namespace tb::cli

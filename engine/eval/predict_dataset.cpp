@@ -11,7 +11,6 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "data/dataset_registry.h"
-#include "eval/text_metrics.h"
 #include "infer/chat_session.h"
 #include "infer/in_order.h"
 #include "infer/prediction_job.h"
@@ -119,32 +118,11 @@ DatasetPredictReport predict_dataset(const DatasetPredictArgs& a, const std::fun
     }
     report.samples = static_cast<int64_t>(rows.size());
     if (rows.empty()) return report;
-    std::vector<ScoredSample> scored;
-    for (size_t i = 0; i < rows.size(); ++i) {
-        const auto s = similarity(rows[i]["predict"].get<std::string>(), rows[i]["label"].get<std::string>());
-        report.bleu4 += s.bleu4;
-        report.rouge1 += s.rouge1;
-        report.rouge2 += s.rouge2;
-        report.rougeL += s.rougeL;
-        scored.push_back({static_cast<int64_t>(i), rows[i]["prompt"], rows[i]["predict"], rows[i]["label"], s.rougeL, s.bleu4});
-    }
-    const double n = static_cast<double>(rows.size());
-    report.bleu4 /= n;
-    report.rouge1 /= n;
-    report.rouge2 /= n;
-    report.rougeL /= n;
-    std::stable_sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.rougeL < y.rougeL; });
-    scored.resize(std::min<size_t>(10, scored.size()));
-    report.worst = scored;
-    if (!report.cancelled) {
-        auto r4 = [](double v) { return std::round(v * 10000) / 10000; };
-        json results = {{"predict_bleu-4", r4(report.bleu4)},   {"predict_rouge-1", r4(report.rouge1)},
-                        {"predict_rouge-2", r4(report.rouge2)}, {"predict_rouge-l", r4(report.rougeL)},
-                        {"predict_samples", report.samples},
-                        {"note", "BLEU-4 over characters; ROUGE over tokens with each CJK character one token "
-                                 "(LLaMA-Factory uses jieba words for ROUGE)"}};
-        io::write_text_atomically(fs::path(a.output_dir) / "predict_results.json", results.dump(4) + "\n");
-    }
+    std::vector<PredictionRow> scored;
+    for (const auto& r : rows) scored.push_back({r["prompt"], r["predict"], r["label"]});
+    report.scores = score_predictions(scored);
+    if (!report.cancelled)
+        io::write_text_atomically(fs::path(a.output_dir) / "predict_results.json", predict_results_json(report.scores));
     return report;
 }
 

@@ -2,7 +2,7 @@
 // example's last reply is generated from its prompt and history, written to
 // output_dir/generated_predictions.jsonl ({"prompt", "predict", "label"}, one line per example,
 // appended as it goes, so an interrupted run resumes), then BLEU-4 and ROUGE-1/2/L (eval/
-// text_metrics.h) go to predict_results.json. Torch-free header.
+// prediction_scores.h) go to predict_results.json. Torch-free header.
 #pragma once
 
 #include <atomic>
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/prediction_scores.h"
 #include "infer/inference_args.h"
 
 namespace tb::eval {
@@ -22,17 +23,10 @@ struct DatasetPredictArgs {
     static DatasetPredictArgs from_map(const ArgMap& map, std::vector<std::string>* unknown = nullptr);
 };
 
-struct ScoredSample {
-    int64_t index = 0;
-    std::string prompt, predict, label;
-    double rougeL = 0, bleu4 = 0;
-};
-
 struct DatasetPredictReport {
     int64_t samples = 0, resumed_from = 0;
     bool cancelled = false;
-    double bleu4 = 0, rouge1 = 0, rouge2 = 0, rougeL = 0;  // means, 0…100
-    std::vector<ScoredSample> worst;                       // lowest ROUGE-L first (up to 10)
+    PredictionScores scores;
 };
 
 DatasetPredictReport predict_dataset(const DatasetPredictArgs& args,

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 
+#include "eval/jieba_segmenter.h"
 #include "tokenizer/utf8.h"
 
 namespace tb::eval {
@@ -22,70 +25,136 @@ std::map<std::vector<T>, int> ngram_counts(const std::vector<T>& s, size_t n) {
     return c;
 }
 
-// pltrdy rouge: n-grams as sets, f = 2pr / (p + r + 1e-8)
-double rouge_n(const std::vector<std::string>& hyp, const std::vector<std::string>& ref, size_t n) {
-    auto h = ngram_counts(hyp, n), r = ngram_counts(ref, n);
-    if (h.empty() || r.empty()) return 0;
-    size_t overlap = 0;
-    for (const auto& [g, c] : h) overlap += r.count(g);
-    const double p = static_cast<double>(overlap) / h.size(), rc = static_cast<double>(overlap) / r.size();
-    return 2.0 * (p * rc / (p + rc + 1e-8));
-}
-
-// pltrdy rouge-l with its beta = p / r weighting, on one sentence
-double rouge_l(const std::vector<std::string>& hyp, const std::vector<std::string>& ref) {
-    if (hyp.empty() || ref.empty()) return 0;
-    std::vector<size_t> prev(ref.size() + 1, 0), cur(ref.size() + 1, 0);
-    for (size_t i = 1; i <= hyp.size(); ++i) {
-        for (size_t j = 1; j <= ref.size(); ++j)
-            cur[j] = hyp[i - 1] == ref[j - 1] ? prev[j - 1] + 1 : std::max(prev[j], cur[j - 1]);
-        std::swap(prev, cur);
-    }
-    const double lcs = static_cast<double>(prev[ref.size()]);
-    const double r = lcs / ref.size(), p = lcs / hyp.size();
-    const double beta = p / (r + 1e-12);
-    return (1 + beta * beta) * r * p / (r + beta * beta * p + 1e-12);
-}
-
-}  // namespace
-
-std::vector<char32_t> code_points(const std::string& text) {
-    const std::string s = utf8::sanitize(text);
-    std::vector<char32_t> out;
+// Python's str.split(): runs of whitespace separate, none are empty.
+std::vector<std::u32string> split_whitespace(const std::u32string& s) {
+    std::vector<std::u32string> out;
     for (size_t i = 0; i < s.size();) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        const size_t n = utf8::sequence_length(c);
-        char32_t cp = n == 1 ? c : n == 2 ? c & 0x1F : n == 3 ? c & 0x0F : c & 0x07;
-        for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-        out.push_back(cp);
-        i += n;
+        while (i < s.size() && utf8::is_python_space(s[i])) ++i;
+        size_t j = i;
+        while (j < s.size() && !utf8::is_python_space(s[j])) ++j;
+        if (j > i) out.push_back(s.substr(i, j - i));
+        i = j;
     }
     return out;
 }
 
-std::vector<std::string> rouge_tokens(const std::string& text) {
-    std::vector<std::string> out;
-    std::string word;
+// re.sub(pattern, r"\1\n\2", s) for a fixed-length pattern whose first group is `head` long and
+// whose second group is one character: matches(s, p) says whether it matches at p.
+template <class F>
+std::u32string break_after(const std::u32string& s, size_t head, F&& matches) {
+    std::u32string out;
+    for (size_t p = 0; p < s.size();) {
+        if (p + head < s.size() && matches(p)) {
+            out.append(s, p, head);
+            out += U'\n';
+            out += s[p + head];
+            p += head + 1;
+        } else {
+            out += s[p++];
+        }
+    }
+    return out;
+}
+
+// rouge_chinese's rouge_n: n-grams as sets, f = 2pr / (p + r + 1e-8)
+double rouge_n(const std::vector<std::u32string>& hyp, const std::vector<std::u32string>& ref, size_t n) {
+    auto grams = [n](const std::vector<std::u32string>& s) {
+        std::set<std::vector<std::u32string>> g;
+        for (size_t i = 0; i + n <= s.size(); ++i) g.emplace(s.begin() + i, s.begin() + i + n);
+        return g;
+    };
+    const auto h = grams(hyp), r = grams(ref);
+    size_t overlap = 0;
+    for (const auto& g : h) overlap += r.count(g);
+    const double p = h.empty() ? 0.0 : static_cast<double>(overlap) / h.size();
+    const double rc = r.empty() ? 0.0 : static_cast<double>(overlap) / r.size();
+    return 2.0 * ((p * rc) / (p + rc + 1e-8));
+}
+
+// rouge_chinese's rouge_l_summary_level: the LCS of all words, f = 2pr / (p + r + 1e-8)
+double rouge_l(const std::vector<std::u32string>& hyp, const std::vector<std::u32string>& ref) {
+    std::vector<size_t> prev(hyp.size() + 1, 0), cur(hyp.size() + 1, 0);
+    for (size_t i = 1; i <= ref.size(); ++i) {
+        for (size_t j = 1; j <= hyp.size(); ++j)
+            cur[j] = ref[i - 1] == hyp[j - 1] ? prev[j - 1] + 1 : std::max(prev[j], cur[j - 1]);
+        std::swap(prev, cur);
+    }
+    const double lcs = static_cast<double>(prev[hyp.size()]);
+    const double r = lcs / ref.size(), p = lcs / hyp.size();
+    return 2.0 * ((p * r) / (p + r + 1e-8));
+}
+
+Similarity rouge(const std::vector<std::u32string>& hyp, const std::vector<std::u32string>& ref) {
+    Similarity s;
+    s.rouge1 = 100 * rouge_n(hyp, ref, 1);
+    s.rouge2 = 100 * rouge_n(hyp, ref, 2);
+    s.rougeL = 100 * rouge_l(hyp, ref);
+    return s;
+}
+
+std::u32string joined(const std::vector<std::u32string>& words) {
+    std::u32string s;
+    for (size_t i = 0; i < words.size(); ++i) s += (i ? U" " : U"") + words[i];
+    return s;
+}
+
+}  // namespace
+
+std::vector<std::u32string> character_tokens(const std::string& text) {
+    std::vector<std::u32string> out;
+    std::u32string word;
     auto flush = [&] {
         if (!word.empty()) out.push_back(word);
         word.clear();
     };
-    for (char32_t c : code_points(text)) {
-        if (c == U' ' || c == U'\t' || c == U'\n' || c == U'\r') {
+    for (char32_t c : utf8::decode(text)) {
+        if (utf8::is_python_space(c)) {
             flush();
         } else if (is_cjk(c)) {
             flush();
-            out.push_back(utf8::encode(c));
+            out.emplace_back(1, c);
         } else {
-            word += utf8::encode(c);
+            word += c;
         }
     }
     flush();
     return out;
 }
 
+std::vector<std::u32string> rouge_chinese_words(const std::vector<std::u32string>& words) {
+    // Rouge.cut_sent: a newline after sentence ends, then rstrip and split at newlines
+    auto end_mark = [](char32_t c) { return c == U'。' || c == U'！' || c == U'？' || c == U'?'; };
+    auto quote = [](char32_t c) { return c == U'”' || c == U'’'; };
+    std::u32string s = joined(words);
+    s = break_after(s, 1, [&](size_t p) { return end_mark(s[p]) && !quote(s[p + 1]); });
+    s = break_after(s, 6, [&](size_t p) {
+        for (size_t k = 0; k < 6; ++k)
+            if (s[p + k] != U'.') return false;
+        return !quote(s[p + 6]);
+    });
+    s = break_after(s, 2, [&](size_t p) { return s[p] == U'…' && s[p + 1] == U'…' && !quote(s[p + 2]); });
+    s = break_after(s, 2, [&](size_t p) {
+        return end_mark(s[p]) && quote(s[p + 1]) && !(s[p + 2] == U'，' || end_mark(s[p + 2]));
+    });
+    while (!s.empty() && utf8::is_python_space(s.back())) s.pop_back();
+    // each non-empty sentence becomes " ".join(sentence.split()), and the words are split(" ")
+    std::vector<std::u32string> out;
+    for (size_t begin = 0; begin <= s.size();) {
+        size_t end = s.find(U'\n', begin);
+        if (end == std::u32string::npos) end = s.size();
+        if (end > begin) {
+            auto w = split_whitespace(s.substr(begin, end - begin));
+            if (w.empty()) out.emplace_back();
+            for (auto& x : w) out.push_back(std::move(x));
+        }
+        begin = end + 1;
+    }
+    return out;
+}
+
 // nltk.translate.bleu_score.sentence_bleu(weights 0.25 ×4, SmoothingFunction().method3)
-double sentence_bleu4(const std::vector<char32_t>& ref, const std::vector<char32_t>& hyp) {
+double sentence_bleu4(const std::u32string& reference, const std::u32string& hypothesis) {
+    const std::vector<char32_t> ref(reference.begin(), reference.end()), hyp(hypothesis.begin(), hypothesis.end());
     if (hyp.empty()) return 0;
     double log_sum = 0;
     int zeros = 0;
@@ -107,15 +176,28 @@ double sentence_bleu4(const std::vector<char32_t>& ref, const std::vector<char32
     return bp * std::exp(log_sum);
 }
 
-Similarity similarity(const std::string& prediction, const std::string& label) {
+double round4(double value) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.4f", value);  // correctly rounded, as Python's round
+    return std::strtod(buf, nullptr);
+}
+
+Similarity similarity(const std::string& prediction, const std::string& label, const JiebaSegmenter& jieba) {
+    const std::u32string pred = utf8::decode(prediction), ref = utf8::decode(label);
+    const auto hyp_words = jieba.cut(pred), ref_words = jieba.cut(ref);
     Similarity s;
-    const auto hyp = rouge_tokens(prediction), ref = rouge_tokens(label);
-    if (!hyp.empty() && !ref.empty()) {
-        s.rouge1 = 100 * rouge_n(hyp, ref, 1);
-        s.rouge2 = 100 * rouge_n(hyp, ref, 2);
-        s.rougeL = 100 * rouge_l(hyp, ref);
-    }
-    s.bleu4 = 100 * sentence_bleu4(code_points(label), code_points(prediction));
+    // LLaMA-Factory: all-blank text scores 0 (rouge_chinese would raise)
+    if (!split_whitespace(joined(hyp_words)).empty() && !split_whitespace(joined(ref_words)).empty())
+        s = rouge(rouge_chinese_words(hyp_words), rouge_chinese_words(ref_words));
+    s.bleu4 = 100 * sentence_bleu4(ref, pred);
+    return s;
+}
+
+Similarity similarity_by_characters(const std::string& prediction, const std::string& label) {
+    const auto hyp = character_tokens(prediction), ref = character_tokens(label);
+    Similarity s;
+    if (!hyp.empty() && !ref.empty()) s = rouge(hyp, ref);
+    s.bleu4 = 100 * sentence_bleu4(utf8::decode(label), utf8::decode(prediction));
     return s;
 }
 

@@ -1,9 +1,9 @@
 // The similarity scores LLaMA-Factory reports for generation (train/sft/metric.py
 // ComputeSimilarity, ×100): BLEU-4 as nltk's sentence_bleu over characters with smoothing
-// method3, and ROUGE-1/2/L F-scores as the `rouge` / `rouge_chinese` packages compute them over
-// tokens. LLaMA-Factory cuts Chinese into words with jieba; Tunebench has no jieba and scores
-// ROUGE over tokens where every CJK character is one token and other text splits at spaces
-// (so Chinese ROUGE here is character-level). Torch-free.
+// method3, and ROUGE-1/2/L F-scores as rouge_chinese's Rouge().get_scores computes them over the
+// jieba words of each text (similarity). similarity_by_characters is the same ROUGE over
+// characters instead of words (each CJK character one token, other text split at spaces): it
+// needs no dictionary but is not comparable with LLaMA-Factory's numbers. Torch-free.
 #pragma once
 
 #include <string>
@@ -11,16 +11,26 @@
 
 namespace tb::eval {
 
+class JiebaSegmenter;
+
 struct Similarity {
     double bleu4 = 0, rouge1 = 0, rouge2 = 0, rougeL = 0;  // 0…100
 };
 
-// Unicode code points of UTF-8 text (invalid bytes become U+FFFD).
-std::vector<char32_t> code_points(const std::string& text);
-// ROUGE tokens: each CJK character alone, other runs split at whitespace.
-std::vector<std::string> rouge_tokens(const std::string& text);
+// LLaMA-Factory's scores of one prediction against its label.
+Similarity similarity(const std::string& prediction, const std::string& label, const JiebaSegmenter& jieba);
+// ROUGE over characters (BLEU-4 as above).
+Similarity similarity_by_characters(const std::string& prediction, const std::string& label);
 
-double sentence_bleu4(const std::vector<char32_t>& reference, const std::vector<char32_t>& hypothesis);
-Similarity similarity(const std::string& prediction, const std::string& label);
+// The ROUGE tokens of similarity_by_characters: each CJK character alone, other runs split at whitespace.
+std::vector<std::u32string> character_tokens(const std::string& text);
+// The words rouge_chinese scores for " ".join(words): its sentence cut (cut_sent), then each
+// sentence's whitespace-separated words; a blank sentence counts as one empty word, as it does there.
+std::vector<std::u32string> rouge_chinese_words(const std::vector<std::u32string>& words);
+
+// nltk.translate.bleu_score.sentence_bleu([reference], hypothesis, smoothing method3), 0…1
+double sentence_bleu4(const std::u32string& reference, const std::u32string& hypothesis);
+// Python's round(value, 4), as LLaMA-Factory rounds each sample's score.
+double round4(double value);
 
 }  // namespace tb::eval

@@ -2,12 +2,12 @@
 #include "tokenizer/spm_library.h"
 
 #include <dlfcn.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <mutex>
 
 #include "core/error.h"
+#include "core/install_paths.h"
 
 #ifndef TB_SPM_SHIM_BUILD_PATH
 #define TB_SPM_SHIM_BUILD_PATH ""
@@ -35,14 +35,6 @@ struct Api {
     int (*special)(void*, int);
     int (*train)(const char*, char*, int);
 };
-
-std::filesystem::path exe_dir() {
-    char buf[4096];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0) return {};
-    buf[n] = '\0';
-    return std::filesystem::path(buf).parent_path();
-}
 
 #ifdef TB_SPM_LINKED
 // The fuzzers link the bridge in (sanitizers refuse RTLD_DEEPBIND; nothing else is loaded there).
@@ -76,7 +68,7 @@ const Api& api() {
     std::call_once(once, [] {
         std::vector<std::filesystem::path> candidates;
         if (const char* env = std::getenv("TUNEBENCH_SPM_SHIM")) candidates.emplace_back(env);
-        auto dir = exe_dir();
+        auto dir = executable_dir();
         candidates.push_back(dir / "libtunebench_spm.so");
         candidates.push_back(dir / "../lib/libtunebench_spm.so");
         candidates.push_back(dir / "../lib/tunebench/libtunebench_spm.so");

@@ -1,4 +1,4 @@
-// UTF-8 encode and sanitise.
+// UTF-8 encode, decode and sanitise.
 #include "tokenizer/utf8.h"
 
 namespace tb::utf8 {
@@ -21,6 +21,26 @@ std::string encode(char32_t cp) {
         s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
     }
     return s;
+}
+
+std::string encode(const std::u32string& text) {
+    std::string s;
+    for (char32_t c : text) s += encode(c);
+    return s;
+}
+
+std::u32string decode(const std::string& bytes) {
+    const std::string s = sanitize(bytes);
+    std::u32string out;
+    for (size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const size_t n = sequence_length(c);
+        char32_t cp = n == 1 ? c : n == 2 ? c & 0x1F : n == 3 ? c & 0x0F : c & 0x07;
+        for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+        out.push_back(cp);
+        i += n;
+    }
+    return out;
 }
 
 std::string sanitize(const std::string& b) {

@@ -16,7 +16,17 @@ inline size_t sequence_length(unsigned char c) {
 
 // Encodes one code point.
 std::string encode(char32_t cp);
+std::string encode(const std::u32string& text);
 // Replaces invalid or incomplete sequences with U+FFFD, as Python's errors="replace" does.
 std::string sanitize(const std::string& bytes);
+// The code points of UTF-8 text, sanitized first (a Python str of the same bytes).
+std::u32string decode(const std::string& bytes);
+
+// Python's str.isspace() (and re's \s, str.split(), str.strip()): Unicode White_Space plus the
+// ASCII separators U+001C..U+001F.
+inline bool is_python_space(char32_t c) {
+    return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
 
 }  // namespace tb::utf8

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/install_paths.h"
 #include "io/atomic_file.h"
 #include "io/json_text.h"
 
@@ -71,10 +72,9 @@ TrainProgress progress_of(const json& line) {
 }  // namespace
 
 std::string find_cli_beside_this_program() {
-    std::error_code ec;
-    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    const fs::path self = executable_path();
     for (const fs::path& p : {self.parent_path() / "tunebench-cli", self.parent_path().parent_path() / "cli" / "tunebench-cli"})
-        if (!ec && fs::exists(p)) return p.string();
+        if (!self.empty() && fs::exists(p)) return p.string();
     throw Error("tunebench-cli was not found beside " + self.string() + "; training on several GPUs runs through it",
                 "install Tunebench completely (the GUI and tunebench-cli come together), or train on one device");
 }

@@ -25,6 +25,10 @@
 //       (the orthogonal regulariser of the values before) and s<s>.budget
 //   adalora-budget INIT TARGET TINIT TFINAL TOTAL DELTAT
 //       adalora_budget at steps 0 … TOTAL + 1, as JSON [[budget, mask], ...]
+//   similarity PAIRS.json OUT.json
+//       PAIRS: [{"predict", "label"}, ...]; OUT: per pair the jieba words of both ("predict_words",
+//       "label_words") and the scores by words ("words": [bleu4, rouge1, rouge2, rougeL]) and by
+//       characters ("characters": the same), unrounded, 0…100
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
@@ -38,7 +42,10 @@
 #include "core/error.h"
 #include "data/dataset_registry.h"
 #include "data/sft_encoding.h"
+#include "eval/jieba_segmenter.h"
+#include "eval/text_metrics.h"
 #include "export/ggml_quants.h"
+#include "io/atomic_file.h"
 #include "io/tensor_io.h"
 #include "io/torch_bin.h"
 #include "model/decoder.h"
@@ -46,6 +53,7 @@
 #include "tokenizer/chat_template.h"
 #include "train/batching.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/utf8.h"
 
 using namespace tb;
 using json = nlohmann::json;
@@ -239,6 +247,29 @@ int adalora_budget_schedule(char** a) {
     return 0;
 }
 
+int similarity(const char* pairs_file, const char* out_file) {
+    std::string why;
+    const eval::JiebaSegmenter* jieba = eval::JiebaSegmenter::installed(&why);
+    if (!jieba) throw Error(why);
+    const json pairs = json::parse(io::read_file(pairs_file));
+    auto scores = [](const eval::Similarity& s) { return json::array({s.bleu4, s.rouge1, s.rouge2, s.rougeL}); };
+    auto words = [&](const std::string& text) {
+        json w = json::array();
+        for (const auto& x : jieba->cut(utf8::decode(text))) w.push_back(utf8::encode(x));
+        return w;
+    };
+    json out = json::array();
+    for (const auto& p : pairs) {
+        const std::string predict = p.at("predict"), label = p.at("label");
+        out.push_back({{"predict_words", words(predict)},
+                       {"label_words", words(label)},
+                       {"words", scores(eval::similarity(predict, label, *jieba))},
+                       {"characters", scores(eval::similarity_by_characters(predict, label))}});
+    }
+    io::write_text_atomically(out_file, out.dump() + "\n");
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -252,7 +283,9 @@ int main(int argc, char** argv) {
         if (cmd == "nf4" && argc == 5) return nf4(argv[2], argv[3], std::string(argv[4]) == "true");
         if (cmd == "adalora" && argc == 5) return adalora(argv[2], argv[3], argv[4]);
         if (cmd == "adalora-budget" && argc == 8) return adalora_budget_schedule(argv);
-        std::cerr << "usage: tunebench_probe forward|encode|read-bin|ggml-quantize|nf4|adalora|adalora-budget ... (see probe.cpp)\n";
+        if (cmd == "similarity" && argc == 4) return similarity(argv[2], argv[3]);
+        std::cerr << "usage: tunebench_probe forward|encode|read-bin|ggml-quantize|nf4|adalora|adalora-budget|similarity ... "
+                     "(see probe.cpp)\n";
         return 2;
     } catch (const Error& e) {
         std::cerr << "error: " << one_line(e) << "\n";

@@ -745,12 +745,6 @@ Hint: %1</source>
         <translation>（其中 %1 个来自之前的运行。）</translation>
     </message>
     <message>
-        <source>
-BLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4 (0–100). Chinese is scored by characters: each CJK character is one token (LLaMA-Factory segments words with jieba, so its ROUGE differs).</source>
-        <translation>
-BLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4（0–100）。中文按字计分：每个汉字算一个词元（LLaMA-Factory 用 jieba 分词，因此其 ROUGE 会有所不同）。</translation>
-    </message>
-    <message>
         <source>per_device_eval_batch_size: examples answered together (a new one joins as one finishes); more is faster until the GPU memory is full</source>
         <translation>per_device_eval_batch_size：同时作答的样本数（一个完成即补入下一个）；在显存允许的范围内越大越快</translation>
     </message>
@@ -761,6 +755,24 @@ BLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4（0–100）。中文按字�
     <message>
         <source>Stopping after the current step…</source>
         <translation>当前这一步完成后停止…</translation>
+    </message>
+    <message>
+        <source>
+BLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4 (0–100, as LLaMA-Factory scores: ROUGE over jieba words, BLEU-4 over characters).</source>
+        <translation>
+BLEU-4 %1 · ROUGE-1 %2 · ROUGE-2 %3 · ROUGE-L %4（0–100，与 LLaMA-Factory 的算法相同：ROUGE 按 jieba 分词计算，BLEU-4 按字计算）。</translation>
+    </message>
+    <message>
+        <source>
+BLEU-4 %1 (0–100). ROUGE over jieba words is unavailable: %2</source>
+        <translation>
+BLEU-4 %1（0–100）。无法按 jieba 分词计算 ROUGE：%2</translation>
+    </message>
+    <message>
+        <source>
+By characters (each CJK character one token): ROUGE-1 %1 · ROUGE-2 %2 · ROUGE-L %3.</source>
+        <translation>
+按字计算（每个汉字算一个词元）：ROUGE-1 %1 · ROUGE-2 %2 · ROUGE-L %3。</translation>
     </message>
 </context>
 <context>
@@ -1713,7 +1725,7 @@ Hint: %1</source>
         <translation>TensorBoard</translation>
     </message>
     <message>
-        <source>tensorboard: also write the loss, learning rate, gradient norm and eval loss as TensorBoard event files in the output folder's runs/ (tensorboard --logdir OUTPUT/runs)</source>
+        <source>tensorboard: also write the loss, learning rate, gradient norm and eval loss as TensorBoard event files in the output folder&apos;s runs/ (tensorboard --logdir OUTPUT/runs)</source>
         <translation>tensorboard：同时把损失、学习率、梯度范数和评估损失写成 TensorBoard 事件文件，放在输出文件夹的 runs/ 下（tensorboard --logdir 输出文件夹/runs）</translation>
     </message>
     <message>
