@@ -352,7 +352,7 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     const auto& c = model->config();
     io::GgufWriter w;
     const bool chatglm = c.arch == Arch::ChatGLM;
-    const std::string arch = chatglm ? "chatglm" : c.arch == Arch::Qwen2 ? "qwen2" : "llama";
+    const std::string arch = chatglm ? "chatglm" : c.arch == Arch::Qwen2 ? "qwen2" : c.arch == Arch::Qwen3 ? "qwen3" : "llama";
     if (chatglm) add_chatglm_keys(w, c);
     else w.add_string("general.architecture", arch);
     w.add_string("general.name", base.filename().string());

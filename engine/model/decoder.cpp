@@ -1,4 +1,4 @@
-// Forward pass of the decoder (MODELS.md §1.4 for ChatGLM, §4 for LLaMA/Qwen2).
+// Forward pass of the decoder (MODELS.md §1.4 for ChatGLM, §4 for LLaMA/Qwen2; FORMATS.md §4.1 for Qwen3).
 #include "model/decoder.h"
 
 #include "model/attention.h"
@@ -110,6 +110,10 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
             q = L.q(h, adapters);
             k = L.k(h, adapters);
             v = L.v(h, adapters);
+            if (c.qk_norm) {
+                q = L.q_norm(q.reshape({B, T, nh, hd})).reshape({B, T, nh * hd});
+                k = L.k_norm(k.reshape({B, T, nkv, hd})).reshape({B, T, nkv * hd});
+            }
         }
         auto ctx = (*raw)(i, q, k, v, cos, sin);  // [B, T, nh*hd]
         // x is this forward's own residual stream (the embedding's output): accumulated in place
@@ -122,8 +126,14 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
         k = rotated[1];
         v = rotated[2];
     } else {
-        q = kernels::rope_train(rope_, L.q(h, adapters).reshape({B, T, nh, hd}), cos, sin);
-        k = kernels::rope_train(rope_, L.k(h, adapters).reshape({B, T, nkv, hd}), cos, sin);
+        q = L.q(h, adapters).reshape({B, T, nh, hd});
+        k = L.k(h, adapters).reshape({B, T, nkv, hd});
+        if (c.qk_norm) {  // Qwen3: each head's q and k normalised before RoPE
+            q = L.q_norm(q);
+            k = L.k_norm(k);
+        }
+        q = kernels::rope_train(rope_, q, cos, sin);
+        k = kernels::rope_train(rope_, k, cos, sin);
         v = L.v(h, adapters).reshape({B, T, nkv, hd});
     }
     q = q.transpose(1, 2);  // [B, nh, T, hd]

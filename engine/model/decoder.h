@@ -32,6 +32,7 @@ struct RMSNorm {
 
 struct DecoderLayer {
     RMSNorm input_norm, post_norm;
+    RMSNorm q_norm, k_norm;  // Qwen3: over each head (weight [head_dim])
     Linear qkv;           // ChatGLM query_key_value: rows q | k | v
     Linear q, k, v;       // LLaMA / Qwen2
     Linear o;             // dense / o_proj

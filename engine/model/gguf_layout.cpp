@@ -39,7 +39,7 @@ std::optional<GgufTensorName> chatglm_tensor(const std::string& name) {
 
 }  // namespace
 
-// Hugging Face → llama.cpp tensor names for the llama and qwen2 architectures (FORMATS.md §1.8);
+// Hugging Face → llama.cpp tensor names for the llama, qwen2 and qwen3 architectures (FORMATS.md §1.8, §4.1);
 // only LLaMA's q/k rows are permuted (Qwen2's NeoX RoPE is llama.cpp's own order, §1.7).
 std::optional<GgufTensorName> gguf_tensor_name(const std::string& hf, const ModelConfig& c) {
     if (c.arch == Arch::ChatGLM) return chatglm_tensor(hf);
@@ -56,7 +56,8 @@ std::optional<GgufTensorName> gguf_tensor_name(const std::string& hf, const Mode
         {"self_attn.v_proj.bias", "attn_v.bias"},          {"self_attn.o_proj.weight", "attn_output.weight"},
         {"self_attn.o_proj.bias", "attn_output.bias"},     {"post_attention_layernorm.weight", "ffn_norm.weight"},
         {"mlp.gate_proj.weight", "ffn_gate.weight"},       {"mlp.up_proj.weight", "ffn_up.weight"},
-        {"mlp.down_proj.weight", "ffn_down.weight"}};
+        {"mlp.down_proj.weight", "ffn_down.weight"},       {"self_attn.q_norm.weight", "attn_q_norm.weight"},
+        {"self_attn.k_norm.weight", "attn_k_norm.weight"}};
     const bool llama = c.arch == Arch::Llama;
     for (const auto& [from, to] : names) {
         if (m[2] != from) continue;
@@ -88,12 +89,13 @@ std::optional<fs::path> gguf_model_file(const fs::path& path) {
 ModelConfig gguf_model_config(const io::GgufReader& r, const fs::path& file) {
     const std::string arch = r.value("general.architecture");
     ModelConfig c;
-    if (arch == "llama" || arch == "qwen2" || arch == "chatglm") {
+    if (arch == "llama" || arch == "qwen2" || arch == "qwen3" || arch == "chatglm") {
         c.model_type = arch;
-        c.arch = arch == "llama" ? Arch::Llama : arch == "qwen2" ? Arch::Qwen2 : Arch::ChatGLM;
+        c.arch = arch == "llama" ? Arch::Llama : arch == "qwen2" ? Arch::Qwen2 : arch == "qwen3" ? Arch::Qwen3 : Arch::ChatGLM;
+        c.qk_norm = c.arch == Arch::Qwen3;
     } else {
         throw UnsupportedError(file.string() + " is a GGUF of architecture '" + arch + "'",
-                               "Tunebench reads llama, qwen2 and chatglm GGUF files");
+                               "Tunebench reads llama, qwen2, qwen3 and chatglm GGUF files");
     }
     auto text = [&](const std::string& key) -> std::string {
         const auto v = r.value(arch + "." + key);

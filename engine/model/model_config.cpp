@@ -70,6 +70,7 @@ const char* arch_name(Arch arch) {
         case Arch::ChatGLM: return "ChatGLM";
         case Arch::Llama: return "LLaMA";
         case Arch::Qwen2: return "Qwen2";
+        case Arch::Qwen3: return "Qwen3";
     }
     return "?";
 }
@@ -140,13 +141,14 @@ ModelConfig ModelConfig::parse_json_text(const std::string& text, const std::str
         // ChatGLM2's remote code computes RoPE angles in the model dtype; ChatGLM3's in fp32.
         c.glm_rope_in_model_dtype = c.name_or_path.find("chatglm2") != std::string::npos;
         if (c.eos_token_ids.empty()) c.eos_token_ids = {2};
-    } else if (c.model_type == "llama" || c.model_type == "qwen2") {
-        c.arch = c.model_type == "llama" ? Arch::Llama : Arch::Qwen2;
+    } else if (c.model_type == "llama" || c.model_type == "qwen2" || c.model_type == "qwen3") {
+        c.arch = c.model_type == "llama" ? Arch::Llama : c.model_type == "qwen2" ? Arch::Qwen2 : Arch::Qwen3;
         c.hidden_size = r.integer("hidden_size");
         c.num_hidden_layers = r.integer("num_hidden_layers");
         c.num_attention_heads = r.integer("num_attention_heads");
         c.num_key_value_heads = r.integer_or("num_key_value_heads", c.num_attention_heads);
-        c.head_dim = r.integer_or("head_dim", c.hidden_size / std::max<int64_t>(1, c.num_attention_heads));
+        // Qwen3Config's head_dim defaults to 128, independent of hidden_size
+        c.head_dim = r.integer_or("head_dim", c.arch == Arch::Qwen3 ? 128 : c.hidden_size / std::max<int64_t>(1, c.num_attention_heads));
         c.intermediate_size = r.integer("intermediate_size");
         c.vocab_size = r.integer("vocab_size");
         c.max_position_embeddings = r.integer_or("max_position_embeddings", 2048);
@@ -174,12 +176,18 @@ ModelConfig ModelConfig::parse_json_text(const std::string& text, const std::str
                                        "supported: default, linear, llama3");
             }
         }
-        if (c.arch == Arch::Qwen2) {
-            c.qkv_bias = true;
+        if (c.arch == Arch::Qwen2 || c.arch == Arch::Qwen3) {
+            // Qwen2 always has q/k/v biases; Qwen3 has attention_bias (q, k, v and o; false as released)
+            if (c.arch == Arch::Qwen2) c.qkv_bias = true;
+            else c.qkv_bias = c.o_bias = r.boolean_or("attention_bias", false);
+            c.qk_norm = c.arch == Arch::Qwen3;
             if (r.boolean_or("use_sliding_window", false)) {
                 throw UnsupportedError(source + ": use_sliding_window=true is not supported",
-                                       "released Qwen2 models have it false");
+                                       "released Qwen2 and Qwen3 models have it false");
             }
+            if (c.arch == Arch::Qwen3 && (j.contains("num_experts") || j.contains("vision_config")))
+                throw UnsupportedError(source + ": this Qwen3 variant (mixture of experts or vision) is not supported",
+                                       "supported: the dense Qwen3 models (model_type qwen3)");
         } else {
             c.qkv_bias = c.o_bias = r.boolean_or("attention_bias", false);
             c.mlp_bias = r.boolean_or("mlp_bias", false);
@@ -191,7 +199,7 @@ ModelConfig ModelConfig::parse_json_text(const std::string& text, const std::str
     } else {
         throw UnsupportedError(
             source + ": model_type '" + c.model_type + "' is not supported",
-            "supported model_type values: chatglm (ChatGLM2/3), llama (LLaMA 2/3), qwen2 (Qwen2/2.5)");
+            "supported model_type values: chatglm (ChatGLM2/3), llama (LLaMA 2/3), qwen2 (Qwen2/2.5), qwen3 (Qwen3, dense)");
     }
     c.validate(source);
     return c;
@@ -265,7 +273,9 @@ std::string ModelConfig::to_json_text() const {
         j["seq_length"] = max_position_embeddings;
         if (rope_ratio != 1.0) j["rope_ratio"] = rope_ratio;
     } else {
-        j["architectures"] = {arch == Arch::Llama ? "LlamaForCausalLM" : "Qwen2ForCausalLM"};
+        j["architectures"] = {arch == Arch::Llama   ? "LlamaForCausalLM"
+                              : arch == Arch::Qwen2 ? "Qwen2ForCausalLM"
+                                                    : "Qwen3ForCausalLM"};
         j["hidden_size"] = hidden_size;
         j["intermediate_size"] = intermediate_size;
         j["num_hidden_layers"] = num_hidden_layers;
@@ -280,6 +290,9 @@ std::string ModelConfig::to_json_text() const {
         if (arch == Arch::Llama) {
             j["attention_bias"] = qkv_bias;
             j["mlp_bias"] = mlp_bias;
+        } else if (arch == Arch::Qwen3) {
+            j["attention_bias"] = qkv_bias;
+            j["use_sliding_window"] = false;
         } else {
             j["use_sliding_window"] = false;
         }
@@ -308,7 +321,7 @@ int64_t ModelConfig::parameter_count() const {
     if (qkv_bias) attn += q_size() + 2 * kv_size();
     if (o_bias) attn += H;
     int64_t mlp = 3 * H * I + (mlp_bias ? 2 * I + H : 0);
-    int64_t layer = attn + mlp + 2 * H;
+    int64_t layer = attn + mlp + 2 * H + (qk_norm ? 2 * head_dim : 0);
     int64_t total = num_hidden_layers * layer + vocab_size * H + H;
     if (!tie_word_embeddings) total += vocab_size * H;
     return total;

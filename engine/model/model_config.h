@@ -11,7 +11,7 @@
 
 namespace tb {
 
-enum class Arch { ChatGLM, Llama, Qwen2 };
+enum class Arch { ChatGLM, Llama, Qwen2, Qwen3 };
 
 struct RopeScaling {
     std::string type;  // "", "linear", "llama3" or "factors"
@@ -24,7 +24,7 @@ struct RopeScaling {
 };
 
 struct ModelConfig {
-    std::string model_type;  // "chatglm" | "llama" | "qwen2"
+    std::string model_type;  // "chatglm" | "llama" | "qwen2" | "qwen3"
     Arch arch = Arch::Llama;
     int64_t hidden_size = 0;
     int64_t num_hidden_layers = 0;
@@ -41,6 +41,7 @@ struct ModelConfig {
     bool qkv_bias = false;   // ChatGLM add_qkv_bias, Qwen2 always, LLaMA attention_bias
     bool o_bias = false;     // LLaMA attention_bias
     bool mlp_bias = false;   // LLaMA mlp_bias
+    bool qk_norm = false;    // Qwen3: RMSNorm over each head's q and k (weight [head_dim]) before RoPE
     std::string torch_dtype = "float32";
     std::vector<int64_t> eos_token_ids;
     std::optional<int64_t> bos_token_id;

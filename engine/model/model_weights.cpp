@@ -96,6 +96,10 @@ void Model::build_names() {
             L.k.name = p + "self_attn.k_proj";
             L.v.name = p + "self_attn.v_proj";
             L.o.name = p + "self_attn.o_proj";
+            if (c.qk_norm) {
+                L.q_norm = norm(p + "self_attn.q_norm");
+                L.k_norm = norm(p + "self_attn.k_norm");
+            }
             L.gate.name = p + "mlp.gate_proj";
             L.up.name = p + "mlp.up_proj";
             L.down.name = p + "mlp.down_proj";
@@ -131,6 +135,10 @@ std::vector<Slot> expected_slots(const ModelConfig& c, at::Tensor& embed, const 
             lin(L.q, c.q_size(), H, c.qkv_bias);
             lin(L.k, c.kv_size(), H, c.qkv_bias);
             lin(L.v, c.kv_size(), H, c.qkv_bias);
+        }
+        if (c.qk_norm) {
+            s.push_back({L.q_norm.name + ".weight", &L.q_norm.weight, {c.head_dim}});
+            s.push_back({L.k_norm.name + ".weight", &L.k_norm.weight, {c.head_dim}});
         }
         lin(L.o, H, c.q_size(), c.o_bias);
         s.push_back({L.post_norm.name + ".weight", &L.post_norm.weight, {H}});

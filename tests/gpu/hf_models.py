@@ -94,9 +94,11 @@ def glm_adapter_to_chatglm(src, dst, cfg):
 def interchange_models(work, stories, device):
     """The models adapters are exchanged on: (name, HF model in fp32 on device, Tunebench folder,
     PEFT target modules or None for every linear, Tunebench lora_target). stories260K (LLaMA), a
-    random Qwen2 with tied embeddings and a random GLM written as ChatGLM."""
+    random Qwen2 with tied embeddings, a random Qwen3 (q/k norms, head_dim 32 with hidden 64 / 4
+    heads) and a random GLM written as ChatGLM."""
     import shutil
-    from transformers import GlmConfig, GlmForCausalLM, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+    from transformers import (GlmConfig, GlmForCausalLM, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config,
+                              Qwen3ForCausalLM)
     llama = LlamaForCausalLM.from_pretrained(stories, dtype=torch.float32).to(device)
     yield "llama (stories260K)", llama, stories, ["q_proj", "v_proj", "o_proj", "down_proj"], "q_proj,v_proj,o_proj,down_proj"
     common = dict(vocab_size=640, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
@@ -108,6 +110,14 @@ def interchange_models(work, stories, device):
     for f in ["tokenizer.model", "tokenizer_config.json"]:
         shutil.copy(os.path.join(stories, f), dq)
     yield "qwen2 (random, tied)", qwen.to(device), dq, ["q_proj", "k_proj", "v_proj", "gate_proj"], "all"
+    qwen3 = Qwen3ForCausalLM(Qwen3Config(**common, head_dim=32, tie_word_embeddings=False, pad_token_id=0, bos_token_id=1,
+                                         eos_token_id=2))
+    randomize(qwen3)
+    d3 = os.path.join(work, "qwen3")
+    qwen3.save_pretrained(d3)
+    for f in ["tokenizer.model", "tokenizer_config.json"]:
+        shutil.copy(os.path.join(stories, f), d3)
+    yield "qwen3 (random)", qwen3.to(device), d3, ["q_proj", "k_proj", "o_proj", "up_proj"], "all"
     gcfg = GlmConfig(**common, tie_word_embeddings=False, head_dim=16, partial_rotary_factor=0.5, attention_bias=True,
                      pad_token_id=0, eos_token_id=2)
     glm = GlmForCausalLM(gcfg)

@@ -1,7 +1,8 @@
 """`tunebench-cli export … export_format=gguf` of models with byte-level BPE vocabularies (issue 13):
-random Qwen2 models (llama.cpp's `qwen2`: q/k/v biases, no permutation, tied embeddings) with the
-real Qwen2 (vocab.json + merges.txt) and Qwen3 (tokenizer.json, pairs as merges, non-special
-added tokens) tokenizers, and a random LLaMA-3.1 (`llama`, rope_type llama3 → a rope_freqs
+a random Qwen2 model (llama.cpp's `qwen2`: q/k/v biases, no permutation, tied embeddings) with the
+real Qwen2 tokenizer (vocab.json + merges.txt), a random Qwen3 model (`qwen3`: q/k norms, head_dim
+not hidden/heads, no biases) with the real Qwen3 tokenizer (tokenizer.json, pairs as merges,
+non-special added tokens), and a random LLaMA-3.1 (`llama`, rope_type llama3 → a rope_freqs
 tensor) with the real LLaMA-3 tokenizer, checked against:
 - llama.cpp's own converter (convert_hf_to_gguf.py of llama-cpp-python 0.3.16) run on the same
   folder: every architecture and tokenizer key it writes has the same value in our file (tokens,
@@ -25,7 +26,8 @@ import torch
 from gguf import GGUFReader
 from gguf.quants import dequantize
 from safetensors.torch import load_file
-from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+from transformers import (AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM,
+                          Qwen3Config, Qwen3ForCausalLM)
 
 import llama_cpp
 from common import CLI, SHARED, WORK, Checks, write_json
@@ -55,10 +57,10 @@ IGNORED_KEYS = {"general.name", "general.type", "general.size_label", "general.b
 def randomize(model):
     torch.manual_seed(0)
     with torch.no_grad():
-        for p in model.parameters():
+        for name, p in model.named_parameters():
             p.normal_(0, 0.05 if p.dim() > 1 else 1.0)
-            if p.dim() == 1 and p.shape[0] == model.config.hidden_size:
-                p.abs_().add_(0.5)  # norm weights away from zero
+            if "norm" in name:
+                p.abs_().add_(0.5)  # norm weights (Qwen3's per-head q/k norms too) away from zero
 
 
 def make_model(label, model, tokenizer_dir):
@@ -210,6 +212,10 @@ def qwen2(tie):
                                         bos_token_id=151643, eos_token_id=151645))
 
 
+qwen3 = Qwen3ForCausalLM(Qwen3Config(vocab_size=151936, hidden_size=128, intermediate_size=256, num_hidden_layers=2,
+                                     num_attention_heads=4, num_key_value_heads=2, head_dim=64, max_position_embeddings=1024,
+                                     rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=True,
+                                     bos_token_id=151643, eos_token_id=151645))
 llama3 = LlamaForCausalLM(LlamaConfig(
     vocab_size=128256, hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
     num_key_value_heads=2, max_position_embeddings=131072, rms_norm_eps=1e-5, rope_theta=500000.0,
@@ -218,9 +224,9 @@ llama3 = LlamaForCausalLM(LlamaConfig(
     tie_word_embeddings=False, bos_token_id=128000, eos_token_id=128001))
 models = os.path.join(SHARED, "models")
 cases = [("qwen2-tied", "qwen2", make_model("qwen2-tied", qwen2(True), os.path.join(models, "qwen2-tokenizer"))),
-         ("qwen2-qwen3-tokenizer", "qwen3", make_model("qwen2-qwen3-tokenizer", qwen2(False), os.path.join(models, "qwen3-tokenizer"))),
+         ("qwen3", "qwen3", make_model("qwen3", qwen3, os.path.join(models, "qwen3-tokenizer"))),
          ("llama3", "llama3", make_model("llama3", llama3, os.path.join(models, "llama3-tokenizer")))]
-TYPES = {"qwen2-tied": ["F32", "Q4_K_M"], "qwen2-qwen3-tokenizer": ["F32", "Q8_0"], "llama3": ["F32", "F16", "Q8_0"]}
+TYPES = {"qwen2-tied": ["F32", "Q4_K_M"], "qwen3": ["F32", "Q8_0"], "llama3": ["F32", "F16", "Q8_0"]}
 for label, tok_label, model_dir in cases:
     paths = {}
     for gguf_type in TYPES[label]:

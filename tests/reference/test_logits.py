@@ -1,5 +1,6 @@
 """Logits of Tunebench vs transformers on the CPU, fp32, ≤ 1e-4 × max|logit| (issue 10 §3):
-tiny random LLaMA (also with llama3 rope scaling), Qwen2 (tied embeddings), and transformers' GLM
+tiny random LLaMA (also with llama3 rope scaling), Qwen2 (tied embeddings), Qwen3 (q/k norms, its own
+head_dim; with and without attention_bias), and transformers' GLM
 written as ChatGLM3 and as ChatGLM2 (the model-dtype RoPE variant, the same in fp32); each over a
 full forward, 8 KV-cache decode steps and a left-padded batch, with SDPA and the eager kernel."""
 import json
@@ -7,7 +8,8 @@ import os
 
 import torch
 from safetensors.torch import load_file, save_file
-from transformers import GlmConfig, GlmForCausalLM, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+from transformers import (GlmConfig, GlmForCausalLM, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM,
+                          Qwen3Config, Qwen3ForCausalLM)
 
 from common import PROBE, WORK, Checks, run, write_json
 from hf_models import chatglm_config, glm_to_chatglm, randomize
@@ -36,6 +38,13 @@ def models():
     qwen = Qwen2ForCausalLM(Qwen2Config(**common, rope_theta=1000000.0, tie_word_embeddings=True))
     randomize(qwen)
     yield "qwen2 (tied)", qwen, None
+    # Qwen3: q/k RMSNorm per head, head_dim independent of hidden_size (8 heads × 32 > 128), no biases
+    qwen3 = Qwen3ForCausalLM(Qwen3Config(**common, head_dim=32, rope_theta=1000000.0, tie_word_embeddings=True))
+    randomize(qwen3)
+    yield "qwen3 (tied)", qwen3, None
+    qwen3b = Qwen3ForCausalLM(Qwen3Config(**common, head_dim=16, attention_bias=True, tie_word_embeddings=False))
+    randomize(qwen3b)
+    yield "qwen3b attention_bias", qwen3b, None
     yield "chatglm3", glm, "chatglm3-6b"
     yield "chatglm2", glm, "chatglm2-6b"
 

@@ -30,6 +30,37 @@ TEST(ModelConfig, ChatGLMAliasesAreRead) {
     EXPECT_EQ(q.arch, Arch::Qwen2);
     EXPECT_TRUE(q.qkv_bias);
     EXPECT_EQ(q.rope_theta, 1000000.0);
+    // Qwen3-0.6B's config.json (FORMATS.md §4.1): head_dim 128 with hidden 1024 / 16 heads, q/k norms,
+    // no biases; 596,049,920 parameters as transformers counts Qwen3ForCausalLM of this config
+    auto q3 = ModelConfig::from_json_text(R"({"model_type": "qwen3", "architectures": ["Qwen3ForCausalLM"],
+        "vocab_size": 151936, "hidden_size": 1024, "intermediate_size": 3072, "num_hidden_layers": 28,
+        "num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 128, "max_position_embeddings": 40960,
+        "rope_theta": 1000000, "rms_norm_eps": 1e-06, "tie_word_embeddings": true, "attention_bias": false,
+        "use_sliding_window": false, "bos_token_id": 151643, "eos_token_id": 151645, "torch_dtype": "bfloat16"})",
+                                          "qwen3/config.json");
+    EXPECT_EQ(q3.arch, Arch::Qwen3);
+    EXPECT_TRUE(q3.qk_norm);
+    EXPECT_FALSE(q3.qkv_bias);
+    EXPECT_EQ(q3.q_size(), 2048);
+    EXPECT_EQ(q3.parameter_count(), 596049920);
+    // a written config reads back the same
+    const auto again = ModelConfig::from_json_text(q3.to_json_text(), "again");
+    EXPECT_EQ(again.to_json_text(), q3.to_json_text());
+    EXPECT_EQ(again.parameter_count(), q3.parameter_count());
+    auto moe = error_of<UnsupportedError>([] {
+        ModelConfig::from_json_text(R"({"model_type": "qwen3", "num_experts": 128, "hidden_size": 64, "num_hidden_layers": 1,
+            "num_attention_heads": 4, "intermediate_size": 64, "vocab_size": 10})", "moe/config.json");
+    });
+    EXPECT_NE(moe.find("mixture of experts"), std::string::npos) << moe;
+}
+
+TEST(ModelLoading, SaveThenLoadGivesTheSameLogitsQwen3) {
+    test::TempDir dir;
+    auto m = Model::random(test::tiny_config("qwen3"), 4);
+    m->save(dir.path);
+    auto back = Model::load(dir.path, {.dtype = "float32", .device = "cpu"});
+    auto ids = at::tensor(std::vector<int64_t>{1, 2, 3, 4}).unsqueeze(0);
+    EXPECT_TRUE(at::equal(m->forward(ids, nullptr), back->forward(ids, nullptr)));
 }
 
 TEST(ModelLoading, SaveThenLoadGivesTheSameLogits) {
