@@ -103,21 +103,18 @@ def interchange_models(work, stories, device):
     yield "llama (stories260K)", llama, stories, ["q_proj", "v_proj", "o_proj", "down_proj"], "q_proj,v_proj,o_proj,down_proj"
     common = dict(vocab_size=640, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
                   num_key_value_heads=2, rms_norm_eps=1e-5, max_position_embeddings=512)
-    qwen = Qwen2ForCausalLM(Qwen2Config(**common, tie_word_embeddings=True, pad_token_id=0, bos_token_id=1, eos_token_id=2))
-    randomize(qwen)
-    dq = os.path.join(work, "qwen2")
-    qwen.save_pretrained(dq)
-    for f in ["tokenizer.model", "tokenizer_config.json"]:
-        shutil.copy(os.path.join(stories, f), dq)
-    yield "qwen2 (random, tied)", qwen.to(device), dq, ["q_proj", "k_proj", "v_proj", "gate_proj"], "all"
-    qwen3 = Qwen3ForCausalLM(Qwen3Config(**common, head_dim=32, tie_word_embeddings=False, pad_token_id=0, bos_token_id=1,
-                                         eos_token_id=2))
-    randomize(qwen3)
-    d3 = os.path.join(work, "qwen3")
-    qwen3.save_pretrained(d3)
-    for f in ["tokenizer.model", "tokenizer_config.json"]:
-        shutil.copy(os.path.join(stories, f), d3)
-    yield "qwen3 (random)", qwen3.to(device), d3, ["q_proj", "k_proj", "o_proj", "up_proj"], "all"
+    def saved(model, name):  # a random model with stories260K's tokenizer beside it
+        randomize(model)
+        d = os.path.join(work, name)
+        model.save_pretrained(d)
+        for f in ["tokenizer.model", "tokenizer_config.json"]:
+            shutil.copy(os.path.join(stories, f), d)
+        return model.to(device), d
+    ids = dict(pad_token_id=0, bos_token_id=1, eos_token_id=2)
+    qwen, dq = saved(Qwen2ForCausalLM(Qwen2Config(**common, tie_word_embeddings=True, **ids)), "qwen2")
+    yield "qwen2 (random, tied)", qwen, dq, ["q_proj", "k_proj", "v_proj", "gate_proj"], "all"
+    qwen3, d3 = saved(Qwen3ForCausalLM(Qwen3Config(**common, head_dim=32, tie_word_embeddings=False, **ids)), "qwen3")
+    yield "qwen3 (random)", qwen3, d3, ["q_proj", "k_proj", "o_proj", "up_proj"], "all"
     gcfg = GlmConfig(**common, tie_word_embeddings=False, head_dim=16, partial_rotary_factor=0.5, attention_bias=True,
                      pad_token_id=0, eos_token_id=2)
     glm = GlmForCausalLM(gcfg)
