@@ -261,9 +261,10 @@ void EngineWorker::evaluate(const QVariantMap& args) {
                                      {"predict", QString::fromStdString(w.predict)}, {"label", QString::fromStdString(w.label)},
                                      {"rouge_l", w.rougeL}, {"bleu_4", w.bleu4}});
         Q_EMIT evalFinished({{"samples", qint64(r.samples)}, {"resumed_from", qint64(r.resumed_from)}, {"cancelled", r.cancelled},
-                             {"bleu_4", sc.characters.bleu4}, {"by_words", sc.by_words}, {"rouge_1", sc.words.rouge1},
-                             {"rouge_2", sc.words.rouge2}, {"rouge_l", sc.words.rougeL}, {"rouge_1_characters", sc.characters.rouge1},
-                             {"rouge_2_characters", sc.characters.rouge2}, {"rouge_l_characters", sc.characters.rougeL},
+                             {"bleu_4", sc.mean.bleu4}, {"by_words", sc.by_words}, {"rouge_1", sc.mean.words.rouge1},
+                             {"rouge_2", sc.mean.words.rouge2}, {"rouge_l", sc.mean.words.rougeL},
+                             {"rouge_1_characters", sc.mean.characters.rouge1}, {"rouge_2_characters", sc.mean.characters.rouge2},
+                             {"rouge_l_characters", sc.mean.characters.rougeL},
                              {"note", QString::fromStdString(sc.note)},
                              {"worst", worst}, {"output_dir", QString::fromStdString(a.output_dir)}});
     });

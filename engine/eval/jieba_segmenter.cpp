@@ -6,7 +6,6 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
 #include <unordered_map>
 
@@ -81,7 +80,9 @@ public:
         std::string utf8;
         while (p_ < s_.size() && s_[p_] != '\'') {
             if (s_[p_] == '\\' && p_ + 5 < s_.size() && s_[p_ + 1] == 'u') {
-                utf8 += utf8::encode(static_cast<char32_t>(std::stoul(s_.substr(p_ + 2, 4), nullptr, 16)));
+                const std::string hex = s_.substr(p_ + 2, 4);
+                if (hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) fail("a \\u escape without 4 hex digits");
+                utf8 += utf8::encode(static_cast<char32_t>(std::stoul(hex, nullptr, 16)));
                 p_ += 6;
             } else if (s_[p_] == '\\') {
                 fail("an escape other than \\uXXXX");
@@ -361,12 +362,15 @@ const JiebaSegmenter* JiebaSegmenter::installed(std::string* why) {
     static std::string looked;
     std::call_once(once, [] {
         std::vector<fs::path> candidates;
-        if (const char* env = std::getenv("TUNEBENCH_JIEBA_DIR"); env && *env) candidates.emplace_back(env);
-        const fs::path exe = executable_dir();
-        if (!exe.empty()) candidates.push_back(exe / ".." / "share" / "tunebench" / "jieba");
-        if (*TB_JIEBA_BUILD_DIR) candidates.emplace_back(TB_JIEBA_BUILD_DIR);
-        if (*TB_JIEBA_INSTALL_DIR) candidates.emplace_back(TB_JIEBA_INSTALL_DIR);
-        candidates.emplace_back("/usr/lib/python3/dist-packages/jieba");  // Debian's python3-jieba
+        if (const char* env = std::getenv("TUNEBENCH_JIEBA_DIR"); env && *env) {
+            candidates.emplace_back(env);  // the user's choice: nothing else
+        } else {
+            const fs::path exe = executable_dir();
+            if (!exe.empty()) candidates.push_back(exe / ".." / "share" / "tunebench" / "jieba");
+            if (*TB_JIEBA_BUILD_DIR) candidates.emplace_back(TB_JIEBA_BUILD_DIR);
+            if (*TB_JIEBA_INSTALL_DIR) candidates.emplace_back(TB_JIEBA_INSTALL_DIR);
+            candidates.emplace_back("/usr/lib/python3/dist-packages/jieba");  // Debian's python3-jieba
+        }
         for (const auto& dir : candidates) {
             std::error_code ec;
             if (!fs::is_regular_file(dir / "dict.txt", ec)) {

@@ -24,9 +24,9 @@ public:
     // The words of text, in order; concatenated they are the text.
     std::vector<std::u32string> cut(const std::u32string& text) const;
 
-    // The data Tunebench was installed with, loaded once: $TUNEBENCH_JIEBA_DIR, share/tunebench/jieba
-    // beside the program, the build tree, then Debian's python3-jieba. nullptr when none is found;
-    // why then says where it looked.
+    // The data Tunebench was installed with, loaded once: $TUNEBENCH_JIEBA_DIR when set (only it),
+    // else share/tunebench/jieba beside the program, the build tree, then Debian's python3-jieba.
+    // nullptr when none is found; why then says where it looked.
     static const JiebaSegmenter* installed(std::string* why = nullptr);
 
 private:

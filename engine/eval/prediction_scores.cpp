@@ -25,30 +25,28 @@ PredictionScores score_predictions(const std::vector<PredictionRow>& rows) {
                          ". *_characters: ROUGE with each CJK character one token (not comparable with "
                          "LLaMA-Factory's ROUGE)";
     std::vector<ScoredSample> scored;
-    auto add = [](Similarity& sum, const Similarity& s) {
-        sum.bleu4 += round4(s.bleu4);
-        sum.rouge1 += round4(s.rouge1);
-        sum.rouge2 += round4(s.rouge2);
-        sum.rougeL += round4(s.rougeL);
+    auto add = [](Rouge& sum, const Rouge& r) {
+        sum.rouge1 += round4(r.rouge1);
+        sum.rouge2 += round4(r.rouge2);
+        sum.rougeL += round4(r.rougeL);
     };
+    Similarity& m = out.mean;
     for (size_t i = 0; i < rows.size(); ++i) {
         const auto& r = rows[i];
-        const Similarity chars = similarity_by_characters(r.predict, r.label);
-        add(out.characters, chars);
-        Similarity ranked = chars;
-        if (jieba) {
-            ranked = similarity(r.predict, r.label, *jieba);
-            add(out.words, ranked);
-        }
-        scored.push_back({static_cast<int64_t>(i), r.prompt, r.predict, r.label, ranked.rougeL, ranked.bleu4});
+        const Similarity s = similarity(r.predict, r.label, jieba);
+        m.bleu4 += round4(s.bleu4);
+        add(m.words, s.words);
+        add(m.characters, s.characters);
+        const double rougeL = jieba ? s.words.rougeL : s.characters.rougeL;
+        scored.push_back({static_cast<int64_t>(i), r.prompt, r.predict, r.label, rougeL, s.bleu4});
     }
     if (!rows.empty()) {
         const double n = static_cast<double>(rows.size());
-        for (Similarity* s : {&out.words, &out.characters}) {
-            s->bleu4 /= n;
-            s->rouge1 /= n;
-            s->rouge2 /= n;
-            s->rougeL /= n;
+        m.bleu4 /= n;
+        for (Rouge* r : {&m.words, &m.characters}) {
+            r->rouge1 /= n;
+            r->rouge2 /= n;
+            r->rougeL /= n;
         }
     }
     std::stable_sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.rougeL < y.rougeL; });
@@ -59,15 +57,16 @@ PredictionScores score_predictions(const std::vector<PredictionRow>& rows) {
 
 std::string predict_results_json(const PredictionScores& s) {
     nlohmann::ordered_json j;
-    j["predict_bleu-4"] = s.characters.bleu4;
+    const auto& m = s.mean;
+    j["predict_bleu-4"] = m.bleu4;
     if (s.by_words) {
-        j["predict_rouge-1"] = s.words.rouge1;
-        j["predict_rouge-2"] = s.words.rouge2;
-        j["predict_rouge-l"] = s.words.rougeL;
+        j["predict_rouge-1"] = m.words.rouge1;
+        j["predict_rouge-2"] = m.words.rouge2;
+        j["predict_rouge-l"] = m.words.rougeL;
     }
-    j["predict_rouge-1_characters"] = s.characters.rouge1;
-    j["predict_rouge-2_characters"] = s.characters.rouge2;
-    j["predict_rouge-l_characters"] = s.characters.rougeL;
+    j["predict_rouge-1_characters"] = m.characters.rouge1;
+    j["predict_rouge-2_characters"] = m.characters.rouge2;
+    j["predict_rouge-l_characters"] = m.characters.rougeL;
     j["predict_samples"] = s.samples;
     j["note"] = s.note;
     return io::dump_json(j, 4) + "\n";
@@ -79,14 +78,15 @@ std::string scores_summary(const PredictionScores& s) {
         std::snprintf(b, sizeof b, "%.2f", v);
         return std::string(b);
     };
-    std::string line = std::to_string(s.samples) + " samples: BLEU-4 " + f2(s.characters.bleu4);
+    const auto& m = s.mean;
+    std::string line = std::to_string(s.samples) + " samples: BLEU-4 " + f2(m.bleu4);
     if (s.by_words)
-        line += ", ROUGE-1 " + f2(s.words.rouge1) + ", ROUGE-2 " + f2(s.words.rouge2) + ", ROUGE-L " + f2(s.words.rougeL) +
+        line += ", ROUGE-1 " + f2(m.words.rouge1) + ", ROUGE-2 " + f2(m.words.rouge2) + ", ROUGE-L " + f2(m.words.rougeL) +
                 " (jieba words, as LLaMA-Factory);";
     else
         line += " (ROUGE over jieba words unavailable: jieba's dictionary was not found);";
-    return line + " by characters ROUGE-1 " + f2(s.characters.rouge1) + ", ROUGE-2 " + f2(s.characters.rouge2) +
-           ", ROUGE-L " + f2(s.characters.rougeL);
+    return line + " by characters ROUGE-1 " + f2(m.characters.rouge1) + ", ROUGE-2 " + f2(m.characters.rouge2) +
+           ", ROUGE-L " + f2(m.characters.rougeL);
 }
 
 std::vector<PredictionRow> read_prediction_rows(const std::filesystem::path& jsonl) {

@@ -25,9 +25,8 @@ struct ScoredSample {
 
 struct PredictionScores {
     int64_t samples = 0;
-    bool by_words = false;  // jieba's dictionary was found: `words` are LLaMA-Factory's numbers
-    Similarity words;       // ROUGE over jieba words (BLEU-4 over characters, as LLaMA-Factory)
-    Similarity characters;  // ROUGE over characters
+    bool by_words = false;  // jieba's dictionary was found: mean.words are LLaMA-Factory's numbers
+    Similarity mean;        // of the samples' scores, each rounded to 4 decimals first
     std::string note;       // what the numbers are, and why there are no words when there are none
     std::vector<ScoredSample> worst;  // lowest ROUGE-L first (by words when there are words), up to 10
 };

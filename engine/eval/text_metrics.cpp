@@ -18,10 +18,9 @@ bool is_cjk(char32_t c) {
            (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF00 && c <= 0xFFEF);
 }
 
-template <class T>
-std::map<std::vector<T>, int> ngram_counts(const std::vector<T>& s, size_t n) {
-    std::map<std::vector<T>, int> c;
-    for (size_t i = 0; i + n <= s.size(); ++i) ++c[std::vector<T>(s.begin() + i, s.begin() + i + n)];
+std::map<std::u32string, int> ngram_counts(const std::u32string& s, size_t n) {
+    std::map<std::u32string, int> c;
+    for (size_t i = 0; i + n <= s.size(); ++i) ++c[s.substr(i, n)];
     return c;
 }
 
@@ -84,8 +83,8 @@ double rouge_l(const std::vector<std::u32string>& hyp, const std::vector<std::u3
     return 2.0 * ((p * r) / (p + r + 1e-8));
 }
 
-Similarity rouge(const std::vector<std::u32string>& hyp, const std::vector<std::u32string>& ref) {
-    Similarity s;
+Rouge rouge(const std::vector<std::u32string>& hyp, const std::vector<std::u32string>& ref) {
+    Rouge s;
     s.rouge1 = 100 * rouge_n(hyp, ref, 1);
     s.rouge2 = 100 * rouge_n(hyp, ref, 2);
     s.rougeL = 100 * rouge_l(hyp, ref);
@@ -100,14 +99,14 @@ std::u32string joined(const std::vector<std::u32string>& words) {
 
 }  // namespace
 
-std::vector<std::u32string> character_tokens(const std::string& text) {
+std::vector<std::u32string> character_tokens(const std::u32string& text) {
     std::vector<std::u32string> out;
     std::u32string word;
     auto flush = [&] {
         if (!word.empty()) out.push_back(word);
         word.clear();
     };
-    for (char32_t c : utf8::decode(text)) {
+    for (char32_t c : text) {
         if (utf8::is_python_space(c)) {
             flush();
         } else if (is_cjk(c)) {
@@ -153,8 +152,7 @@ std::vector<std::u32string> rouge_chinese_words(const std::vector<std::u32string
 }
 
 // nltk.translate.bleu_score.sentence_bleu(weights 0.25 ×4, SmoothingFunction().method3)
-double sentence_bleu4(const std::u32string& reference, const std::u32string& hypothesis) {
-    const std::vector<char32_t> ref(reference.begin(), reference.end()), hyp(hypothesis.begin(), hypothesis.end());
+double sentence_bleu4(const std::u32string& ref, const std::u32string& hyp) {
     if (hyp.empty()) return 0;
     double log_sum = 0;
     int zeros = 0;
@@ -182,22 +180,18 @@ double round4(double value) {
     return std::strtod(buf, nullptr);
 }
 
-Similarity similarity(const std::string& prediction, const std::string& label, const JiebaSegmenter& jieba) {
+Similarity similarity(const std::string& prediction, const std::string& label, const JiebaSegmenter* jieba) {
     const std::u32string pred = utf8::decode(prediction), ref = utf8::decode(label);
-    const auto hyp_words = jieba.cut(pred), ref_words = jieba.cut(ref);
     Similarity s;
-    // LLaMA-Factory: all-blank text scores 0 (rouge_chinese would raise)
-    if (!split_whitespace(joined(hyp_words)).empty() && !split_whitespace(joined(ref_words)).empty())
-        s = rouge(rouge_chinese_words(hyp_words), rouge_chinese_words(ref_words));
     s.bleu4 = 100 * sentence_bleu4(ref, pred);
-    return s;
-}
-
-Similarity similarity_by_characters(const std::string& prediction, const std::string& label) {
-    const auto hyp = character_tokens(prediction), ref = character_tokens(label);
-    Similarity s;
-    if (!hyp.empty() && !ref.empty()) s = rouge(hyp, ref);
-    s.bleu4 = 100 * sentence_bleu4(utf8::decode(label), utf8::decode(prediction));
+    const auto hyp_chars = character_tokens(pred), ref_chars = character_tokens(ref);
+    if (!hyp_chars.empty() && !ref_chars.empty()) s.characters = rouge(hyp_chars, ref_chars);
+    if (jieba) {
+        const auto hyp_words = jieba->cut(pred), ref_words = jieba->cut(ref);
+        // LLaMA-Factory: all-blank text scores 0 (rouge_chinese would raise)
+        if (!split_whitespace(joined(hyp_words)).empty() && !split_whitespace(joined(ref_words)).empty())
+            s.words = rouge(rouge_chinese_words(hyp_words), rouge_chinese_words(ref_words));
+    }
     return s;
 }
 

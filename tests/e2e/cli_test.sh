@@ -172,5 +172,21 @@ check "bench: table and JSON with load, first-token time and decode rates per ba
 [ $? -ne 0 ] && grep -q "batch_sizes" "$TMP/err"
 check "bench: a bad batch size names the key" $?
 
+printf '%s\n' '{"predict": "北京协和医院就诊", "label": "北京协和医院看病"}' > "$TMP/pred.jsonl"
+"$CLI" score "$TMP/pred.jsonl" >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 0 ] && python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert abs(j['predict_rouge-1'] - 50.0) < 1e-3 and 'predict_rouge-1_characters' in j, j
+" "$TMP/out"
+check "score: ROUGE over jieba words beside the character ROUGE" $?
+TUNEBENCH_JIEBA_DIR="$TMP/no-jieba" "$CLI" score "$TMP/pred.jsonl" >"$TMP/out" 2>"$TMP/err"
+[ $? -eq 0 ] && grep -q "no-jieba" "$TMP/err" && python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert 'predict_rouge-1' not in j and 'predict_rouge-1_characters' in j and 'no-jieba' in j['note'], j
+" "$TMP/out"
+check "score: without jieba's data only the character ROUGE, and a warning naming where it looked" $?
+
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

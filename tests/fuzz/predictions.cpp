@@ -11,7 +11,9 @@ void check(bool ok) {
     if (!ok) __builtin_trap();
 }
 void check_range(const tb::eval::Similarity& s) {
-    for (double v : {s.bleu4, s.rouge1, s.rouge2, s.rougeL}) check(v >= 0 && v <= 100 + 1e-9);
+    for (double v : {s.bleu4, s.words.rouge1, s.words.rouge2, s.words.rougeL, s.characters.rouge1, s.characters.rouge2,
+                     s.characters.rougeL})
+        check(v >= 0 && v <= 100 + 1e-9);
 }
 }  // namespace
 
@@ -22,16 +24,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (rows.size() > 4) rows.resize(4);
         const auto* jieba = tb::eval::JiebaSegmenter::installed();
         for (const auto& r : rows) {
-            check_range(tb::eval::similarity_by_characters(r.predict, r.label));
+            check_range(tb::eval::similarity(r.predict, r.label, jieba));
             if (!jieba) continue;
-            check_range(tb::eval::similarity(r.predict, r.label, *jieba));
             const std::u32string text = tb::utf8::decode(r.predict);
             std::u32string joined;
             for (const auto& w : jieba->cut(text)) joined += w;
             check(joined == text);
         }
         const auto scores = tb::eval::score_predictions(rows);
-        check_range(scores.characters);
+        check_range(scores.mean);
         tb::eval::predict_results_json(scores);
     });
     return 0;

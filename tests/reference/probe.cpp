@@ -252,7 +252,7 @@ int similarity(const char* pairs_file, const char* out_file) {
     const eval::JiebaSegmenter* jieba = eval::JiebaSegmenter::installed(&why);
     if (!jieba) throw Error(why);
     const json pairs = json::parse(io::read_file(pairs_file));
-    auto scores = [](const eval::Similarity& s) { return json::array({s.bleu4, s.rouge1, s.rouge2, s.rougeL}); };
+    auto scores = [](double bleu4, const eval::Rouge& r) { return json::array({bleu4, r.rouge1, r.rouge2, r.rougeL}); };
     auto words = [&](const std::string& text) {
         json w = json::array();
         for (const auto& x : jieba->cut(utf8::decode(text))) w.push_back(utf8::encode(x));
@@ -261,10 +261,11 @@ int similarity(const char* pairs_file, const char* out_file) {
     json out = json::array();
     for (const auto& p : pairs) {
         const std::string predict = p.at("predict"), label = p.at("label");
+        const auto s = eval::similarity(predict, label, jieba);
         out.push_back({{"predict_words", words(predict)},
                        {"label_words", words(label)},
-                       {"words", scores(eval::similarity(predict, label, *jieba))},
-                       {"characters", scores(eval::similarity_by_characters(predict, label))}});
+                       {"words", scores(s.bleu4, s.words)},
+                       {"characters", scores(s.bleu4, s.characters)}});
     }
     io::write_text_atomically(out_file, out.dump() + "\n");
     return 0;

@@ -21,16 +21,17 @@ TEST(TextMetrics, HandWorkedValues) {
     // "abcd" vs "abce": p1 3/4, p2 2/3, p3 1/2, p4 0 → method3 1/(2·1); BP 1
     EXPECT_NEAR(eval::sentence_bleu4(U"abcd", U"abce"), std::pow(0.125, 0.25), 1e-12);
     // rouge_chinese: F1 of unique n-grams; ROUGE-L the F1 of the LCS
-    auto s = eval::similarity_by_characters("a b c e", "a b c d");
+    auto s = eval::similarity("a b c e", "a b c d", nullptr).characters;
     EXPECT_NEAR(s.rouge1, 75.0, 1e-4);
     EXPECT_NEAR(s.rouge2, 100.0 * 2 / 3, 1e-4);
     EXPECT_NEAR(s.rougeL, 75.0, 1e-4);
-    auto same = eval::similarity_by_characters("你好，世界", "你好，世界");
+    auto same = eval::similarity("你好，世界", "你好，世界", nullptr);
     EXPECT_NEAR(same.bleu4, 100.0, 1e-9);
-    EXPECT_NEAR(same.rougeL, 100.0, 1e-6);
-    EXPECT_EQ(eval::character_tokens("LoRA 训练"), (std::vector<std::u32string>{U"LoRA", U"训", U"练"}));
-    EXPECT_EQ(eval::similarity_by_characters("", "abc").bleu4, 0.0);
-    EXPECT_EQ(eval::similarity_by_characters("xyz", "abc").rouge1, 0.0);
+    EXPECT_NEAR(same.characters.rougeL, 100.0, 1e-6);
+    EXPECT_EQ(same.words.rougeL, 0.0);  // no segmenter, no word scores
+    EXPECT_EQ(eval::character_tokens(U"LoRA 训练"), (std::vector<std::u32string>{U"LoRA", U"训", U"练"}));
+    EXPECT_EQ(eval::similarity("", "abc", nullptr).bleu4, 0.0);
+    EXPECT_EQ(eval::similarity("xyz", "abc", nullptr).characters.rouge1, 0.0);
     // shorter hypothesis: brevity penalty exp(1 - 4/2)
     EXPECT_NEAR(eval::sentence_bleu4(U"abcd", U"ab"), std::exp(1.0 - 2.0) * std::pow(1.0 * 1.0 * 0.5 * 0.25, 0.25), 1e-12);
     // rouge_chinese cuts sentences after 。！？? (not before a closing quote); a blank sentence is one empty word
@@ -58,7 +59,7 @@ TEST(JiebaSegmenter, CutsAsJieba) {
     EXPECT_EQ(cut("C++ a\r\nb"), (std::vector<std::string>{"C++", " ", "a", "\r\n", "b"}));
     EXPECT_TRUE(cut("").empty());
     // LLaMA-Factory's ROUGE is over these words: one wrong word of three
-    const auto s = eval::similarity("北京协和医院就诊", "北京协和医院看病", *jieba);
+    const auto s = eval::similarity("北京协和医院就诊", "北京协和医院看病", jieba).words;
     EXPECT_NEAR(s.rouge1, 50.0, 1e-4);  // {北京协和医院, 就诊} vs {北京协和医院, 看病}
 }
 
@@ -98,12 +99,12 @@ TEST(TextMetrics, TrainedAdapterScoresHighOnItsDatasetAndTheRunResumes) {
     EXPECT_EQ(r.resumed_from, part.samples);
     EXPECT_EQ(r.samples, 8);
     ASSERT_TRUE(r.scores.by_words) << r.scores.note;
-    EXPECT_GT(r.scores.words.rougeL, 90.0);
-    EXPECT_GT(r.scores.characters.rougeL, 90.0);
-    EXPECT_GT(r.scores.characters.bleu4, 80.0);
+    EXPECT_GT(r.scores.mean.words.rougeL, 90.0);
+    EXPECT_GT(r.scores.mean.characters.rougeL, 90.0);
+    EXPECT_GT(r.scores.mean.bleu4, 80.0);
     auto results = nlohmann::json::parse(test::slurp(tmp.path / "pred/predict_results.json"));
-    EXPECT_NEAR(results["predict_rouge-l"].get<double>(), r.scores.words.rougeL, 1e-9);
-    EXPECT_NEAR(results["predict_rouge-l_characters"].get<double>(), r.scores.characters.rougeL, 1e-9);
+    EXPECT_NEAR(results["predict_rouge-l"].get<double>(), r.scores.mean.words.rougeL, 1e-9);
+    EXPECT_NEAR(results["predict_rouge-l_characters"].get<double>(), r.scores.mean.characters.rougeL, 1e-9);
     auto lines = test::slurp(tmp.path / "pred/generated_predictions.jsonl");
     EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 8);
     ASSERT_FALSE(r.scores.worst.empty());
