@@ -49,6 +49,11 @@ ChatPage::ChatPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     m_texts->set(m_compare, "text", QT_TR_NOOP("Compare with the base model"));
     m_texts->set(m_compare, "toolTip", QT_TR_NOOP("Each message is also answered by the base model without the adapter (loads the base a second time)"));
 
+    m_thinking = new QCheckBox;
+    m_thinking->setChecked(true);
+    m_texts->set(m_thinking, "text", QT_TR_NOOP("Enable thinking"));
+    m_texts->set(m_thinking, "toolTip", QT_TR_NOOP("Reasoning models (qwen3 template): off puts an empty thought in the prompt so the model answers directly (applies when the model is loaded)"));
+
     auto* opts = new QHBoxLayout;
     for (auto [label, w] : std::initializer_list<std::pair<const char*, QWidget*>>{
              {QT_TR_NOOP("Temperature"), m_temperature}, {QT_TR_NOOP("Top-p"), m_topP}, {QT_TR_NOOP("Max new tokens"), m_maxNewTokens}}) {
@@ -56,6 +61,7 @@ ChatPage::ChatPage(EngineController* engine, ModelBar* bar, QWidget* parent)
         opts->addWidget(w);
     }
     opts->addWidget(m_compare);
+    opts->addWidget(m_thinking);
     opts->addStretch(1);
     opts->addWidget(m_load);
     auto* form = new QFormLayout;
@@ -150,6 +156,7 @@ void ChatPage::load() {
     m_comparing = m_compare->isChecked() && !m_bar->adapterDir().isEmpty();
     QVariantMap a = m_bar->inferenceArguments();
     a["system"] = m_system->text();
+    a["enable_thinking"] = m_thinking->isChecked() ? "true" : "false";
     m_engine->requestLoadChat(a, m_comparing);
 }
 

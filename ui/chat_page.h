@@ -49,6 +49,7 @@ private:
     QDoubleSpinBox* m_topP;
     QSpinBox* m_maxNewTokens;
     QCheckBox* m_compare;
+    QCheckBox* m_thinking;  // enable_thinking for reasoning templates (qwen3)
     QPlainTextEdit* m_transcript;
     QPlainTextEdit* m_baseTranscript;
     QWidget* m_basePane;

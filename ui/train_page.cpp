@@ -155,6 +155,7 @@ TrainPage::TrainPage(EngineController* engine, ModelBar* bar, QWidget* parent)
     row(df, QT_TR_NOOP("Neat packing"), field("neat_packing", check(d.neat_packing), QT_TR_NOOP("packing in which each example attends only to itself (turns packing on)")));
     row(df, QT_TR_NOOP("Train on prompt"), field("train_on_prompt", check(d.train_on_prompt), QT_TR_NOOP("also learn the prompt tokens, not only the responses")));
     row(df, QT_TR_NOOP("Mask history"), field("mask_history", check(d.mask_history), QT_TR_NOOP("learn only the last turn of a multi-turn conversation")));
+    row(df, QT_TR_NOOP("Enable thinking"), field("enable_thinking", check(d.enable_thinking), QT_TR_NOOP("reasoning templates (qwen3): a reply without <think>…</think> learns an empty thought; off puts it in the prompt instead")));
     row(df, QT_TR_NOOP("Group by length"), field("group_by_length", check(d.group_by_length), QT_TR_NOOP("batch examples of similar length together (less padding)")));
 
     auto* method = new QWidget;

@@ -23,14 +23,17 @@ void add_tokenize(CLI::App& app, std::function<int()>& run) {
     auto template_name = std::make_shared<std::string>();
     auto system = std::make_shared<std::string>();
     auto history = std::make_shared<std::string>("[]");
+    auto thinking = std::make_shared<ThinkingOptions>();
     sub->add_option("--text", *text, "text to tokenize")->required();
     sub->add_flag("--add_special_tokens", *special, "prepend BOS / [gMASK] sop as the model expects");
     sub->add_flag("--chat", *chat, "the chat prompt for the query TEXT, rendered with the template");
     sub->add_option("--template", *template_name, "with --chat: the template (default: the model's)");
     sub->add_option("--system", *system, "with --chat: the system prompt (default: the template's)");
     sub->add_option("--history_json", *history, "with --chat: earlier rounds, [[\"query\", \"answer\"], ...]");
-    sub->callback([&run, collector, text, special, chat, template_name, system, history] {
-        run = [collector, text, special, chat, template_name, system, history] {
+    sub->add_option("--enable_thinking", thinking->enable_thinking, "with --chat and a reasoning template (qwen3): false puts an empty thought in the prompt");
+    sub->add_option("--preserve_thinking", thinking->preserve_thinking, "with --chat: keep the thoughts of earlier answers");
+    sub->callback([&run, collector, text, special, chat, template_name, system, history, thinking] {
+        run = [collector, text, special, chat, template_name, system, history, thinking] {
             auto map = collector->collect();
             std::filesystem::path folder = model_folder(map);
             std::unique_ptr<ModelConfig> config;
@@ -47,7 +50,7 @@ void add_tokenize(CLI::App& app, std::function<int()>& run) {
                 } catch (const nlohmann::json::exception&) {
                     throw ConfigError("--history_json is " + history->substr(0, 60) + ", expected [[\"query\", \"answer\"], ...]");
                 }
-                ids = encode_prompt(ChatTemplate::get(name.empty() ? "empty" : name), *tok, rounds, *text, *system);
+                ids = encode_prompt(ChatTemplate::get(name.empty() ? "empty" : name), *tok, rounds, *text, *system, *thinking);
             } else {
                 ids = *special ? tok->encode_with_prefix(*text) : tok->encode(*text);
             }

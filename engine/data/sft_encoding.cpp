@@ -40,7 +40,8 @@ EncodedExample encode_supervised(const Example& ex, const ChatTemplate& t, const
         while (cut > 0 && (static_cast<unsigned char>(m.content[cut]) & 0xC0) == 0x80) --cut;  // a whole character
         m.content.resize(cut);
     }
-    auto pairs = encode_multiturn(t, tok, messages, ex.system);
+    // supervised.py: with mask_history only the last reply keeps its thought, unless preserved
+    auto pairs = encode_multiturn(t, tok, messages, ex.system, o.thinking, o.mask_history && !o.thinking.preserve_thinking);
     if (o.mask_history) std::reverse(pairs.begin(), pairs.end());
     EncodedExample out;
     int64_t total = t.efficient_eos ? 1 : 0;

@@ -22,6 +22,7 @@ struct SftEncodeOptions {
     int64_t cutoff_len = 2048;
     bool train_on_prompt = false;
     bool mask_history = false;
+    ThinkingOptions thinking;  // reasoning templates (qwen3)
 };
 
 struct EncodedExample {

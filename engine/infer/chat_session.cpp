@@ -66,7 +66,7 @@ std::vector<int64_t> ChatSession::prompt_ids(const std::string& query) const {
 
 std::vector<int64_t> ChatSession::prompt_ids(const std::vector<std::pair<std::string, std::string>>& history,
                                              const std::string& query, const std::string& system) const {
-    auto ids = encode_prompt(*template_, *tokenizer_, history, query, system);
+    auto ids = encode_prompt(*template_, *tokenizer_, history, query, system, args_.thinking);
     auto prefix = tokenizer_->prefix_ids();
     const bool has_prefix = ids.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), ids.begin());
     if (!has_prefix) {

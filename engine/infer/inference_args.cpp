@@ -20,7 +20,7 @@ InferenceArgs InferenceArgs::from_map(const ArgMap& given, std::vector<std::stri
         "model_name_or_path", "adapter_name_or_path", "template", "device", "dtype", "infer_dtype",
         "system", "default_system", "do_sample", "temperature", "top_p", "top_k", "repetition_penalty",
         "max_new_tokens", "seed", "stop", "infer_backend", "quantization_bit", "flash_attn",
-        "per_device_eval_batch_size"};
+        "per_device_eval_batch_size", "enable_thinking", "preserve_thinking"};
     for (const auto& [k, v] : args) {
         if (k == "model_name_or_path") a.model_name_or_path = v;
         else if (k == "adapter_name_or_path") a.adapter_name_or_path = v;
@@ -28,6 +28,8 @@ InferenceArgs InferenceArgs::from_map(const ArgMap& given, std::vector<std::stri
         else if (k == "device") a.device = v;
         else if (k == "dtype" || k == "infer_dtype") a.dtype = v;
         else if (k == "system" || k == "default_system") a.system = v;
+        else if (k == "enable_thinking") a.thinking.enable_thinking = parse_bool(k, v);
+        else if (k == "preserve_thinking") a.thinking.preserve_thinking = parse_bool(k, v);
         else if (k == "do_sample") g.do_sample = parse_bool(k, v);
         else if (k == "temperature") g.temperature = parse_double(k, v);
         else if (k == "top_p") g.top_p = parse_double(k, v);

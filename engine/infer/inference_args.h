@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "infer/generation_config.h"
+#include "tokenizer/chat_template.h"
 
 namespace tb {
 
@@ -20,6 +21,7 @@ struct InferenceArgs {
     std::string device = "auto";
     std::string dtype = "auto";  // keys "dtype" or "infer_dtype"
     std::string system;          // keys "system" or "default_system"
+    ThinkingOptions thinking;    // keys enable_thinking, preserve_thinking (reasoning templates: qwen3)
     int quantization_bit = 0;    // 4 | 8: base kept quantized, adapters applied unmerged (QLoRA)
     std::string flash_attn = "auto";  // auto | fa2 | sdpa | disabled (model/attention.h)
     // Rows decoded together by predict and evaluate (continuous batching); LLaMA-Factory's key.

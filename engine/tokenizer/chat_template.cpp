@@ -83,6 +83,16 @@ std::map<std::string, ChatTemplate> build_table() {
         t.replace_eos = true;
         add(t);
     }
+    for (const bool thinking : {true, false}) {  // qwen without its default system; qwen3 reasons
+        ChatTemplate t = m.at("qwen");
+        t.name = thinking ? "qwen3" : "qwen3_nothink";
+        t.default_system.clear();
+        if (thinking) {
+            t.thought_open = "<think>\n";
+            t.thought_close = "\n</think>\n\n";
+        }
+        add(t);
+    }
     {
         ChatTemplate t;
         t.name = "default";
@@ -118,6 +128,29 @@ const std::map<std::string, ChatTemplate>& table() {
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
     for (size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size()) s.replace(p, from.size(), to);
     return s;
+}
+
+// Template.remove_thought: every thought_open … thought_close cut out, then leading newlines
+std::string remove_thought(const ChatTemplate& t, const std::string& content) {
+    std::string out;
+    size_t p = 0;
+    for (size_t a; (a = content.find(t.thought_open, p)) != std::string::npos;) {
+        const size_t b = content.find(t.thought_close, a + t.thought_open.size());
+        if (b == std::string::npos) break;
+        out.append(content, p, a - p);
+        p = b + t.thought_close.size();
+    }
+    out.append(content, p);
+    return out.substr(std::min(out.find_first_not_of('\n'), out.size()));
+}
+
+// ReasoningTemplate: neither tag (stripped of its newlines) appears in the reply
+bool lacks_thought(const ChatTemplate& t, const std::string& content) {
+    auto strip = [](const std::string& s) {
+        const size_t a = s.find_first_not_of(" \n"), b = s.find_last_not_of(" \n");
+        return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+    };
+    return content.find(strip(t.thought_open)) == std::string::npos && content.find(strip(t.thought_close)) == std::string::npos;
 }
 
 int64_t required_id(const Tokenizer& tok, const std::string& token, const std::string& tpl) {
@@ -221,9 +254,24 @@ std::vector<std::vector<int64_t>> encode_messages(const ChatTemplate& t, const T
 }
 
 std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> encode_multiturn(
-    const ChatTemplate& t, const Tokenizer& tok, const std::vector<ChatMessage>& messages,
-    const std::string& system) {
+    const ChatTemplate& t, const Tokenizer& tok, const std::vector<ChatMessage>& given,
+    const std::string& system, const ThinkingOptions& thinking, bool discard_history_thoughts) {
+    std::vector<ChatMessage> messages = given;
+    const size_t n = messages.size();
+    if (t.reasoning()) {
+        for (size_t i = 1; i < n; i += 2)
+            if (!thinking.enable_thinking || (discard_history_thoughts && i + 2 < n))
+                messages[i].content = remove_thought(t, messages[i].content);
+    }
     auto enc = encode_messages(t, tok, messages, system);
+    if (t.reasoning()) {  // an empty thought where a reply has none: trained, or in the prompt
+        const auto empty = tok.encode(t.thought_open + t.thought_close);
+        for (size_t i = discard_history_thoughts && n >= 2 ? n - 2 : 0; i + 1 < n; i += 2) {
+            if (!lacks_thought(t, messages[i + 1].content)) continue;
+            if (thinking.enable_thinking) enc[i + 1].insert(enc[i + 1].begin(), empty.begin(), empty.end());
+            else enc[i].insert(enc[i].end(), empty.begin(), empty.end());
+        }
+    }
     std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> pairs;
     for (size_t i = 0; i + 1 < enc.size(); i += 2) pairs.emplace_back(enc[i], enc[i + 1]);
     return pairs;
@@ -231,15 +279,20 @@ std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> encode_multit
 
 std::vector<int64_t> encode_prompt(const ChatTemplate& t, const Tokenizer& tok,
                                    const std::vector<std::pair<std::string, std::string>>& history,
-                                   const std::string& query, const std::string& system) {
+                                   const std::string& query, const std::string& system, const ThinkingOptions& thinking) {
     std::vector<ChatMessage> msgs;
     for (const auto& [q, a] : history) {
         msgs.push_back({"user", q});
-        msgs.push_back({"assistant", a});
+        // ReasoningTemplate.encode_oneturn: earlier thoughts removed unless preserved
+        msgs.push_back({"assistant", t.reasoning() && !thinking.preserve_thinking ? remove_thought(t, a) : a});
     }
     msgs.push_back({"user", query});
     std::vector<int64_t> ids;
     for (auto& m : encode_messages(t, tok, msgs, system)) ids.insert(ids.end(), m.begin(), m.end());
+    if (t.reasoning() && !thinking.enable_thinking) {  // the reply starts after an empty thought
+        const auto empty = tok.encode(t.thought_open + t.thought_close);
+        ids.insert(ids.end(), empty.begin(), empty.end());
+    }
     return ids;
 }
 
@@ -258,6 +311,8 @@ std::string detect_template(const std::filesystem::path& folder, const ModelConf
     std::string chosen;
     if (config.arch == Arch::ChatGLM) {
         chosen = names.find("chatglm2") != std::string::npos ? "chatglm2" : "chatglm3";
+    } else if (config.arch == Arch::Qwen3) {
+        chosen = "qwen3";
     } else if (config.arch == Arch::Qwen2 || chat_template.find("<|im_start|>") != std::string::npos) {
         chosen = "qwen";
     } else if (tok.token_to_id("<|eot_id|>") && chat_template.find("<|start_header_id|>") != std::string::npos) {

@@ -25,6 +25,12 @@ struct ChatMessage {
     std::string content;
 };
 
+// LLaMA-Factory's switches of reasoning templates (its data arguments of the same names).
+struct ThinkingOptions {
+    bool enable_thinking = true;     // replies without a thought get an empty one, trained (false: in the prompt, not trained)
+    bool preserve_thinking = false;  // keep the thoughts of earlier turns (false: removed)
+};
+
 struct ChatTemplate {
     std::string name;
     Slots prefix, system, user, assistant, separator;
@@ -33,6 +39,9 @@ struct ChatTemplate {
     bool efficient_eos = false;
     bool replace_eos = false;
     bool system_in_first_user = false;  // llama2: <<SYS>> block goes inside the first [INST]
+    // ReasoningTemplate (qwen3): a reply's thought is thought_open … thought_close before its text
+    std::string thought_open, thought_close;
+    bool reasoning() const { return !thought_open.empty(); }
 
     static const ChatTemplate& get(const std::string& name);  // UnsupportedError listing names
     static std::vector<std::string> names();
@@ -42,19 +51,23 @@ struct ChatTemplate {
 std::vector<std::vector<int64_t>> encode_messages(const ChatTemplate& t, const Tokenizer& tok,
                                                   const std::vector<ChatMessage>& messages,
                                                   const std::string& system);
-// (source, target) id pairs of each round (encode_multiturn).
+// (source, target) id pairs of each round (encode_multiturn; a reasoning template's thoughts as
+// ReasoningTemplate.encode_multiturn handles them, discard_history_thoughts being its
+// discarding_history_cot).
 std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> encode_multiturn(
     const ChatTemplate& t, const Tokenizer& tok, const std::vector<ChatMessage>& messages,
-    const std::string& system);
-// Generation prompt: history rounds + the new user query, up to where the reply starts.
+    const std::string& system, const ThinkingOptions& thinking = {}, bool discard_history_thoughts = false);
+// Generation prompt: history rounds + the new user query, up to where the reply starts
+// (encode_oneturn's prompt).
 std::vector<int64_t> encode_prompt(const ChatTemplate& t, const Tokenizer& tok,
                                    const std::vector<std::pair<std::string, std::string>>& history,
-                                   const std::string& query, const std::string& system);
+                                   const std::string& query, const std::string& system,
+                                   const ThinkingOptions& thinking = {});
 // The template's eos id (its first stop word when replace_eos) and every id that ends a reply.
 int64_t template_eos_id(const ChatTemplate& t, const Tokenizer& tok);
 std::vector<int64_t> template_stop_ids(const ChatTemplate& t, const Tokenizer& tok);
 
-// Template name for a model folder: chatglm2 / chatglm3 / llama2 / llama3 / qwen, or empty for
+// Template name for a model folder: chatglm2 / chatglm3 / llama2 / llama3 / qwen / qwen3, or empty for
 // base models without a chat template. Logs why it chose.
 std::string detect_template(const std::filesystem::path& folder, const ModelConfig& config,
                             const Tokenizer& tok);

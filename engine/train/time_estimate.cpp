@@ -69,7 +69,7 @@ TimeEstimate estimate_training_time(const TrainingArgs& a) {
         n -= a.val_size >= 1 ? static_cast<int64_t>(a.val_size) : static_cast<int64_t>(std::ceil(a.val_size * n));
     e.examples = std::max<int64_t>(n, 0);
     // tokens per example from up to 2000 of them (the rest are alike)
-    data::SftEncodeOptions eo{a.cutoff_len, a.train_on_prompt, a.mask_history};
+    data::SftEncodeOptions eo{a.cutoff_len, a.train_on_prompt, a.mask_history, {a.enable_thinking, a.preserve_thinking}};
     const int64_t sample = std::min<int64_t>(static_cast<int64_t>(examples.size()), 2000);
     double total_len = 0;
     for (int64_t i = 0; i < sample; ++i) {

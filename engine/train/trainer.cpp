@@ -303,7 +303,7 @@ void Trainer::load_model_and_data() {
     }
     const bool packing = a_.packing || a_.neat_packing;
     const int64_t cutoff = packing ? packed_row_length(a_.cutoff_len) : a_.cutoff_len;
-    data::SftEncodeOptions eo{cutoff, a_.train_on_prompt, a_.mask_history};
+    data::SftEncodeOptions eo{cutoff, a_.train_on_prompt, a_.mask_history, {a_.enable_thinking, a_.preserve_thinking}};
     auto encode = [&](const std::vector<data::Example>& in, std::vector<data::EncodedExample>& out) {
         for (const auto& ex : in) {
             auto e = data::encode_supervised(ex, tmpl, *tok_, eo);

@@ -21,6 +21,7 @@ struct TrainingArgs {
     int64_t max_samples = 0;
     double val_size = 0;
     bool train_on_prompt = false, mask_history = false, packing = false, group_by_length = false;
+    bool enable_thinking = true, preserve_thinking = false;  // reasoning templates (qwen3)
     bool neat_packing = false;  // packing without attention across the packed examples (turns packing on)
     // method
     std::string finetuning_type = "lora";  // lora | adalora | freeze | full

@@ -9,8 +9,9 @@
 //       left-padded with 0, key mask and positions counted from each row's first real token).
 //   encode TOKENIZER_DIR TEMPLATE DATASET_DIR DATASET CUTOFF TRAIN_ON_PROMPT MASK_HISTORY OUT.jsonl
 //       the SFT rows training would build (one JSON line each: input_ids, labels; skipped rows too)
-//   encode ... OUT.jsonl pack
-//       the same rows packed as training packs them (input_ids, labels, segments: each example's length)
+//   encode ... OUT.jsonl [pack] [enable_thinking=true|false] [preserve_thinking=true|false]
+//       pack: the same rows packed as training packs them (input_ids, labels, segments: each
+//       example's length); the thinking flags as LLaMA-Factory's data arguments of those names
 //   read-bin FILE.bin OUT.safetensors        every tensor of a torch.save file, as read here
 //   ggml-quantize IN.safetensors OUT.safetensors TYPE
 //       every tensor (rows along its last dimension) as ggml TYPE (F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K):
@@ -116,13 +117,22 @@ int forward(const std::string& spec_path, const std::string& out) {
     return 0;
 }
 
-int encode(char** a, bool pack) {
+int encode(int argc, char** a) {
     const std::string tok_dir = a[2], template_name = a[3], dataset_dir = a[4], dataset = a[5];
     auto tok = load_tokenizer(tok_dir, nullptr);
     const auto& tmpl = ChatTemplate::get(template_name);
     const int64_t cutoff_len = std::stoll(a[6]);
+    bool pack = false;
+    ThinkingOptions thinking;
+    for (int i = 10; i < argc; ++i) {
+        const std::string flag = a[i];
+        if (flag == "pack") pack = true;
+        else if (flag.rfind("enable_thinking=", 0) == 0) thinking.enable_thinking = flag.substr(16) == "true";
+        else if (flag.rfind("preserve_thinking=", 0) == 0) thinking.preserve_thinking = flag.substr(18) == "true";
+        else throw Error("unknown encode flag " + flag);
+    }
     data::SftEncodeOptions eo{pack ? packed_row_length(cutoff_len) : cutoff_len, std::string(a[7]) == "true",
-                              std::string(a[8]) == "true"};
+                              std::string(a[8]) == "true", thinking};
     std::vector<data::EncodedExample> rows;
     for (const auto& ex : data::load_datasets(dataset_dir, dataset, 0, nullptr))
         rows.push_back(data::encode_supervised(ex, tmpl, *tok, eo));
@@ -277,8 +287,7 @@ int main(int argc, char** argv) {
     try {
         const std::string cmd = argc > 1 ? argv[1] : "";
         if (cmd == "forward" && argc == 4) return forward(argv[2], argv[3]);
-        if (cmd == "encode" && argc == 10) return encode(argv, false);
-        if (cmd == "encode" && argc == 11 && std::string(argv[10]) == "pack") return encode(argv, true);
+        if (cmd == "encode" && argc >= 10) return encode(argc, argv);
         if (cmd == "read-bin" && argc == 4) return read_bin(argv[2], argv[3]);
         if (cmd == "ggml-quantize" && argc == 5) return ggml_quantize(argv[2], argv[3], argv[4]);
         if (cmd == "nf4" && argc == 5) return nf4(argv[2], argv[3], std::string(argv[4]) == "true");

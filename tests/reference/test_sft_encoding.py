@@ -28,7 +28,7 @@ from llamafactory.data.processor.supervised import PackedSupervisedDatasetProces
 from llamafactory.data.template import TEMPLATES, Template, get_template_and_fix_tokenizer, register_template
 from llamafactory.hparams import DataArguments
 
-from common import PROBE, SHARED, WORK, Checks, write_json
+from common import CLI, PROBE, SHARED, WORK, Checks, write_json
 
 checks = Checks()
 MODELS = os.path.join(SHARED, "models")
@@ -84,7 +84,7 @@ def tokenizer_for(name):
         return SentencePieceTokenizer(os.path.join(MODELS, f"{name}-6b-tokenizer"), int(name[-1])), f"{name}-6b-tokenizer"
     if name == "llama2":
         return SentencePieceTokenizer(os.path.join(MODELS, "llama2-tokenizer")), "llama2-tokenizer"
-    folder = {"llama3": "llama3-tokenizer"}.get(name, "qwen2-tokenizer")
+    folder = {"llama3": "llama3-tokenizer", "qwen3": "qwen3-tokenizer", "qwen3_nothink": "qwen3-tokenizer"}.get(name, "qwen2-tokenizer")
     return AutoTokenizer.from_pretrained(os.path.join(MODELS, folder)), folder
 
 
@@ -96,9 +96,19 @@ write_json(os.path.join(DATA, "alpaca.json"), alpaca)
 with open(os.path.join(SHARED, "datasets", "medicalgpt", "sharegpt_zh_1K_format.jsonl")) as f:
     sharegpt = [json.loads(next(f)) for _ in range(ROWS)]
 write_json(os.path.join(DATA, "sharegpt.json"), sharegpt)
+# Qwen3's thoughts: every other reply of the sharegpt rows opens with <think>…</think> (some
+# mid-conversation, some only in the last turn), the rest have none.
+thinking = json.loads(json.dumps(sharegpt))
+for r, row in enumerate(thinking):
+    replies = [m for m in row["conversations"] if m["from"] == "gpt"]
+    for k, m in enumerate(replies):
+        if (r + k) % 2 == 0:
+            m["value"] = f"<think>\n先想一想第{k}步：{m['value'][:30]}\n</think>\n\n" + m["value"]
+write_json(os.path.join(DATA, "thinking.json"), thinking)
 write_json(os.path.join(DATA, "dataset_info.json"), {
     "alpaca": {"file_name": "alpaca.json"},
-    "sharegpt": {"file_name": "sharegpt.json", "formatting": "sharegpt", "columns": {"messages": "conversations"}}})
+    "sharegpt": {"file_name": "sharegpt.json", "formatting": "sharegpt", "columns": {"messages": "conversations"}},
+    "thinking": {"file_name": "thinking.json", "formatting": "sharegpt", "columns": {"messages": "conversations"}}})
 
 CASES = [  # dataset, cutoff_len, train_on_prompt, mask_history
     ("alpaca", 1024, False, False), ("alpaca", 1024, True, False), ("sharegpt", 4096, False, False),
@@ -117,9 +127,9 @@ def llamafactory_processor(processor_class, template_name, dataset, **data_args)
     return processor_class(template=template, tokenizer=tok, processor=None, data_args=args), rows
 
 
-def llamafactory_rows(template_name, dataset, cutoff, train_on_prompt, mask_history):
+def llamafactory_rows(template_name, dataset, cutoff, train_on_prompt, mask_history, **thinking):
     proc, rows = llamafactory_processor(SupervisedDatasetProcessor, template_name, dataset, cutoff_len=cutoff,
-                                        train_on_prompt=train_on_prompt, mask_history=mask_history)
+                                        train_on_prompt=train_on_prompt, mask_history=mask_history, **thinking)
     out = []
     for ex in rows:
         if len(ex["_prompt"]) % 2 != 1 or len(ex["_response"]) != 1:
@@ -130,33 +140,72 @@ def llamafactory_rows(template_name, dataset, cutoff, train_on_prompt, mask_hist
     return out
 
 
-for template_name in ["chatglm2", "chatglm3", "llama2", "llama3", "qwen", "default", "alpaca", "empty"]:
+def compare_rows(template_name, dataset, cutoff, train_on_prompt, mask_history, **thinking):
     _, tok_folder = tokenizer_for(template_name)
-    for dataset, cutoff, train_on_prompt, mask_history in CASES:
-        what = f"{template_name} ({tok_folder}) {dataset} cutoff_len={cutoff} train_on_prompt={train_on_prompt} mask_history={mask_history}"
-        out = os.path.join(WORK, "encoded.jsonl")
-        cmd = [PROBE, "encode", os.path.join(MODELS, tok_folder), template_name, DATA, dataset, cutoff,
-               str(train_on_prompt).lower(), str(mask_history).lower(), out]
-        try:
-            ref = llamafactory_rows(template_name, dataset, cutoff, train_on_prompt, mask_history)
-        except ValueError as e:  # LLaMA-Factory refuses the combination: so must Tunebench
-            p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
-            checks.check(p.returncode != 0 and "train_on_prompt" in p.stderr, f"{what}: refused like LLaMA-Factory ({e})")
-            continue
+    flags = [f"{k}={str(v).lower()}" for k, v in thinking.items()]
+    what = (f"{template_name} ({tok_folder}) {dataset} cutoff_len={cutoff} train_on_prompt={train_on_prompt} "
+            f"mask_history={mask_history}" + "".join(" " + f for f in flags))
+    out = os.path.join(WORK, "encoded.jsonl")
+    cmd = [PROBE, "encode", os.path.join(MODELS, tok_folder), template_name, DATA, dataset, cutoff,
+           str(train_on_prompt).lower(), str(mask_history).lower(), out] + flags
+    try:
+        ref = llamafactory_rows(template_name, dataset, cutoff, train_on_prompt, mask_history, **thinking)
+    except ValueError as e:  # LLaMA-Factory refuses the combination: so must Tunebench
         p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
-        if not checks.check(p.returncode == 0, f"{what}: Tunebench encodes it (LLaMA-Factory does)", stderr=p.stderr.strip()[-200:]):
-            continue
-        ours = [json.loads(line) for line in open(out)]
-        checks.check(len(ours) == len(ref), f"{what}: same rows kept", ours=len(ours), llamafactory=len(ref))
-        bad = [i for i, (a, b) in enumerate(zip(ours, ref)) if a != b]
-        detail = {}
-        if bad:
-            a, b = ours[bad[0]], ref[bad[0]]
-            k = "input_ids" if a["input_ids"] != b["input_ids"] else "labels"
-            j = next((j for j, (x, y) in enumerate(zip(a[k], b[k])) if x != y), min(len(a[k]), len(b[k])))
-            detail = {"first_row": bad[0], "field": k, "at": j, "ours": a[k][max(0, j - 2):j + 3],
-                      "llamafactory": b[k][max(0, j - 2):j + 3], "lengths": f"{len(a[k])}/{len(b[k])}"}
-        checks.check(not bad and ours, f"{what}: input_ids and labels equal in all {len(ref)} rows", **detail)
+        checks.check(p.returncode != 0 and "train_on_prompt" in p.stderr, f"{what}: refused like LLaMA-Factory ({e})")
+        return
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
+    if not checks.check(p.returncode == 0, f"{what}: Tunebench encodes it (LLaMA-Factory does)", stderr=p.stderr.strip()[-200:]):
+        return
+    ours = [json.loads(line) for line in open(out)]
+    checks.check(len(ours) == len(ref), f"{what}: same rows kept", ours=len(ours), llamafactory=len(ref))
+    bad = [i for i, (a, b) in enumerate(zip(ours, ref)) if a != b]
+    detail = {}
+    if bad:
+        a, b = ours[bad[0]], ref[bad[0]]
+        k = "input_ids" if a["input_ids"] != b["input_ids"] else "labels"
+        j = next((j for j, (x, y) in enumerate(zip(a[k], b[k])) if x != y), min(len(a[k]), len(b[k])))
+        detail = {"first_row": bad[0], "field": k, "at": j, "ours": a[k][max(0, j - 2):j + 3],
+                  "llamafactory": b[k][max(0, j - 2):j + 3], "lengths": f"{len(a[k])}/{len(b[k])}"}
+    checks.check(not bad and ours, f"{what}: input_ids and labels equal in all {len(ref)} rows", **detail)
+
+
+for template_name in ["chatglm2", "chatglm3", "llama2", "llama3", "qwen", "qwen3", "qwen3_nothink", "default", "alpaca",
+                      "empty"]:
+    for dataset, cutoff, train_on_prompt, mask_history in CASES:
+        compare_rows(template_name, dataset, cutoff, train_on_prompt, mask_history)
+
+# qwen3's thoughts (ReasoningTemplate): an empty thought is trained where a reply has none, or put
+# in the prompt with enable_thinking=false; with mask_history only the last reply keeps its thought
+# unless preserve_thinking
+for enable in (True, False):
+    for preserve in (False, True):
+        for mask_history in (False, True):
+            compare_rows("qwen3", "thinking", 4096, False, mask_history, enable_thinking=enable, preserve_thinking=preserve)
+compare_rows("qwen3", "thinking", 96, False, False)
+compare_rows("qwen3_nothink", "thinking", 4096, False, True)
+
+# the chat prompt (encode_oneturn with an empty reply): earlier thoughts removed unless preserved;
+# enable_thinking=false ends the prompt with an empty thought
+qwen3_tok, qwen3_folder = tokenizer_for("qwen3")
+wants = []
+history = [["头痛怎么办？", "<think>\n用户头痛。\n</think>\n\n多休息，必要时就医。"], ["发烧呢？", "多喝水。"]]
+for enable in (True, False):
+    for preserve in (False, True):
+        args = DataArguments(template="qwen3", enable_thinking=enable, preserve_thinking=preserve)
+        template = get_template_and_fix_tokenizer(qwen3_tok, args)
+        messages = [{"role": r, "content": c} for q, a in history for r, c in (("user", q), ("assistant", a))]
+        messages += [{"role": "user", "content": "还有别的吗？"}, {"role": "assistant", "content": ""}]
+        want, _ = template.encode_oneturn(qwen3_tok, messages)
+        wants.append(want)
+        p = subprocess.run([CLI, "tokenize", "--model_name_or_path", os.path.join(MODELS, qwen3_folder), "--chat",
+                            "--template", "qwen3", "--history_json", json.dumps(history, ensure_ascii=False),
+                            "--text", "还有别的吗？", "--enable_thinking", str(enable).lower(),
+                            "--preserve_thinking", str(preserve).lower()], capture_output=True, text=True)
+        got = [int(x) for x in p.stdout.split()] if p.returncode == 0 else p.stderr.strip()[-200:]
+        checks.check(got == want, f"qwen3 chat prompt enable_thinking={enable} preserve_thinking={preserve} = "
+                     "LLaMA-Factory's encode_oneturn", ours=got[-12:] if isinstance(got, list) else got, llamafactory=want[-12:])
+checks.check(len({tuple(w) for w in wants}) == 4, "the four thinking settings give four different prompts (the checks above can fail)")
 
 
 def llamafactory_packed(template_name, dataset, cutoff, neat):

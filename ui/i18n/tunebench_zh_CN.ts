@@ -415,6 +415,14 @@ Hint: %1</source>
         <source>Waiting: the engine is training (Train tab); this message is answered when the run ends or is stopped.</source>
         <translation>等待中：引擎正在训练（“训练”页）；训练结束或停止后将回答这条消息。</translation>
     </message>
+    <message>
+        <source>Enable thinking</source>
+        <translation>启用思考</translation>
+    </message>
+    <message>
+        <source>Reasoning models (qwen3 template): off puts an empty thought in the prompt so the model answers directly (applies when the model is loaded)</source>
+        <translation>推理模型（qwen3 模板）：关闭时在提示词中放入空的思考，模型直接作答（加载模型时生效）</translation>
+    </message>
 </context>
 <context>
     <name>tb::ui::DatasetsPage</name>
@@ -1951,6 +1959,14 @@ Time: estimating (reading the dataset, measuring the device)…</source>
     <message>
         <source> (the field “%1”)</source>
         <translation>（字段“%1”）</translation>
+    </message>
+    <message>
+        <source>Enable thinking</source>
+        <translation>启用思考</translation>
+    </message>
+    <message>
+        <source>reasoning templates (qwen3): a reply without &lt;think&gt;…&lt;/think&gt; learns an empty thought; off puts it in the prompt instead</source>
+        <translation>推理模板（qwen3）：没有 &lt;think&gt;…&lt;/think&gt; 的回答学习一个空的思考；关闭时改为放在提示词中</translation>
     </message>
 </context>
 </TS>
