@@ -39,7 +39,11 @@ inline std::vector<int64_t> parse_ids(const std::string& line) {
 inline ModelConfig tiny_config(const std::string& type) {
     ModelConfig c;
     c.model_type = type;
-    c.arch = type == "chatglm" ? Arch::ChatGLM : type == "qwen2" ? Arch::Qwen2 : type == "qwen3" ? Arch::Qwen3 : Arch::Llama;
+    c.arch = type == "chatglm"                   ? Arch::ChatGLM
+             : type == "qwen2"                   ? Arch::Qwen2
+             : type == "qwen3"                   ? Arch::Qwen3
+             : type == "glm" || type == "glm4"   ? Arch::Glm
+                                                 : Arch::Llama;
     c.hidden_size = 32;
     c.num_hidden_layers = 2;
     c.num_attention_heads = 4;
@@ -48,7 +52,8 @@ inline ModelConfig tiny_config(const std::string& type) {
     c.intermediate_size = 48;
     c.vocab_size = 97;
     c.rms_norm_eps = 1e-5;
-    c.qkv_bias = c.arch == Arch::ChatGLM || c.arch == Arch::Qwen2;
+    c.qkv_bias = c.arch == Arch::ChatGLM || c.arch == Arch::Qwen2 || c.arch == Arch::Glm;
+    c.sandwich_norms = type == "glm4";
     c.tie_word_embeddings = c.arch == Arch::Qwen2;
     if (c.arch == Arch::Qwen3) {  // q/k norms, and a head_dim that is not hidden / heads
         c.qk_norm = true;

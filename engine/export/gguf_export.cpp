@@ -337,6 +337,9 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     const bool q4_k_m = a.export_gguf_type == "Q4_K_M";  // a mixture, chosen per tensor
     const auto type = q4_k_m ? ggml::Type::Q4_K : ggml::type_from_name(a.export_gguf_type);
     const auto config = ModelConfig::from_folder(base);
+    if (config.arch == Arch::Glm)
+        throw UnsupportedError("GGUF export of GLM-4 (model_type " + config.model_type + ") is not built yet",
+                               "export_format safetensors writes the merged model, which llama.cpp's converter takes");
     const auto tokenizer = load_tokenizer(base, &config);
     const auto* bpe = dynamic_cast<const BpeTokenizer*>(tokenizer.get());
     if (bpe) bpe_pre_name(*bpe, base);  // refused before anything is loaded

@@ -101,7 +101,7 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     at::Tensor q, k, v;
     const int64_t nh = c.num_attention_heads, nkv = c.num_key_value_heads, hd = c.head_dim;
     if (raw) {  // the decode path: its attention applies RoPE itself
-        if (c.arch == Arch::ChatGLM) {
+        if (c.fused_qkv()) {
             auto qkv = L.qkv(h, adapters);  // [B, T, q + 2kv]
             q = qkv.narrow(-1, 0, c.q_size());
             k = qkv.narrow(-1, c.q_size(), c.kv_size());
@@ -117,10 +117,14 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
         }
         auto ctx = (*raw)(i, q, k, v, cos, sin);  // [B, T, nh*hd]
         // x is this forward's own residual stream (the embedding's output): accumulated in place
+        if (c.sandwich_norms) {  // glm4: the outputs are normalised before they join the stream
+            x.add_(L.attn_out_norm(L.o(ctx, adapters)));
+            return x.add_(L.mlp_out_norm(L.down(gated_mlp(L, L.post_norm(x), adapters), adapters)));
+        }
         L.o.accumulate(x, ctx, adapters);
         return L.down.accumulate(x, gated_mlp(L, L.post_norm(x), adapters), adapters);
     }
-    if (c.arch == Arch::ChatGLM) {
+    if (c.fused_qkv()) {
         auto rotated = kernels::rope_qkv(rope_, L.qkv(h, adapters), cos, sin, nh, nkv, hd);
         q = rotated[0];
         k = rotated[1];
@@ -141,17 +145,19 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     v = v.transpose(1, 2);
     auto ctx = attend(i, q, k, v);  // [B, nh, T, hd]
     ctx = ctx.transpose(1, 2).reshape({B, T, c.q_size()});
-    x = L.o.plus(x, ctx, adapters);
+    x = c.sandwich_norms ? x + L.attn_out_norm(L.o(ctx, adapters)) : L.o.plus(x, ctx, adapters);
     if (!recompute_mlp) return mlp_block(L, x, adapters);
     return checkpointed(x, [this, i, adapters](const at::Tensor& in) { return mlp_block(layers_[i], in, adapters); });
 }
 
 at::Tensor Model::mlp_block(const DecoderLayer& L, const at::Tensor& x, const AdapterRows& adapters) const {
-    return L.down.plus(x, gated_mlp(L, L.post_norm(x), adapters), adapters);
+    const auto h = gated_mlp(L, L.post_norm(x), adapters);
+    if (config_.sandwich_norms) return x + L.mlp_out_norm(L.down(h, adapters));
+    return L.down.plus(x, h, adapters);
 }
 
 at::Tensor Model::gated_mlp(const DecoderLayer& L, const at::Tensor& h, const AdapterRows& adapters) const {
-    if (config_.arch == Arch::ChatGLM) {
+    if (config_.fused_gate_up()) {
         auto u = L.gate_up(h, adapters);  // [B, T, 2I]: first half is the gate
         return kernels::swiglu_packed(u);
     }

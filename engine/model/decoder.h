@@ -33,10 +33,11 @@ struct RMSNorm {
 struct DecoderLayer {
     RMSNorm input_norm, post_norm;
     RMSNorm q_norm, k_norm;  // Qwen3: over each head (weight [head_dim])
+    RMSNorm attn_out_norm, mlp_out_norm;  // glm4: post_self_attn_layernorm, post_mlp_layernorm
     Linear qkv;           // ChatGLM query_key_value: rows q | k | v
     Linear q, k, v;       // LLaMA / Qwen2
     Linear o;             // dense / o_proj
-    Linear gate_up;       // ChatGLM dense_h_to_4h: rows gate | up
+    Linear gate_up;       // ChatGLM dense_h_to_4h, GLM gate_up_proj: rows gate | up
     Linear gate, up;      // LLaMA / Qwen2
     Linear down;          // dense_4h_to_h / down_proj
 };

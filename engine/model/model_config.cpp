@@ -71,6 +71,7 @@ const char* arch_name(Arch arch) {
         case Arch::Llama: return "LLaMA";
         case Arch::Qwen2: return "Qwen2";
         case Arch::Qwen3: return "Qwen3";
+        case Arch::Glm: return "GLM-4";
     }
     return "?";
 }
@@ -141,8 +142,12 @@ ModelConfig ModelConfig::parse_json_text(const std::string& text, const std::str
         // ChatGLM2's remote code computes RoPE angles in the model dtype; ChatGLM3's in fp32.
         c.glm_rope_in_model_dtype = c.name_or_path.find("chatglm2") != std::string::npos;
         if (c.eos_token_ids.empty()) c.eos_token_ids = {2};
-    } else if (c.model_type == "llama" || c.model_type == "qwen2" || c.model_type == "qwen3") {
-        c.arch = c.model_type == "llama" ? Arch::Llama : c.model_type == "qwen2" ? Arch::Qwen2 : Arch::Qwen3;
+    } else if (c.model_type == "llama" || c.model_type == "qwen2" || c.model_type == "qwen3" || c.model_type == "glm" ||
+               c.model_type == "glm4") {
+        c.arch = c.model_type == "llama"   ? Arch::Llama
+                 : c.model_type == "qwen2" ? Arch::Qwen2
+                 : c.model_type == "qwen3" ? Arch::Qwen3
+                                           : Arch::Glm;
         c.hidden_size = r.integer("hidden_size");
         c.num_hidden_layers = r.integer("num_hidden_layers");
         c.num_attention_heads = r.integer("num_attention_heads");
@@ -159,6 +164,11 @@ ModelConfig ModelConfig::parse_json_text(const std::string& text, const std::str
         if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) rope = &j["rope_parameters"];
         c.rope_theta = r.number_or("rope_theta", 10000.0);
         if (rope && rope->contains("rope_theta")) c.rope_theta = (*rope)["rope_theta"].get<double>();
+        if (c.arch == Arch::Glm) {  // GLM rotates the first half of each head (transformers 5 also under rope_parameters)
+            c.partial_rotary_factor = r.number_or("partial_rotary_factor", 0.5);
+            if (rope && rope->contains("partial_rotary_factor") && (*rope)["partial_rotary_factor"].is_number())
+                c.partial_rotary_factor = (*rope)["partial_rotary_factor"].get<double>();
+        }
         const json* scaling = nullptr;
         if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) scaling = &j["rope_scaling"];
         else if (rope) scaling = rope;
@@ -188,6 +198,9 @@ ModelConfig ModelConfig::parse_json_text(const std::string& text, const std::str
             if (c.arch == Arch::Qwen3 && (j.contains("num_experts") || j.contains("vision_config")))
                 throw UnsupportedError(source + ": this Qwen3 variant (mixture of experts or vision) is not supported",
                                        "supported: the dense Qwen3 models (model_type qwen3)");
+        } else if (c.arch == Arch::Glm) {
+            c.qkv_bias = r.boolean_or("attention_bias", true);  // q/k/v only; o_proj has none
+            c.sandwich_norms = c.model_type == "glm4";
         } else {
             c.qkv_bias = c.o_bias = r.boolean_or("attention_bias", false);
             c.mlp_bias = r.boolean_or("mlp_bias", false);
@@ -199,7 +212,8 @@ ModelConfig ModelConfig::parse_json_text(const std::string& text, const std::str
     } else {
         throw UnsupportedError(
             source + ": model_type '" + c.model_type + "' is not supported",
-            "supported model_type values: chatglm (ChatGLM2/3), llama (LLaMA 2/3), qwen2 (Qwen2/2.5), qwen3 (Qwen3, dense)");
+            "supported model_type values: chatglm (ChatGLM2/3), llama (LLaMA 2/3), qwen2 (Qwen2/2.5), qwen3 (Qwen3, dense), "
+            "glm and glm4 (GLM-4, GLM-4-0414)");
     }
     c.validate(source);
     return c;
@@ -275,7 +289,9 @@ std::string ModelConfig::to_json_text() const {
     } else {
         j["architectures"] = {arch == Arch::Llama   ? "LlamaForCausalLM"
                               : arch == Arch::Qwen2 ? "Qwen2ForCausalLM"
-                                                    : "Qwen3ForCausalLM"};
+                              : arch == Arch::Qwen3 ? "Qwen3ForCausalLM"
+                              : sandwich_norms      ? "Glm4ForCausalLM"
+                                                    : "GlmForCausalLM"};
         j["hidden_size"] = hidden_size;
         j["intermediate_size"] = intermediate_size;
         j["num_hidden_layers"] = num_hidden_layers;
@@ -293,6 +309,9 @@ std::string ModelConfig::to_json_text() const {
         } else if (arch == Arch::Qwen3) {
             j["attention_bias"] = qkv_bias;
             j["use_sliding_window"] = false;
+        } else if (arch == Arch::Glm) {
+            j["attention_bias"] = qkv_bias;
+            j["partial_rotary_factor"] = partial_rotary_factor;
         } else {
             j["use_sliding_window"] = false;
         }
@@ -321,7 +340,7 @@ int64_t ModelConfig::parameter_count() const {
     if (qkv_bias) attn += q_size() + 2 * kv_size();
     if (o_bias) attn += H;
     int64_t mlp = 3 * H * I + (mlp_bias ? 2 * I + H : 0);
-    int64_t layer = attn + mlp + 2 * H + (qk_norm ? 2 * head_dim : 0);
+    int64_t layer = attn + mlp + (sandwich_norms ? 4 : 2) * H + (qk_norm ? 2 * head_dim : 0);
     int64_t total = num_hidden_layers * layer + vocab_size * H + H;
     if (!tie_word_embeddings) total += vocab_size * H;
     return total;

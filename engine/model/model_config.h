@@ -11,7 +11,9 @@
 
 namespace tb {
 
-enum class Arch { ChatGLM, Llama, Qwen2, Qwen3 };
+// ChatGLM: ChatGLM2/3 (remote code, model_type chatglm); Glm: transformers' glm and glm4 (GLM-4,
+// GLM-4-0414): ChatGLM's math with q/k/v split and transformers' names.
+enum class Arch { ChatGLM, Llama, Qwen2, Qwen3, Glm };
 
 struct RopeScaling {
     std::string type;  // "", "linear", "llama3" or "factors"
@@ -24,7 +26,7 @@ struct RopeScaling {
 };
 
 struct ModelConfig {
-    std::string model_type;  // "chatglm" | "llama" | "qwen2" | "qwen3"
+    std::string model_type;  // "chatglm" | "llama" | "qwen2" | "qwen3" | "glm" | "glm4"
     Arch arch = Arch::Llama;
     int64_t hidden_size = 0;
     int64_t num_hidden_layers = 0;
@@ -42,6 +44,8 @@ struct ModelConfig {
     bool o_bias = false;     // LLaMA attention_bias
     bool mlp_bias = false;   // LLaMA mlp_bias
     bool qk_norm = false;    // Qwen3: RMSNorm over each head's q and k (weight [head_dim]) before RoPE
+    bool sandwich_norms = false;          // glm4: RMSNorm on the attention's and the MLP's outputs too
+    double partial_rotary_factor = 0.5;  // GLM: the rotated share of each head (ChatGLM: always half)
     std::string torch_dtype = "float32";
     std::vector<int64_t> eos_token_ids;
     std::optional<int64_t> bos_token_id;
@@ -58,7 +62,14 @@ struct ModelConfig {
     std::string to_json_text() const;
     void validate(const std::string& source) const;
 
-    int64_t rotary_dim() const { return arch == Arch::ChatGLM ? head_dim / 2 : head_dim; }
+    int64_t rotary_dim() const {
+        if (arch == Arch::ChatGLM) return head_dim / 2;
+        return arch == Arch::Glm ? static_cast<int64_t>(static_cast<double>(head_dim) * partial_rotary_factor) : head_dim;
+    }
+    // The family's layout (one place for what the layers, weights and RoPE follow):
+    bool fused_qkv() const { return arch == Arch::ChatGLM; }  // query_key_value: rows q | k | v
+    bool fused_gate_up() const { return arch == Arch::ChatGLM || arch == Arch::Glm; }  // rows gate | up
+    bool interleaved_rope() const { return arch == Arch::ChatGLM || arch == Arch::Glm; }  // pairs (2i, 2i+1)
     int64_t q_size() const { return num_attention_heads * head_dim; }
     int64_t kv_size() const { return num_key_value_heads * head_dim; }
     int64_t parameter_count() const;

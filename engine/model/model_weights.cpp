@@ -100,8 +100,16 @@ void Model::build_names() {
                 L.q_norm = norm(p + "self_attn.q_norm");
                 L.k_norm = norm(p + "self_attn.k_norm");
             }
-            L.gate.name = p + "mlp.gate_proj";
-            L.up.name = p + "mlp.up_proj";
+            if (c.sandwich_norms) {
+                L.attn_out_norm = norm(p + "post_self_attn_layernorm");
+                L.mlp_out_norm = norm(p + "post_mlp_layernorm");
+            }
+            if (c.fused_gate_up()) {
+                L.gate_up.name = p + "mlp.gate_up_proj";
+            } else {
+                L.gate.name = p + "mlp.gate_proj";
+                L.up.name = p + "mlp.up_proj";
+            }
             L.down.name = p + "mlp.down_proj";
         }
     }
@@ -129,7 +137,7 @@ std::vector<Slot> expected_slots(const ModelConfig& c, at::Tensor& embed, const 
     s.push_back({embed_name, &embed, {c.vocab_size, H}});
     for (auto& L : layers) {
         s.push_back({L.input_norm.name + ".weight", &L.input_norm.weight, {H}});
-        if (c.arch == Arch::ChatGLM) {
+        if (c.fused_qkv()) {
             lin(L.qkv, c.q_size() + 2 * c.kv_size(), H, c.qkv_bias);
         } else {
             lin(L.q, c.q_size(), H, c.qkv_bias);
@@ -142,7 +150,11 @@ std::vector<Slot> expected_slots(const ModelConfig& c, at::Tensor& embed, const 
         }
         lin(L.o, H, c.q_size(), c.o_bias);
         s.push_back({L.post_norm.name + ".weight", &L.post_norm.weight, {H}});
-        if (c.arch == Arch::ChatGLM) {
+        if (c.sandwich_norms) {
+            s.push_back({L.attn_out_norm.name + ".weight", &L.attn_out_norm.weight, {H}});
+            s.push_back({L.mlp_out_norm.name + ".weight", &L.mlp_out_norm.weight, {H}});
+        }
+        if (c.fused_gate_up()) {
             lin(L.gate_up, 2 * I, H, c.mlp_bias);
         } else {
             lin(L.gate, I, H, c.mlp_bias);

@@ -8,10 +8,10 @@
 namespace tb {
 
 Rope::Rope(const ModelConfig& c, at::ScalarType dtype, at::Device device)
-    : arch_(c.arch), angles_in_model_dtype_(c.glm_rope_in_model_dtype), rotary_dim_(c.rotary_dim()),
+    : interleaved_(c.interleaved_rope()), angles_in_model_dtype_(c.glm_rope_in_model_dtype), rotary_dim_(c.rotary_dim()),
       dtype_(dtype) {
     const double base = c.rope_theta;
-    if (arch_ == Arch::ChatGLM && angles_in_model_dtype_) {
+    if (angles_in_model_dtype_) {
         // ChatGLM2: theta = 1 / base ** (arange(0, n, 2, dtype) / n), all in the model dtype.
         auto idx = at::arange(0, rotary_dim_, 2, at::TensorOptions().dtype(dtype));
         inv_freq_ = at::reciprocal(at::pow(base, idx / static_cast<double>(rotary_dim_)));
@@ -51,12 +51,12 @@ Rope::Rope(const ModelConfig& c, at::ScalarType dtype, at::Device device)
 
 std::pair<at::Tensor, at::Tensor> Rope::tables(const at::Tensor& positions) const {
     at::Tensor angles;  // [B, T, rotary_dim/2]
-    if (arch_ == Arch::ChatGLM && angles_in_model_dtype_) {
+    if (angles_in_model_dtype_) {
         angles = (positions.to(dtype_).unsqueeze(-1) * inv_freq_).to(at::kFloat);
     } else {
         angles = positions.to(at::kFloat).unsqueeze(-1) * inv_freq_;
     }
-    if (arch_ == Arch::ChatGLM) {
+    if (interleaved_) {
         // [B, T, 1, rot/2]: one (cos, sin) per interleaved pair
         return {angles.cos().to(dtype_).unsqueeze(2), angles.sin().to(dtype_).unsqueeze(2)};
     }
@@ -65,7 +65,7 @@ std::pair<at::Tensor, at::Tensor> Rope::tables(const at::Tensor& positions) cons
 }
 
 at::Tensor Rope::apply(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const {
-    if (arch_ == Arch::ChatGLM) {
+    if (interleaved_) {
         auto rot = x.narrow(-1, 0, rotary_dim_);
         auto pass = x.narrow(-1, rotary_dim_, x.size(-1) - rotary_dim_);
         auto shaped = rot.reshape({x.size(0), x.size(1), x.size(2), rotary_dim_ / 2, 2});

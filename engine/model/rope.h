@@ -1,5 +1,5 @@
 // Rotary position embeddings, both flavours:
-//  - ChatGLM: interleaved pairs (x[2i], x[2i+1]) on the first half of each head;
+//  - ChatGLM and GLM-4: interleaved pairs (x[2i], x[2i+1]) on the first half of each head;
 //    angles in fp32 (ChatGLM3) or in the model dtype (ChatGLM2's remote code).
 //  - LLaMA/Qwen2: "rotate half" pairs (j, j+hd/2) over the whole head, angles in fp32,
 //    optional linear / llama3 frequency scaling.
@@ -21,11 +21,11 @@ public:
     // x [B, T, heads, hd] → rotated x, same shape and dtype.
     at::Tensor apply(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) const;
     // ChatGLM's interleaved pairs on the first rotary_dim() dims; else rotate-half over the head.
-    bool interleaved() const { return arch_ == Arch::ChatGLM; }
+    bool interleaved() const { return interleaved_; }
     int64_t rotary_dim() const { return rotary_dim_; }
 
 private:
-    Arch arch_ = Arch::Llama;
+    bool interleaved_ = false;
     bool angles_in_model_dtype_ = false;
     int64_t rotary_dim_ = 0;
     at::ScalarType dtype_ = at::kFloat;

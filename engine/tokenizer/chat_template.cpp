@@ -83,6 +83,17 @@ std::map<std::string, ChatTemplate> build_table() {
         t.replace_eos = true;
         add(t);
     }
+    {
+        ChatTemplate t;
+        t.name = "glm4";
+        t.prefix = {T("[gMASK]<sop>")};
+        t.system = {T("<|system|>\n{{content}}")};
+        t.user = {T("<|user|>\n{{content}}<|assistant|>")};
+        t.assistant = {T("\n{{content}}")};
+        t.stop_words = {"<|user|>", "<|observation|>"};
+        t.efficient_eos = true;
+        add(t);
+    }
     for (const bool thinking : {true, false}) {  // qwen without its default system; qwen3 reasons
         ChatTemplate t = m.at("qwen");
         t.name = thinking ? "qwen3" : "qwen3_nothink";
@@ -311,6 +322,8 @@ std::string detect_template(const std::filesystem::path& folder, const ModelConf
     std::string chosen;
     if (config.arch == Arch::ChatGLM) {
         chosen = names.find("chatglm2") != std::string::npos ? "chatglm2" : "chatglm3";
+    } else if (config.arch == Arch::Glm) {
+        chosen = "glm4";
     } else if (config.arch == Arch::Qwen3) {
         chosen = "qwen3";
     } else if (config.arch == Arch::Qwen2 || chat_template.find("<|im_start|>") != std::string::npos) {

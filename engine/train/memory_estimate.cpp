@@ -37,6 +37,8 @@ std::vector<LinearShape> layer_linears(const ModelConfig& c) {
     const int64_t H = c.hidden_size, I = c.intermediate_size, q = c.q_size(), kv = c.kv_size();
     if (c.arch == Arch::ChatGLM)
         return {{"query_key_value", H, q + 2 * kv}, {"dense", q, H}, {"dense_h_to_4h", H, 2 * I}, {"dense_4h_to_h", I, H}};
+    if (c.fused_gate_up())  // GLM-4
+        return {{"q_proj", H, q}, {"k_proj", H, kv}, {"v_proj", H, kv}, {"o_proj", q, H}, {"gate_up_proj", H, 2 * I}, {"down_proj", I, H}};
     return {{"q_proj", H, q},     {"k_proj", H, kv},   {"v_proj", H, kv},  {"o_proj", q, H},
             {"gate_proj", H, I}, {"up_proj", H, I}, {"down_proj", I, H}};
 }

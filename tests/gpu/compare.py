@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tunebench vs transformers on the same random weights (run by run_gpu_checks.sh).
 
-1. Logits: tiny LLaMA, Qwen2, Qwen3 and GLM (transformers' GlmForCausalLM = the ChatGLM architecture
+1. Logits: tiny LLaMA, Qwen2, Qwen3, GLM-4-0414 (glm4) and GLM (transformers' GlmForCausalLM = the ChatGLM architecture
    with q/k/v split; its weights are converted to ChatGLM names and config keys) at fp32 and
    bf16, plus the LLaMA model saved as torch.save pytorch_model.bin.
 Decode speed is bench_inference.py's (tunebench-cli bench beside transformers' generate).
@@ -12,7 +12,7 @@ from safetensors.torch import save_file, load_file
 import transformers
 from hf_models import randomize, glm_to_chatglm, chatglm_config, probe_logits
 from transformers import (LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM,
-                          Qwen3Config, Qwen3ForCausalLM, GlmConfig, GlmForCausalLM)
+                          Qwen3Config, Qwen3ForCausalLM, GlmConfig, GlmForCausalLM, Glm4Config, Glm4ForCausalLM)
 
 TOOL, WORK = sys.argv[1], sys.argv[2]
 os.makedirs(WORK, exist_ok=True)
@@ -60,6 +60,9 @@ dq = os.path.join(WORK, "qwen2"); qwen.save_pretrained(dq)
 qwen3 = Qwen3ForCausalLM(Qwen3Config(**common, head_dim=32, rope_theta=1000000.0, tie_word_embeddings=True))
 randomize(qwen3)
 dq3 = os.path.join(WORK, "qwen3"); qwen3.save_pretrained(dq3)
+glm4 = Glm4ForCausalLM(Glm4Config(**common, head_dim=32, attention_bias=True, pad_token_id=0, eos_token_id=2))
+randomize(glm4)
+dg4 = os.path.join(WORK, "glm4"); glm4.save_pretrained(dg4)
 glm_cfg = GlmConfig(**common, head_dim=16, partial_rotary_factor=0.5, attention_bias=True, pad_token_id=0, eos_token_id=2)
 glm = GlmForCausalLM(glm_cfg)
 randomize(glm)
@@ -72,8 +75,9 @@ for dtype, tol in (("float32", 1e-4), ("bfloat16", 3e-2)):
     compare("llama (pytorch_model.bin)", llama, dbin, ids, dtype, tol)
     compare("qwen2", qwen, dq, ids, dtype, tol)
     compare("qwen3", qwen3, dq3, ids, dtype, tol)
+    compare("glm4", glm4, dg4, ids, dtype, tol)
     compare("glm → chatglm", glm, dg, ids, dtype, tol)
-del llama, qwen, qwen3, glm
+del llama, qwen, qwen3, glm4, glm
 torch.cuda.empty_cache()
 
 json.dump(results, open(os.path.join(WORK, "results.json"), "w"), indent=2)

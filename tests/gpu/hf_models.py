@@ -95,10 +95,11 @@ def interchange_models(work, stories, device):
     """The models adapters are exchanged on: (name, HF model in fp32 on device, Tunebench folder,
     PEFT target modules or None for every linear, Tunebench lora_target). stories260K (LLaMA), a
     random Qwen2 with tied embeddings, a random Qwen3 (q/k norms, head_dim 32 with hidden 64 / 4
-    heads) and a random GLM written as ChatGLM."""
+    heads), a random GLM-4-0414 (glm4: fused gate_up_proj, output norms) and a random GLM written as
+    ChatGLM."""
     import shutil
-    from transformers import (GlmConfig, GlmForCausalLM, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config,
-                              Qwen3ForCausalLM)
+    from transformers import (Glm4Config, Glm4ForCausalLM, GlmConfig, GlmForCausalLM, LlamaForCausalLM, Qwen2Config,
+                              Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
     llama = LlamaForCausalLM.from_pretrained(stories, dtype=torch.float32).to(device)
     yield "llama (stories260K)", llama, stories, ["q_proj", "v_proj", "o_proj", "down_proj"], "q_proj,v_proj,o_proj,down_proj"
     common = dict(vocab_size=640, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
@@ -115,6 +116,8 @@ def interchange_models(work, stories, device):
     yield "qwen2 (random, tied)", qwen, dq, ["q_proj", "k_proj", "v_proj", "gate_proj"], "all"
     qwen3, d3 = saved(Qwen3ForCausalLM(Qwen3Config(**common, head_dim=32, tie_word_embeddings=False, **ids)), "qwen3")
     yield "qwen3 (random)", qwen3, d3, ["q_proj", "k_proj", "o_proj", "up_proj"], "all"
+    glm4, d4 = saved(Glm4ForCausalLM(Glm4Config(**common, head_dim=16, attention_bias=True, **ids)), "glm4")
+    yield "glm4 (random)", glm4, d4, ["q_proj", "v_proj", "gate_up_proj", "down_proj"], "all"
     gcfg = GlmConfig(**common, tie_word_embeddings=False, head_dim=16, partial_rotary_factor=0.5, attention_bias=True,
                      pad_token_id=0, eos_token_id=2)
     glm = GlmForCausalLM(gcfg)

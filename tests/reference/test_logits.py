@@ -1,15 +1,16 @@
 """Logits of Tunebench vs transformers on the CPU, fp32, ≤ 1e-4 × max|logit| (issue 10 §3):
 tiny random LLaMA (also with llama3 rope scaling), Qwen2 (tied embeddings), Qwen3 (q/k norms, its own
 head_dim; with and without attention_bias), and transformers' GLM
-written as ChatGLM3 and as ChatGLM2 (the model-dtype RoPE variant, the same in fp32); each over a
+written as ChatGLM3 and as ChatGLM2 (the model-dtype RoPE variant, the same in fp32) and as itself,
+and transformers' GLM-4-0414 (glm4, a quarter of each head rotated); each over a
 full forward, 8 KV-cache decode steps and a left-padded batch, with SDPA and the eager kernel."""
 import json
 import os
 
 import torch
 from safetensors.torch import load_file, save_file
-from transformers import (GlmConfig, GlmForCausalLM, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM,
-                          Qwen3Config, Qwen3ForCausalLM)
+from transformers import (Glm4Config, Glm4ForCausalLM, GlmConfig, GlmForCausalLM, LlamaConfig, LlamaForCausalLM,
+                          Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
 
 from common import PROBE, WORK, Checks, run, write_json
 from hf_models import chatglm_config, glm_to_chatglm, randomize
@@ -47,6 +48,13 @@ def models():
     yield "qwen3b attention_bias", qwen3b, None
     yield "chatglm3", glm, "chatglm3-6b"
     yield "chatglm2", glm, "chatglm2-6b"
+    # GLM-4 as transformers has it: glm (split q/k/v, fused gate_up, half-head interleaved RoPE) and
+    # glm4 (GLM-4-0414: norms on the attention's and the MLP's outputs too), loaded as they are
+    yield "glm (transformers' names)", glm, None
+    glm4 = Glm4ForCausalLM(Glm4Config(**common, head_dim=32, attention_bias=True, pad_token_id=0, eos_token_id=2,
+                                      rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "partial_rotary_factor": 0.25}))
+    randomize(glm4)
+    yield "glm4", glm4, None
 
 
 def save(name, model, chatglm_name):

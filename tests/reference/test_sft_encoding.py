@@ -13,7 +13,8 @@ is remote code that is not available offline, and transformers 5 no longer build
 bare tokenizer.model: a SentencePiece wrapper stands in for both (ChatGLM's specials in
 tokenization_chatglm.py's order; LLaMA-2 as its legacy=True tokenizer, whose encode is
 SentencePiece's). The unit tests check both tokenizers' ids against chatglm.cpp's / llama.cpp's
-test vectors."""
+test vectors. No GLM-4 tokenizer is in ../shared: glm4's template is checked over ChatGLM3's, which
+knows the same role tokens (its strings, prefix text and efficient_eos are what is compared)."""
 import json
 import os
 import subprocess
@@ -82,6 +83,8 @@ class SentencePieceTokenizer:
 def tokenizer_for(name):
     if name in ("chatglm2", "chatglm3"):
         return SentencePieceTokenizer(os.path.join(MODELS, f"{name}-6b-tokenizer"), int(name[-1])), f"{name}-6b-tokenizer"
+    if name == "glm4":  # no GLM-4 tokenizer in ../shared: ChatGLM3's, which has GLM's role tokens as specials
+        return SentencePieceTokenizer(os.path.join(MODELS, "chatglm3-6b-tokenizer"), 3), "chatglm3-6b-tokenizer"
     if name == "llama2":
         return SentencePieceTokenizer(os.path.join(MODELS, "llama2-tokenizer")), "llama2-tokenizer"
     folder = {"llama3": "llama3-tokenizer", "qwen3": "qwen3-tokenizer", "qwen3_nothink": "qwen3-tokenizer"}.get(name, "qwen2-tokenizer")
@@ -170,8 +173,8 @@ def compare_rows(template_name, dataset, cutoff, train_on_prompt, mask_history, 
     checks.check(not bad and ours, f"{what}: input_ids and labels equal in all {len(ref)} rows", **detail)
 
 
-for template_name in ["chatglm2", "chatglm3", "llama2", "llama3", "qwen", "qwen3", "qwen3_nothink", "default", "alpaca",
-                      "empty"]:
+for template_name in ["chatglm2", "chatglm3", "llama2", "llama3", "qwen", "qwen3", "qwen3_nothink", "glm4", "default",
+                      "alpaca", "empty"]:
     for dataset, cutoff, train_on_prompt, mask_history in CASES:
         compare_rows(template_name, dataset, cutoff, train_on_prompt, mask_history)
 

@@ -102,6 +102,7 @@ TEST(DecodeContext, BatchedGreedyEqualsRecomputeChatGLM2Rope) {
 TEST(DecodeContext, BatchedGreedyEqualsRecomputeLlama) { expect_batched_equals_recompute(test::tiny_config("llama")); }
 TEST(DecodeContext, BatchedGreedyEqualsRecomputeQwen2) { expect_batched_equals_recompute(test::tiny_config("qwen2")); }
 TEST(DecodeContext, BatchedGreedyEqualsRecomputeQwen3) { expect_batched_equals_recompute(test::tiny_config("qwen3")); }
+TEST(DecodeContext, BatchedGreedyEqualsRecomputeGlm4) { expect_batched_equals_recompute(test::tiny_config("glm4")); }
 TEST(DecodeContext, BatchedGreedyEqualsRecomputeMultiHead) {
     auto c = test::tiny_config("llama");
     c.num_key_value_heads = c.num_attention_heads;  // no grouping

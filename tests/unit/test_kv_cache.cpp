@@ -44,6 +44,7 @@ TEST(KVCache, ChatGLM2RopeInModelDtype) {
 
 TEST(KVCache, Qwen2) { expect_incremental_equals_full(test::tiny_config("qwen2")); }
 TEST(KVCache, Qwen3) { expect_incremental_equals_full(test::tiny_config("qwen3")); }
+TEST(KVCache, Glm4) { expect_incremental_equals_full(test::tiny_config("glm4")); }
 TEST(KVCache, Llama) { expect_incremental_equals_full(test::tiny_config("llama")); }
 
 TEST(KVCache, LlamaWithLlama3RopeScaling) {
@@ -67,7 +68,7 @@ TEST(KVCache, RewindReusesAPrefix) {
 }
 
 TEST(KVCache, LeftPaddedBatchRowEqualsTheSequenceAlone) {
-    for (const std::string type : {"chatglm", "qwen2", "qwen3", "llama"}) {
+    for (const std::string type : {"chatglm", "qwen2", "qwen3", "glm", "glm4", "llama"}) {
         auto c = test::tiny_config(type);
         auto m = Model::random(c, 9);
         auto seq = at::tensor(std::vector<int64_t>{3, 14, 15, 9}).unsqueeze(0);

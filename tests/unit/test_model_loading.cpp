@@ -52,10 +52,23 @@ TEST(ModelConfig, ChatGLMAliasesAreRead) {
             "num_attention_heads": 4, "intermediate_size": 64, "vocab_size": 10})", "moe/config.json");
     });
     EXPECT_NE(moe.find("mixture of experts"), std::string::npos) << moe;
+    // GLM-4-9B-0414's shape as transformers 5 writes Glm4Config (partial_rotary_factor under
+    // rope_parameters too); 9,400,279,040 parameters as transformers counts Glm4ForCausalLM of it
+    auto g4 = ModelConfig::from_json_text(R"({"model_type": "glm4", "vocab_size": 151552, "hidden_size": 4096,
+        "intermediate_size": 13696, "num_hidden_layers": 40, "num_attention_heads": 32, "num_key_value_heads": 2,
+        "head_dim": 128, "attention_bias": true, "tie_word_embeddings": false, "rms_norm_eps": 1.5625e-07,
+        "rope_parameters": {"rope_theta": 10000.0, "partial_rotary_factor": 0.5, "rope_type": "default"},
+        "pad_token_id": 151329, "eos_token_id": [151329, 151336, 151338]})",
+                                          "glm4/config.json");
+    EXPECT_EQ(g4.arch, Arch::Glm);
+    EXPECT_TRUE(g4.sandwich_norms);
+    EXPECT_TRUE(g4.fused_gate_up() && !g4.fused_qkv() && g4.interleaved_rope());
+    EXPECT_EQ(g4.rotary_dim(), 64);
+    EXPECT_EQ(g4.parameter_count(), 9400279040);
 }
 
 TEST(ModelLoading, SaveThenLoadGivesTheSameLogits) {
-    for (const char* type : {"qwen3", "chatglm"}) {
+    for (const char* type : {"qwen3", "glm4", "chatglm"}) {
         test::TempDir dir;
         auto m = Model::random(test::tiny_config(type), 4);
         m->save(dir.path);
