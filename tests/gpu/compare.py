@@ -4,6 +4,7 @@
 1. Logits: tiny LLaMA, Qwen2, Qwen3, GLM-4-0414 (glm4) and GLM (transformers' GlmForCausalLM = the ChatGLM architecture
    with q/k/v split; its weights are converted to ChatGLM names and config keys) at fp32 and
    bf16, plus the LLaMA model saved as torch.save pytorch_model.bin.
+2. Greedy decoding of Qwen3 and GLM-4 through tunebench-cli generate on CUDA = transformers' generate.
 Decode speed is bench_inference.py's (tunebench-cli bench beside transformers' generate).
 """
 import json, os, subprocess, sys, time
@@ -79,6 +80,54 @@ for dtype, tol in (("float32", 1e-4), ("bfloat16", 3e-2)):
     compare("glm → chatglm", glm, dg, ids, dtype, tol)
 del llama, qwen, qwen3, glm4, glm
 torch.cuda.empty_cache()
+
+# 2. Greedy decoding through `tunebench-cli generate` on CUDA (the decode context, CUDA graphs on and
+# off) against transformers' generate, for the families whose layers have their own extras (Qwen3's
+# q/k norms, GLM-4's output norms and partial interleaved RoPE): 40 tokens, fp32, the same text.
+# lm_head's byte-token rows are zeroed so that the texts compare without byte-decoding differences.
+import shutil
+
+CLI = os.path.join(os.path.dirname(TOOL), "..", "..", "app", "cli", "tunebench-cli")
+STORIES = os.environ["STORIES_DIR"]
+try:  # the stories tokenizer itself (AutoTokenizer would pick a class by model_type: a GLM one for glm4)
+    import sentencepiece
+    sp = sentencepiece.SentencePieceProcessor(model_file=os.path.join(STORIES, "tokenizer.model"))
+except ImportError:
+    from transformers import LlamaTokenizer
+    llama_tok = LlamaTokenizer.from_pretrained(STORIES)
+    class sp:
+        encode = staticmethod(lambda text: llama_tok.encode(text, add_special_tokens=False))
+        decode = staticmethod(lambda ids: llama_tok.decode(ids))
+results["decode"] = []
+prompt = "Once upon a time there was a little"
+shape = dict(vocab_size=512, hidden_size=128, intermediate_size=256, num_hidden_layers=3, num_attention_heads=4,
+             num_key_value_heads=2, head_dim=64, max_position_embeddings=512, tie_word_embeddings=False, pad_token_id=0,
+             bos_token_id=1, eos_token_id=2)
+for name, model in (("qwen3", Qwen3ForCausalLM(Qwen3Config(**shape))),
+                    ("glm4", Glm4ForCausalLM(Glm4Config(**shape, attention_bias=True)))):
+    torch.manual_seed(3)
+    randomize(model, std=0.2)
+    with torch.no_grad():
+        model.lm_head.weight[3:259] = 0
+    folder = os.path.join(WORK, f"decode-{name}")
+    model.save_pretrained(folder)
+    for f in ["tokenizer.model", "tokenizer_config.json"]:
+        shutil.copy(os.path.join(STORIES, f), folder)
+    ids = torch.tensor([[1] + sp.encode(prompt)]).cuda()
+    with torch.no_grad():
+        out = model.cuda().eval().generate(ids, max_new_tokens=40, do_sample=False)
+    want = sp.decode(out[0, ids.shape[1]:].tolist())
+    for graphs in ("1", "0"):
+        p = subprocess.run([CLI, "generate", "--model_name_or_path", folder, "--prompt", prompt, "--do_sample", "false",
+                            "--max_new_tokens", "40", "--device", "cuda", "--dtype", "float32", "--template", "empty"],
+                           capture_output=True, text=True, env=dict(os.environ, TUNEBENCH_CUDA_GRAPHS=graphs))
+        ok = p.returncode == 0 and p.stdout.strip() == want.strip() and len(want) > 20
+        results["ok"] &= ok
+        row = {"model": name, "cuda_graphs": graphs == "1", "ok": ok, "tunebench": p.stdout.strip()[:60] or p.stderr[-200:],
+               "transformers": want[:60]}
+        results["decode"].append(row)
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+    del model
 
 json.dump(results, open(os.path.join(WORK, "results.json"), "w"), indent=2)
 print("ALL OK" if results["ok"] else "SOME CHECKS FAILED")

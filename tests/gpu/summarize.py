@@ -66,6 +66,9 @@ if "logits" in steps:
         for r in R["logits"].get("logits", []):
             rows.append((f"logits {r['model']} {r['dtype']}", f"max diff {r['max_abs_diff']:.2g}",
                          f"transformers (tol {r['tolerance']:.2g})", "ok" if r["ok"] else "FAIL"))
+        for r in R["logits"].get("decode", []):
+            rows.append((f"greedy decode {r['model']}, 40 tokens, CUDA graphs {'on' if r['cuda_graphs'] else 'off'}",
+                         "same text" if r["ok"] else r["tunebench"], "transformers generate", "ok" if r["ok"] else "FAIL"))
 if "inference" in steps:
     p = os.path.join(OUT, "inference", "results.json")
     if os.path.exists(p):
