@@ -51,13 +51,24 @@ static std::unique_ptr<Tokenizer> load_gguf_tokenizer(const fs::path& gguf, cons
     return load_tokenizer_files(tmp, config);
 }
 
+// A tokenizer with ids past the model's embedding rows belongs to another model: refused before
+// any text is generated or trained on (a smaller one is normal: vocabularies are padded).
+static std::unique_ptr<Tokenizer> fitting(std::unique_ptr<Tokenizer> tok, const fs::path& folder, const ModelConfig* config) {
+    if (config && tok->vocab_size() > config->vocab_size)
+        throw ConfigError("the tokenizer in " + folder.string() + " has " + std::to_string(tok->vocab_size()) +
+                              " tokens, more than the model's vocabulary of " + std::to_string(config->vocab_size) +
+                              " (config.json vocab_size)",
+                          "the tokenizer belongs to another model: copy the tokenizer files of this model's release");
+    return tok;
+}
+
 std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& folder, const ModelConfig* config) {
     try {
         const bool files = fs::exists(folder / "tokenizer.json") || fs::exists(folder / "tokenizer.model") ||
                            fs::exists(folder / "vocab.json");
         if (!files)
-            if (const auto gguf = gguf_model_file(folder)) return load_gguf_tokenizer(*gguf, config);
-        return load_tokenizer_files(folder, config);
+            if (const auto gguf = gguf_model_file(folder)) return fitting(load_gguf_tokenizer(*gguf, config), folder, config);
+        return fitting(load_tokenizer_files(folder, config), folder, config);
     } catch (const nlohmann::json::exception& e) {  // a key of the wrong type, e.g. "add_bos_token": "yes"
         throw FileError(folder.string() + ": a tokenizer file has an unexpected value (" + e.what() + ")",
                         "check tokenizer_config.json, or copy the tokenizer files again from the base model");

@@ -131,3 +131,15 @@ TEST(ModelLoading, BadInputIsAClearError) {
     msg = error_of<FileError>([&] { Model::load(dir.path / "nope"); });
     EXPECT_NE(msg.find("config.json"), std::string::npos) << msg;
 }
+
+TEST(ModelLoading, ATokenizerOfAnotherModelIsRefused) {
+    // Qwen2's tokenizer (151,665 tokens) beside a model of 97 embedding rows
+    test::TempDir dir;
+    Model::random(test::tiny_config("qwen2"), 4)->save(dir.path);
+    for (const char* f : {"vocab.json", "merges.txt", "tokenizer_config.json", "added_tokens.json", "special_tokens_map.json"})
+        std::filesystem::copy(test::models_dir() / "qwen2-tokenizer" / f, dir.path / f);
+    const auto config = ModelConfig::from_folder(dir.path);
+    auto msg = error_of<ConfigError>([&] { load_tokenizer(dir.path, &config); });
+    EXPECT_NE(msg.find("more than the model's vocabulary of 97"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("another model"), std::string::npos) << msg;
+}
