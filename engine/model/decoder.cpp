@@ -119,7 +119,7 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
         // x is this forward's own residual stream (the embedding's output): accumulated in place
         if (c.sandwich_norms) {  // glm4: the outputs are normalised before they join the stream
             x.add_(L.attn_out_norm(L.o(ctx, adapters)));
-            return x.add_(L.mlp_out_norm(L.down(gated_mlp(L, L.post_norm(x), adapters), adapters)));
+            return mlp_block(L, x, adapters);
         }
         L.o.accumulate(x, ctx, adapters);
         return L.down.accumulate(x, gated_mlp(L, L.post_norm(x), adapters), adapters);
