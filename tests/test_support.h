@@ -39,7 +39,8 @@ inline std::vector<int64_t> parse_ids(const std::string& line) {
 inline ModelConfig tiny_config(const std::string& type) {
     ModelConfig c;
     c.model_type = type;
-    c.arch = type == "chatglm"                   ? Arch::ChatGLM
+    c.arch = type == "chatglm6b"                 ? Arch::ChatGLM6B
+             : type == "chatglm"                 ? Arch::ChatGLM
              : type == "qwen2"                   ? Arch::Qwen2
              : type == "qwen3"                   ? Arch::Qwen3
              : type == "glm" || type == "glm4"   ? Arch::Glm
@@ -58,6 +59,16 @@ inline ModelConfig tiny_config(const std::string& type) {
     if (c.arch == Arch::Qwen3) {  // q/k norms, and a head_dim that is not hidden / heads
         c.qk_norm = true;
         c.head_dim = 12;
+    }
+    if (c.arch == Arch::ChatGLM6B) {  // every linear biased, MHA, tied head; ids 93–96 its specials
+        c.model_type = "chatglm";
+        c.num_key_value_heads = 4;
+        c.qkv_bias = c.o_bias = c.mlp_bias = true;
+        c.tie_word_embeddings = true;
+        c.mask_token_id = 93;
+        c.gmask_token_id = 94;
+        c.bos_token_id = 95;
+        c.eos_token_ids = {96};
     }
     c.validate("tiny");
     return c;

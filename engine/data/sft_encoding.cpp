@@ -50,6 +50,9 @@ EncodedExample encode_supervised(const Example& ex, const ChatTemplate& t, const
         auto& [source, target] = pairs[turn];
         auto [s_len, t_len] = infer_seqlen(static_cast<int64_t>(source.size()), static_cast<int64_t>(target.size()),
                                            o.cutoff_len - total);
+        const size_t keep_tail = t.one_prompt ? t.prompt_suffix.size() : 0;  // ChatGLM-6B's [gMASK] <sop> stay
+        if (keep_tail && s_len < static_cast<int64_t>(source.size()) && s_len >= static_cast<int64_t>(keep_tail))
+            source.erase(source.begin() + (s_len - static_cast<int64_t>(keep_tail)), source.end() - static_cast<int64_t>(keep_tail));
         source.resize(s_len);
         target.resize(t_len);
         total += s_len + t_len;

@@ -337,6 +337,10 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     const bool q4_k_m = a.export_gguf_type == "Q4_K_M";  // a mixture, chosen per tensor
     const auto type = q4_k_m ? ggml::Type::Q4_K : ggml::type_from_name(a.export_gguf_type);
     const auto config = ModelConfig::from_folder(base);
+    if (config.arch == Arch::ChatGLM6B)  // FORMATS.md §1.11: llama.cpp's converter has no ChatGLM-6B
+        throw UnsupportedError("GGUF export of ChatGLM-6B (the first generation) is not possible: llama.cpp has no such "
+                               "architecture (no loader for its 2-D positions and prefix attention)",
+                               "export_format safetensors writes the merged model for transformers");
     if (config.arch == Arch::Glm)
         throw UnsupportedError("GGUF export of GLM-4 (model_type " + config.model_type + ") is not built yet",
                                "export_format safetensors writes the merged model, which llama.cpp's converter takes");

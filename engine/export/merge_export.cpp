@@ -191,6 +191,7 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
             auto parts = bits == 4 ? bnb_4bit_tensors(name, quantize_nf4(*t, /*double_quant=*/true)) : bnb_8bit_tensors(name, quantize_int8(*t));
             for (auto& part : parts) tensors.push_back(std::move(part));
         }
+        for (auto& copy : model->tied_copies()) tensors.push_back(std::move(copy));
         say("writing " + out.string() + (bits == 4 ? " (NF4, double quantization)" : bits == 8 ? " (int8, LLM.int8 rows)" : ""));
         auto shards = io::save_sharded(tmp, tensors, static_cast<int64_t>(std::llround(a.export_size * 1e9)), a.export_legacy_format);
         r.shards = shards.shards;
@@ -209,7 +210,8 @@ ExportReport export_merged_model(const ExportArgs& a, const std::function<void(c
             const bool weights = name.find(".safetensors") != std::string::npos || name.find(".bin") != std::string::npos;
             if (!e.is_regular_file() || weights || name == "config.json") continue;
             if (name == "generation_config.json" || name.rfind("tokeniz", 0) == 0 || name == "special_tokens_map.json" ||
-                name == "vocab.json" || name == "merges.txt" || name == "added_tokens.json" || e.path().extension() == ".py") {
+                name == "vocab.json" || name == "merges.txt" || name == "added_tokens.json" || name == "ice_text.model" ||
+                e.path().extension() == ".py") {
                 io::copy_file_atomically(e.path(), tmp / name);
             }
         }

@@ -14,6 +14,7 @@
 #include "kernels/greedy_step.h"
 #include "model/attention.h"
 #include "model/linear.h"
+#include "model/prefix_lm.h"
 
 namespace tb {
 
@@ -41,6 +42,7 @@ DecodeContext::DecodeContext(std::shared_ptr<const Model> model, const Generatio
     uniforms_ = at::zeros({B}, at::TensorOptions().dtype(at::kFloat).device(dev));
     out_ = at::zeros({B, 3}, longs);
     if (options.per_slot_adapters) adapter_mask_ = at::ones({B}, at::TensorOptions().dtype(at::kFloat).device(dev));
+    if (model_->config().prefix_lm()) anchors_ = at::zeros({B, 3}, longs);
     if (dev.is_cuda())
         attention_counters_ = at::zeros({B * model_->config().num_attention_heads}, longs.dtype(at::kInt));
     result_.ids.assign(B, -1);
@@ -85,6 +87,9 @@ int64_t DecodeContext::start(int64_t slot, const std::vector<int64_t>& prompt, i
     const int64_t P = static_cast<int64_t>(prompt.size());
     if (P < 1) throw ConfigError("the prompt is empty", "give a prompt, or use a tokenizer that adds BOS");
     keep = std::clamp<int64_t>(keep, 0, std::min(P - 1, length(slot)));
+    // ChatGLM-6B's prompt attends to itself both ways: a cached prefix saw another prompt's end
+    const bool prefix_lm = model_->config().prefix_lm();
+    if (prefix_lm) keep = 0;
     if (P >= capacity()) {
         throw ConfigError("the prompt has " + std::to_string(P) + " tokens; this context holds " +
                               std::to_string(capacity()) + " positions",
@@ -100,12 +105,19 @@ int64_t DecodeContext::start(int64_t slot, const std::vector<int64_t>& prompt, i
         const int64_t T = static_cast<int64_t>(rest.size());
         auto ids = at::tensor(rest, longs).to(dev).unsqueeze(0);                    // [1, T]
         auto positions = at::arange(keep, keep + T, longs.device(dev)).unsqueeze(0);  // [1, T]
+        at::Tensor prefix;
+        if (prefix_lm) {
+            auto anchors = prefix_lm_anchors(ids, positions, model_->config());  // [1, 3]
+            anchors_.narrow(0, slot, 1).copy_(anchors);
+            prefix = anchors.select(1, 2);
+            positions = prefix_lm_positions(anchors, positions);  // [1, 2, T]
+        }
         const auto kernel = model_->attention_kernel();
         const bool adapters = options_.per_slot_adapters ? adapters_host_[slot] != 0 : !options_.adapters_off;
         auto logits = model_->forward_with(ids, positions, [&](size_t layer, const at::Tensor& q, const at::Tensor& k,
                                                                const at::Tensor& v) {
             auto [K, V] = cache_.write(layer, slot, k, v);  // [1, nkv, keep + T, hd]
-            return attention(q, K, V, {}, kernel);
+            return attention(q, K, V, {}, kernel, {}, prefix);
         }, /*last_only=*/true, adapters);  // [1, 1, V]
         cache_.commit(slot, T);
         at::Tensor seen_row;
@@ -152,7 +164,9 @@ void DecodeContext::step_body(int64_t span) {
     const int64_t B = slots(), heads = model_->config().num_attention_heads;
     auto& positions = cache_.device_lengths();  // [B]: where each row's new token goes
     auto lengths = positions + 1;               // keys valid after the write
-    auto logits = model_->forward_raw(ids_.unsqueeze(1), positions.unsqueeze(1),
+    // ChatGLM-6B: 2-D positions from each prompt's anchors [B, 2, 1]
+    const auto rope_positions = anchors_.defined() ? prefix_lm_positions(anchors_, positions.unsqueeze(1)) : positions.unsqueeze(1);
+    auto logits = model_->forward_raw(ids_.unsqueeze(1), rope_positions,
                                       [&](size_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                           const at::Tensor& cos, const at::Tensor& sin) {
         auto& K = cache_.keys(layer);

@@ -92,6 +92,7 @@ private:
     at::Tensor out_;       // [slots, 3] int64: new token, stop flag, non-finite logits flag
     at::Tensor attention_counters_;  // [slots * heads] int32 zeros the attention kernel leaves zero (CUDA)
     at::Tensor adapter_mask_;        // [slots] fp32: 1 = the slot's rows get the adapters (per_slot_adapters)
+    at::Tensor anchors_;             // ChatGLM-6B: [slots, 3] int64, each prompt's prefix_lm_anchors (model/prefix_lm.h)
     std::vector<uint8_t> adapters_host_;
     std::vector<std::mt19937_64> rngs_;
     std::vector<uint8_t> active_host_;

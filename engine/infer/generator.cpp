@@ -102,7 +102,8 @@ GenerateResult Generator::generate(const std::vector<int64_t>& prompt, const Gen
     }
     GenerateResult r;
     r.prompt_tokens = static_cast<int64_t>(prompt.size());
-    const size_t common = reusable_prefix(cached_, prompt);
+    // ChatGLM-6B's prompt attends to itself both ways: nothing cached for another prompt is reusable
+    const size_t common = model_->config().prefix_lm() ? 0 : reusable_prefix(cached_, prompt);
     r.reused_prompt_tokens = static_cast<int64_t>(common);
 
     auto t0 = Clock::now();
@@ -252,7 +253,7 @@ std::array<GenerateResult, 2> Generator::generate_pair(const std::array<std::vec
     };
     for (int s = 0; s < 2; ++s) {
         const auto& prompt = prompts[s];
-        const size_t common = reusable_prefix(pair_cached_[s], prompt);
+        const size_t common = model_->config().prefix_lm() ? 0 : reusable_prefix(pair_cached_[s], prompt);
         TextCallback stream;
         if (on_text) stream = [&on_text, s](const std::string& d) { return on_text(s, d); };
         side[s].emplace(SlotReply{ReplyText(*tokenizer_, config.stop_strings, stream)});

@@ -19,10 +19,12 @@ at::Tensor expand_kv(const at::Tensor& x, int64_t heads) {
 
 // allowed[b, 0, i, j]: key j is visible to query i (absolute position S-T+i).
 at::Tensor build_mask(int64_t T, int64_t S, const at::Tensor& key_mask, const at::Device& device,
-                      const Segments& segments) {
+                      const Segments& segments, const at::Tensor& prefix) {
     auto qpos = at::arange(S - T, S, at::TensorOptions().dtype(at::kLong).device(device)).unsqueeze(1);
     auto kpos = at::arange(0, S, at::TensorOptions().dtype(at::kLong).device(device)).unsqueeze(0);
     auto allowed = (kpos <= qpos).unsqueeze(0).unsqueeze(0);  // [1, 1, T, S]
+    if (prefix.defined())  // get_masks: every query sees the prompt before <sop>
+        allowed = allowed | (kpos < prefix.to(device).unsqueeze(1)).unsqueeze(1).unsqueeze(1);  // [B, 1, T, S]
     if (segments.defined()) {  // block-diagonal: LLaMA-Factory's prepare_4d_attention_mask
         auto seg = segments.ids.to(device);
         auto same = seg.narrow(1, S - T, T).unsqueeze(2) == seg.unsqueeze(1);  // [B, T, S]
@@ -39,12 +41,12 @@ at::Tensor build_mask(int64_t T, int64_t S, const at::Tensor& key_mask, const at
 }
 
 at::Tensor eager_attention(const at::Tensor& q, const at::Tensor& K, const at::Tensor& V, const at::Tensor& key_mask,
-                           const Segments& segments) {
+                           const Segments& segments, const at::Tensor& prefix) {
     const int64_t T = q.size(2), S = K.size(2);
     const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
     auto scores = at::matmul(q.to(at::kFloat), K.to(at::kFloat).transpose(-2, -1)) * scale;
     if (key_mask.defined() || segments.defined() || T != 1) {
-        auto allowed = build_mask(T, S, key_mask, q.device(), segments);
+        auto allowed = build_mask(T, S, key_mask, q.device(), segments, prefix);
         scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
     }
     auto probs = at::softmax(scores, -1);
@@ -77,12 +79,14 @@ AttentionKernel kernel_for_flash_attn(const std::string& flash_attn) {
 }
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                     const at::Tensor& key_mask, AttentionKernel kernel, const Segments& segments) {
+                     const at::Tensor& key_mask, AttentionKernel kernel, const Segments& segments,
+                     const at::Tensor& prefix) {
     const int64_t heads = q.size(1), T = q.size(2), S = k.size(2);
-    if (kernel == AttentionKernel::Fused && varlen_flash_applies(q, key_mask, segments, S))
+    if (kernel == AttentionKernel::Fused && !prefix.defined() && varlen_flash_applies(q, key_mask, segments, S))
         return varlen_flash_attention(q, k, v, segments);
-    const bool plain_causal = !key_mask.defined() && !segments.defined() && T == S;
-    const bool no_mask = !key_mask.defined() && !segments.defined() && T == 1;
+    const bool masked = key_mask.defined() || segments.defined() || (prefix.defined() && T > 1);
+    const bool plain_causal = !masked && T == S;
+    const bool no_mask = !masked && T == 1;
     if (kernel == AttentionKernel::Fused) {
         // Unmasked on CUDA, the flash kernels read the key/value groups directly (no ×heads/groups
         // copies in the forward, no summing of them in the backward). With a mask the kernel that
@@ -94,10 +98,10 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
         auto V = gqa ? v : expand_kv(v, heads);
         if (plain_causal) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, true, std::nullopt, gqa);
         if (no_mask) return at::scaled_dot_product_attention(q, K, V, {}, 0.0, false, std::nullopt, gqa);
-        return at::scaled_dot_product_attention(q, K, V, build_mask(T, S, key_mask, q.device(), segments), 0.0, false,
+        return at::scaled_dot_product_attention(q, K, V, build_mask(T, S, key_mask, q.device(), segments, prefix), 0.0, false,
                                                 std::nullopt, gqa);
     }
-    return eager_attention(q, expand_kv(k, heads), expand_kv(v, heads), key_mask, segments);
+    return eager_attention(q, expand_kv(k, heads), expand_kv(v, heads), key_mask, segments, prefix);
 }
 
 }  // namespace tb

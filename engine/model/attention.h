@@ -25,12 +25,13 @@ struct Segments {
 };
 
 // q [B, nh, T, hd]; k, v [B, nkv, S, hd] (S = past + T); key_mask [B, S] (true = real token) or
-// undefined; segments (neat packing, S = T) or none. Queries sit at positions S-T … S-1 and attend
-// causally. Returns [B, nh, T, hd]. With segments, on CUDA in 16-bit types, the fused kernel is
+// undefined; segments (neat packing, S = T) or none; prefix [B] int64 or undefined: keys in the
+// columns below it are seen by every query (ChatGLM-6B's bidirectional prompt). Queries sit at
+// positions S-T … S-1 and attend causally. Returns [B, nh, T, hd]. With segments, on CUDA in 16-bit types, the fused kernel is
 // flash attention's variable-length form (no mask, no expanded key/value heads); otherwise a
 // block-diagonal mask.
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const at::Tensor& key_mask, AttentionKernel kernel = AttentionKernel::Fused,
-                     const Segments& segments = {});
+                     const Segments& segments = {}, const at::Tensor& prefix = {});
 
 }  // namespace tb

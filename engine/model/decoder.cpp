@@ -3,6 +3,7 @@
 
 #include "model/attention.h"
 #include "model/checkpointing.h"
+#include "model/prefix_lm.h"
 #include "kernels/linear_cross_entropy.h"
 #include "kernels/rms_norm.h"
 #include "kernels/rope_train.h"
@@ -12,7 +13,10 @@
 
 namespace tb {
 
-at::Tensor RMSNorm::operator()(const at::Tensor& x) const { return kernels::rms_norm(x, weight, eps, round_once); }
+at::Tensor Norm::operator()(const at::Tensor& x) const {
+    if (bias.defined()) return at::layer_norm(x, {weight.size(0)}, weight, bias, eps);
+    return kernels::rms_norm(x, weight, eps, round_once);
+}
 
 at::Tensor Model::forward(const at::Tensor& ids, KVCache* cache, const ForwardOptions& opt) const {
     return head(layers_output(ids, cache, opt), opt.last_only);
@@ -38,7 +42,18 @@ at::Tensor Model::layers_output(const at::Tensor& ids, KVCache* cache, const For
         positions = at::arange(past, past + T, at::TensorOptions().dtype(at::kLong).device(device_))
                         .unsqueeze(0).expand({B, T});
     }
-    auto [cos, sin] = rope_.tables(positions.to(device_));
+    positions = positions.to(device_);
+    at::Tensor prefix;  // ChatGLM-6B: the columns every query sees
+    if (c.prefix_lm() && positions.dim() == 2) {  // token indices → 2-D positions
+        at::Tensor anchors = cache ? cache->anchors() : at::Tensor();
+        if (!anchors.defined() || past == 0) {
+            anchors = prefix_lm_anchors(ids.to(device_), positions, c);
+            if (cache) cache->set_anchors(anchors);
+        }
+        if (past == 0) prefix = anchors.select(1, 2);
+        positions = prefix_lm_positions(anchors, positions);
+    }
+    auto [cos, sin] = rope_.tables(positions);
 
     at::Tensor x = at::embedding(embed_, ids.to(device_));  // [B, T, H]
     if (opt.neftune_noise_alpha > 0) {
@@ -47,11 +62,11 @@ at::Tensor Model::layers_output(const at::Tensor& ids, KVCache* cache, const For
         x = x + at::empty_like(x).uniform_(-mag, mag);
     }
     if (opt.gradient_checkpointing && !x.requires_grad()) x.requires_grad_(true);  // so backward reaches layer 0
-    const AttendFn attend = [this, cache, mask = opt.key_mask, segments = opt.segments](
+    const AttendFn attend = [this, cache, mask = opt.key_mask, segments = opt.segments, prefix](
                                 size_t i, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-        if (!cache) return attention(q, k, v, mask, attention_kernel_, segments);
+        if (!cache) return attention(q, k, v, mask, attention_kernel_, segments, prefix);
         auto [K, V] = cache->append(i, k, v);  // [B, nkv, S, hd]
-        return attention(q, K, V, mask, attention_kernel_, segments);
+        return attention(q, K, V, mask, attention_kernel_, segments, prefix);
     };
     for (size_t i = 0; i < layers_.size(); ++i) {
         if (opt.gradient_checkpointing && opt.checkpoint_mlp_only) {
@@ -94,6 +109,7 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
                                 const AdapterRows& adapters, const AttendFn& attend, const RawAttendFn* raw,
                                 bool recompute_mlp) const {
     const auto& c = config_;
+    if (c.arch == Arch::ChatGLM6B) return glm6b_layer_forward(i, x_in, cos, sin, adapters, attend, raw);
     const int64_t B = x_in.size(0), T = x_in.size(1);
     at::Tensor x = x_in;
     const auto& L = layers_[i];
@@ -148,6 +164,32 @@ at::Tensor Model::layer_forward(size_t i, const at::Tensor& x_in, const at::Tens
     x = c.sandwich_norms ? x + L.attn_out_norm(L.o(ctx, adapters)) : L.o.plus(x, ctx, adapters);
     if (!recompute_mlp) return mlp_block(L, x, adapters);
     return checkpointed(x, [this, i, adapters](const at::Tensor& in) { return mlp_block(layers_[i], in, adapters); });
+}
+
+at::Tensor Model::glm6b_layer_forward(size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                      const AdapterRows& adapters, const AttendFn& attend, const RawAttendFn* raw) const {
+    const auto& c = config_;
+    const auto& L = layers_[i];
+    const int64_t B = x.size(0), T = x.size(1), nh = c.num_attention_heads, hd = c.head_dim;
+    // α = √(2·28): ChatGLMModel builds its GLMBlocks without num_layers, so each takes the
+    // default 28 (the release's depth) whatever the config says
+    const double alpha = std::sqrt(2.0 * 28.0);
+    auto h = L.input_norm(x);
+    auto qkv = L.qkv(h, adapters).view({B, T, nh, 3, hd});  // each head's rows: q | k | v
+    auto q = rope_.apply(qkv.select(3, 0), cos, sin);
+    auto k = rope_.apply(qkv.select(3, 1), cos, sin);
+    auto v = qkv.select(3, 2);
+    at::Tensor ctx;
+    if (raw) {  // the decode step's cache write rotates by identity tables: q, k are rotated already
+        auto one = at::ones({B, T, 1, hd}, h.options()), zero = at::zeros({B, T, 1, hd}, h.options());
+        ctx = (*raw)(i, q.reshape({B, T, nh * hd}), k.reshape({B, T, nh * hd}), v.reshape({B, T, nh * hd}), one, zero);
+    } else {
+        ctx = attend(i, q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)).transpose(1, 2).reshape({B, T, nh * hd});
+    }
+    // the residual is the normalised input scaled by α, as GLMBlock adds it
+    auto x1 = h * alpha + L.o(ctx, adapters);
+    auto h2 = L.post_norm(x1);
+    return h2 * alpha + L.down(at::gelu(L.up(h2, adapters), "tanh"), adapters);
 }
 
 at::Tensor Model::mlp_block(const DecoderLayer& L, const at::Tensor& x, const AdapterRows& adapters) const {

@@ -22,28 +22,32 @@
 
 namespace tb {
 
-struct RMSNorm {
+// RMSNorm, or LayerNorm where it has a bias (ChatGLM-6B: mean-centred, weight and bias).
+struct Norm {
     std::string name;  // without ".weight"
     at::Tensor weight; // [H]
+    at::Tensor bias;   // [H]: LayerNorm
     double eps = 1e-6;
     bool round_once = false;  // ChatGLM: one rounding after the weight; LLaMA: round, then scale
     at::Tensor operator()(const at::Tensor& x) const;
 };
 
 struct DecoderLayer {
-    RMSNorm input_norm, post_norm;
-    RMSNorm q_norm, k_norm;  // Qwen3: over each head (weight [head_dim])
-    RMSNorm attn_out_norm, mlp_out_norm;  // glm4: post_self_attn_layernorm, post_mlp_layernorm
-    Linear qkv;           // ChatGLM query_key_value: rows q | k | v
+    Norm input_norm, post_norm;
+    Norm q_norm, k_norm;  // Qwen3: over each head (weight [head_dim])
+    Norm attn_out_norm, mlp_out_norm;  // glm4: post_self_attn_layernorm, post_mlp_layernorm
+    Linear qkv;           // ChatGLM query_key_value: rows q | k | v (ChatGLM-6B: per head, [q_h | k_h | v_h])
     Linear q, k, v;       // LLaMA / Qwen2
     Linear o;             // dense / o_proj
     Linear gate_up;       // ChatGLM dense_h_to_4h, GLM gate_up_proj: rows gate | up
-    Linear gate, up;      // LLaMA / Qwen2
+    Linear gate, up;      // LLaMA / Qwen2; up alone: ChatGLM-6B's dense_h_to_4h (GELU, no gate)
     Linear down;          // dense_4h_to_h / down_proj
 };
 
 struct ForwardOptions {
-    at::Tensor position_ids;  // [B, T] int64; default cache.length() + arange(T)
+    // [B, T] int64; default cache.length() + arange(T). ChatGLM-6B: each token's index from its row's
+    // first real token, or its 2-D positions [B, 2, T] (model/prefix_lm.h); the prefix mask follows.
+    at::Tensor position_ids;
     at::Tensor key_mask;      // [B, S] (1 = real token) for padded batches; default none
     Segments segments;        // neat packing: a token attends only within its example (model/attention.h)
     bool last_only = false;   // logits for the last position only
@@ -107,7 +111,10 @@ public:
 
     // Every weight tensor with its checkpoint key (tied lm_head reported once, as the embedding).
     std::vector<std::pair<std::string, at::Tensor*>> named_weights();
-    // Writes config.json + model.safetensors (tied head omitted).
+    // Tensors a checkpoint stores twice, beside named_weights(): ChatGLM-6B's release keeps lm_head
+    // next to the embedding it is tied to, so its exports do too (FORMATS.md §3.1).
+    std::vector<std::pair<std::string, at::Tensor>> tied_copies() const;
+    // Writes config.json + model.safetensors (tied head omitted, but for tied_copies()).
     void save(const std::filesystem::path& folder) const;
 
     const ModelConfig& config() const { return config_; }
@@ -124,6 +131,9 @@ public:
     std::vector<Linear*> linears_for_load();
 
 private:
+    // ChatGLM-6B's layer (FORMATS.md §3.3); raw: q, k rotated here, the caller's attention gets identity tables
+    at::Tensor glm6b_layer_forward(size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                   const AdapterRows& adapters, const AttendFn& attend, const RawAttendFn* raw) const;
     // recompute_mlp: the MLP half runs under gradient checkpointing (selective checkpointing)
     at::Tensor layer_forward(size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                              const AdapterRows& adapters, const AttendFn& attend, const RawAttendFn* raw = nullptr,
@@ -144,7 +154,7 @@ private:
     at::Tensor embed_;  // [V, H]
     std::string embed_name_;
     std::vector<DecoderLayer> layers_;
-    RMSNorm final_norm_;
+    Norm final_norm_;
     Linear lm_head_;
     Rope rope_;
     AttentionKernel attention_kernel_ = AttentionKernel::Fused;

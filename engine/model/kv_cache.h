@@ -22,11 +22,15 @@ public:
     // [B, kv, length()+T, hd]. Call advance(T) once after every layer has appended.
     std::pair<at::Tensor, at::Tensor> append(size_t layer, const at::Tensor& k, const at::Tensor& v);
     void advance(int64_t t) { length_ += t; }
+    // ChatGLM-6B: the prefill's prefix_lm_anchors (model/prefix_lm.h), for the 2-D positions of later steps
+    const at::Tensor& anchors() const { return anchors_; }
+    void set_anchors(at::Tensor anchors) { anchors_ = std::move(anchors); }
 
 private:
     std::vector<at::Tensor> k_, v_;
     int64_t capacity_ = 0;
     int64_t length_ = 0;
+    at::Tensor anchors_;
 };
 
 }  // namespace tb

@@ -72,6 +72,7 @@ const char* arch_name(Arch arch) {
         case Arch::Qwen2: return "Qwen2";
         case Arch::Qwen3: return "Qwen3";
         case Arch::Glm: return "GLM-4";
+        case Arch::ChatGLM6B: return "ChatGLM-6B";
     }
     return "?";
 }
@@ -102,7 +103,42 @@ ModelConfig ModelConfig::parse_json_text(const std::string& text, const std::str
     if (auto b = r.ids("bos_token_id"); !b.empty()) c.bos_token_id = b[0];
     if (auto p = r.ids("pad_token_id"); !p.empty()) c.pad_token_id = p[0];
 
-    if (c.model_type == "chatglm") {
+    // ChatGLM-6B shares model_type chatglm with ChatGLM2/3: its config has keys theirs lacks (FORMATS.md §3.1)
+    const bool chatglm6b = c.model_type == "chatglm" && !j.contains("ffn_hidden_size") &&
+                           (j.contains("position_encoding_2d") || j.contains("inner_hidden_size") ||
+                            j.contains("max_sequence_length"));
+    if (chatglm6b) {
+        c.arch = Arch::ChatGLM6B;
+        c.num_hidden_layers = r.integer("num_layers");
+        c.hidden_size = r.integer("hidden_size");
+        c.num_attention_heads = r.integer("num_attention_heads");
+        c.head_dim = c.hidden_size / std::max<int64_t>(1, c.num_attention_heads);
+        c.num_key_value_heads = c.num_attention_heads;
+        c.intermediate_size = r.integer_or("inner_hidden_size", 4 * c.hidden_size);
+        c.vocab_size = r.integer("vocab_size");
+        c.rms_norm_eps = r.number_or("layernorm_epsilon", 1e-5);
+        c.max_position_embeddings = r.integer_or("max_sequence_length", 2048);
+        c.qkv_bias = c.o_bias = c.mlp_bias = true;  // every Linear has a bias
+        // no key in the release: transformers' default ties lm_head to the embedding when loading
+        c.tie_word_embeddings = r.boolean_or("tie_word_embeddings", true);
+        // the class defaults are the pre-slim numbering (20000 image tokens in front)
+        if (!c.bos_token_id) c.bos_token_id = 150004;
+        if (c.eos_token_ids.empty()) c.eos_token_ids = {150005};
+        c.mask_token_id = r.integer_or("mask_token_id", 150000);
+        c.gmask_token_id = r.integer_or("gmask_token_id", 150001);
+        if (!r.boolean_or("position_encoding_2d", true))
+            throw UnsupportedError(source + ": ChatGLM-6B with position_encoding_2d=false is not supported",
+                                   "the released ChatGLM-6B uses 2-D positions (position_encoding_2d true)");
+        if (c.hidden_size % (4 * std::max<int64_t>(1, c.num_attention_heads)) != 0)
+            throw ConfigError(source + ": hidden_size " + std::to_string(c.hidden_size) + " over " +
+                                  std::to_string(c.num_attention_heads) + " heads leaves no two rotary halves",
+                              "ChatGLM-6B's head dimension must be a multiple of 4");
+        if (r.integer_or("pre_seq_len", 0) > 0)
+            throw UnsupportedError(source + ": P-tuning v2 prefixes (pre_seq_len) are not supported", "use a LoRA adapter instead");
+        if (r.integer_or("quantization_bit", 0) != 0)
+            throw UnsupportedError(source + ": ChatGLM-6B's own int4/int8 checkpoints (chatglm-6b-int4) are not supported",
+                                   "load the fp16 release (THUDM/chatglm-6b); quantization_bit is a training option");
+    } else if (c.model_type == "chatglm") {
         c.arch = Arch::ChatGLM;
         c.num_hidden_layers = r.integer("num_layers");
         c.hidden_size = r.integer("hidden_size");
@@ -212,7 +248,7 @@ ModelConfig ModelConfig::parse_json_text(const std::string& text, const std::str
     } else {
         throw UnsupportedError(
             source + ": model_type '" + c.model_type + "' is not supported",
-            "supported model_type values: chatglm (ChatGLM2/3), llama (LLaMA 2/3), qwen2 (Qwen2/2.5), qwen3 (Qwen3, dense), "
+            "supported model_type values: chatglm (ChatGLM-6B, ChatGLM2/3), llama (LLaMA 2/3), qwen2 (Qwen2/2.5), qwen3 (Qwen3, dense), "
             "glm and glm4 (GLM-4, GLM-4-0414)");
     }
     c.validate(source);
@@ -262,7 +298,19 @@ std::string ModelConfig::to_json_text() const {
     nlohmann::ordered_json j;
     if (!name_or_path.empty()) j["_name_or_path"] = name_or_path;
     j["model_type"] = model_type;
-    if (arch == Arch::ChatGLM) {
+    if (arch == Arch::ChatGLM6B) {  // the release's keys (FORMATS.md §3.1)
+        j["architectures"] = {"ChatGLMModel"};
+        if (mask_token_id) j["mask_token_id"] = *mask_token_id;
+        if (gmask_token_id) j["gmask_token_id"] = *gmask_token_id;
+        j["hidden_size"] = hidden_size;
+        j["inner_hidden_size"] = intermediate_size;
+        j["layernorm_epsilon"] = rms_norm_eps;
+        j["max_sequence_length"] = max_position_embeddings;
+        j["num_attention_heads"] = num_attention_heads;
+        j["num_layers"] = num_hidden_layers;
+        j["position_encoding_2d"] = true;
+        j["vocab_size"] = vocab_size;
+    } else if (arch == Arch::ChatGLM) {
         j["architectures"] = {"ChatGLMModel"};
         j["add_bias_linear"] = o_bias;
         j["add_qkv_bias"] = qkv_bias;
@@ -336,6 +384,10 @@ std::string ModelConfig::to_json_text() const {
 
 int64_t ModelConfig::parameter_count() const {
     const int64_t H = hidden_size, I = intermediate_size;
+    if (arch == Arch::ChatGLM6B) {  // biased linears, a GELU MLP (no gate), LayerNorms with biases
+        const int64_t layer = 4 * H * H + 3 * H + H + 2 * H * I + I + H + 4 * H;
+        return num_hidden_layers * layer + vocab_size * H + 2 * H + (tie_word_embeddings ? 0 : vocab_size * H);
+    }
     int64_t attn = H * (q_size() + 2 * kv_size()) + q_size() * H;
     if (qkv_bias) attn += q_size() + 2 * kv_size();
     if (o_bias) attn += H;

@@ -12,8 +12,9 @@
 namespace tb {
 
 // ChatGLM: ChatGLM2/3 (remote code, model_type chatglm); Glm: transformers' glm and glm4 (GLM-4,
-// GLM-4-0414): ChatGLM's math with q/k/v split and transformers' names.
-enum class Arch { ChatGLM, Llama, Qwen2, Qwen3, Glm };
+// GLM-4-0414): ChatGLM's math with q/k/v split and transformers' names. ChatGLM6B: the first
+// generation (also model_type chatglm; FORMATS.md §3): LayerNorm, GELU, 2-D RoPE, prefix-LM mask.
+enum class Arch { ChatGLM, Llama, Qwen2, Qwen3, Glm, ChatGLM6B };
 
 struct RopeScaling {
     std::string type;  // "", "linear", "llama3" or "factors"
@@ -54,6 +55,8 @@ struct ModelConfig {
     double rope_ratio = 1.0;
     bool glm_rope_in_model_dtype = false;  // ChatGLM2's HF code builds RoPE angles in fp16/bf16
     std::string name_or_path;              // "_name_or_path", used for template detection
+    // ChatGLM-6B only: its mask tokens ([MASK], [gMASK]); positions after <sop> (bos) stay at the mask's
+    std::optional<int64_t> mask_token_id, gmask_token_id;
 
     // Parses and validates; ConfigError naming file, key, value and what was expected.
     static ModelConfig from_json_text(const std::string& text, const std::string& source);
@@ -64,12 +67,15 @@ struct ModelConfig {
 
     int64_t rotary_dim() const {
         if (arch == Arch::ChatGLM) return head_dim / 2;
+        if (arch == Arch::ChatGLM6B) return head_dim;  // two halves: position, block position
         return arch == Arch::Glm ? static_cast<int64_t>(static_cast<double>(head_dim) * partial_rotary_factor) : head_dim;
     }
     // The family's layout (one place for what the layers, weights and RoPE follow):
     bool fused_qkv() const { return arch == Arch::ChatGLM; }  // query_key_value: rows q | k | v
     bool fused_gate_up() const { return arch == Arch::ChatGLM || arch == Arch::Glm; }  // rows gate | up
     bool interleaved_rope() const { return arch == Arch::ChatGLM || arch == Arch::Glm; }  // pairs (2i, 2i+1)
+    // ChatGLM-6B: the prompt up to <sop> is attended bidirectionally, with 2-D positions (model/prefix_lm.h)
+    bool prefix_lm() const { return arch == Arch::ChatGLM6B; }
     int64_t q_size() const { return num_attention_heads * head_dim; }
     int64_t kv_size() const { return num_key_value_heads * head_dim; }
     int64_t parameter_count() const;

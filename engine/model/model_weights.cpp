@@ -75,12 +75,20 @@ Model::Model(ModelConfig config, at::ScalarType dtype, at::Device device)
 
 void Model::build_names() {
     const auto& c = config_;
-    const bool glm = c.arch == Arch::ChatGLM;
-    auto norm = [&](const std::string& n) { return RMSNorm{n, {}, c.rms_norm_eps, glm}; };
+    const bool glm = c.arch == Arch::ChatGLM, glm6b = c.arch == Arch::ChatGLM6B;
+    auto norm = [&](const std::string& n) { return Norm{n, {}, {}, c.rms_norm_eps, glm}; };
     layers_.assign(c.num_hidden_layers, {});
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
         auto& L = layers_[i];
-        if (glm) {
+        if (glm6b) {  // FORMATS.md §3.2
+            std::string p = "transformer.layers." + std::to_string(i) + ".";
+            L.input_norm = norm(p + "input_layernorm");
+            L.post_norm = norm(p + "post_attention_layernorm");
+            L.qkv.name = p + "attention.query_key_value";
+            L.o.name = p + "attention.dense";
+            L.up.name = p + "mlp.dense_h_to_4h";
+            L.down.name = p + "mlp.dense_4h_to_h";
+        } else if (glm) {
             std::string p = "transformer.encoder.layers." + std::to_string(i) + ".";
             L.input_norm = norm(p + "input_layernorm");
             L.post_norm = norm(p + "post_attention_layernorm");
@@ -113,8 +121,10 @@ void Model::build_names() {
             L.down.name = p + "mlp.down_proj";
         }
     }
-    embed_name_ = glm ? "transformer.embedding.word_embeddings.weight" : "model.embed_tokens.weight";
-    final_norm_ = norm(glm ? "transformer.encoder.final_layernorm" : "model.norm");
+    embed_name_ = glm     ? "transformer.embedding.word_embeddings.weight"
+                  : glm6b ? "transformer.word_embeddings.weight"
+                          : "model.embed_tokens.weight";
+    final_norm_ = norm(glm ? "transformer.encoder.final_layernorm" : glm6b ? "transformer.final_layernorm" : "model.norm");
     lm_head_.name = glm ? "transformer.output_layer" : "lm_head";
 }
 
@@ -127,14 +137,31 @@ struct Slot {
 };
 
 std::vector<Slot> expected_slots(const ModelConfig& c, at::Tensor& embed, const std::string& embed_name,
-                                 std::vector<DecoderLayer>& layers, RMSNorm& final_norm, Linear& head) {
+                                 std::vector<DecoderLayer>& layers, Norm& final_norm, Linear& head) {
     const int64_t H = c.hidden_size, I = c.intermediate_size;
     std::vector<Slot> s;
     auto lin = [&](Linear& l, int64_t out, int64_t in, bool bias) {
         s.push_back({l.name + ".weight", &l.weight, {out, in}});
         if (bias) s.push_back({l.name + ".bias", &l.bias, {out}});
     };
+    auto layer_norm = [&](Norm& n) {
+        s.push_back({n.name + ".weight", &n.weight, {H}});
+        s.push_back({n.name + ".bias", &n.bias, {H}});
+    };
     s.push_back({embed_name, &embed, {c.vocab_size, H}});
+    if (c.arch == Arch::ChatGLM6B) {  // FORMATS.md §3.2 (rotary_emb.inv_freq is not read, as the original ignores it)
+        for (auto& L : layers) {
+            layer_norm(L.input_norm);
+            lin(L.qkv, 3 * c.q_size(), H, true);
+            lin(L.o, H, c.q_size(), true);
+            layer_norm(L.post_norm);
+            lin(L.up, I, H, true);
+            lin(L.down, H, I, true);
+        }
+        layer_norm(final_norm);
+        if (!c.tie_word_embeddings) s.push_back({head.name + ".weight", &head.weight, {c.vocab_size, H}});
+        return s;
+    }
     for (auto& L : layers) {
         s.push_back({L.input_norm.name + ".weight", &L.input_norm.weight, {H}});
         if (c.fused_qkv()) {
@@ -311,12 +338,18 @@ std::shared_ptr<Model> Model::random(const ModelConfig& config, uint64_t seed, a
         auto t = at::empty(slot.shape, at::TensorOptions().dtype(at::kFloat).device(device.is_cuda() ? device : at::Device(at::kCPU)));
         t.normal_(0.0, 0.02, gen);
         const auto& k = slot.key;
-        if (k.find("norm") != std::string::npos) t = t * 5.0 + 1.0;  // norms near 1, not exactly 1
-        if (k.size() > 5 && k.compare(k.size() - 5, 5, ".bias") == 0) t = t * 5.0;
+        const bool bias = k.size() > 5 && k.compare(k.size() - 5, 5, ".bias") == 0;
+        if (k.find("norm") != std::string::npos && !bias) t = t * 5.0 + 1.0;  // norms near 1, not exactly 1
+        if (bias) t = t * 5.0;
         *slot.tensor = t.to(device, dtype);
     }
     if (config.tie_word_embeddings) m->lm_head_.weight = m->embed_;
     return m;
+}
+
+std::vector<std::pair<std::string, at::Tensor>> Model::tied_copies() const {
+    if (config_.arch == Arch::ChatGLM6B && config_.tie_word_embeddings) return {{lm_head_.name + ".weight", embed_}};
+    return {};
 }
 
 void Model::save(const fs::path& folder) const {
@@ -324,6 +357,7 @@ void Model::save(const fs::path& folder) const {
     auto self = const_cast<Model*>(this);
     io::NamedTensors tensors;
     for (auto& [name, t] : self->named_weights()) tensors.emplace_back(name, *t);
+    for (auto& copy : tied_copies()) tensors.push_back(std::move(copy));
     io::save_safetensors(folder / "model.safetensors", tensors);
     ModelConfig c = config_;
     c.torch_dtype = io::dtype_name(dtype_);

@@ -11,6 +11,17 @@ Rope::Rope(const ModelConfig& c, at::ScalarType dtype, at::Device device)
     : interleaved_(c.interleaved_rope()), angles_in_model_dtype_(c.glm_rope_in_model_dtype), rotary_dim_(c.rotary_dim()),
       dtype_(dtype) {
     const double base = c.rope_theta;
+    if (c.arch == Arch::ChatGLM6B) {
+        // RotaryEmbedding(dim = hd / 2): inv_freq stored in fp16; angles t·inv_freq in fp16 as the
+        // fp16 release computes them, in fp32 otherwise (bf16 would collapse positions past 256)
+        two_d_ = true;
+        angles_in_model_dtype_ = dtype == at::kHalf;
+        const int64_t dim = rotary_dim_ / 2;
+        auto idx = at::arange(0, dim, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat);
+        inv_freq_ = at::reciprocal(at::pow(base, idx / static_cast<double>(dim))).to(at::kHalf).to(dtype == at::kHalf ? at::kHalf : at::kFloat);
+        inv_freq_ = inv_freq_.to(device);
+        return;
+    }
     if (angles_in_model_dtype_) {
         // ChatGLM2: theta = 1 / base ** (arange(0, n, 2, dtype) / n), all in the model dtype.
         auto idx = at::arange(0, rotary_dim_, 2, at::TensorOptions().dtype(dtype));
@@ -50,6 +61,16 @@ Rope::Rope(const ModelConfig& c, at::ScalarType dtype, at::Device device)
 }
 
 std::pair<at::Tensor, at::Tensor> Rope::tables(const at::Tensor& positions) const {
+    if (two_d_) {  // [B, T, 1, hd]: (p, p) angles on the first half, (block, block) on the second
+        auto angle = [&](const at::Tensor& p) {
+            return angles_in_model_dtype_ ? (p.to(at::kHalf).unsqueeze(-1) * inv_freq_).to(at::kFloat)
+                                          : p.to(at::kFloat).unsqueeze(-1) * inv_freq_;
+        };
+        auto a = angle(positions.select(1, 0)), b = angle(positions.select(1, 1));
+        auto emb = at::cat({a, a, b, b}, -1);
+        if (angles_in_model_dtype_) return {emb.to(at::kHalf).cos().unsqueeze(2), emb.to(at::kHalf).sin().unsqueeze(2)};
+        return {emb.cos().to(dtype_).unsqueeze(2), emb.sin().to(dtype_).unsqueeze(2)};
+    }
     at::Tensor angles;  // [B, T, rotary_dim/2]
     if (angles_in_model_dtype_) {
         angles = (positions.to(dtype_).unsqueeze(-1) * inv_freq_).to(at::kFloat);
@@ -72,6 +93,12 @@ at::Tensor Rope::apply(const at::Tensor& x, const at::Tensor& cos, const at::Ten
         auto x0 = shaped.select(-1, 0), x1 = shaped.select(-1, 1);
         auto out = at::stack({x0 * cos - x1 * sin, x1 * cos + x0 * sin}, -1).flatten(3);
         return at::cat({out, pass}, -1);
+    }
+    if (two_d_) {  // rotate-half inside each half of the head
+        const int64_t hd = x.size(-1), quarter = hd / 4;
+        auto xs = x.unflatten(-1, {2, hd / 2});
+        auto rotated = at::cat({-xs.narrow(-1, quarter, quarter), xs.narrow(-1, 0, quarter)}, -1);
+        return (xs * cos.unflatten(-1, {2, hd / 2}) + rotated * sin.unflatten(-1, {2, hd / 2})).flatten(-2);
     }
     const int64_t half = x.size(-1) / 2;
     auto rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);

@@ -44,6 +44,15 @@ std::map<std::string, ChatTemplate> build_table() {
     }
     {
         ChatTemplate t;
+        t.name = "chatglm6b";
+        t.one_prompt = true;
+        t.user = {T("[Round {{idx}}]\n问：{{content}}\n答：")};
+        t.assistant = {T("{{content}}\n")};
+        t.prompt_suffix = {K("[gMASK]"), K("<sop>")};
+        add(t);
+    }
+    {
+        ChatTemplate t;
         t.name = "chatglm3";
         t.prefix = {K("[gMASK]"), K("sop")};
         t.system = {K("<|system|>"), T("\n"), T("{{content}}")};
@@ -194,6 +203,25 @@ void append_slots(const ChatTemplate& t, const Tokenizer& tok, const Slots& slot
     }
 }
 
+// A one_prompt template's prompt: the text of the rounds (a lone query as it is), then the suffix
+std::vector<int64_t> one_prompt_ids(const ChatTemplate& t, const Tokenizer& tok,
+                                    const std::vector<std::pair<std::string, std::string>>& history,
+                                    const std::string& query, const std::string& system) {
+    auto slot = [](const Slots& s, const std::string& content, size_t idx) {
+        return replace_all(replace_all(s.at(0).text, "{{content}}", content), "{{idx}}", std::to_string(idx));
+    };
+    std::string text = system.empty() ? std::string() : system + "\n";
+    if (history.empty()) {
+        text += query;
+    } else {
+        for (size_t i = 0; i < history.size(); ++i) text += slot(t.user, history[i].first, i) + slot(t.assistant, history[i].second, i);
+        text += slot(t.user, query, history.size());
+    }
+    auto ids = tok.encode(text);
+    append_slots(t, tok, t.prompt_suffix, "", "", ids);
+    return ids;
+}
+
 }  // namespace
 
 const ChatTemplate& ChatTemplate::get(const std::string& name) {
@@ -269,6 +297,16 @@ std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> encode_multit
     const std::string& system, const ThinkingOptions& thinking, bool discard_history_thoughts) {
     std::vector<ChatMessage> messages = given;
     const size_t n = messages.size();
+    if (t.one_prompt) {  // one pair: the earlier rounds are prompt text, the last reply the target
+        encode_messages(t, tok, messages, system);  // the roles checked as for any template
+        const size_t m = n - n % 2;                 // complete rounds only, as pairs are made below
+        if (m < 2) return {};
+        std::vector<std::pair<std::string, std::string>> history;
+        for (size_t i = 0; i + 2 < m; i += 2) history.emplace_back(messages[i].content, messages[i + 1].content);
+        auto target = tok.encode(messages[m - 1].content);
+        target.push_back(template_eos_id(t, tok));
+        return {{one_prompt_ids(t, tok, history, messages[m - 2].content, system), target}};
+    }
     if (t.reasoning()) {
         for (size_t i = 1; i < n; i += 2)
             if (!thinking.enable_thinking || (discard_history_thoughts && i + 2 < n))
@@ -291,6 +329,7 @@ std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> encode_multit
 std::vector<int64_t> encode_prompt(const ChatTemplate& t, const Tokenizer& tok,
                                    const std::vector<std::pair<std::string, std::string>>& history,
                                    const std::string& query, const std::string& system, const ThinkingOptions& thinking) {
+    if (t.one_prompt) return one_prompt_ids(t, tok, history, query, system);
     std::vector<ChatMessage> msgs;
     for (const auto& [q, a] : history) {
         msgs.push_back({"user", q});
@@ -320,7 +359,9 @@ std::string detect_template(const std::filesystem::path& folder, const ModelConf
         chat_template = io::GgufReader(*gguf).value("tokenizer.chat_template");
     }
     std::string chosen;
-    if (config.arch == Arch::ChatGLM) {
+    if (config.arch == Arch::ChatGLM6B) {
+        chosen = "chatglm6b";
+    } else if (config.arch == Arch::ChatGLM) {
         chosen = names.find("chatglm2") != std::string::npos ? "chatglm2" : "chatglm3";
     } else if (config.arch == Arch::Glm) {
         chosen = "glm4";

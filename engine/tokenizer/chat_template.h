@@ -39,6 +39,11 @@ struct ChatTemplate {
     bool efficient_eos = false;
     bool replace_eos = false;
     bool system_in_first_user = false;  // llama2: <<SYS>> block goes inside the first [INST]
+    // ChatGLM-6B's own chat() (no LLaMA-Factory template; FORMATS.md §3.6): the conversation is one
+    // prompt text — a lone query as it is, else each round through the user and assistant text
+    // slots — tokenised at once, then prompt_suffix ([gMASK] <sop>); only the last reply is a target.
+    bool one_prompt = false;
+    Slots prompt_suffix;
     // ReasoningTemplate (qwen3): a reply's thought is thought_open … thought_close before its text
     std::string thought_open, thought_close;
     bool reasoning() const { return !thought_open.empty(); }

@@ -14,6 +14,7 @@
 #include "model/model_config.h"
 #include "tokenizer/gguf_vocab.h"
 #include "tokenizer/bpe_tokenizer.h"
+#include "tokenizer/ice_text_tokenizer.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
 
 namespace tb {
@@ -65,7 +66,7 @@ static std::unique_ptr<Tokenizer> fitting(std::unique_ptr<Tokenizer> tok, const 
 std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& folder, const ModelConfig* config) {
     try {
         const bool files = fs::exists(folder / "tokenizer.json") || fs::exists(folder / "tokenizer.model") ||
-                           fs::exists(folder / "vocab.json");
+                           fs::exists(folder / "vocab.json") || fs::exists(folder / "ice_text.model");
         if (!files)
             if (const auto gguf = gguf_model_file(folder)) return fitting(load_gguf_tokenizer(*gguf, config), folder, config);
         return fitting(load_tokenizer_files(folder, config), folder, config);
@@ -88,6 +89,10 @@ static std::unique_ptr<Tokenizer> load_tokenizer_files(const fs::path& folder, c
     // LLaMA-2 folders hold both a converted tokenizer.json and the tokenizer.model it came from.
     const bool sentencepiece_json = fs::exists(folder / "tokenizer.json") && fs::exists(folder / "tokenizer.model") &&
                                     BpeTokenizer::is_sentencepiece_layout(folder / "tokenizer.json");
+    if (fs::exists(folder / "ice_text.model")) return std::make_unique<IceTextTokenizer>(folder / "ice_text.model", tcfg);
+    if (config && config->arch == Arch::ChatGLM6B)
+        throw FileError("no ice_text.model in " + folder.string() + ": ChatGLM-6B's tokenizer is that file",
+                        "copy ice_text.model (and tokenizer_config.json) from the THUDM/chatglm-6b release");
     if (fs::exists(folder / "tokenizer.json") && !sentencepiece_json) return BpeTokenizer::from_tokenizer_json(folder, tcfg);
     if (fs::exists(folder / "vocab.json") && fs::exists(folder / "merges.txt"))
         return BpeTokenizer::from_vocab_merges(folder, tcfg);
@@ -99,7 +104,7 @@ static std::unique_ptr<Tokenizer> load_tokenizer_files(const fs::path& folder, c
         return std::make_unique<SentencePieceTokenizer>(folder / "tokenizer.model", tcfg, glm ? (v2 ? 2 : 3) : 0);
     }
     throw FileError("no tokenizer in " + folder.string() +
-                        ": expected tokenizer.json, tokenizer.model, or vocab.json + merges.txt",
+                        ": expected tokenizer.json, tokenizer.model, ice_text.model, or vocab.json + merges.txt",
                     "copy the tokenizer files from the base model into this folder");
 }
 

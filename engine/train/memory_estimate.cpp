@@ -35,6 +35,8 @@ struct LinearShape {
 
 std::vector<LinearShape> layer_linears(const ModelConfig& c) {
     const int64_t H = c.hidden_size, I = c.intermediate_size, q = c.q_size(), kv = c.kv_size();
+    if (c.arch == Arch::ChatGLM6B)  // GELU MLP: dense_h_to_4h is I wide
+        return {{"query_key_value", H, 3 * q}, {"dense", q, H}, {"dense_h_to_4h", H, I}, {"dense_4h_to_h", I, H}};
     if (c.arch == Arch::ChatGLM)
         return {{"query_key_value", H, q + 2 * kv}, {"dense", q, H}, {"dense_h_to_4h", H, 2 * I}, {"dense_4h_to_h", I, H}};
     if (c.fused_gate_up())  // GLM-4

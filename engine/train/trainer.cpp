@@ -247,6 +247,10 @@ void Trainer::load_model_and_data() {
     if (!fs::is_directory(folder)) {
         throw FileError("model folder " + folder.string() + " does not exist", "model_name_or_path must be a local model folder");
     }
+    if ((a_.packing || a_.neat_packing) && ModelConfig::from_folder(folder).prefix_lm())
+        throw ConfigError("packing is not possible with ChatGLM-6B: each example's prompt is attended both ways up to its "
+                          "<sop>, which a packed row of several examples cannot express",
+                          "set packing and neat_packing to false");
     {
         auto est_args = a_;
         est_args.device = device_.str();

@@ -12,6 +12,8 @@
 //   encode ... OUT.jsonl [pack] [enable_thinking=true|false] [preserve_thinking=true|false]
 //       pack: the same rows packed as training packs them (input_ids, labels, segments: each
 //       example's length); the thinking flags as LLaMA-Factory's data arguments of those names
+//   tokenize TOKENIZER_DIR TEXTS.json OUT.json
+//       TEXTS: ["text", ...]; OUT: per text {"ids": encode(text), "decoded": decode(ids)}
 //   read-bin FILE.bin OUT.safetensors        every tensor of a torch.save file, as read here
 //   ggml-quantize IN.safetensors OUT.safetensors TYPE
 //       every tensor (rows along its last dimension) as ggml TYPE (F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K):
@@ -144,6 +146,17 @@ int encode(int argc, char** a) {
         out << line.dump() << "\n";
     }
     return out ? 0 : 1;
+}
+
+int tokenize(const std::string& tok_dir, const std::string& texts_path, const std::string& out) {
+    auto tok = load_tokenizer(tok_dir, nullptr);
+    json result = json::array();
+    for (const auto& text : json::parse(std::ifstream(texts_path)).get<std::vector<std::string>>()) {
+        const auto ids = tok->encode(text);
+        result.push_back({{"ids", ids}, {"decoded", tok->decode(ids)}});
+    }
+    std::ofstream(out) << result.dump(-1, ' ', false, json::error_handler_t::replace);
+    return 0;
 }
 
 int read_bin(const std::string& path, const std::string& out) {
@@ -288,6 +301,7 @@ int main(int argc, char** argv) {
         const std::string cmd = argc > 1 ? argv[1] : "";
         if (cmd == "forward" && argc == 4) return forward(argv[2], argv[3]);
         if (cmd == "encode" && argc >= 10) return encode(argc, argv);
+        if (cmd == "tokenize" && argc == 5) return tokenize(argv[2], argv[3], argv[4]);
         if (cmd == "read-bin" && argc == 4) return read_bin(argv[2], argv[3]);
         if (cmd == "ggml-quantize" && argc == 5) return ggml_quantize(argv[2], argv[3], argv[4]);
         if (cmd == "nf4" && argc == 5) return nf4(argv[2], argv[3], std::string(argv[4]) == "true");

@@ -48,7 +48,11 @@ void expect_batched_equals_recompute(const ModelConfig& c) {
     std::vector<std::vector<int64_t>> prompts;
     for (int64_t len : lengths) {
         std::vector<int64_t> p;
-        for (int64_t i = 0; i < len; ++i) p.push_back(static_cast<int64_t>(rng() % c.vocab_size));
+        for (int64_t i = 0; i < len; ++i) p.push_back(static_cast<int64_t>(rng() % (c.prefix_lm() ? c.vocab_size - 4 : c.vocab_size)));
+        if (c.prefix_lm()) {  // ChatGLM-6B's prompts end with [gMASK] <sop>
+            p.push_back(*c.gmask_token_id);
+            p.push_back(*c.bos_token_id);
+        }
         prompts.push_back(p);
     }
     GenerationConfig g;
@@ -93,6 +97,8 @@ void expect_batched_equals_recompute(const ModelConfig& c) {
 
 }  // namespace
 
+// prefix attention over the prompt, 2-D positions from each slot's anchors, rotated before the cache write
+TEST(DecodeContext, BatchedGreedyEqualsRecomputeChatGLM6B) { expect_batched_equals_recompute(test::tiny_config("chatglm6b")); }
 TEST(DecodeContext, BatchedGreedyEqualsRecomputeChatGLM) { expect_batched_equals_recompute(test::tiny_config("chatglm")); }
 TEST(DecodeContext, BatchedGreedyEqualsRecomputeChatGLM2Rope) {
     auto c = test::tiny_config("chatglm");

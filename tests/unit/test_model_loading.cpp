@@ -67,13 +67,46 @@ TEST(ModelConfig, ChatGLMAliasesAreRead) {
     EXPECT_EQ(g4.parameter_count(), 9400279040);
 }
 
+TEST(ModelConfig, ChatGLM6BIsToldApartFromChatGLM2) {
+    // the release's config.json: model_type chatglm as ChatGLM2/3, but its own keys (FORMATS.md §3.1)
+    const auto released = test::shared_dir() / "reference" / "chatglm-6b" / "config.json";
+    auto c = ModelConfig::from_json_text(test::slurp(released), released.string());
+    EXPECT_EQ(c.arch, Arch::ChatGLM6B);
+    EXPECT_TRUE(c.prefix_lm());
+    EXPECT_EQ(c.num_hidden_layers, 28);
+    EXPECT_EQ(c.num_key_value_heads, 32);
+    EXPECT_EQ(c.head_dim, 128);
+    EXPECT_EQ(c.rotary_dim(), 128);
+    EXPECT_EQ(c.intermediate_size, 16384);
+    EXPECT_EQ(c.vocab_size, 130528);
+    EXPECT_EQ(c.max_position_embeddings, 2048);
+    EXPECT_TRUE(c.qkv_bias && c.o_bias && c.mlp_bias && c.tie_word_embeddings);
+    EXPECT_EQ(c.bos_token_id, 130004);
+    EXPECT_EQ(c.eos_token_ids, std::vector<int64_t>{130005});
+    EXPECT_EQ(c.gmask_token_id, 130001);
+    EXPECT_EQ(c.mask_token_id, 130000);
+    // 28 layers of (4H² + 2HI + biases + two LayerNorms) + the embedding + the final LayerNorm
+    EXPECT_EQ(c.parameter_count(), 28 * 201379840LL + 130528LL * 4096 + 2 * 4096);
+    const auto again = ModelConfig::from_json_text(c.to_json_text(), "again");
+    EXPECT_EQ(again.arch, Arch::ChatGLM6B);
+    EXPECT_EQ(again.to_json_text(), c.to_json_text());
+    auto refused = [&](const std::string& key, const nlohmann::json& value) {
+        auto j = nlohmann::json::parse(test::slurp(released));
+        j[key] = value;
+        return error_of<UnsupportedError>([&] { ModelConfig::from_json_text(j.dump(), "chatglm-6b/config.json"); });
+    };
+    EXPECT_NE(refused("quantization_bit", 4).find("chatglm-6b-int4"), std::string::npos);
+    EXPECT_NE(refused("pre_seq_len", 128).find("P-tuning"), std::string::npos);
+    EXPECT_NE(refused("position_encoding_2d", false).find("position_encoding_2d"), std::string::npos);
+}
+
 TEST(ModelLoading, SaveThenLoadGivesTheSameLogits) {
-    for (const char* type : {"qwen3", "glm4", "chatglm"}) {
+    for (const char* type : {"qwen3", "glm4", "chatglm", "chatglm6b"}) {
         test::TempDir dir;
         auto m = Model::random(test::tiny_config(type), 4);
         m->save(dir.path);
         auto back = Model::load(dir.path, {.dtype = "float32", .device = "cpu"});
-        auto ids = at::tensor(std::vector<int64_t>{1, 2, 3, 4}).unsqueeze(0);
+        auto ids = at::tensor(std::vector<int64_t>{1, 2, 94, 95}).unsqueeze(0);  // ChatGLM-6B: … [gMASK] <sop>
         EXPECT_TRUE(at::equal(m->forward(ids, nullptr), back->forward(ids, nullptr))) << type;
     }
     test::TempDir dir;
