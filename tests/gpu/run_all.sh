@@ -23,7 +23,7 @@ OUT=${1:-$ROOT/build-gpu-all}
 shift || true
 GPUS=$(nvidia-smi -L 2>/dev/null | grep -c "^GPU")
 # ddp (several GPUs only): data-parallel tokens/s on 1…N GPUs and the same-global-batch loss curve
-STEPS=${*:-"quickstart kernels logits inference quantized training demo packing oom$([ "${GPUS:-0}" -gt 1 ] && echo " ddp")"}
+STEPS=${*:-"quickstart kernels logits chatglm6b inference quantized training demo packing oom$([ "${GPUS:-0}" -gt 1 ] && echo " ddp")"}
 export STORIES_DIR=${STORIES_DIR:-$ROOT/../shared/models/stories260K-hf}
 mkdir -p "$OUT"
 BUILD=$OUT/quickstart-build
@@ -52,6 +52,7 @@ for s in $STEPS; do
                 --device cuda --prompt "Tunebench 是什么？" --do_sample false --max_new_tokens 32 ;;
         kernels) step kernels "$TOOL" kernels ;;
         logits) step logits python3 "$ROOT/tests/gpu/compare.py" "$TOOL" "$OUT/compare" ;;
+        chatglm6b) step chatglm6b python3 "$ROOT/tests/gpu/compare_chatglm6b.py" "$BUILD" "$OUT/chatglm6b" ;;
         inference) step inference python3 "$ROOT/tests/gpu/bench_inference.py" "$CLI" "$OUT/inference" "$OUT/demo" ;;
         quantized) step quantized python3 "$ROOT/tests/gpu/bench_quantized.py" "$CLI" "$OUT/inference/chatglm2-6b-shape" "$OUT/quantized" ;;
         profile) step profile "$ROOT/tests/gpu/profile_decode.sh" "$TOOL" "$OUT/inference/chatglm2-6b-shape" "$OUT/profile" ;;

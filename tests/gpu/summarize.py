@@ -69,6 +69,18 @@ if "logits" in steps:
         for r in R["logits"].get("decode", []):
             rows.append((f"greedy decode {r['model']}, 40 tokens, CUDA graphs {'on' if r['cuda_graphs'] else 'off'}",
                          "same text" if r["ok"] else r["tunebench"], "transformers generate", "ok" if r["ok"] else "FAIL"))
+if "chatglm6b" in steps:
+    p = os.path.join(OUT, "chatglm6b", "results.json")
+    if os.path.exists(p):
+        R["chatglm6b"] = json.load(open(p))
+        for r in R["chatglm6b"].get("logits", []):
+            rows.append((f"logits chatglm-6b {r['dtype']}", f"max diff {r['max_abs_diff']:.2g}",
+                         f"original modeling_chatglm.py (tol {r['tolerance']:.2g})", "ok" if r["ok"] else "FAIL"))
+        for r in R["chatglm6b"].get("decode", []):
+            rows.append((f"greedy decode chatglm-6b, 2 prompts × 24 tokens, CUDA graphs {'on' if r['cuda_graphs'] else 'off'}",
+                         "same ids" if r["ok"] else str(r["tunebench"])[:60], "original, full recomputation", "ok" if r["ok"] else "FAIL"))
+    else:
+        rows.append(("ChatGLM-6B vs the original on CUDA", f"exit {steps['chatglm6b']['exit']}", "", "FAIL"))
 if "inference" in steps:
     p = os.path.join(OUT, "inference", "results.json")
     if os.path.exists(p):

@@ -12,6 +12,10 @@
 //   encode ... OUT.jsonl [pack] [enable_thinking=true|false] [preserve_thinking=true|false]
 //       pack: the same rows packed as training packs them (input_ids, labels, segments: each
 //       example's length); the thinking flags as LLaMA-Factory's data arguments of those names
+//   greedy SPEC.json OUT.json
+//       SPEC: {"model": DIR, "dtype", "device", "prompts": [[ids], ...], "new_tokens": N, "cuda_graphs": bool};
+//       OUT: per prompt the N ids greedy decoding gives through the decode context (the chat's path:
+//       all prompts in one batch of slots, no stop token)
 //   tokenize TOKENIZER_DIR TEXTS.json OUT.json
 //       TEXTS: ["text", ...]; OUT: per text {"ids": encode(text), "decoded": decode(ids)}
 //   read-bin FILE.bin OUT.safetensors        every tensor of a torch.save file, as read here
@@ -47,6 +51,7 @@
 #include "data/sft_encoding.h"
 #include "eval/jieba_segmenter.h"
 #include "eval/text_metrics.h"
+#include "infer/decode_context.h"
 #include "export/ggml_quants.h"
 #include "io/atomic_file.h"
 #include "io/tensor_io.h"
@@ -146,6 +151,28 @@ int encode(int argc, char** a) {
         out << line.dump() << "\n";
     }
     return out ? 0 : 1;
+}
+
+int greedy(const std::string& spec_path, const std::string& out) {
+    const json spec = json::parse(std::ifstream(spec_path));
+    std::shared_ptr<const Model> model = Model::load(spec.at("model").get<std::string>(),
+                                                     {.dtype = spec.value("dtype", "float32"), .device = spec.value("device", "cpu")});
+    const auto prompts = spec.at("prompts").get<std::vector<std::vector<int64_t>>>();
+    const int64_t n = spec.at("new_tokens").get<int64_t>();
+    GenerationConfig g;
+    g.do_sample = false;
+    int64_t longest = 0;
+    for (const auto& p : prompts) longest = std::max<int64_t>(longest, static_cast<int64_t>(p.size()));
+    DecodeContext ctx(model, g, {}, {.slots = static_cast<int64_t>(prompts.size()), .capacity = longest + n + 1,
+                                     .cuda_graphs = spec.value("cuda_graphs", true)});
+    std::vector<std::vector<int64_t>> ids(prompts.size());
+    for (size_t s = 0; s < prompts.size(); ++s) ids[s].push_back(ctx.start(static_cast<int64_t>(s), prompts[s], 0, 1));
+    for (int64_t t = 1; t < n; ++t) {
+        const auto& step = ctx.step();
+        for (size_t s = 0; s < prompts.size(); ++s) ids[s].push_back(step.ids[s]);
+    }
+    std::ofstream(out) << json(ids).dump();
+    return 0;
 }
 
 int tokenize(const std::string& tok_dir, const std::string& texts_path, const std::string& out) {
@@ -301,6 +328,7 @@ int main(int argc, char** argv) {
         const std::string cmd = argc > 1 ? argv[1] : "";
         if (cmd == "forward" && argc == 4) return forward(argv[2], argv[3]);
         if (cmd == "encode" && argc >= 10) return encode(argc, argv);
+        if (cmd == "greedy" && argc == 4) return greedy(argv[2], argv[3]);
         if (cmd == "tokenize" && argc == 5) return tokenize(argv[2], argv[3], argv[4]);
         if (cmd == "read-bin" && argc == 4) return read_bin(argv[2], argv[3]);
         if (cmd == "ggml-quantize" && argc == 5) return ggml_quantize(argv[2], argv[3], argv[4]);
