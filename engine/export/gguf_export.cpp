@@ -159,7 +159,7 @@ void add_chatglm_keys(io::GgufWriter& w, const ModelConfig& c) {
     w.add_u32("chatglm.attention.head_count_kv", static_cast<uint32_t>(c.num_key_value_heads));
     w.add_f32("chatglm.attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
     w.add_u32("chatglm.rope.dimension_count", static_cast<uint32_t>(c.rotary_dim()));
-    w.add_f32("chatglm.rope.freq_base", static_cast<float>(10000.0 * c.rope_ratio));
+    w.add_f32("chatglm.rope.freq_base", static_cast<float>(c.rope_theta));  // ChatGLM: 10000 × rope_ratio
 }
 
 // The architecture keys llama.cpp's `llama` and `qwen2` loaders read (TextModel's generic keys,
@@ -341,9 +341,6 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
         throw UnsupportedError("GGUF export of ChatGLM-6B (the first generation) is not possible: llama.cpp has no such "
                                "architecture (no loader for its 2-D positions and prefix attention)",
                                "export_format safetensors writes the merged model for transformers");
-    if (config.arch == Arch::Glm)
-        throw UnsupportedError("GGUF export of GLM-4 (model_type " + config.model_type + ") is not built yet",
-                               "export_format safetensors writes the merged model, which llama.cpp's converter takes");
     const auto tokenizer = load_tokenizer(base, &config);
     const auto* bpe = dynamic_cast<const BpeTokenizer*>(tokenizer.get());
     if (bpe) bpe_pre_name(*bpe, base);  // refused before anything is loaded
@@ -359,13 +356,20 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
     const auto& c = model->config();
     io::GgufWriter w;
     const bool chatglm = c.arch == Arch::ChatGLM;
-    const std::string arch = chatglm ? "chatglm" : c.arch == Arch::Qwen2 ? "qwen2" : c.arch == Arch::Qwen3 ? "qwen3" : "llama";
-    if (chatglm) add_chatglm_keys(w, c);
+    // GLM-4: transformers' glm as llama.cpp's chatglm (q/k/v apart), glm4 as its glm4 (FORMATS.md §1.6)
+    const bool chatglm_keys = chatglm || (c.arch == Arch::Glm && !c.sandwich_norms);
+    const std::string arch = chatglm_keys ? "chatglm"
+                             : c.arch == Arch::Glm   ? "glm4"
+                             : c.arch == Arch::Qwen2 ? "qwen2"
+                             : c.arch == Arch::Qwen3 ? "qwen3"
+                                                     : "llama";
+    if (chatglm_keys) add_chatglm_keys(w, c);
     else w.add_string("general.architecture", arch);
     w.add_string("general.name", base.filename().string());
     const auto sampling = add_sampling_keys(w, base);
     w.add_u32("general.file_type", q4_k_m ? 15 : file_type(type));
-    if (!chatglm) add_arch_keys(w, arch, c);
+    if (!chatglm_keys) add_arch_keys(w, arch, c);
+    if (arch == "glm4") w.add_u32("glm4.rope.dimension_count", static_cast<uint32_t>(c.rotary_dim()));
     if (c.rope_scaling.type == "llama3") {
         const auto factors = llama3_rope_factors(c);
         w.add_tensor("rope_freqs.weight", {static_cast<int64_t>(factors.size())}, static_cast<uint32_t>(ggml::Type::F32),

@@ -39,8 +39,10 @@ std::optional<GgufTensorName> chatglm_tensor(const std::string& name) {
 
 }  // namespace
 
-// Hugging Face → llama.cpp tensor names for the llama, qwen2 and qwen3 architectures (FORMATS.md §1.8, §4.1);
-// only LLaMA's q/k rows are permuted (Qwen2's NeoX RoPE is llama.cpp's own order, §1.7).
+// Hugging Face → llama.cpp tensor names for the llama, qwen2, qwen3 and GLM-4 architectures (FORMATS.md §1.7,
+// §1.8, §4.1): GLM's gate_up_proj stays fused as ffn_up (gate rows first), glm4's output norms are
+// post_attention_norm / post_ffw_norm; only LLaMA's q/k rows are permuted (Qwen2's NeoX RoPE is
+// llama.cpp's own order, GLM's interleaved pairs its NORM order).
 std::optional<GgufTensorName> gguf_tensor_name(const std::string& hf, const ModelConfig& c) {
     if (c.arch == Arch::ChatGLM) return chatglm_tensor(hf);
     if (hf == "model.embed_tokens.weight") return GgufTensorName{"token_embd.weight"};
@@ -57,7 +59,9 @@ std::optional<GgufTensorName> gguf_tensor_name(const std::string& hf, const Mode
         {"self_attn.o_proj.bias", "attn_output.bias"},     {"post_attention_layernorm.weight", "ffn_norm.weight"},
         {"mlp.gate_proj.weight", "ffn_gate.weight"},       {"mlp.up_proj.weight", "ffn_up.weight"},
         {"mlp.down_proj.weight", "ffn_down.weight"},       {"self_attn.q_norm.weight", "attn_q_norm.weight"},
-        {"self_attn.k_norm.weight", "attn_k_norm.weight"}};
+        {"self_attn.k_norm.weight", "attn_k_norm.weight"}, {"mlp.gate_up_proj.weight", "ffn_up.weight"},
+        {"post_self_attn_layernorm.weight", "post_attention_norm.weight"},
+        {"post_mlp_layernorm.weight", "post_ffw_norm.weight"}};
     const bool llama = c.arch == Arch::Llama;
     for (const auto& [from, to] : names) {
         if (m[2] != from) continue;
@@ -89,13 +93,19 @@ std::optional<fs::path> gguf_model_file(const fs::path& path) {
 ModelConfig gguf_model_config(const io::GgufReader& r, const fs::path& file) {
     const std::string arch = r.value("general.architecture");
     ModelConfig c;
-    if (arch == "llama" || arch == "qwen2" || arch == "qwen3" || arch == "chatglm") {
+    if (arch == "llama" || arch == "qwen2" || arch == "qwen3" || arch == "chatglm" || arch == "glm4") {
         c.model_type = arch;
         c.arch = arch == "llama" ? Arch::Llama : arch == "qwen2" ? Arch::Qwen2 : arch == "qwen3" ? Arch::Qwen3 : Arch::ChatGLM;
         c.qk_norm = c.arch == Arch::Qwen3;
+        // GLM-4 as transformers has it: glm4, or chatglm with q/k/v apart (GlmForCausalLM's export)
+        if (arch == "glm4" || (arch == "chatglm" && r.tensor("blk.0.attn_q.weight"))) {
+            c.arch = Arch::Glm;
+            c.model_type = arch == "glm4" ? "glm4" : "glm";
+            c.sandwich_norms = arch == "glm4";
+        }
     } else {
         throw UnsupportedError(file.string() + " is a GGUF of architecture '" + arch + "'",
-                               "Tunebench reads llama, qwen2, qwen3 and chatglm GGUF files");
+                               "Tunebench reads llama, qwen2, qwen3, chatglm and glm4 GGUF files");
     }
     auto text = [&](const std::string& key) -> std::string {
         const auto v = r.value(arch + "." + key);
@@ -122,6 +132,8 @@ ModelConfig gguf_model_config(const io::GgufReader& r, const fs::path& file) {
     c.tie_word_embeddings = r.tensor("output.weight") == nullptr;
     const bool glm = c.arch == Arch::ChatGLM;
     c.qkv_bias = r.tensor(glm ? "blk.0.attn_qkv.bias" : "blk.0.attn_q.bias") != nullptr;
+    if (c.arch == Arch::Glm)  // the rotated share of each head
+        c.partial_rotary_factor = std::stod(or_default("rope.dimension_count", std::to_string(c.head_dim / 2))) / static_cast<double>(c.head_dim);
     c.o_bias = r.tensor("blk.0.attn_output.bias") != nullptr;
     c.mlp_bias = r.tensor("blk.0.ffn_down.bias") != nullptr;
     if (or_default("rope.scaling.type", "") == "linear") {

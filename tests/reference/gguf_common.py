@@ -19,7 +19,10 @@ NAMES = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": 
 LAYER = {"input_layernorm": "attn_norm", "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k",
          "self_attn.v_proj": "attn_v", "self_attn.o_proj": "attn_output", "post_attention_layernorm": "ffn_norm",
          "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
-         "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm"}
+         "self_attn.q_norm": "attn_q_norm", "self_attn.k_norm": "attn_k_norm",
+         # GLM-4 (FORMATS.md §1.7): gate and up stay fused, glm4's output norms
+         "mlp.gate_up_proj": "ffn_up", "post_self_attn_layernorm": "post_attention_norm",
+         "post_mlp_layernorm": "post_ffw_norm"}
 
 
 def gguf_name(hf_name):

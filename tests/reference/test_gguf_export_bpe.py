@@ -2,8 +2,10 @@
 a random Qwen2 model (llama.cpp's `qwen2`: q/k/v biases, no permutation, tied embeddings) with the
 real Qwen2 tokenizer (vocab.json + merges.txt), a random Qwen3 model (`qwen3`: q/k norms, head_dim
 not hidden/heads, no biases) with the real Qwen3 tokenizer (tokenizer.json, pairs as merges,
-non-special added tokens), and a random LLaMA-3.1 (`llama`, rope_type llama3 → a rope_freqs
-tensor) with the real LLaMA-3 tokenizer, checked against:
+non-special added tokens), a random LLaMA-3.1 (`llama`, rope_type llama3 → a rope_freqs
+tensor) with the real LLaMA-3 tokenizer, and random GLM-4s — transformers' glm as llama.cpp's
+`chatglm` (q/k/v apart with biases, fused gate|up, half of each head rotated in pairs)
+and glm4 as its `glm4` (plus the two output norms) — with Qwen2's tokenizer standing in, checked against:
 - llama.cpp's own converter (convert_hf_to_gguf.py of llama-cpp-python 0.3.16) run on the same
   folder: every architecture and tokenizer key it writes has the same value in our file (tokens,
   types, merges, special ids, pre-tokenizer name, chat template), and every tensor of our F32
@@ -26,8 +28,8 @@ import torch
 from gguf import GGUFReader
 from gguf.quants import dequantize
 from safetensors.torch import load_file
-from transformers import (AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM,
-                          Qwen3Config, Qwen3ForCausalLM)
+from transformers import (AutoModelForCausalLM, Glm4Config, Glm4ForCausalLM, GlmConfig, GlmForCausalLM, LlamaConfig,
+                          LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
 
 import llama_cpp
 from common import CLI, SHARED, WORK, Checks, write_json
@@ -222,11 +224,26 @@ llama3 = LlamaForCausalLM(LlamaConfig(
     rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                   "original_max_position_embeddings": 8192},
     tie_word_embeddings=False, bos_token_id=128000, eos_token_id=128001))
+# GLM-4 as transformers has it: glm (glm-4-9b-chat-hf) as llama.cpp's chatglm with q/k/v apart, glm4
+# (GLM-4-0414) as its glm4. No GLM-4 tokenizer is in ../shared: Qwen2's stands in (the same byte-level
+# BPE machinery; GLM-4's own regex is LLaMA-3's). llama.cpp's converter needs GLM-4's own tokenizer
+# for these classes (ChatGLMModel.set_vocab reads tiktoken's mergeable_ranks; Glm4Model its role
+# tokens), and the Modelfile's glm4 template needs its role tokens (<|user|>, … single tokens there,
+# text in Qwen2's); so for them llama.cpp's loading, tokenizer, logits and quantizer are checked.
+glm_common = dict(vocab_size=151936, hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, head_dim=32, max_position_embeddings=1024, rms_norm_eps=1e-5, attention_bias=True,
+                  partial_rotary_factor=0.5, tie_word_embeddings=False, bos_token_id=151643, eos_token_id=151645)
+glm = GlmForCausalLM(GlmConfig(**glm_common))
+glm4 = Glm4ForCausalLM(Glm4Config(**glm_common))
+NO_CONVERTER = {"glm", "glm4"}
 models = os.path.join(SHARED, "models")
 cases = [("qwen2-tied", "qwen2", make_model("qwen2-tied", qwen2(True), os.path.join(models, "qwen2-tokenizer"))),
          ("qwen3", "qwen3", make_model("qwen3", qwen3, os.path.join(models, "qwen3-tokenizer"))),
-         ("llama3", "llama3", make_model("llama3", llama3, os.path.join(models, "llama3-tokenizer")))]
-TYPES = {"qwen2-tied": ["F32", "Q4_K_M"], "qwen3": ["F32", "Q8_0"], "llama3": ["F32", "F16", "Q8_0"]}
+         ("llama3", "llama3", make_model("llama3", llama3, os.path.join(models, "llama3-tokenizer"))),
+         ("glm", "qwen2", make_model("glm", glm, os.path.join(models, "qwen2-tokenizer"))),
+         ("glm4", "qwen2", make_model("glm4", glm4, os.path.join(models, "qwen2-tokenizer")))]
+TYPES = {"qwen2-tied": ["F32", "Q4_K_M"], "qwen3": ["F32", "Q8_0"], "llama3": ["F32", "F16", "Q8_0"], "glm": ["F32", "Q8_0"],
+         "glm4": ["F32", "Q4_K_M"]}
 for label, tok_label, model_dir in cases:
     paths = {}
     for gguf_type in TYPES[label]:
@@ -235,8 +252,9 @@ for label, tok_label, model_dir in cases:
             paths[gguf_type] = path
             check_file(label, tok_label, model_dir, gguf_type, path)
     if "F32" in paths:
-        check_modelfile(checks, label, model_dir, paths["F32"])
-        check_against_converter(label, model_dir, paths["F32"])
+        if label not in NO_CONVERTER:
+            check_modelfile(checks, label, model_dir, paths["F32"])
+            check_against_converter(label, model_dir, paths["F32"])
         for gguf_type in ["Q8_0", "Q4_K_M"]:
             if gguf_type in paths:
                 check_against_llama_quantize(checks, label, paths["F32"], paths[gguf_type], gguf_type, FTYPES[gguf_type])
