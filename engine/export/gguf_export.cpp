@@ -408,7 +408,7 @@ GgufExportReport export_gguf(const ExportArgs& a, const std::function<void(const
         r.bytes += static_cast<int64_t>(nbytes);
     }
     if (quantized) w.add_u32("general.quantization_version", 2);
-    if (chatglm) add_chatglm_vocab(w, base, c);
+    if (chatglm && !bpe) add_chatglm_vocab(w, base, c);  // ChatGLM2/3; GLM-4's remote code has a byte-level vocabulary
     else if (bpe) add_bpe_vocab(w, *bpe, base, c);
     else add_sentencepiece_vocab(w, base, c);
     r.type = q4_k_m ? "Q4_K_M" : ggml::traits(type).name;

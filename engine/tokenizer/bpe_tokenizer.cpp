@@ -16,6 +16,8 @@ namespace {
 }  // namespace
 std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tokenizer_json(const std::filesystem::path&, const nlohmann::json&) { no_bpe(); }
 std::unique_ptr<BpeTokenizer> BpeTokenizer::from_vocab_merges(const std::filesystem::path&, const nlohmann::json&) { no_bpe(); }
+std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tiktoken(const std::filesystem::path&, const nlohmann::json&) { no_bpe(); }
+bool BpeTokenizer::is_tiktoken_file(const std::filesystem::path&) { return false; }
 bool BpeTokenizer::is_sentencepiece_layout(const std::filesystem::path&) { return false; }
 std::vector<int64_t> BpeTokenizer::encode(const std::string&) const { no_bpe(); }
 std::string BpeTokenizer::decode(const std::vector<int64_t>&, bool) const { no_bpe(); }
@@ -38,6 +40,7 @@ bool BpeTokenizer::is_special(int64_t) const { no_bpe(); }
 
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "tokenizer/gguf_vocab.h"
 #include "tokenizer/utf8.h"
 
 namespace tb {
@@ -334,6 +337,113 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_vocab_merges(const fs::path& fo
     t->nfc_ = true;  // Qwen2Tokenizer normalises to NFC
     t->set_pattern(kQwenPattern, where);
     t->finish(tcfg, {});
+    return t;
+}
+
+namespace {
+// RFC 4648 base64; nullopt for anything else
+std::optional<std::string> base64_decode(const std::string& in) {
+    static const std::string abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t i = 0;
+    for (; i < in.size() && in[i] != '='; ++i) {
+        const auto v = abc.find(in[i]);
+        if (v == std::string::npos) return std::nullopt;
+        acc = (acc << 6) | static_cast<uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+        }
+    }
+    for (; i < in.size(); ++i)
+        if (in[i] != '=') return std::nullopt;
+    return out;
+}
+
+// the two parts tiktoken's BPE joins last when it spells `token` from bytes with ranks below its own
+std::pair<std::string, std::string> last_merge(const std::string& token, int64_t rank,
+                                               const std::unordered_map<std::string, int64_t>& ranks) {
+    std::vector<std::string> parts;
+    for (char c : token) parts.emplace_back(1, c);
+    while (parts.size() > 2) {
+        size_t best = 0;
+        int64_t best_rank = -1;
+        for (size_t i = 0; i + 1 < parts.size(); ++i) {
+            auto it = ranks.find(parts[i] + parts[i + 1]);
+            if (it != ranks.end() && it->second < rank && (best_rank < 0 || it->second < best_rank)) {
+                best = i;
+                best_rank = it->second;
+            }
+        }
+        if (best_rank < 0) break;
+        parts[best] += parts[best + 1];
+        parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+    }
+    if (parts.size() != 2) return {};
+    return {parts[0], parts[1]};
+}
+}  // namespace
+
+bool BpeTokenizer::is_tiktoken_file(const fs::path& path) {
+    std::ifstream in(path);
+    std::string line;
+    if (!std::getline(in, line)) return false;
+    const auto space = line.find(' ');
+    return space != std::string::npos && space > 0 && base64_decode(line.substr(0, space)).has_value() &&
+           line.find_first_not_of("0123456789", space + 1) == std::string::npos && space + 1 < line.size();
+}
+
+std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tiktoken(const fs::path& folder, const json& tcfg) {
+    const auto path = folder / "tokenizer.model";
+    std::ifstream in(path);
+    if (!in) throw FileError("cannot read " + path.string());
+    std::unordered_map<std::string, int64_t> ranks;  // token bytes → rank
+    std::vector<std::string> by_rank;
+    std::string line;
+    for (int64_t n = 1; std::getline(in, line); ++n) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty()) continue;
+        const auto space = line.find(' ');
+        const auto bytes = space == std::string::npos ? std::nullopt : base64_decode(line.substr(0, space));
+        char* end = nullptr;
+        const long long rank = bytes ? std::strtoll(line.c_str() + space + 1, &end, 10) : -1;
+        if (!bytes || bytes->empty() || rank < 0 || *end != '\0')
+            throw FileError(path.string() + " line " + std::to_string(n) + ": expected \"<base64 token> <rank>\"",
+                            "the tiktoken file is damaged: copy tokenizer.model again from the model's release");
+        if (static_cast<size_t>(rank) >= by_rank.size()) by_rank.resize(static_cast<size_t>(rank) + 1);
+        by_rank[static_cast<size_t>(rank)] = *bytes;
+        ranks.emplace(*bytes, rank);
+    }
+    if (ranks.size() < 256) throw FileError(path.string() + " holds " + std::to_string(ranks.size()) + " tokens, not a tiktoken vocabulary");
+    const auto& bm = byte_map();
+    auto level = [&](const std::string& b) {
+        std::string s;
+        for (unsigned char c : b) s += bm.to_unicode[c];
+        return s;
+    };
+    std::unique_ptr<BpeTokenizer> t(new BpeTokenizer());
+    for (size_t r = 0; r < by_rank.size(); ++r) {
+        if (by_rank[r].empty()) throw FileError(path.string() + ": rank " + std::to_string(r) + " is missing");
+        t->set_vocab_entry(level(by_rank[r]), static_cast<int64_t>(r));
+        if (by_rank[r].size() < 2) continue;
+        const auto [a, b] = last_merge(by_rank[r], static_cast<int64_t>(r), ranks);
+        if (a.empty()) throw FileError(path.string() + ": token of rank " + std::to_string(r) + " cannot be built from lower ranks");
+        t->merge_rank_.emplace(level(a) + " " + level(b), static_cast<int>(r));
+    }
+    // tokenization_chatglm.py (GLM-4): the specials after the ranks
+    static const char* specials[] = {"<|endoftext|>", "[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>",
+                                     "<|user|>", "<|assistant|>", "<|observation|>", "<|begin_of_image|>",
+                                     "<|end_of_image|>", "<|begin_of_video|>", "<|end_of_video|>"};
+    int64_t id = static_cast<int64_t>(by_rank.size());
+    for (const char* sp : specials) t->add_token(sp, id++, true);
+    t->set_pattern(gguf_pre_tokenizers()[1].regex, path.string());  // LLaMA-3's, which is GLM-4's
+    json cfg = tcfg.is_object() ? tcfg : json::object();
+    for (const char* key : {"eos_token", "pad_token"})
+        if (!cfg.contains(key)) cfg[key] = "<|endoftext|>";
+    t->finish(cfg, {});
     return t;
 }
 

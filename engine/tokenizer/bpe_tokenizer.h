@@ -22,6 +22,14 @@ public:
                                                              const nlohmann::json& tokenizer_config);
     static std::unique_ptr<BpeTokenizer> from_vocab_merges(const std::filesystem::path& folder,
                                                            const nlohmann::json& tokenizer_config);
+    // GLM-4's remote-code tokenizer (THUDM/glm-4-9b-chat, FORMATS.md §4.2): tokenizer.model holds
+    // tiktoken's "base64-token rank" lines. Ranks become the vocabulary and, as convert_hf_to_gguf
+    // derives them, the merges (each token's last merge in tiktoken's own BPE over lower ranks);
+    // LLaMA-3's split regex (GLM-4's); its 14 specials follow the ranks, <|endoftext|> first.
+    static std::unique_ptr<BpeTokenizer> from_tiktoken(const std::filesystem::path& folder,
+                                                       const nlohmann::json& tokenizer_config);
+    // True for a tokenizer.model in tiktoken's text format (not a SentencePiece model).
+    static bool is_tiktoken_file(const std::filesystem::path& tokenizer_model);
     // True for a tokenizer.json that is a converted SentencePiece BPE (LLaMA-2's layout): such a
     // folder is read through its tokenizer.model.
     static bool is_sentencepiece_layout(const std::filesystem::path& tokenizer_json);

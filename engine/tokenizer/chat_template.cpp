@@ -361,6 +361,8 @@ std::string detect_template(const std::filesystem::path& folder, const ModelConf
     std::string chosen;
     if (config.arch == Arch::ChatGLM6B) {
         chosen = "chatglm6b";
+    } else if (config.arch == Arch::ChatGLM && tok.token_to_id("<sop>") && tok.token_to_id("<|endoftext|>")) {
+        chosen = "glm4";  // GLM-4's remote code (model_type chatglm, its tiktoken vocabulary)
     } else if (config.arch == Arch::ChatGLM) {
         chosen = names.find("chatglm2") != std::string::npos ? "chatglm2" : "chatglm3";
     } else if (config.arch == Arch::Glm) {

@@ -96,6 +96,9 @@ static std::unique_ptr<Tokenizer> load_tokenizer_files(const fs::path& folder, c
     if (fs::exists(folder / "tokenizer.json") && !sentencepiece_json) return BpeTokenizer::from_tokenizer_json(folder, tcfg);
     if (fs::exists(folder / "vocab.json") && fs::exists(folder / "merges.txt"))
         return BpeTokenizer::from_vocab_merges(folder, tcfg);
+    // GLM-4's remote code (glm-4-9b-chat): tiktoken ranks in tokenizer.model
+    if (fs::exists(folder / "tokenizer.model") && BpeTokenizer::is_tiktoken_file(folder / "tokenizer.model"))
+        return BpeTokenizer::from_tiktoken(folder, tcfg);
     if (fs::exists(folder / "tokenizer.model")) {
         const bool glm = cls == "ChatGLMTokenizer" || (config && config->arch == Arch::ChatGLM);
         // ChatGLM2's tokenizer stops at eop; ChatGLM3's adds the role tokens (MODELS.md §2).
