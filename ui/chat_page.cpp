@@ -1,5 +1,11 @@
 // Chat tab layout and wiring.
 #include "chat_page.h"
+
+#include <QColor>
+#include <QFont>
+#include <QTextCharFormat>
+#include <QTextCursor>
+#include <QTextDocument>
 #include "message_label.h"
 
 #include <QCheckBox>
@@ -126,11 +132,11 @@ ChatPage::ChatPage(EngineController* engine, ModelBar* bar, QWidget* parent)
         Q_EMIT loaded(summary);
     });
     connect(w, &EngineWorker::chatChunk, this, [this](const QString& text, int side) {
-        auto* view = side == 0 ? m_transcript : m_baseTranscript;
-        view->moveCursor(QTextCursor::End);
-        view->insertPlainText(text);
+        showReply(side, m_reply[side].stream.push(text.toStdString()));
     });
     connect(w, &EngineWorker::chatFinished, this, [this](const QString& reason, qint64 tokens, double tps, int side) {
+        showReply(side, m_reply[side].stream.flush());
+        closeThought(side);
         (side == 0 ? m_transcript : m_baseTranscript)->appendPlainText(QString());
         m_status->setText(tr("%1 tokens, %2 tokens/s (%3)").arg(tokens).arg(tps, 0, 'f', 1).arg(reason));
         if (m_comparing && side == 0 && reason != "cancelled") return;  // the base model answers next
@@ -160,8 +166,64 @@ void ChatPage::load() {
     m_engine->requestLoadChat(a, m_comparing);
 }
 
+void ChatPage::showReply(int side, const std::vector<tb::ThoughtStream::Piece>& pieces) {
+    auto& r = m_reply[side];
+    auto* view = side == 0 ? m_transcript : m_baseTranscript;
+    QTextCursor c(view->document());
+    c.movePosition(QTextCursor::End);
+    QTextCharFormat grey;
+    grey.setForeground(QColor(110, 110, 110));
+    for (const auto& p : pieces) {
+        QString text = QString::fromStdString(p.text);
+        if (p.thought) {
+            if (r.heading < 0) {
+                QTextCharFormat heading = grey;
+                heading.setFontWeight(QFont::Bold);
+                r.heading = c.position();
+                c.insertText(tr("Thinking…"), heading);
+                c.insertText("\n", grey);
+            }
+            if (r.trimThought) {
+                while (text.startsWith('\n')) text.remove(0, 1);
+                r.trimThought = text.isEmpty();
+            }
+            QTextCharFormat thought = grey;
+            thought.setFontItalic(true);
+            c.insertText(text, thought);
+            continue;
+        }
+        closeThought(side);
+        c.movePosition(QTextCursor::End);
+        if (r.trimAnswer) {
+            while (text.startsWith('\n')) text.remove(0, 1);
+            r.trimAnswer = text.isEmpty();
+        }
+        c.insertText(text, QTextCharFormat());
+    }
+    view->moveCursor(QTextCursor::End);
+}
+
+void ChatPage::closeThought(int side) {
+    auto& r = m_reply[side];
+    if (r.heading < 0 || r.thoughtClosed) return;
+    auto* view = side == 0 ? m_transcript : m_baseTranscript;
+    QTextCursor h(view->document());
+    h.setPosition(r.heading);
+    h.setPosition(r.heading + tr("Thinking…").size(), QTextCursor::KeepAnchor);
+    QTextCharFormat heading;
+    heading.setForeground(QColor(110, 110, 110));
+    heading.setFontWeight(QFont::Bold);
+    h.insertText(tr("Thought"), heading);
+    QTextCursor end(view->document());
+    end.movePosition(QTextCursor::End);
+    end.insertText("\n", QTextCharFormat());
+    r.thoughtClosed = true;
+    r.trimAnswer = true;
+}
+
 void ChatPage::send(const QString& text) {
     if (text.trimmed().isEmpty()) return;
+    m_reply = {};
     for (auto* view : {m_transcript, m_baseTranscript}) {
         if (view == m_baseTranscript && !m_comparing) break;
         view->appendPlainText(tr("User: %1").arg(text));

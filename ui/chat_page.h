@@ -5,6 +5,10 @@
 
 #include <QWidget>
 
+#include <array>
+
+#include "infer/thought_stream.h"
+
 class QCheckBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -40,6 +44,18 @@ Q_SIGNALS:
 
 private:
     void setBusy(bool busy);
+    // A reasoning model's reply: its thought under a grey "Thinking…" heading (retitled "Thought"
+    // when it closes), then the answer; a reply without <think> shows as it streams.
+    void showReply(int side, const std::vector<tb::ThoughtStream::Piece>& pieces);
+    void closeThought(int side);
+    struct ReplyView {
+        tb::ThoughtStream stream;
+        int heading = -1;          // where the thought's heading starts in the transcript
+        bool thoughtClosed = false;
+        bool trimThought = true;   // the thought's leading newlines are the tag's, not text
+        bool trimAnswer = false;   // so are the answer's right after a thought
+    };
+    std::array<ReplyView, 2> m_reply;  // the tuned model's side and the base model's
 
     EngineController* m_engine;
     ModelBar* m_bar;

@@ -6,6 +6,7 @@
 #include "model/model_config.h"
 
 #include "io/gguf_reader.h"
+#include "model/arch/weight_layout.h"
 #include "model/gguf_layout.h"
 #include "io/json_text.h"
 
@@ -383,19 +384,16 @@ std::string ModelConfig::to_json_text() const {
 }
 
 int64_t ModelConfig::parameter_count() const {
-    const int64_t H = hidden_size, I = intermediate_size;
-    if (arch == Arch::ChatGLM6B) {  // biased linears, a GELU MLP (no gate), LayerNorms with biases
-        const int64_t layer = 4 * H * H + 3 * H + H + 2 * H * I + I + H + 4 * H;
-        return num_hidden_layers * layer + vocab_size * H + 2 * H + (tie_word_embeddings ? 0 : vocab_size * H);
+    const auto layout = weight_layout(*this);
+    int64_t layer = 0;
+    for (const auto& w : layout.layer) {
+        int64_t n = 1;
+        for (int64_t d : w.shape) n *= d;
+        layer += n + (w.bias ? w.shape[0] : 0);
     }
-    int64_t attn = H * (q_size() + 2 * kv_size()) + q_size() * H;
-    if (qkv_bias) attn += q_size() + 2 * kv_size();
-    if (o_bias) attn += H;
-    int64_t mlp = 3 * H * I + (mlp_bias ? 2 * I + H : 0);
-    int64_t layer = attn + mlp + (sandwich_norms ? 4 : 2) * H + (qk_norm ? 2 * head_dim : 0);
-    int64_t total = num_hidden_layers * layer + vocab_size * H + H;
-    if (!tie_word_embeddings) total += vocab_size * H;
-    return total;
+    const int64_t H = hidden_size;
+    return num_hidden_layers * layer + vocab_size * H + (layout.final_norm_bias ? 2 : 1) * H +
+           (tie_word_embeddings ? 0 : vocab_size * H);
 }
 
 }  // namespace tb

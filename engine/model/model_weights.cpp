@@ -15,6 +15,7 @@
 #include "export/ggml_quants.h"
 #include "io/gguf_reader.h"
 #include "model/bnb_checkpoint.h"
+#include "model/arch/weight_layout.h"
 #include "model/gguf_layout.h"
 #include "model/quantization.h"
 
@@ -73,59 +74,51 @@ Model::Model(ModelConfig config, at::ScalarType dtype, at::Device device)
     rope_ = Rope(config_, dtype_, device_);
 }
 
+namespace {
+// The decoder member a layer weight of the family's table fills (model/arch/weight_layout.h).
+Linear* linear_of(DecoderLayer& L, LayerSlot slot) {
+    switch (slot) {
+        case LayerSlot::Qkv: return &L.qkv;
+        case LayerSlot::Q: return &L.q;
+        case LayerSlot::K: return &L.k;
+        case LayerSlot::V: return &L.v;
+        case LayerSlot::O: return &L.o;
+        case LayerSlot::GateUp: return &L.gate_up;
+        case LayerSlot::Gate: return &L.gate;
+        case LayerSlot::Up: return &L.up;
+        case LayerSlot::Down: return &L.down;
+        default: return nullptr;
+    }
+}
+Norm* norm_of(DecoderLayer& L, LayerSlot slot) {
+    switch (slot) {
+        case LayerSlot::InputNorm: return &L.input_norm;
+        case LayerSlot::PostNorm: return &L.post_norm;
+        case LayerSlot::QNorm: return &L.q_norm;
+        case LayerSlot::KNorm: return &L.k_norm;
+        case LayerSlot::AttnOutNorm: return &L.attn_out_norm;
+        case LayerSlot::MlpOutNorm: return &L.mlp_out_norm;
+        default: return nullptr;
+    }
+}
+}  // namespace
+
 void Model::build_names() {
     const auto& c = config_;
-    const bool glm = c.arch == Arch::ChatGLM, glm6b = c.arch == Arch::ChatGLM6B;
-    auto norm = [&](const std::string& n) { return Norm{n, {}, {}, c.rms_norm_eps, glm}; };
+    const auto layout = weight_layout(c);
+    // ChatGLM2/3 round their RMSNorm once, after the weight (MODELS.md §1.4)
+    auto norm = [&](const std::string& n) { return Norm{n, {}, {}, c.rms_norm_eps, c.arch == Arch::ChatGLM}; };
     layers_.assign(c.num_hidden_layers, {});
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-        auto& L = layers_[i];
-        if (glm6b) {  // FORMATS.md §3.2
-            std::string p = "transformer.layers." + std::to_string(i) + ".";
-            L.input_norm = norm(p + "input_layernorm");
-            L.post_norm = norm(p + "post_attention_layernorm");
-            L.qkv.name = p + "attention.query_key_value";
-            L.o.name = p + "attention.dense";
-            L.up.name = p + "mlp.dense_h_to_4h";
-            L.down.name = p + "mlp.dense_4h_to_h";
-        } else if (glm) {
-            std::string p = "transformer.encoder.layers." + std::to_string(i) + ".";
-            L.input_norm = norm(p + "input_layernorm");
-            L.post_norm = norm(p + "post_attention_layernorm");
-            L.qkv.name = p + "self_attention.query_key_value";
-            L.o.name = p + "self_attention.dense";
-            L.gate_up.name = p + "mlp.dense_h_to_4h";
-            L.down.name = p + "mlp.dense_4h_to_h";
-        } else {
-            std::string p = "model.layers." + std::to_string(i) + ".";
-            L.input_norm = norm(p + "input_layernorm");
-            L.post_norm = norm(p + "post_attention_layernorm");
-            L.q.name = p + "self_attn.q_proj";
-            L.k.name = p + "self_attn.k_proj";
-            L.v.name = p + "self_attn.v_proj";
-            L.o.name = p + "self_attn.o_proj";
-            if (c.qk_norm) {
-                L.q_norm = norm(p + "self_attn.q_norm");
-                L.k_norm = norm(p + "self_attn.k_norm");
-            }
-            if (c.sandwich_norms) {
-                L.attn_out_norm = norm(p + "post_self_attn_layernorm");
-                L.mlp_out_norm = norm(p + "post_mlp_layernorm");
-            }
-            if (c.fused_gate_up()) {
-                L.gate_up.name = p + "mlp.gate_up_proj";
-            } else {
-                L.gate.name = p + "mlp.gate_proj";
-                L.up.name = p + "mlp.up_proj";
-            }
-            L.down.name = p + "mlp.down_proj";
+        for (const auto& w : layout.layer) {
+            const auto name = layout.layer_module(i, w.module);
+            if (Linear* l = linear_of(layers_[i], w.slot)) l->name = name;
+            else *norm_of(layers_[i], w.slot) = norm(name);
         }
     }
-    embed_name_ = glm     ? "transformer.embedding.word_embeddings.weight"
-                  : glm6b ? "transformer.word_embeddings.weight"
-                          : "model.embed_tokens.weight";
-    final_norm_ = norm(glm ? "transformer.encoder.final_layernorm" : glm6b ? "transformer.final_layernorm" : "model.norm");
-    lm_head_.name = glm ? "transformer.output_layer" : "lm_head";
+    embed_name_ = layout.embed;
+    final_norm_ = norm(layout.final_norm);
+    lm_head_.name = layout.lm_head;
 }
 
 namespace {
@@ -138,59 +131,21 @@ struct Slot {
 
 std::vector<Slot> expected_slots(const ModelConfig& c, at::Tensor& embed, const std::string& embed_name,
                                  std::vector<DecoderLayer>& layers, Norm& final_norm, Linear& head) {
-    const int64_t H = c.hidden_size, I = c.intermediate_size;
+    const auto layout = weight_layout(c);
     std::vector<Slot> s;
-    auto lin = [&](Linear& l, int64_t out, int64_t in, bool bias) {
-        s.push_back({l.name + ".weight", &l.weight, {out, in}});
-        if (bias) s.push_back({l.name + ".bias", &l.bias, {out}});
-    };
-    auto layer_norm = [&](Norm& n) {
-        s.push_back({n.name + ".weight", &n.weight, {H}});
-        s.push_back({n.name + ".bias", &n.bias, {H}});
-    };
-    s.push_back({embed_name, &embed, {c.vocab_size, H}});
-    if (c.arch == Arch::ChatGLM6B) {  // FORMATS.md §3.2 (rotary_emb.inv_freq is not read, as the original ignores it)
-        for (auto& L : layers) {
-            layer_norm(L.input_norm);
-            lin(L.qkv, 3 * c.q_size(), H, true);
-            lin(L.o, H, c.q_size(), true);
-            layer_norm(L.post_norm);
-            lin(L.up, I, H, true);
-            lin(L.down, H, I, true);
-        }
-        layer_norm(final_norm);
-        if (!c.tie_word_embeddings) s.push_back({head.name + ".weight", &head.weight, {c.vocab_size, H}});
-        return s;
-    }
+    s.push_back({embed_name, &embed, {c.vocab_size, c.hidden_size}});
     for (auto& L : layers) {
-        s.push_back({L.input_norm.name + ".weight", &L.input_norm.weight, {H}});
-        if (c.fused_qkv()) {
-            lin(L.qkv, c.q_size() + 2 * c.kv_size(), H, c.qkv_bias);
-        } else {
-            lin(L.q, c.q_size(), H, c.qkv_bias);
-            lin(L.k, c.kv_size(), H, c.qkv_bias);
-            lin(L.v, c.kv_size(), H, c.qkv_bias);
+        for (const auto& w : layout.layer) {
+            Linear* l = linear_of(L, w.slot);
+            Norm* n = l ? nullptr : norm_of(L, w.slot);
+            const std::string& name = l ? l->name : n->name;
+            s.push_back({name + ".weight", l ? &l->weight : &n->weight, w.shape});
+            if (w.bias) s.push_back({name + ".bias", l ? &l->bias : &n->bias, {w.shape[0]}});
         }
-        if (c.qk_norm) {
-            s.push_back({L.q_norm.name + ".weight", &L.q_norm.weight, {c.head_dim}});
-            s.push_back({L.k_norm.name + ".weight", &L.k_norm.weight, {c.head_dim}});
-        }
-        lin(L.o, H, c.q_size(), c.o_bias);
-        s.push_back({L.post_norm.name + ".weight", &L.post_norm.weight, {H}});
-        if (c.sandwich_norms) {
-            s.push_back({L.attn_out_norm.name + ".weight", &L.attn_out_norm.weight, {H}});
-            s.push_back({L.mlp_out_norm.name + ".weight", &L.mlp_out_norm.weight, {H}});
-        }
-        if (c.fused_gate_up()) {
-            lin(L.gate_up, 2 * I, H, c.mlp_bias);
-        } else {
-            lin(L.gate, I, H, c.mlp_bias);
-            lin(L.up, I, H, c.mlp_bias);
-        }
-        lin(L.down, H, I, c.mlp_bias);
     }
-    s.push_back({final_norm.name + ".weight", &final_norm.weight, {H}});
-    if (!c.tie_word_embeddings) s.push_back({head.name + ".weight", &head.weight, {c.vocab_size, H}});
+    s.push_back({final_norm.name + ".weight", &final_norm.weight, {c.hidden_size}});
+    if (layout.final_norm_bias) s.push_back({final_norm.name + ".bias", &final_norm.bias, {c.hidden_size}});
+    if (!c.tie_word_embeddings) s.push_back({head.name + ".weight", &head.weight, {c.vocab_size, c.hidden_size}});
     return s;
 }
 }  // namespace

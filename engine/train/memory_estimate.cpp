@@ -17,6 +17,7 @@
 #include "core/device_memory.h"
 #include "core/error.h"
 #include "core/string_list.h"
+#include "model/arch/weight_layout.h"
 #include "model/model_config.h"
 
 namespace tb {
@@ -33,16 +34,12 @@ struct LinearShape {
     int64_t in, out;
 };
 
+// A layer's linears by LoRA target name, from the family's weight table
 std::vector<LinearShape> layer_linears(const ModelConfig& c) {
-    const int64_t H = c.hidden_size, I = c.intermediate_size, q = c.q_size(), kv = c.kv_size();
-    if (c.arch == Arch::ChatGLM6B)  // GELU MLP: dense_h_to_4h is I wide
-        return {{"query_key_value", H, 3 * q}, {"dense", q, H}, {"dense_h_to_4h", H, I}, {"dense_4h_to_h", I, H}};
-    if (c.arch == Arch::ChatGLM)
-        return {{"query_key_value", H, q + 2 * kv}, {"dense", q, H}, {"dense_h_to_4h", H, 2 * I}, {"dense_4h_to_h", I, H}};
-    if (c.fused_gate_up())  // GLM-4
-        return {{"q_proj", H, q}, {"k_proj", H, kv}, {"v_proj", H, kv}, {"o_proj", q, H}, {"gate_up_proj", H, 2 * I}, {"down_proj", I, H}};
-    return {{"q_proj", H, q},     {"k_proj", H, kv},   {"v_proj", H, kv},  {"o_proj", q, H},
-            {"gate_proj", H, I}, {"up_proj", H, I}, {"down_proj", I, H}};
+    std::vector<LinearShape> out;
+    for (const auto& w : weight_layout(c).layer)
+        if (w.linear()) out.push_back({w.target_name(), w.shape[1], w.shape[0]});
+    return out;
 }
 
 bool targeted(const std::string& name, const std::string& targets) {

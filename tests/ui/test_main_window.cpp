@@ -54,6 +54,23 @@ private Q_SLOTS:
     // app/gui/main.cpp's start: a first launch writes and opens the demo (Train ready on the demo
     // dataset); the next launch restores the language and model the user chose; a demo folder that
     // cannot be written is reported in the status bar, not a crash.
+    void chatShowsAThoughtApart() {
+        // a reasoning model's streamed reply (Qwen3): its thought under a heading that reads
+        // "Thinking…" while it streams and "Thought" once it closes, the tags gone, then the answer
+        MainWindow w;
+        auto* chat = w.chatPage();
+        auto* worker = w.engine()->worker();
+        Q_EMIT worker->chatChunk("<thi", 0);
+        Q_EMIT worker->chatChunk("nk>\n想一", 0);
+        QVERIFY(chat->transcript().endsWith("Thinking…\n想一"));
+        Q_EMIT worker->chatChunk("想</think>\n\n多休息，", 0);
+        Q_EMIT worker->chatChunk("多喝水。", 0);
+        Q_EMIT worker->chatFinished("stop", 9, 1.0, 0);
+        QVERIFY2(chat->transcript().contains("Thought\n想一想\n多休息，多喝水。"), qPrintable(chat->transcript()));
+        QVERIFY(!chat->transcript().contains("think>"));
+        QVERIFY(!chat->transcript().contains("Thinking"));
+    }
+
     void firstLaunchOpensTheDemoThenRestores() {
         QTemporaryDir tmp;
         QVERIFY(tmp.isValid());

@@ -388,6 +388,14 @@ Hint: %1</source>
         <translation>已加载：%1</translation>
     </message>
     <message>
+        <source>Thinking…</source>
+        <translation>思考中…</translation>
+    </message>
+    <message>
+        <source>Thought</source>
+        <translation>思考过程</translation>
+    </message>
+    <message>
         <source>%1 tokens, %2 tokens/s (%3)</source>
         <translation>%1 个词元，%2 词元/秒（%3）</translation>
     </message>
