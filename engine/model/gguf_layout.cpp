@@ -3,72 +3,63 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
-#include <regex>
 #include <vector>
 
 #include "core/error.h"
 #include "export/ggml_quants.h"
 #include "io/gguf_reader.h"
+#include "model/arch/weight_layout.h"
 
 namespace tb {
 namespace fs = std::filesystem;
 
 namespace {
-
-// ChatGLM2/3's names → llama.cpp's `chatglm` ones: query_key_value and dense_h_to_4h stay fused
-// (gate rows first), no permutation (its RoPE already pairs neighbours) (FORMATS.md §1.7).
-std::optional<GgufTensorName> chatglm_tensor(const std::string& name) {
-    if (name == "transformer.embedding.word_embeddings.weight") return GgufTensorName{"token_embd.weight"};
-    if (name == "transformer.encoder.final_layernorm.weight") return GgufTensorName{"output_norm.weight"};
-    if (name == "transformer.output_layer.weight") return GgufTensorName{"output.weight"};
-    static const std::regex layer(R"(transformer\.encoder\.layers\.(\d+)\.(.+))");
-    std::smatch m;
-    if (!std::regex_match(name, m, layer)) return std::nullopt;
-    static const std::vector<std::pair<std::string, std::string>> names = {
-        {"input_layernorm.weight", "attn_norm.weight"},
-        {"self_attention.query_key_value.weight", "attn_qkv.weight"},
-        {"self_attention.query_key_value.bias", "attn_qkv.bias"},
-        {"self_attention.dense.weight", "attn_output.weight"},
-        {"post_attention_layernorm.weight", "ffn_norm.weight"},
-        {"mlp.dense_h_to_4h.weight", "ffn_up.weight"},
-        {"mlp.dense_4h_to_h.weight", "ffn_down.weight"}};
-    for (const auto& [from, to] : names)
-        if (m[2] == from) return GgufTensorName{"blk." + m[1].str() + "." + to};
-    return std::nullopt;
+// llama.cpp's name of each layer weight (FORMATS.md §1.8): fused weights keep their fused names
+// (ChatGLM's query_key_value → attn_qkv; gate|up → ffn_up, gate rows first, §1.7)
+const char* gguf_layer_name(LayerSlot slot) {
+    switch (slot) {
+        case LayerSlot::InputNorm: return "attn_norm";
+        case LayerSlot::PostNorm: return "ffn_norm";
+        case LayerSlot::QNorm: return "attn_q_norm";
+        case LayerSlot::KNorm: return "attn_k_norm";
+        case LayerSlot::AttnOutNorm: return "post_attention_norm";
+        case LayerSlot::MlpOutNorm: return "post_ffw_norm";
+        case LayerSlot::Qkv: return "attn_qkv";
+        case LayerSlot::Q: return "attn_q";
+        case LayerSlot::K: return "attn_k";
+        case LayerSlot::V: return "attn_v";
+        case LayerSlot::O: return "attn_output";
+        case LayerSlot::GateUp: return "ffn_up";
+        case LayerSlot::Gate: return "ffn_gate";
+        case LayerSlot::Up: return "ffn_up";
+        case LayerSlot::Down: return "ffn_down";
+    }
+    return "";
 }
-
 }  // namespace
 
-// Hugging Face → llama.cpp tensor names for the llama, qwen2, qwen3 and GLM-4 architectures (FORMATS.md §1.7,
-// §1.8, §4.1): GLM's gate_up_proj stays fused as ffn_up (gate rows first), glm4's output norms are
-// post_attention_norm / post_ffw_norm; only LLaMA's q/k rows are permuted (Qwen2's NeoX RoPE is
-// llama.cpp's own order, GLM's interleaved pairs its NORM order).
+// A checkpoint key → its llama.cpp name, from the family's weight table (model/arch/weight_layout.h).
+// Only LLaMA's q/k rows are permuted (HF's half-split RoPE order → llama.cpp's pairs; Qwen's NeoX
+// order and GLM's pairs are llama.cpp's own).
 std::optional<GgufTensorName> gguf_tensor_name(const std::string& hf, const ModelConfig& c) {
-    if (c.arch == Arch::ChatGLM) return chatglm_tensor(hf);
-    if (hf == "model.embed_tokens.weight") return GgufTensorName{"token_embd.weight"};
-    if (hf == "model.norm.weight") return GgufTensorName{"output_norm.weight"};
-    if (hf == "lm_head.weight") return GgufTensorName{"output.weight"};
-    static const std::regex layer(R"(model\.layers\.(\d+)\.(.+))");
-    std::smatch m;
-    if (!std::regex_match(hf, m, layer)) return std::nullopt;
-    static const std::vector<std::pair<std::string, std::string>> names = {
-        {"input_layernorm.weight", "attn_norm.weight"},   {"self_attn.q_proj.weight", "attn_q.weight"},
-        {"self_attn.q_proj.bias", "attn_q.bias"},          {"self_attn.k_proj.weight", "attn_k.weight"},
-        {"self_attn.k_proj.bias", "attn_k.bias"},          {"self_attn.v_proj.weight", "attn_v.weight"},
-        {"self_attn.v_proj.bias", "attn_v.bias"},          {"self_attn.o_proj.weight", "attn_output.weight"},
-        {"self_attn.o_proj.bias", "attn_output.bias"},     {"post_attention_layernorm.weight", "ffn_norm.weight"},
-        {"mlp.gate_proj.weight", "ffn_gate.weight"},       {"mlp.up_proj.weight", "ffn_up.weight"},
-        {"mlp.down_proj.weight", "ffn_down.weight"},       {"self_attn.q_norm.weight", "attn_q_norm.weight"},
-        {"self_attn.k_norm.weight", "attn_k_norm.weight"}, {"mlp.gate_up_proj.weight", "ffn_up.weight"},
-        {"post_self_attn_layernorm.weight", "post_attention_norm.weight"},
-        {"post_mlp_layernorm.weight", "post_ffw_norm.weight"}};
-    const bool llama = c.arch == Arch::Llama;
-    for (const auto& [from, to] : names) {
-        if (m[2] != from) continue;
-        GgufTensorName t{"blk." + m[1].str() + "." + to};
-        if (llama && from.rfind("self_attn.q_proj", 0) == 0) t = {t.name, true, c.num_attention_heads};
-        if (llama && from.rfind("self_attn.k_proj", 0) == 0) t = {t.name, true, c.num_key_value_heads};
-        return t;
+    const auto layout = weight_layout(c);
+    if (hf == layout.embed) return GgufTensorName{"token_embd.weight"};
+    if (hf == layout.final_norm + ".weight") return GgufTensorName{"output_norm.weight"};
+    if (hf == layout.final_norm + ".bias") return GgufTensorName{"output_norm.bias"};
+    if (hf == layout.lm_head + ".weight") return GgufTensorName{"output.weight"};
+    if (hf.rfind(layout.layer_prefix, 0) != 0) return std::nullopt;
+    const auto rest = hf.substr(layout.layer_prefix.size());
+    const auto dot = rest.find('.');
+    if (dot == std::string::npos || dot == 0 || rest.find_first_not_of("0123456789") != dot) return std::nullopt;
+    const std::string layer = rest.substr(0, dot), key = rest.substr(dot + 1);
+    for (const auto& w : layout.layer) {
+        for (const char* kind : {".weight", ".bias"}) {
+            if (key != w.module + kind) continue;
+            GgufTensorName t{"blk." + layer + "." + gguf_layer_name(w.slot) + kind};
+            if (c.arch == Arch::Llama && (w.slot == LayerSlot::Q || w.slot == LayerSlot::K))
+                t = {t.name, true, w.slot == LayerSlot::Q ? c.num_attention_heads : c.num_key_value_heads};
+            return t;
+        }
     }
     return std::nullopt;
 }

@@ -347,12 +347,11 @@ std::vector<int64_t> encode_prompt(const ChatTemplate& t, const Tokenizer& tok,
 }
 
 std::string detect_template(const std::filesystem::path& folder, const ModelConfig& config, const Tokenizer& tok) {
-    std::string chat_template, names = config.name_or_path + " " + folder.filename().string();
+    std::string chat_template;
     if (std::filesystem::exists(folder / "tokenizer_config.json")) {
         try {
             auto j = io::parse_json(io::read_file(folder / "tokenizer_config.json"), (folder / "tokenizer_config.json").string());
             if (j.contains("chat_template") && j["chat_template"].is_string()) chat_template = j["chat_template"];
-            names += " " + j.value("name_or_path", std::string());
         } catch (const nlohmann::json::exception&) {
         }
     } else if (const auto gguf = gguf_model_file(folder)) {  // a GGUF carries its template in its metadata
@@ -364,7 +363,9 @@ std::string detect_template(const std::filesystem::path& folder, const ModelConf
     } else if (config.arch == Arch::ChatGLM && tok.token_to_id("<sop>") && tok.token_to_id("<|endoftext|>")) {
         chosen = "glm4";  // GLM-4's remote code (model_type chatglm, its tiktoken vocabulary)
     } else if (config.arch == Arch::ChatGLM) {
-        chosen = names.find("chatglm2") != std::string::npos ? "chatglm2" : "chatglm3";
+        // ChatGLM3's tokenizer has the role tokens, ChatGLM2's stops at eop (tokenizer.cpp reads which
+        // from the name_or_path keys: the two releases' files differ in nothing else)
+        chosen = tok.token_to_id("<|user|>") ? "chatglm3" : "chatglm2";
     } else if (config.arch == Arch::Glm) {
         chosen = "glm4";
     } else if (config.arch == Arch::Qwen3) {
