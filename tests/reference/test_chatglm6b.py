@@ -2,7 +2,9 @@
 FORMATS.md §3), on the CPU in fp32, ≤ 1e-4 × max|logit|: a tiny random model of the release's config
 shape (LayerNorm with bias, GELU, α-scaled residual, per-head q|k|v rows, 2-D RoPE, the prefix-LM
 mask up to <sop>), over a full forward, KV-cache decode steps after <sop> and a left-padded batch
-(masks and positions as the original tokenizer's _pad builds them), with SDPA and the eager kernel."""
+(masks and positions as the original tokenizer's _pad builds them), with SDPA and the eager kernel;
+LoRA trained here loaded by PEFT on the original and PEFT's adapter loaded here; QLoRA training;
+the merged export loaded by the original class with PEFT's merge_and_unload() logits."""
 import json
 import os
 import shutil
@@ -117,6 +119,14 @@ checks.check(any(v.abs().max() > 0 for k, v in trained.items() if "lora_B" in k)
 log = [json.loads(l) for l in open(os.path.join(ours_dir, "trainer_log.jsonl")) if '"loss"' in l]
 checks.check(len(log) >= 2 and log[-1]["loss"] < log[0]["loss"], "training on the chatglm6b template lowers the loss",
              first=log[0]["loss"] if log else -1.0, last=log[-1]["loss"] if log else -1.0)
+qlora_dir = os.path.join(WORK, "tb-qlora")
+run([CLI, "train", f"model_name_or_path={folder}", "dataset=toy", f"dataset_dir={DATA}", "template=chatglm6b",
+     f"output_dir={qlora_dir}", "overwrite_output_dir=true", "device=cpu", "cutoff_len=64", "per_device_train_batch_size=4",
+     "max_steps=8", "learning_rate=5e-3", "save_steps=1000", "logging_steps=4", "lora_rank=8", "lora_target=all",
+     "quantization_bit=4"])
+qlog = [json.loads(l) for l in open(os.path.join(qlora_dir, "trainer_log.jsonl")) if '"loss"' in l]
+checks.check(len(qlog) >= 2 and qlog[-1]["loss"] < qlog[0]["loss"], "QLoRA (NF4 base, every linear adapted) lowers the loss",
+             first=qlog[0]["loss"] if qlog else -1.0, last=qlog[-1]["loss"] if qlog else -1.0)
 pm = PeftModel.from_pretrained(model, ours_dir)
 with torch.no_grad():
     ref = pm(input_ids=x).logits[0]
