@@ -1,5 +1,5 @@
 // ModelConfig: the architecture facts read from a Hugging Face config.json, key for key.
-// ChatGLM's own names are accepted through a documented alias table (model_config.cpp).
+// Each family reads its own keys (engine/model/arch/family.h; ChatGLM's aliases in arch/chatglm.cpp).
 // Not the weights, not the tokenizer; no torch here so the UI can include it.
 #pragma once
 
