@@ -1,6 +1,8 @@
 // Template table and encoding. Strings are those of LLaMA-Factory v0.9.5 template.py (checked by
 // tests/reference/test_sft_encoding.py); chatglm2, which v0.9.5 dropped, is v0.9.1's.
 #include "tokenizer/chat_template.h"
+
+#include "model/arch/family.h"
 #include "io/json_text.h"
 
 #include <map>
@@ -357,28 +359,7 @@ std::string detect_template(const std::filesystem::path& folder, const ModelConf
     } else if (const auto gguf = gguf_model_file(folder)) {  // a GGUF carries its template in its metadata
         chat_template = io::GgufReader(*gguf).value("tokenizer.chat_template");
     }
-    std::string chosen;
-    if (config.arch == Arch::ChatGLM6B) {
-        chosen = "chatglm6b";
-    } else if (config.arch == Arch::ChatGLM && tok.token_to_id("<sop>") && tok.token_to_id("<|endoftext|>")) {
-        chosen = "glm4";  // GLM-4's remote code (model_type chatglm, its tiktoken vocabulary)
-    } else if (config.arch == Arch::ChatGLM) {
-        // ChatGLM3's tokenizer has the role tokens, ChatGLM2's stops at eop (tokenizer.cpp reads which
-        // from the name_or_path keys: the two releases' files differ in nothing else)
-        chosen = tok.token_to_id("<|user|>") ? "chatglm3" : "chatglm2";
-    } else if (config.arch == Arch::Glm) {
-        chosen = "glm4";
-    } else if (config.arch == Arch::Qwen3) {
-        chosen = "qwen3";
-    } else if (config.arch == Arch::Qwen2 || chat_template.find("<|im_start|>") != std::string::npos) {
-        chosen = "qwen";
-    } else if (tok.token_to_id("<|eot_id|>") && chat_template.find("<|start_header_id|>") != std::string::npos) {
-        chosen = "llama3";
-    } else if (chat_template.find("[INST]") != std::string::npos) {
-        chosen = "llama2";
-    } else {
-        chosen = "empty";  // a base model without a chat template: plain completion
-    }
+    const std::string chosen = family_of(config.arch).chat_template(config, tok, chat_template);
     log::info("template: ", chosen, " (detected from ", folder.string(), "; override with --template)");
     return chosen;
 }

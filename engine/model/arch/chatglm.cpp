@@ -8,10 +8,13 @@
 
 #include "model/arch/config_keys.h"
 #include "model/arch/family.h"
+#include "model/arch/weight_layout.h"
+#include "tokenizer/tokenizer.h"
 
 namespace tb {
 namespace {
 using json = nlohmann::json;
+using S = LayerSlot;
 
 bool recognises(const json& j) {
     return j.value("model_type", std::string()) == "chatglm";
@@ -59,6 +62,30 @@ void read_config(const ConfigKeys& r, ModelConfig& c) {
     if (c.eos_token_ids.empty()) c.eos_token_ids = {2};
 }
 
+// ChatGLM2/3: fused query_key_value (rows q | k | v) and dense_h_to_4h (rows gate | up), RMSNorm
+WeightLayout chatglm(const ModelConfig& c) {
+    const int64_t H = c.hidden_size, I = c.intermediate_size;
+    return {"transformer.embedding.word_embeddings.weight",
+            "transformer.encoder.layers.",
+            {{S::InputNorm, "input_layernorm", {H}},
+             {S::Qkv, "self_attention.query_key_value", {c.q_size() + 2 * c.kv_size(), H}, c.qkv_bias},
+             {S::O, "self_attention.dense", {H, c.q_size()}, c.o_bias},
+             {S::PostNorm, "post_attention_layernorm", {H}},
+             {S::GateUp, "mlp.dense_h_to_4h", {2 * I, H}, c.mlp_bias},
+             {S::Down, "mlp.dense_4h_to_h", {H, I}, c.mlp_bias}},
+            "transformer.encoder.final_layernorm",
+            false,
+            "transformer.output_layer"};
+}
+
+std::string chat_template(const ModelConfig&, const Tokenizer& tok, const std::string&) {
+    // GLM-4's remote code (its tiktoken vocabulary has <sop> and <|endoftext|>); ChatGLM3's tokenizer
+    // has the role tokens, ChatGLM2's stops at eop (tokenizer.cpp reads which from the name_or_path
+    // keys: the two releases' files differ in nothing else)
+    if (tok.token_to_id("<sop>") && tok.token_to_id("<|endoftext|>")) return "glm4";
+    return tok.token_to_id("<|user|>") ? "chatglm3" : "chatglm2";
+}
+
 void write_config(const ModelConfig& c, nlohmann::ordered_json& j) {
     j["architectures"] = {"ChatGLMModel"};
     j["add_bias_linear"] = c.o_bias;
@@ -87,7 +114,7 @@ void write_config(const ModelConfig& c, nlohmann::ordered_json& j) {
 }  // namespace
 
 const Family& chatglm_family() {
-    static const Family f{"ChatGLM2/3", recognises, read_config, write_config};
+    static const Family f{"ChatGLM2/3", recognises, read_config, write_config, chatglm, chat_template};
     return f;
 }
 

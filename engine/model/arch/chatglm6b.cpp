@@ -6,10 +6,13 @@
 
 #include "model/arch/config_keys.h"
 #include "model/arch/family.h"
+#include "model/arch/weight_layout.h"
+#include "tokenizer/tokenizer.h"
 
 namespace tb {
 namespace {
 using json = nlohmann::json;
+using S = LayerSlot;
 
 bool recognises(const json& j) {
     return j.value("model_type", std::string()) == "chatglm" && !j.contains("ffn_hidden_size") &&
@@ -49,6 +52,25 @@ void read_config(const ConfigKeys& r, ModelConfig& c) {
                                "load the fp16 release (THUDM/chatglm-6b); quantization_bit is a training option");
 }
 
+// ChatGLM-6B: LayerNorms with biases, every linear biased, per-head q|k|v rows, a GELU MLP (no gate)
+WeightLayout chatglm6b(const ModelConfig& c) {
+    const int64_t H = c.hidden_size, I = c.intermediate_size;
+    return {"transformer.word_embeddings.weight",
+            "transformer.layers.",
+            {{S::InputNorm, "input_layernorm", {H}, true},
+             {S::Qkv, "attention.query_key_value", {3 * c.q_size(), H}, true},
+             {S::O, "attention.dense", {H, c.q_size()}, true},
+             {S::PostNorm, "post_attention_layernorm", {H}, true},
+             {S::Up, "mlp.dense_h_to_4h", {I, H}, true},
+             {S::Down, "mlp.dense_4h_to_h", {H, I}, true}},
+            "transformer.final_layernorm",
+            true,
+            "lm_head"};
+}
+
+// the model's own chat() format (it has no LLaMA-Factory template)
+std::string chat_template(const ModelConfig&, const Tokenizer&, const std::string&) { return "chatglm6b"; }
+
 void write_config(const ModelConfig& c, nlohmann::ordered_json& j) {
     j["architectures"] = {"ChatGLMModel"};
     if (c.mask_token_id) j["mask_token_id"] = *c.mask_token_id;
@@ -65,7 +87,7 @@ void write_config(const ModelConfig& c, nlohmann::ordered_json& j) {
 }  // namespace
 
 const Family& chatglm6b_family() {
-    static const Family f{"ChatGLM-6B", recognises, read_config, write_config};
+    static const Family f{"ChatGLM-6B", recognises, read_config, write_config, chatglm6b, chat_template};
     return f;
 }
 

@@ -1,10 +1,12 @@
 // The model families Tunebench knows, one file each in engine/model/arch/: how a config.json of
 // the family is recognised (by its keys, never by a folder's name), read into a ModelConfig and
-// written back. Its weights are weight_layout.h's. No torch here.
+// written back, where its weights are (names, shapes, biases: weight_layout.h) and which chat
+// template its models use. No torch here.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <string>
 #include <vector>
 
 #include "model/model_config.h"
@@ -12,6 +14,8 @@
 namespace tb {
 
 struct ConfigKeys;
+struct WeightLayout;
+class Tokenizer;
 
 struct Family {
     const char* name;  // as users know it
@@ -20,6 +24,11 @@ struct Family {
     void (*read)(const ConfigKeys& r, ModelConfig& c);
     // the family's keys of config.json for c
     void (*write)(const ModelConfig& c, nlohmann::ordered_json& j);
+    // its weights (weight_layout.h)
+    WeightLayout (*layout)(const ModelConfig& c);
+    // the chat template its models use (chat_template.h's names), given the model's tokenizer and
+    // the Jinja template of its tokenizer_config.json ("" when none)
+    std::string (*chat_template)(const ModelConfig& c, const Tokenizer& tok, const std::string& hf_template);
 };
 
 // In the order they are tried (ChatGLM-6B before ChatGLM2/3: both say model_type chatglm).

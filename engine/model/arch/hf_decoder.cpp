@@ -6,10 +6,13 @@
 
 #include "model/arch/config_keys.h"
 #include "model/arch/family.h"
+#include "model/arch/weight_layout.h"
+#include "tokenizer/tokenizer.h"
 
 namespace tb {
 namespace {
 using json = nlohmann::json;
+using S = LayerSlot;
 
 bool recognises(const json& j) {
     const auto t = j.value("model_type", std::string());
@@ -85,6 +88,45 @@ void read_config(const ConfigKeys& r, ModelConfig& c) {
     }
 }
 
+// LLaMA, Qwen2, Qwen3 and GLM-4 (transformers' names): q/k/v apart; Qwen3's per-head q/k norms;
+// GLM's fused gate_up_proj; glm4's output norms
+WeightLayout transformers_layout(const ModelConfig& c) {
+    const int64_t H = c.hidden_size, I = c.intermediate_size;
+    WeightLayout w{"model.embed_tokens.weight", "model.layers.", {}, "model.norm", false, "lm_head"};
+    auto& l = w.layer;
+    l.push_back({S::InputNorm, "input_layernorm", {H}});
+    l.push_back({S::Q, "self_attn.q_proj", {c.q_size(), H}, c.qkv_bias});
+    l.push_back({S::K, "self_attn.k_proj", {c.kv_size(), H}, c.qkv_bias});
+    l.push_back({S::V, "self_attn.v_proj", {c.kv_size(), H}, c.qkv_bias});
+    if (c.qk_norm) {
+        l.push_back({S::QNorm, "self_attn.q_norm", {c.head_dim}});
+        l.push_back({S::KNorm, "self_attn.k_norm", {c.head_dim}});
+    }
+    l.push_back({S::O, "self_attn.o_proj", {H, c.q_size()}, c.o_bias});
+    l.push_back({S::PostNorm, "post_attention_layernorm", {H}});
+    if (c.sandwich_norms) {
+        l.push_back({S::AttnOutNorm, "post_self_attn_layernorm", {H}});
+        l.push_back({S::MlpOutNorm, "post_mlp_layernorm", {H}});
+    }
+    if (c.fused_gate_up()) {
+        l.push_back({S::GateUp, "mlp.gate_up_proj", {2 * I, H}, c.mlp_bias});
+    } else {
+        l.push_back({S::Gate, "mlp.gate_proj", {I, H}, c.mlp_bias});
+        l.push_back({S::Up, "mlp.up_proj", {I, H}, c.mlp_bias});
+    }
+    l.push_back({S::Down, "mlp.down_proj", {H, I}, c.mlp_bias});
+    return w;
+}
+
+std::string chat_template(const ModelConfig& c, const Tokenizer& tok, const std::string& hf_template) {
+    if (c.arch == Arch::Glm) return "glm4";
+    if (c.arch == Arch::Qwen3) return "qwen3";
+    if (c.arch == Arch::Qwen2 || hf_template.find("<|im_start|>") != std::string::npos) return "qwen";
+    if (tok.token_to_id("<|eot_id|>") && hf_template.find("<|start_header_id|>") != std::string::npos) return "llama3";
+    if (hf_template.find("[INST]") != std::string::npos) return "llama2";
+    return "empty";  // a base model without a chat template: plain completion
+}
+
 void write_config(const ModelConfig& c, nlohmann::ordered_json& j) {
     j["architectures"] = {c.arch == Arch::Llama   ? "LlamaForCausalLM"
                           : c.arch == Arch::Qwen2 ? "Qwen2ForCausalLM"
@@ -126,7 +168,7 @@ void write_config(const ModelConfig& c, nlohmann::ordered_json& j) {
 }  // namespace
 
 const Family& hf_decoder_family() {
-    static const Family f{"LLaMA, Qwen2, Qwen3, GLM-4", recognises, read_config, write_config};
+    static const Family f{"LLaMA, Qwen2, Qwen3, GLM-4", recognises, read_config, write_config, transformers_layout, chat_template};
     return f;
 }
 

@@ -37,7 +37,7 @@ struct WeightLayout {
     }
 };
 
-// The family's layout for this config (shapes from its sizes).
+// The family's layout for this config (shapes from its sizes); each family's is in its file.
 WeightLayout weight_layout(const ModelConfig& config);
 
 }  // namespace tb
