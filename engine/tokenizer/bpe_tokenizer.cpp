@@ -401,7 +401,7 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tiktoken(const fs::path& folder
     std::ifstream in(path);
     if (!in) throw FileError("cannot read " + path.string());
     std::unordered_map<std::string, int64_t> ranks;  // token bytes → rank
-    std::vector<std::string> by_rank;
+    std::vector<std::pair<std::string, int64_t>> entries;
     std::string line;
     for (int64_t n = 1; std::getline(in, line); ++n) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -413,11 +413,21 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tiktoken(const fs::path& folder
         if (!bytes || bytes->empty() || rank < 0 || *end != '\0')
             throw FileError(path.string() + " line " + std::to_string(n) + ": expected \"<base64 token> <rank>\"",
                             "the tiktoken file is damaged: copy tokenizer.model again from the model's release");
-        if (static_cast<size_t>(rank) >= by_rank.size()) by_rank.resize(static_cast<size_t>(rank) + 1);
-        by_rank[static_cast<size_t>(rank)] = *bytes;
-        ranks.emplace(*bytes, rank);
+        if (bytes->size() > 1024)  // real vocabularies stay far below; spelling one costs its length squared
+            throw FileError(path.string() + " line " + std::to_string(n) + ": a token of " + std::to_string(bytes->size()) +
+                                " bytes is not a tiktoken vocabulary's",
+                            "the file is damaged: copy tokenizer.model again from the model's release");
+        entries.emplace_back(*bytes, rank);
     }
-    if (ranks.size() < 256) throw FileError(path.string() + " holds " + std::to_string(ranks.size()) + " tokens, not a tiktoken vocabulary");
+    if (entries.size() < 256) throw FileError(path.string() + " holds " + std::to_string(entries.size()) + " tokens, not a tiktoken vocabulary");
+    // ranks are 0 … n-1, each once (checked before anything is sized by them)
+    std::vector<std::string> by_rank(entries.size());
+    for (auto& [bytes, rank] : entries) {
+        if (rank >= static_cast<int64_t>(entries.size()) || !by_rank[static_cast<size_t>(rank)].empty() || !ranks.emplace(bytes, rank).second)
+            throw FileError(path.string() + ": rank " + std::to_string(rank) + " is out of order, repeated or names a repeated token",
+                            "the tiktoken file is damaged: copy tokenizer.model again from the model's release");
+        by_rank[static_cast<size_t>(rank)] = std::move(bytes);
+    }
     const auto& bm = byte_map();
     auto level = [&](const std::string& b) {
         std::string s;

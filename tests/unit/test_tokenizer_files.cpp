@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/error.h"
+#include "io/atomic_file.h"
 #include "tokenizer/tokenizer.h"
 #include "test_support.h"
 
@@ -167,4 +169,38 @@ TEST(TokenizerFiles, WrongTypedTokenizerConfigKeysAreClearErrors) {
         // loads (a value it does not need) or refuses naming the folder, never a raw library exception
         EXPECT_TRUE(e == "no error" || e.find(dir.path.string()) != std::string::npos) << config << ": " << e;
     }
+}
+
+// GLM-4's remote-code tokenizer.model (tiktoken's "base64-token rank" lines): a small valid one
+// spells and decodes; damage is named by file and line before anything is sized by it.
+TEST(TokenizerFiles, TiktokenRanksLoadAndDamageIsAClearError) {
+    auto b64 = [](const std::string& s) {
+        static const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        std::string out;
+        uint32_t acc = 0;
+        int bits = 0;
+        for (unsigned char c : s) {
+            acc = (acc << 8) | c;
+            for (bits += 8; bits >= 6; bits -= 6) out += abc[(acc >> (bits - 6)) & 63];
+        }
+        if (bits) out += abc[(acc << (6 - bits)) & 63];
+        while (out.size() % 4) out += '=';
+        return out;
+    };
+    std::string ranks;
+    for (int b = 0; b < 256; ++b) ranks += b64(std::string(1, static_cast<char>(b))) + " " + std::to_string(b) + "\n";
+    const std::string merges = b64("he") + " 256\n" + b64("hel") + " 257\n" + b64("hell") + " 258\n" + b64("hello") + " 259\n";
+    test::TempDir dir;
+    io::write_text_atomically(dir.path / "tokenizer.model", ranks + merges);
+    auto tok = load_tokenizer(dir.path, nullptr);
+    EXPECT_EQ(tok->encode("hello"), std::vector<int64_t>({259}));
+    EXPECT_EQ(tok->encode("hellx"), std::vector<int64_t>({258, 'x'}));
+    EXPECT_EQ(tok->token_to_id("<sop>"), 264);  // the specials follow the ranks: <|endoftext|> 260, …
+    EXPECT_EQ(tok->decode(tok->encode("hello 世界")), "hello 世界");
+    io::write_text_atomically(dir.path / "tokenizer.model", ranks + b64("he") + " 99999999999\n");
+    auto msg = test::error_of<FileError>([&] { load_tokenizer(dir.path, nullptr); });
+    EXPECT_NE(msg.find("rank 99999999999"), std::string::npos) << msg;
+    io::write_text_atomically(dir.path / "tokenizer.model", ranks + b64("he") + " 256\n" + b64("he") + " 257\n");
+    msg = test::error_of<FileError>([&] { load_tokenizer(dir.path, nullptr); });
+    EXPECT_NE(msg.find("repeated"), std::string::npos) << msg;
 }
