@@ -441,7 +441,7 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_tiktoken(const fs::path& folder
         if (by_rank[r].size() < 2) continue;
         const auto [a, b] = last_merge(by_rank[r], static_cast<int64_t>(r), ranks);
         if (a.empty()) throw FileError(path.string() + ": token of rank " + std::to_string(r) + " cannot be built from lower ranks");
-        t->merge_rank_.emplace(level(a) + " " + level(b), static_cast<int>(r));
+        t->merge_rank_.emplace(level(a) + " " + level(b), static_cast<int>(t->merge_rank_.size()));  // dense, in rank order
     }
     // tokenization_chatglm.py (GLM-4): the specials after the ranks
     static const char* specials[] = {"<|endoftext|>", "[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>",

@@ -1,12 +1,10 @@
 """GLM-4's remote-code tokenizer (THUDM/glm-4-9b-chat: model_type chatglm, tokenizer.model in tiktoken's
 "base64-token rank" format, FORMATS.md §4.2) against tiktoken itself, the library its
-tokenization_chatglm.py wraps. GLM-4's own tokenizer.model is not in ../shared; Qwen's byte-level
-ranks stand in (Qwen2's vocab.json below its added tokens: Qwen's tokenizer was tiktoken's, rank = id),
-read with GLM-4's split regex and GLM-4's 14 specials after the ranks. Checked: ids and decoded text
+tokenization_chatglm.py wraps. GLM-4's own tokenizer.model is not in ../shared; glm4_standin.py's
+(Qwen's byte-level ranks in tiktoken's format, GLM-4's regex and 14 specials) stands in. Checked: ids and decoded text
 of real Chinese rows, whitespace, digits, code and special tokens; the folder (a small random
 ChatGLM-architecture model with GLM-4's config keys) is detected as GLM-4 with its glm4 template, whose
 prompt is "[gMASK]<sop><|user|>\\n…<|assistant|>" as tiktoken encodes it."""
-import base64
 import json
 import os
 import subprocess
@@ -14,27 +12,12 @@ import subprocess
 import tiktoken
 
 from common import CLI, PROBE, SHARED, WORK, Checks, run, write_json
+from glm4_standin import PATTERN, SPECIALS, write_tokenizer
 
 checks = Checks()
-GLM4_PATTERN = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
-SPECIALS = ["<|endoftext|>", "[MASK]", "[gMASK]", "[sMASK]", "<sop>", "<eop>", "<|system|>", "<|user|>", "<|assistant|>",
-            "<|observation|>", "<|begin_of_image|>", "<|end_of_image|>", "<|begin_of_video|>", "<|end_of_video|>"]
-
-# GPT-2's bytes_to_unicode, inverted: Qwen2's vocab.json spells each token's bytes this way
-printable = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-to_byte, n = {}, 0
-for b in range(256):
-    to_byte[chr(b) if b in printable else chr(256 + (n := n + 1) - 1)] = b
-vocab = json.load(open(os.path.join(SHARED, "models", "qwen2-tokenizer", "vocab.json"), encoding="utf-8"))
-ranks = {bytes(to_byte[c] for c in tok): i for tok, i in vocab.items()}
 folder = os.path.join(WORK, "glm4-remote")
-os.makedirs(folder, exist_ok=True)
-with open(os.path.join(folder, "tokenizer.model"), "w") as f:
-    for tok, i in sorted(ranks.items(), key=lambda kv: kv[1]):
-        f.write(base64.b64encode(tok).decode() + " " + str(i) + "\n")
-write_json(os.path.join(folder, "tokenizer_config.json"), {"tokenizer_class": "ChatGLM4Tokenizer", "eos_token": "<|endoftext|>",
-                                                          "pad_token": "<|endoftext|>", "padding_side": "left"})
-enc = tiktoken.Encoding(name="glm4-standin", pat_str=GLM4_PATTERN, mergeable_ranks=ranks,
+ranks = write_tokenizer(folder)
+enc = tiktoken.Encoding(name="glm4-standin", pat_str=PATTERN, mergeable_ranks=ranks,
                         special_tokens={s: len(ranks) + i for i, s in enumerate(SPECIALS)})
 
 rows = json.load(open(os.path.join(SHARED, "datasets", "llama_factory", "alpaca_zh_demo.json")))[:40]
