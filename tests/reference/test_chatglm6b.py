@@ -103,6 +103,48 @@ diff = (wrong - single[0]).abs().max().item()
 checks.check(diff > TOL * single[0].abs().max().item(), "a causal mask over the prompt is out of tolerance (the prefix mask matters)",
              max_abs_diff=diff)
 
+# fp16, as the release runs: its rotary buffer is fp16, so the angles t·inv_freq are fp16 products (an
+# angle near 700 rad keeps 0.25 rad). Over a 912-token row Tunebench in fp16 must follow the original
+# in fp16, and be out of tolerance of the same model with fp32 angles (so the check can fail). The
+# query_key_value rows are scaled up here so attention is sharp enough for positions to matter.
+HALF_TOL = 3e-2
+sharp_state = {k: (v * 6 if "query_key_value.weight" in k else v).detach().clone() for k, v in model.state_dict().items()}
+sharp_folder = os.path.join(WORK, "chatglm6b-sharp")
+os.makedirs(sharp_folder, exist_ok=True)
+save_file({k: v.contiguous() for k, v in sharp_state.items()}, os.path.join(sharp_folder, "model.safetensors"), metadata={"format": "pt"})
+shutil.copy(os.path.join(folder, "config.json"), sharp_folder)
+half = ChatGLMForConditionalGeneration(config, empty_init=False).float()
+half.load_state_dict(sharp_state)
+half.lm_head.weight = half.transformer.word_embeddings.weight
+half = half.half().eval()
+
+
+def fp32_angles(self, x, seq_dim=1, seq_len=None):  # RotaryEmbedding.forward with t·inv_freq in fp32, cos/sin in fp16
+    t = torch.arange(int(seq_len), dtype=torch.float32)
+    emb = torch.cat([torch.outer(t, self.inv_freq.float())] * 2, dim=-1)
+    return emb.cos()[:, None, :].half(), emb.sin()[:, None, :].half()
+
+
+long_row = row(900, 10)
+with torch.no_grad():
+    for layer in half.transformer.layers:  # the release's buffer, fp16; caches of the fp32 model dropped
+        rot = layer.attention.rotary_emb
+        rot.inv_freq = rot.inv_freq.half()
+        rot.cos_cached = rot.sin_cached = rot.max_seq_len_cached = None
+    ref_fp16_angles = half(input_ids=torch.tensor([long_row])).logits[0].float()
+    rotary_class = type(half.transformer.layers[0].attention.rotary_emb)
+    original_forward = rotary_class.forward
+    rotary_class.forward = fp32_angles
+    ref_fp32_angles = half(input_ids=torch.tensor([long_row])).logits[0].float()
+    rotary_class.forward = original_forward
+spec = write_json(os.path.join(WORK, "spec.json"), {"model": sharp_folder, "dtype": "float16", "device": "cpu", "rows": [long_row]})
+run([PROBE, "forward", spec, os.path.join(WORK, "out.safetensors")])
+got16 = load_file(os.path.join(WORK, "out.safetensors"))["row0_full"]
+checks.close(HALF_TOL, ref_fp16_angles, got16, "chatglm-6b fp16, 912 positions = the original in fp16 (fp16 rotary angles)")
+diff = (ref_fp32_angles - got16).abs().max().item()
+checks.check(diff > HALF_TOL * ref_fp32_angles.abs().max().item(),
+             "chatglm-6b fp16 is out of tolerance of fp32 rotary angles (so the check above can fail)", max_abs_diff=diff)
+
 # LoRA both ways with PEFT (its chatglm default target is query_key_value; every linear here)
 x = torch.tensor([rows[0]])
 DATA = os.path.join(WORK, "data")
