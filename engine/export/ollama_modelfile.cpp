@@ -5,6 +5,7 @@
 // llama.cpp parses special tokens in a rendered prompt. No {{- trimming anywhere: the slots'
 // newlines are part of the prompt.
 #include "export/ollama_modelfile.h"
+#include "core/replace_all.h"
 
 #include <algorithm>
 
@@ -16,11 +17,6 @@ namespace tb {
 namespace {
 
 constexpr int kCountedRounds = 64;  // Go templates cannot add; round numbers come from a chain
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-    for (size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size()) s.replace(p, from.size(), to);
-    return s;
-}
 
 // A literal inside a Go template: "{{" would open an action.
 std::string literal(const std::string& text) { return replace_all(text, "{{", "{{ \"{{\" }}"); }

@@ -95,7 +95,15 @@ at::Tensor Model::forward_raw(const at::Tensor& ids, const at::Tensor& positions
                               bool last_only, const AdapterRows& adapters) const {
     auto [cos, sin] = rope_.tables(positions);
     at::Tensor x = at::embedding(embed_, ids);  // [B, T, H]
-    for (size_t i = 0; i < layers_.size(); ++i) x = layer_forward(i, x, cos, sin, adapters, {}, &attend);
+    const RawAttendFn* layer_attend = &attend;
+    RawAttendFn identity;
+    if (rope_.two_d()) {  // ChatGLM-6B's layers rotate q, k themselves: the caller's cache write gets identity tables
+        auto one = at::ones_like(cos), zero = at::zeros_like(sin);
+        identity = [&attend, one, zero](size_t layer, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                        const at::Tensor&, const at::Tensor&) { return attend(layer, q, k, v, one, zero); };
+        layer_attend = &identity;
+    }
+    for (size_t i = 0; i < layers_.size(); ++i) x = layer_forward(i, x, cos, sin, adapters, {}, layer_attend);
     return head(x, last_only);
 }
 
@@ -180,9 +188,8 @@ at::Tensor Model::glm6b_layer_forward(size_t i, const at::Tensor& x, const at::T
     auto k = rope_.apply(qkv.select(3, 1), cos, sin);
     auto v = qkv.select(3, 2);
     at::Tensor ctx;
-    if (raw) {  // the decode step's cache write rotates by identity tables: q, k are rotated already
-        auto one = at::ones({B, T, 1, hd}, h.options()), zero = at::zeros({B, T, 1, hd}, h.options());
-        ctx = (*raw)(i, q.reshape({B, T, nh * hd}), k.reshape({B, T, nh * hd}), v.reshape({B, T, nh * hd}), one, zero);
+    if (raw) {  // the decode step (forward_raw gives its cache write identity tables: q, k are rotated here)
+        ctx = (*raw)(i, q.reshape({B, T, nh * hd}), k.reshape({B, T, nh * hd}), v.reshape({B, T, nh * hd}), cos, sin);
     } else {
         ctx = attend(i, q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)).transpose(1, 2).reshape({B, T, nh * hd});
     }

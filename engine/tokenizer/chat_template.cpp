@@ -1,6 +1,7 @@
 // Template table and encoding. Strings are those of LLaMA-Factory v0.9.5 template.py (checked by
 // tests/reference/test_sft_encoding.py); chatglm2, which v0.9.5 dropped, is v0.9.1's.
 #include "tokenizer/chat_template.h"
+#include "core/replace_all.h"
 
 #include "model/arch/family.h"
 #include "io/json_text.h"
@@ -147,11 +148,6 @@ const std::map<std::string, ChatTemplate>& table() {
     return m;
 }
 
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-    for (size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size()) s.replace(p, from.size(), to);
-    return s;
-}
-
 // Template.remove_thought: every thought_open … thought_close cut out, then leading newlines
 std::string remove_thought(const ChatTemplate& t, const std::string& content) {
     std::string out;
@@ -201,6 +197,18 @@ void append_slots(const ChatTemplate& t, const Tokenizer& tok, const Slots& slot
                 if (tok.bos_id) out.push_back(*tok.bos_id);
                 break;
             case TemplateSlot::Eos: out.push_back(template_eos_id(t, tok)); break;
+        }
+    }
+}
+
+// Messages alternate user and assistant, the user first.
+void check_roles(const std::vector<ChatMessage>& messages) {
+    for (size_t i = 0; i < messages.size(); ++i) {
+        const bool is_user = i % 2 == 0;
+        if (messages[i].role != (is_user ? "user" : "assistant")) {
+            throw ConfigError("message " + std::to_string(i + 1) + " has role '" + messages[i].role + "' but should be '" +
+                                  (is_user ? "user" : "assistant") + "'",
+                              "conversations alternate user and assistant turns, starting with the user");
         }
     }
 }
@@ -262,16 +270,12 @@ std::vector<int64_t> template_stop_ids(const ChatTemplate& t, const Tokenizer& t
 std::vector<std::vector<int64_t>> encode_messages(const ChatTemplate& t, const Tokenizer& tok,
                                                   const std::vector<ChatMessage>& messages,
                                                   const std::string& given_system) {
+    check_roles(messages);
     const std::string system = given_system.empty() ? t.default_system : given_system;
     std::vector<std::vector<int64_t>> out;
     for (size_t i = 0; i < messages.size(); ++i) {
         const auto& msg = messages[i];
         const bool is_user = i % 2 == 0;
-        if (msg.role != (is_user ? "user" : "assistant")) {
-            throw ConfigError("message " + std::to_string(i + 1) + " has role '" + msg.role + "' but should be '" +
-                                  (is_user ? "user" : "assistant") + "'",
-                              "conversations alternate user and assistant turns, starting with the user");
-        }
         std::vector<int64_t> ids;
         std::string content = msg.content;
         if (i == 0) {
@@ -300,7 +304,7 @@ std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> encode_multit
     std::vector<ChatMessage> messages = given;
     const size_t n = messages.size();
     if (t.one_prompt) {  // one pair: the earlier rounds are prompt text, the last reply the target
-        encode_messages(t, tok, messages, system);  // the roles checked as for any template
+        check_roles(messages);
         const size_t m = n - n % 2;                 // complete rounds only, as pairs are made below
         if (m < 2) return {};
         std::vector<std::pair<std::string, std::string>> history;

@@ -14,10 +14,6 @@ constexpr int kMaxBlank = 80;
 const std::array<const char*, 8> kSpecials = {"[MASK]", "[gMASK]", "[sMASK]", "<unused_0>",
                                               "<sop>",  "<eop>",   "<ENC>",   "<dBLOCK>"};
 
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
-    return s;
-}
 std::string blank(int n) { return "<|blank_" + std::to_string(n) + "|>"; }
 }  // namespace
 
@@ -44,17 +40,59 @@ IceTextTokenizer::IceTextTokenizer(const std::filesystem::path& model, const nlo
 
 IceTextTokenizer::~IceTextTokenizer() = default;
 
+// SPTokenizer._preprocess in one pass: its replacements from 80 spaces down to 2 write each run as
+// as many <|blank_80|> as fit, then <|blank_r|> for the rest (a single space stays)
 std::string IceTextTokenizer::preprocess(const std::string& text) {
-    std::string s = replace_all(text, "\n", "<n>");
-    s = replace_all(s, "\t", "<|tab|>");
-    for (int n = kMaxBlank; n >= 2; --n) s = replace_all(s, std::string(static_cast<size_t>(n), ' '), blank(n));
+    std::string s;
+    s.reserve(text.size());
+    for (size_t i = 0; i < text.size();) {
+        if (text[i] == '\n' || text[i] == '\t') {
+            s += text[i++] == '\n' ? "<n>" : "<|tab|>";
+            continue;
+        }
+        if (text[i] != ' ') {
+            s += text[i++];
+            continue;
+        }
+        size_t run = 0;
+        while (i + run < text.size() && text[i + run] == ' ') ++run;
+        i += run;
+        for (; run >= kMaxBlank; run -= kMaxBlank) s += blank(kMaxBlank);
+        if (run >= 2) s += blank(static_cast<int>(run));
+        else if (run == 1) s += ' ';
+    }
     return s;
 }
 
+// SPTokenizer.postprocess in one pass (its replacements never make a new tag)
 std::string IceTextTokenizer::postprocess(const std::string& text) {
-    std::string s = replace_all(text, "<n>", "\n");
-    s = replace_all(s, "<|tab|>", "\t");
-    for (int n = 2; n <= kMaxBlank; ++n) s = replace_all(s, blank(n), std::string(static_cast<size_t>(n), ' '));
+    std::string s;
+    s.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '<') {
+            if (text.compare(i, 3, "<n>") == 0) {
+                s += '\n';
+                i += 2;
+                continue;
+            }
+            if (text.compare(i, 7, "<|tab|>") == 0) {
+                s += '\t';
+                i += 6;
+                continue;
+            }
+            if (text.compare(i, 8, "<|blank_") == 0 && i + 8 < text.size() && text[i + 8] != '0') {
+                size_t j = i + 8;
+                int n = 0;
+                while (j < text.size() && j < i + 10 && text[j] >= '0' && text[j] <= '9') n = n * 10 + (text[j++] - '0');
+                if (j > i + 8 && text.compare(j, 2, "|>") == 0 && n >= 2 && n <= kMaxBlank) {
+                    s.append(static_cast<size_t>(n), ' ');
+                    i = j + 1;
+                    continue;
+                }
+            }
+        }
+        s += text[i];
+    }
     return s;
 }
 

@@ -7,6 +7,8 @@ LoRA trained here loaded by PEFT on the original and PEFT's adapter loaded here;
 the merged export loaded by the original class with PEFT's merge_and_unload() logits."""
 import json
 import os
+import re
+import subprocess
 import shutil
 
 import torch
@@ -43,6 +45,14 @@ saved = config.to_dict()
 saved["torch_dtype"] = "float32"
 saved.pop("dtype", None)
 write_json(os.path.join(folder, "config.json"), saved)
+
+
+# the parameter count Tunebench reports (inspect) = the original's (the tied head counted once)
+p = subprocess.run([CLI, "inspect", "--model_name_or_path", folder], capture_output=True, text=True)
+reported = re.search(r"parameters .*\((\d+);", p.stdout)
+checks.check(reported and int(reported.group(1)) == sum(x.numel() for x in model.parameters()),
+             "inspect's parameter count = the original model's", tunebench=reported.group(1) if reported else p.stderr[-200:],
+             original=sum(x.numel() for x in model.parameters()))
 
 
 def row(prompt_len, answer_len, mask=GMASK):
