@@ -5,6 +5,7 @@
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,7 +16,10 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/string_list.h"
+#include "export/ggml_quants.h"
 #include "infer/decode_context.h"
+#include "io/gguf_reader.h"
+#include "model/gguf_layout.h"
 #include "model/quantization.h"
 #include "model/static_kv_cache.h"
 
@@ -60,6 +64,37 @@ BenchReport run_bench(const BenchOptions& o) {
     });
 }
 
+namespace {
+// A GGUF file's quantized weight types ("Q4_K + Q6_K"), largest share first; empty for a float file
+// or a model that is not GGUF.
+std::string gguf_quantized_types(const std::filesystem::path& path) {
+    const auto file = gguf_model_file(path);
+    if (!file) return "";
+    io::GgufReader r(*file);
+    std::vector<std::pair<uint64_t, std::string>> bytes;
+    for (const auto& t : r.tensors()) {
+        const auto type = static_cast<ggml::Type>(t.type);
+        if (type == ggml::Type::F32 || type == ggml::Type::F16 || type == ggml::Type::BF16) continue;
+        const std::string name = ggml::traits(type).name;
+        auto at = std::find_if(bytes.begin(), bytes.end(), [&](const auto& b) { return b.second == name; });
+        if (at == bytes.end()) bytes.emplace_back(t.nbytes, name);
+        else at->first += t.nbytes;
+    }
+    std::sort(bytes.begin(), bytes.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    std::string out;
+    for (const auto& [n, name] : bytes) out += (out.empty() ? "" : " + ") + name;
+    return out;
+}
+}  // namespace
+
+std::string dequantized_note(const std::filesystem::path& model, const std::string& dtype) {
+    const std::string types = gguf_quantized_types(model);
+    if (types.empty()) return "";
+    const std::string name = dtype == "Float" ? "float32" : dtype == "BFloat16" ? "bfloat16" : dtype == "Half" ? "float16" : dtype;
+    return types + " weights dequantized to " + name +
+           " at load: speed and memory of the dense model (llama.cpp and Ollama run the file quantized)";
+}
+
 std::vector<BenchReport> run_bench_compare(const BenchOptions& o, const std::vector<std::string>& more) {
     const auto& a = o.inference;
     check_model_path(a.model_name_or_path);
@@ -89,9 +124,12 @@ std::vector<BenchReport> run_bench_compare(const BenchOptions& o, const std::vec
             return Model::load(m, {.dtype = a.dtype, .device = a.device, .flash_attn = a.flash_attn});
         });
     std::vector<BenchReport> reports;
-    for (const auto& [label, load] : variants) {
+    for (size_t i = 0; i < variants.size(); ++i) {
+        const auto& [label, load] = variants[i];
         log::info("bench --compare: ", label);
         reports.push_back(measure(o, label, load));
+        const size_t first_more = variants.size() - more.size();
+        if (i >= first_more) reports.back().note = dequantized_note(more[i - first_more], reports.back().dtype);
     }
     return reports;
 }
@@ -191,6 +229,8 @@ std::string bench_compare_table(const std::vector<BenchReport>& reports) {
         std::snprintf(cell, sizeof cell, " %6.2f GiB\n", r.peak_bytes / gib);
         s += cell;
     }
+    for (const auto& r : reports)
+        if (!r.note.empty()) s += "note: " + r.variant + ": " + r.note + "\n";
     return s;
 }
 
@@ -231,6 +271,7 @@ std::string bench_json(const BenchReport& r) {
                                {"kv_bytes", d.kv_bytes}, {"peak_bytes", d.peak_bytes}, {"cuda_graph", d.cuda_graph}});
     }
     j["peak_bytes"] = r.peak_bytes;
+    if (!r.note.empty()) j["note"] = r.note;
     return j.dump();
 }
 

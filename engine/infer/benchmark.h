@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct BenchOptions {
 struct BenchReport {
     std::string device, dtype, model;
     std::string variant;  // bench --compare: what was measured ("base", "merged, NF4", a file)
+    // How the variant ran when that is not what its name says: a GGUF file's quantized weights are
+    // dequantized at load, so its speed and memory are the dense model's ("" otherwise).
+    std::string note;
     double load_s = 0;
     int64_t weights_bytes = 0;  // device memory after loading
     struct Ttft { int64_t prompt = 0; double seconds = 0; };
@@ -47,6 +51,9 @@ std::string bench_json(const BenchReport& report);  // one line
 // or a 4-bit export, loaded as chat loads it) — one after another, each alone in memory, each
 // measured as run_bench measures. Without an adapter: base, int8, NF4, then `more`.
 std::vector<BenchReport> run_bench_compare(const BenchOptions& options, const std::vector<std::string>& more);
-std::string bench_compare_table(const std::vector<BenchReport>& reports);  // one row per variant
+std::string bench_compare_table(const std::vector<BenchReport>& reports);  // one row per variant, then notes
+// BenchReport::note for a --compare_with model run in `dtype`: what its GGUF weights were and that
+// they ran dequantized; "" for any other model.
+std::string dequantized_note(const std::filesystem::path& model, const std::string& dtype);
 
 }  // namespace tb

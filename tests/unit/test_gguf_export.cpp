@@ -13,6 +13,7 @@
 #include "model/decoder.h"
 #include "demo/demo_model.h"
 #include "export/gguf_export.h"
+#include "infer/benchmark.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "io/gguf_writer.h"
@@ -137,6 +138,15 @@ TEST(GgufExport, TunebenchLoadsItsOwnGguf) {
         const auto x = loaded->forward(ids, nullptr), y = original->forward(ids, nullptr);
         EXPECT_LT((x - y).abs().max().item<double>(), 1e-4 * y.abs().max().item<double>());
     }
+    // bench --compare says a quantized GGUF ran dequantized (its speed and memory are the dense
+    // model's), naming its block types; a float GGUF or a model folder runs as it says
+    EXPECT_EQ(dequantized_note(f32.file, "float32"), "");
+    EXPECT_EQ(dequantized_note(base, "float32"), "");
+    m["export_gguf_type"] = "Q8_0";
+    m["export_dir"] = (tmp.path / "q8").string();
+    const auto q8 = export_gguf(ExportArgs::from_map(m));
+    for (const fs::path& path : {tmp.path / "q8", q8.file})
+        EXPECT_EQ(dequantized_note(path, "bfloat16").rfind("Q8_0 weights dequantized to bfloat16 at load", 0), 0u) << path;
     // a folder holding two GGUF files is asked which one
     fs::copy_file(f32.file, tmp.path / "f32" / "copy.gguf");
     EXPECT_NE(test::error_of<FileError>([&] { Model::load(tmp.path / "f32", {.dtype = "float32", .device = "cpu"}); })
