@@ -71,13 +71,6 @@ ggml::Type q4_k_m_type(const std::string& name, int64_t cols, bool output, int64
     return t;
 }
 
-at::Tensor unpermute_rows(const at::Tensor& w, int64_t heads) {
-    auto shape = w.sizes().vec();
-    std::vector<int64_t> split = {heads, w.size(0) / heads / 2, 2};
-    split.insert(split.end(), shape.begin() + 1, shape.end());
-    return w.reshape(split).transpose(1, 2).reshape(shape).contiguous();
-}
-
 uint32_t file_type(ggml::Type t) {  // llama.cpp's LlamaFileType (FORMATS.md §2.9)
     switch (t) {
         case ggml::Type::F32: return 0;
