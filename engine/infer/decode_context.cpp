@@ -31,7 +31,7 @@ DecodeContext::DecodeContext(std::shared_ptr<const Model> model, const Generatio
                              std::vector<int64_t> stop_ids, const DecodeOptions& options)
     : model_(std::move(model)), config_(config), stop_list_(std::move(stop_ids)), options_(options),
       cache_(model_->config(), options.slots, options.capacity, model_->dtype(), model_->device()),
-      rngs_(options.slots), active_host_(options.slots, 0), adapters_host_(options.slots, 1) {
+      adapters_host_(options.slots, 1), rngs_(options.slots), active_host_(options.slots, 0) {
     config_.validate();
     c10::InferenceMode guard;
     const auto dev = model_->device();
