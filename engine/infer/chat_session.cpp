@@ -10,10 +10,13 @@ namespace tb {
 
 ChatSession::ChatSession(const InferenceArgs& args, bool unmerged_adapters)
     : args_(args), unmerged_adapters_(unmerged_adapters || args.quantization_bit) {
+    // a model folder, or a GGUF file (Tunebench's own export, a llama.cpp model)
     std::filesystem::path folder = args.model_name_or_path;
-    if (!std::filesystem::is_directory(folder)) {
-        throw FileError("model folder " + folder.string() + " does not exist",
-                        "model_name_or_path must be a local Hugging Face model folder");
+    const bool gguf_file = std::filesystem::is_regular_file(folder) && folder.extension() == ".gguf";
+    if (!std::filesystem::is_directory(folder) && !gguf_file) {
+        const std::string hint = "model_name_or_path must be a local model folder (Hugging Face layout) or a .gguf file";
+        if (!std::filesystem::exists(folder)) throw FileError("model " + folder.string() + " does not exist", hint);
+        throw FileError("model " + folder.string() + " is neither a folder nor a .gguf file", hint);
     }
     model_ = Model::load(folder, {.dtype = args.dtype, .device = args.device, .quantization_bit = args.quantization_bit,
                                   .flash_attn = args.flash_attn});

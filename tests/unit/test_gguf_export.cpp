@@ -14,6 +14,7 @@
 #include "demo/demo_model.h"
 #include "export/gguf_export.h"
 #include "infer/benchmark.h"
+#include "infer/chat_session.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "io/gguf_writer.h"
@@ -147,6 +148,19 @@ TEST(GgufExport, TunebenchLoadsItsOwnGguf) {
     const auto q8 = export_gguf(ExportArgs::from_map(m));
     for (const fs::path& path : {tmp.path / "q8", q8.file})
         EXPECT_EQ(dequantized_note(path, "bfloat16").rfind("Q8_0 weights dequantized to bfloat16 at load", 0), 0u) << path;
+    // chat, generate and predict take the file itself as well as its folder; another file is refused by name
+    {
+        InferenceArgs args;
+        args.model_name_or_path = f32.file.string();
+        args.device = "cpu";
+        ChatSession session(args);
+        EXPECT_EQ(session.model().config().arch, Arch::ChatGLM);
+        std::ofstream(tmp.path / "notes.txt") << "not a model";
+        args.model_name_or_path = (tmp.path / "notes.txt").string();
+        EXPECT_NE(test::error_of<FileError>([&] { ChatSession{args}; }).find("neither a folder nor a .gguf file"), std::string::npos);
+        args.model_name_or_path = (tmp.path / "missing.gguf").string();
+        EXPECT_NE(test::error_of<FileError>([&] { ChatSession{args}; }).find("does not exist"), std::string::npos);
+    }
     // a folder holding two GGUF files is asked which one
     fs::copy_file(f32.file, tmp.path / "f32" / "copy.gguf");
     EXPECT_NE(test::error_of<FileError>([&] { Model::load(tmp.path / "f32", {.dtype = "float32", .device = "cpu"}); })
