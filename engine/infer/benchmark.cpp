@@ -19,6 +19,7 @@
 #include "export/ggml_quants.h"
 #include "infer/decode_context.h"
 #include "io/gguf_reader.h"
+#include "io/tensor_io.h"
 #include "model/gguf_layout.h"
 #include "model/quantization.h"
 #include "model/static_kv_cache.h"
@@ -90,8 +91,7 @@ std::string gguf_quantized_types(const std::filesystem::path& path) {
 std::string dequantized_note(const std::filesystem::path& model, const std::string& dtype) {
     const std::string types = gguf_quantized_types(model);
     if (types.empty()) return "";
-    const std::string name = dtype == "Float" ? "float32" : dtype == "BFloat16" ? "bfloat16" : dtype == "Half" ? "float16" : dtype;
-    return types + " weights dequantized to " + name +
+    return types + " weights dequantized to " + dtype +
            " at load: speed and memory of the dense model (llama.cpp and Ollama run the file quantized)";
 }
 
@@ -119,17 +119,21 @@ std::vector<BenchReport> run_bench_compare(const BenchOptions& o, const std::vec
     }
     variants.emplace_back(merged + ", int8", [&] { return base(2, 8); });
     variants.emplace_back(merged + ", NF4", [&] { return base(2, 4); });
-    for (const auto& m : more)
-        variants.emplace_back(std::filesystem::path(m).filename().string(), [&a, m] {
-            return Model::load(m, {.dtype = a.dtype, .device = a.device, .flash_attn = a.flash_attn});
-        });
     std::vector<BenchReport> reports;
-    for (size_t i = 0; i < variants.size(); ++i) {
-        const auto& [label, load] = variants[i];
+    for (const auto& [label, load] : variants) {
         log::info("bench --compare: ", label);
         reports.push_back(measure(o, label, load));
-        const size_t first_more = variants.size() - more.size();
-        if (i >= first_more) reports.back().note = dequantized_note(more[i - first_more], reports.back().dtype);
+    }
+    for (const auto& m : more) {  // each --compare_with model as it loads, with what ran if not that
+        const std::string label = std::filesystem::path(m).filename().string();
+        log::info("bench --compare: ", label);
+        std::string dtype;
+        reports.push_back(measure(o, label, [&] {
+            auto model = Model::load(m, {.dtype = a.dtype, .device = a.device, .flash_attn = a.flash_attn});
+            dtype = io::dtype_name(model->dtype());
+            return model;
+        }));
+        reports.back().note = dequantized_note(m, dtype);
     }
     return reports;
 }

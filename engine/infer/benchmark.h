@@ -52,8 +52,8 @@ std::string bench_json(const BenchReport& report);  // one line
 // measured as run_bench measures. Without an adapter: base, int8, NF4, then `more`.
 std::vector<BenchReport> run_bench_compare(const BenchOptions& options, const std::vector<std::string>& more);
 std::string bench_compare_table(const std::vector<BenchReport>& reports);  // one row per variant, then notes
-// BenchReport::note for a --compare_with model run in `dtype`: what its GGUF weights were and that
-// they ran dequantized; "" for any other model.
+// BenchReport::note for a --compare_with model run in `dtype` ("bfloat16", …): what its GGUF weights
+// were and that they ran dequantized; "" for any other model.
 std::string dequantized_note(const std::filesystem::path& model, const std::string& dtype);
 
 }  // namespace tb
