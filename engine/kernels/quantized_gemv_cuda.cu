@@ -281,6 +281,33 @@ struct MmaLoads {
             }
         }
     }
+    // The rolling variant's pieces of load(): step u's weights, and the scales of steps 4i … 4i+3,
+    // of the round whose first blocks of rows gid and gid+8 are first_block[] (round start s0).
+    __device__ __forceinline__ void load_step(const QuantizedGemvArgs& a, const int64_t (&first_block)[2], int64_t s0,
+                                              int64_t steps, int u) {
+        const int tig = threadIdx.x % 4;
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            const uint8_t* p = a.nf4.packed + first_block[h] * 32 + tig * 8 + u * kWarps * 32;
+            w[u][h] = s0 + u * kWarps < steps ? __ldg(reinterpret_cast<const uint2*>(p)) : make_uint2(0, 0);
+        }
+    }
+    __device__ __forceinline__ void load_scales(const QuantizedGemvArgs& a, const int64_t (&first_block)[2], int64_t s0,
+                                                int64_t steps, int i) {
+        const int tig = threadIdx.x % 4;
+        const int step = (i * 4 + tig) * kWarps;
+        const bool valid = s0 + step < steps;
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+            const int64_t block = first_block[h] + step;
+            if (a.nf4.absmax) {
+                scale[i][h] = valid ? __ldg(a.nf4.absmax + block) : 0.f;
+            } else {
+                code8[i][h] = valid ? __ldg(a.nf4.qabsmax + block) : 0;
+                scale[i][h] = valid ? __ldg(a.nf4.absmax2 + block / 256) : 0.f;
+            }
+        }
+    }
     // The scale of step u for row gid + 8h, from the lane of the group that loaded it (every lane
     // takes part: the shuffle is warp-wide).
     __device__ __forceinline__ float step_scale(const QuantizedGemvArgs& a, const float* map, int u, int h) const {
@@ -295,7 +322,56 @@ struct MmaLoads {
 // (batch-1 decode 336 vs 296 tokens/s), 4 and 2 double-buffered by 1-5% (H100, 2026-11-27).
 constexpr int kMmaSteps = 8;
 
+// One step u of a warp's round: the 64-block of the 16 rows at step s0 + u·kWarps, times x, into acc.
+template <typename T, int U>
+__device__ __forceinline__ void mma_step(float (&acc)[4], const MmaLoads<U>& cur, const QuantizedGemvArgs& a,
+                                         const uint32_t* table, const float* map, const T* x_row, uint32_t lane_bytes,
+                                         int64_t s0, int u) {
+    // x[gid][s·64 + tig·16 …] (16 values); columns gid ≥ M read row M-1, their results unused
+    const uint4* xp = reinterpret_cast<const uint4*>(x_row + (s0 + u * kWarps) * 64);
+    const uint4 x[2] = {__ldg(xp), __ldg(xp + 1)};
+    const uint32_t xw[8] = {x[0].x, x[0].y, x[0].z, x[0].w, x[1].x, x[1].y, x[1].z, x[1].w};
+    float d[2][4] = {};  // two chains of mmas: half the dependent latency
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+        const uint32_t w0 = j < 2 ? cur.w[u][0].x : cur.w[u][0].y, w1 = j < 2 ? cur.w[u][1].x : cur.w[u][1].y;
+        const int k = (j % 2) * 2;  // byte 2j of the lane's 8: values 4j+{0,1}; byte 2j+1: 4j+{2,3}
+        const uint32_t frag[4] = {lookup(table, w0, lane_bytes, k), lookup(table, w1, lane_bytes, k),
+                                  lookup(table, w0, lane_bytes, k + 1), lookup(table, w1, lane_bytes, k + 1)};
+        mma16816<T>(d[j % 2], frag, xw[2 * j], xw[2 * j + 1]);
+    }
+    const float sc[2] = {cur.step_scale(a, map, u, 0), cur.step_scale(a, map, u, 1)};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) acc[i] = fmaf(d[0][i] + d[1][i], sc[i / 2], acc[i]);
+}
+
+// The block's 8 warps' partial tiles summed in a fixed order and stored by warp 0.
 template <typename T, int M>
+__device__ __forceinline__ void reduce_tile(float (&acc)[4], float (&partial)[kWarps][32][4], const QuantizedGemvArgs& a,
+                                            int64_t tile) {
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, gid = lane / 4, tig = lane % 4;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) partial[warp][lane][i] = acc[i];
+    __syncthreads();
+    if (warp == 0) {
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {  // d0, d1: row gid, x rows tig·2+{0,1}; d2, d3: row gid+8
+            float v = 0;
+#pragma unroll
+            for (int w = 0; w < kWarps; ++w) v += partial[w][lane][i];
+            const int m = tig * 2 + i % 2;
+            const int64_t row = tile * 16 + gid + (i / 2) * 8;
+            if (m < M && row < a.out) store<T>(a, m, row, v);
+        }
+    }
+    __syncthreads();  // partial is reused by the next tile
+}
+
+// Rolling (TUNEBENCH_NF4_GEMV=rolling, not yet measured on a GPU): each step's registers are
+// reloaded with the warp's next round as soon as the step is used, so loads stay in flight while
+// the round computes and while the block sums a finished tile (the default waits for a whole
+// round's loads, computes, then loads the next).
+template <typename T, int M, bool Rolling>
 __global__ void __launch_bounds__(kThreads, 2) nf4_mma_gemv_kernel(const __grid_constant__ QuantizedGemvArgs a) {
     extern __shared__ uint32_t table[];
     __shared__ float map[256];
@@ -313,46 +389,49 @@ __global__ void __launch_bounds__(kThreads, 2) nf4_mma_gemv_kernel(const __grid_
     for (int i = threadIdx.x; i < 256; i += blockDim.x) map[i] = a.nf4.map[i];
     __syncthreads();
     const T* x_row = static_cast<const T*>(a.x) + min(gid, M - 1) * a.in + tig * 16;
-    for (int64_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+    if constexpr (!Rolling) {
+        for (int64_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+            float acc[4] = {};
+            for (int64_t s0 = warp; s0 < steps; s0 += kWarps * U) {
+                if (tile != blockIdx.x || s0 != warp) cur.load(a, tile, s0, steps);  // the first came before the table
+#pragma unroll
+                for (int u = 0; u < U; ++u) {
+                    if (s0 + u * kWarps >= steps) break;
+                    mma_step<T, U>(acc, cur, a, table, map, x_row, lane_bytes, s0, u);
+                }
+            }
+            reduce_tile<T, M>(acc, partial, a, tile);
+        }
+    } else {
         float acc[4] = {};
-        for (int64_t s0 = warp; s0 < steps; s0 += kWarps * U) {
-            if (tile != blockIdx.x || s0 != warp) cur.load(a, tile, s0, steps);  // the first came before the table
+        int64_t tile = blockIdx.x, s0 = warp;
+        while (tile < tiles) {
+            // the round after this one: the tile's next steps, or the block's next tile
+            int64_t next_tile = tile, next_s0 = s0 + kWarps * U;
+            if (next_s0 >= steps) {
+                next_tile = tile + gridDim.x;
+                next_s0 = warp;
+            }
+            const bool more = next_tile < tiles;
+            int64_t first_block[2];
+#pragma unroll
+            for (int h = 0; h < 2; ++h) first_block[h] = min(next_tile * 16 + gid + h * 8, a.out - 1) * steps + next_s0;
 #pragma unroll
             for (int u = 0; u < U; ++u) {
-                if (s0 + u * kWarps >= steps) break;
-                // x[gid][s·64 + tig·16 …] (16 values); columns gid ≥ M read row M-1, their results unused
-                const uint4* xp = reinterpret_cast<const uint4*>(x_row + (s0 + u * kWarps) * 64);
-                const uint4 x[2] = {__ldg(xp), __ldg(xp + 1)};
-                const uint32_t xw[8] = {x[0].x, x[0].y, x[0].z, x[0].w, x[1].x, x[1].y, x[1].z, x[1].w};
-                float d[2][4] = {};  // two chains of mmas: half the dependent latency
-#pragma unroll
-                for (int j = 0; j < 4; ++j) {
-                    const uint32_t w0 = j < 2 ? cur.w[u][0].x : cur.w[u][0].y, w1 = j < 2 ? cur.w[u][1].x : cur.w[u][1].y;
-                    const int k = (j % 2) * 2;  // byte 2j of the lane's 8: values 4j+{0,1}; byte 2j+1: 4j+{2,3}
-                    const uint32_t frag[4] = {lookup(table, w0, lane_bytes, k), lookup(table, w1, lane_bytes, k),
-                                              lookup(table, w0, lane_bytes, k + 1), lookup(table, w1, lane_bytes, k + 1)};
-                    mma16816<T>(d[j % 2], frag, xw[2 * j], xw[2 * j + 1]);
+                if (s0 + u * kWarps < steps) mma_step<T, U>(acc, cur, a, table, map, x_row, lane_bytes, s0, u);
+                if (more) {
+                    cur.load_step(a, first_block, next_s0, steps, u);
+                    if (u % 4 == 3) cur.load_scales(a, first_block, next_s0, steps, u / 4);
                 }
-                const float sc[2] = {cur.step_scale(a, map, u, 0), cur.step_scale(a, map, u, 1)};
-#pragma unroll
-                for (int i = 0; i < 4; ++i) acc[i] = fmaf(d[0][i] + d[1][i], sc[i / 2], acc[i]);
             }
-        }
+            if (next_tile != tile) {  // this warp's share of the tile is done
+                reduce_tile<T, M>(acc, partial, a, tile);
 #pragma unroll
-        for (int i = 0; i < 4; ++i) partial[warp][lane][i] = acc[i];
-        __syncthreads();
-        if (warp == 0) {
-#pragma unroll
-            for (int i = 0; i < 4; ++i) {  // d0, d1: row gid, x rows tig·2+{0,1}; d2, d3: row gid+8
-                float v = 0;
-#pragma unroll
-                for (int w = 0; w < kWarps; ++w) v += partial[w][lane][i];
-                const int m = tig * 2 + i % 2;
-                const int64_t row = tile * 16 + gid + (i / 2) * 8;
-                if (m < M && row < a.out) store<T>(a, m, row, v);
+                for (int i = 0; i < 4; ++i) acc[i] = 0.f;
             }
+            tile = next_tile;
+            s0 = next_s0;
         }
-        __syncthreads();  // partial is reused by the next tile
     }
 }
 
@@ -395,11 +474,16 @@ cudaError_t launch(const QuantizedGemvArgs& a) {
     return cudaGetLastError();
 }
 
-template <typename T, int M>
-cudaError_t launch_mma(const QuantizedGemvArgs& a) {
-    constexpr auto kernel = nf4_mma_gemv_kernel<T, M>;
+template <typename T, int M, bool Rolling>
+cudaError_t launch_mma_variant(const QuantizedGemvArgs& a) {
+    constexpr auto kernel = nf4_mma_gemv_kernel<T, M, Rolling>;
     kernel<<<blocks_for<kernel>((a.out + 15) / 16, kMmaTableBytes), kThreads, kMmaTableBytes, a.stream>>>(a);
     return cudaGetLastError();
+}
+
+template <typename T, int M>
+cudaError_t launch_mma(const QuantizedGemvArgs& a) {
+    return a.nf4_rolling ? launch_mma_variant<T, M, true>(a) : launch_mma_variant<T, M, false>(a);
 }
 
 template <typename T, bool Nf4>

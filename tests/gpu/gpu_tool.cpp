@@ -17,6 +17,9 @@
 //       BATCH rows of 256 prompt tokens in a bf16 DecodeContext on CUDA, a few steps (the graph is
 //       captured), then one replayed step between cudaProfilerStart/Stop: run it under
 //       `ncu --profile-from-start off --graph-profiling node` to see each kernel of the step.
+//   l2-probe
+//       each decode linear shape's bf16 GEMM and NF4 GEMV with its weight evicted from L2 and
+//       already in L2: whether the product is bandwidth- or latency-bound (JSON lines).
 #include <ATen/Context.h>
 #include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
@@ -133,7 +136,14 @@ bool quantized_gemv_check() {
                             Shape{100, 128}, Shape{40, 96}}) {
         for (auto dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
             auto w = (at::randn({sh.out, sh.in}, at::TensorOptions().device(at::kCUDA)) * 0.02).to(dtype);
-            for (int kind = 0; kind < 3; ++kind) {  // NF4, NF4 + double quantization, int8
+            // NF4, NF4 + double quantization, int8; then both NF4 kinds again with the tensor-core
+            // kernel's opt-in rolling loads (TUNEBENCH_NF4_GEMV=rolling, read by every call)
+            for (int pass = 0; pass < 5; ++pass) {
+                const int kind = pass < 3 ? pass : pass - 3;
+                const bool rolling = pass >= 3;
+                if (rolling && (dtype == at::kFloat || sh.in % 64 != 0)) continue;  // the scalar kernel: no variant
+                if (rolling) setenv("TUNEBENCH_NF4_GEMV", "rolling", 1);
+                else unsetenv("TUNEBENCH_NF4_GEMV");
                 const QuantizedWeight q = kind == 2 ? quantize_int8(w) : quantize_nf4(w, kind == 1);
                 QuantizedWeight q32 = q;
                 q32.compute_dtype = at::kFloat;
@@ -166,7 +176,9 @@ bool quantized_gemv_check() {
                     if (diff_acc > tol_sum || diff_bias > tol_sum)
                         std::printf("epilogue: accumulate max diff %.3g, bias max diff %.3g (tolerance %.3g)\n", diff_acc, diff_bias, tol_sum);
                     all_ok &= ok;
-                    const char* name = kind == 0 ? "gemv nf4" : kind == 1 ? "gemv nf4+dq" : "gemv int8";
+                    const char* name = kind == 0 ? (rolling ? "gemv nf4 rolling" : "gemv nf4")
+                                       : kind == 1 ? (rolling ? "gemv nf4+dq rolling" : "gemv nf4+dq")
+                                                   : "gemv int8";
                     std::printf("{\"kernel\": \"%s\", \"dtype\": \"%s\", \"rows\": %lld, \"out\": %lld, \"in\": %lld, "
                                 "\"max_abs_diff\": %.3g, \"tolerance\": %.3g, \"kernel_us\": %.2f, \"aten_us\": %.2f, "
                                 "\"speedup\": %.2f, \"weight_GBps\": %.0f, \"ok\": %s}\n",
@@ -174,6 +186,7 @@ bool quantized_gemv_check() {
                                 t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, q.bytes() / t_ker / 1e9, ok ? "true" : "false");
                 }
             }
+            unsetenv("TUNEBENCH_NF4_GEMV");
         }
     }
     return all_ok;
@@ -749,6 +762,44 @@ int profile_step(int argc, char** argv) {
 }
 #endif
 
+// Whether the decode step's linear layers run faster when their weight is already in L2 (is a GEMM
+// of one row bandwidth-bound, or latency-bound?): each shape's bf16 GEMM (at::linear, cuBLAS) and NF4
+// GEMV (double quantization) for one row of x, timed in a CUDA graph after a 256 MB read that evicts
+// L2, with and without reading the weight itself right before (a sum over it: it then sits in L2
+// where it fits); the reads' own time is measured alone and subtracted. One JSON line per case.
+int l2_probe(int, char**) {
+    const auto opt = at::TensorOptions().device(at::kCUDA);
+    const auto flush = at::ones({256LL << 20}, opt.dtype(at::kByte));
+    struct Shape { const char* name; int64_t out, in; };
+    for (const Shape& sh : {Shape{"qkv", 4608, 4096}, Shape{"o", 4096, 4096}, Shape{"o half", 2048, 4096},
+                            Shape{"down", 4096, 13696}}) {
+        const auto w = (at::randn({sh.out, sh.in}, opt) * 0.02).to(at::kBFloat16);
+        const auto x = at::randn({1, sh.in}, opt).to(at::kBFloat16);
+        const QuantizedWeight q = quantize_nf4(w, true);
+        for (int nf4 = 0; nf4 < 2; ++nf4) {
+            const std::vector<at::Tensor> stored = nf4 ? std::vector<at::Tensor>{q.packed, q.qabsmax, q.absmax2} : std::vector<at::Tensor>{w};
+            auto touch = [&] {
+                for (const auto& t : stored) (void)t.sum();
+            };
+            auto product = [&] {
+                if (nf4) (void)kernels::quantized_gemv(x, q);
+                else (void)at::linear(x, w);
+            };
+            const double cold = graph_time_per_call([&] { (void)flush.sum(); product(); }, 8) -
+                                graph_time_per_call([&] { (void)flush.sum(); }, 8);
+            const double warm = graph_time_per_call([&] { (void)flush.sum(); touch(); product(); }, 8) -
+                                graph_time_per_call([&] { (void)flush.sum(); touch(); }, 8);
+            double mb = 0;
+            for (const auto& t : stored) mb += static_cast<double>(t.nbytes()) / 1e6;
+            std::printf("{\"probe\": \"%s %s [%lld, %lld]\", \"weight_MB\": %.1f, \"after_eviction_us\": %.2f, "
+                        "\"weight_in_L2_us\": %.2f, \"ratio\": %.2f}\n",
+                        nf4 ? "nf4+dq" : "bf16", sh.name, (long long)sh.out, (long long)sh.in, mb, cold * 1e6, warm * 1e6,
+                        cold / warm);
+        }
+    }
+    return 0;
+}
+
 // One quantized GEMV (NF4 with double quantization, or int8) of shape [OUT, IN] for M rows of bf16
 // x, bracketed by cudaProfilerStart/Stop for Nsight Compute (--profile-from-start off).
 int gemv_profile(int argc, char** argv) {
@@ -812,7 +863,8 @@ int main(int argc, char** argv) {
         if (cmd == "profile-step") return profile_step(argc, argv);
 #endif
         if (cmd == "gemv-profile") return gemv_profile(argc, argv);
-        std::cerr << "usage: tunebench_gpu_tool kernels|train-bench|load-check|profile-step|gemv-profile ...\n";
+        if (cmd == "l2-probe") return l2_probe(argc, argv);
+        std::cerr << "usage: tunebench_gpu_tool kernels|train-bench|load-check|profile-step|gemv-profile|l2-probe ...\n";
         return 2;
     } catch (const Error& e) {
         std::cerr << "error: " << one_line(e) << "\n";
