@@ -72,8 +72,6 @@ void run_kernel(const at::Tensor& x, const QuantizedWeight& q, at::Tensor& y, bo
         err = int8_gemv(a);
     } else {
         nf4_blocks(q, &a.nf4);
-        const char* variant = std::getenv("TUNEBENCH_NF4_GEMV");  // read per call: a test switches it
-        a.nf4_rolling = variant && std::strcmp(variant, "rolling") == 0;
         err = nf4_gemv(a);
     }
     if (err != cudaSuccess) throw Error(std::string("quantized GEMV CUDA kernel failed: ") + cudaGetErrorString(err));

@@ -227,51 +227,75 @@ __global__ void __launch_bounds__(kThreads) int8_gemv_kernel(const __grid_consta
 // The dot product does not depend on the order of k, so k is permuted to fit the loads: in mma j
 // of a step, lane tig's k slots (tig·2+{0,1}, tig·2+8+{0,1}) are the block's values
 // tig·16 + 4j + {0,1} and + {2,3}, and x's fragment is loaded in the same order.
+// The kernel is bound by each warp's chain of dependent instructions (16 warps per SM, H100,
+// 2026-11-27: the same time with the weights already in L2, and 20-33 % fewer instructions alone
+// gained nothing); what helped is below: a round of steps without branches, so the compiler
+// interleaves its mmas, and the next tile's loads issued before a tile's sum.
 constexpr int kMmaRows = 8;  // rows of x per launch: the mma's 8 columns
 
 // The code pairs of a byte, one copy per lane: byte b, lane l at byte offset b·256 + l·4 (a single
-// PRMT puts the byte above the lane's offset; half of each 256-byte row is unused). The table's own
-// address is added per lookup: on sm_90 a shared address carries the block's cluster rank, so it
-// is not a constant the compiler can fold into the load.
+// PRMT puts the byte above the lane's offset; half of each 256-byte row is unused).
 constexpr int kMmaTableBytes = 256 * 256;
+extern __shared__ uint4 nf4_code_pairs[];
 
-__device__ __forceinline__ uint32_t lookup(const uint32_t* table, uint32_t word, uint32_t lane_bytes, int k) {
-    const uint32_t offset = __byte_perm(word, lane_bytes, 0x5504u | (k << 4));
-    return *reinterpret_cast<const uint32_t*>(reinterpret_cast<const char*>(table) + offset);
+// The code pair at `offset` in the table, loaded by shared-window address (one add to the table's
+// block-uniform base; a generic pointer also converts the address on every lookup).
+__device__ __forceinline__ uint32_t code_pair(uint32_t offset) {
+    const uint32_t address = static_cast<uint32_t>(__cvta_generic_to_shared(nf4_code_pairs)) + offset;
+    uint32_t v;
+    asm volatile("ld.shared.b32 %0, [%1];" : "=r"(v) : "r"(address));
+    return v;
 }
 
-// One warp's U steps of weight loads: the two rows' bytes and their scales' inputs. The four lanes
-// of a group need the same scales, so each loads a quarter of them (steps u ≡ tig mod 4) and they
-// are passed round by shuffles (a quarter of the scale loads, which otherwise outnumber the
-// weights' sectors). x's fragment is loaded when used: it stays in L1, and its registers would
-// cost resident warps.
+// 8 bytes of weights, not kept in L1: streamed once, they would evict x, which every step reads.
+__device__ __forceinline__ uint2 load_streaming(const uint2* p) {
+    uint2 v;
+    asm("ld.global.nc.L1::no_allocate.v2.u32 {%0, %1}, [%2];" : "=r"(v.x), "=r"(v.y) : "l"(p));
+    return v;
+}
+
+// A lane's two rows of a tile (gid and gid+8; past the matrix's end its last row, whose results are
+// never stored) as the index of their first 64-block (32 bits: every model's matrices have fewer
+// than 2³² blocks), computed once a tile.
+struct TileRows {
+    uint32_t block[2];
+    __device__ __forceinline__ void set(const QuantizedGemvArgs& a, int64_t tile, int64_t steps) {
+        const int gid = threadIdx.x % 32 / 4;
+#pragma unroll
+        for (int h = 0; h < 2; ++h) block[h] = static_cast<uint32_t>(min(tile * 16 + gid + h * 8, a.out - 1) * steps);
+    }
+};
+
+// One warp's round of U steps of weight loads: the two rows' bytes and their scales' inputs. The
+// four lanes of a group need the same scales, so each loads a quarter of them (steps u ≡ tig mod 4)
+// and they are passed round by shuffles (a quarter of the scale loads, which otherwise outnumber
+// the weights' sectors).
 template <int U>
 struct MmaLoads {
     static_assert(U % 4 == 0, "steps come in fours: one per lane of a group");
     uint2 w[U][2];          // rows gid and gid+8
     float scale[U / 4][2];  // steps tig, tig+4, …: plain scales, or the code's second-level scale
     uint8_t code8[U / 4][2];
-    // Rows past the matrix's end read its last row instead (valid memory; their results are never
-    // stored), so only the steps are bounds-checked and each load is a base pointer plus a constant.
-    __device__ __forceinline__ void load(const QuantizedGemvArgs& a, int64_t tile, int64_t s0, int64_t steps) {
-        const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
-        int64_t first_block[2];
-#pragma unroll
-        for (int h = 0; h < 2; ++h) first_block[h] = min(tile * 16 + gid + h * 8, a.out - 1) * steps + s0;
+    // The round at s0: one base pointer per row and constant offsets; steps past the row's end
+    // (checked only when not Full: the row's last round) load nothing.
+    template <bool Full>
+    __device__ __forceinline__ void load(const QuantizedGemvArgs& a, const TileRows& rows, int64_t s0, int64_t steps) {
+        const int tig = threadIdx.x % 4;
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
-            const uint8_t* p = a.nf4.packed + first_block[h] * 32 + tig * 8;
+            const uint32_t first = rows.block[h] + static_cast<uint32_t>(s0);
+            const uint2* p = reinterpret_cast<const uint2*>(a.nf4.packed + static_cast<uint64_t>(first) * 32 + tig * 8);
 #pragma unroll
             for (int u = 0; u < U; ++u)  // this warp's u-th block of the row
-                w[u][h] = s0 + u * kWarps < steps ? __ldg(reinterpret_cast<const uint2*>(p + u * kWarps * 32)) : make_uint2(0, 0);
+                w[u][h] = Full || s0 + u * kWarps < steps ? load_streaming(p + u * kWarps * 4) : make_uint2(0, 0);
         }
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
 #pragma unroll
             for (int i = 0; i < U / 4; ++i) {
                 const int step = (i * 4 + tig) * kWarps;
-                const int64_t block = first_block[h] + step;
-                const bool valid = s0 + step < steps;
+                const bool valid = Full || s0 + step < steps;
+                const uint32_t block = rows.block[h] + static_cast<uint32_t>(s0 + step);
                 if (a.nf4.absmax) {
                     scale[i][h] = valid ? __ldg(a.nf4.absmax + block) : 0.f;
                 } else {
@@ -281,39 +305,15 @@ struct MmaLoads {
             }
         }
     }
-    // The rolling variant's pieces of load(): step u's weights, and the scales of steps 4i … 4i+3,
-    // of the round whose first blocks of rows gid and gid+8 are first_block[] (round start s0).
-    __device__ __forceinline__ void load_step(const QuantizedGemvArgs& a, const int64_t (&first_block)[2], int64_t s0,
-                                              int64_t steps, int u) {
-        const int tig = threadIdx.x % 4;
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-            const uint8_t* p = a.nf4.packed + first_block[h] * 32 + tig * 8 + u * kWarps * 32;
-            w[u][h] = s0 + u * kWarps < steps ? __ldg(reinterpret_cast<const uint2*>(p)) : make_uint2(0, 0);
-        }
-    }
-    __device__ __forceinline__ void load_scales(const QuantizedGemvArgs& a, const int64_t (&first_block)[2], int64_t s0,
-                                                int64_t steps, int i) {
-        const int tig = threadIdx.x % 4;
-        const int step = (i * 4 + tig) * kWarps;
-        const bool valid = s0 + step < steps;
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-            const int64_t block = first_block[h] + step;
-            if (a.nf4.absmax) {
-                scale[i][h] = valid ? __ldg(a.nf4.absmax + block) : 0.f;
-            } else {
-                code8[i][h] = valid ? __ldg(a.nf4.qabsmax + block) : 0;
-                scale[i][h] = valid ? __ldg(a.nf4.absmax2 + block / 256) : 0.f;
-            }
-        }
-    }
     // The scale of step u for row gid + 8h, from the lane of the group that loaded it (every lane
     // takes part: the shuffle is warp-wide).
     __device__ __forceinline__ float step_scale(const QuantizedGemvArgs& a, const float* map, int u, int h) const {
         const int lane = threadIdx.x % 32;
         const int i = u / 4;
-        const float mine = a.nf4.absmax ? scale[i][h] : __fadd_rn(__fmul_rn(map[code8[i][h]], scale[i][h]), a.nf4.offset);
+        // both computed and one selected: a branch here would split the round's code, which the
+        // compiler then cannot interleave (code8 is 0 without double quantization)
+        const float dequantized = __fadd_rn(__fmul_rn(map[code8[i][h]], scale[i][h]), a.nf4.offset);
+        const float mine = a.nf4.absmax ? scale[i][h] : dequantized;
         return __shfl_sync(0xffffffffu, mine, (lane & ~3) | (u % 4));
     }
 };
@@ -322,27 +322,64 @@ struct MmaLoads {
 // (batch-1 decode 336 vs 296 tokens/s), 4 and 2 double-buffered by 1-5% (H100, 2026-11-27).
 constexpr int kMmaSteps = 8;
 
-// One step u of a warp's round: the 64-block of the 16 rows at step s0 + u·kWarps, times x, into acc.
-template <typename T, int U>
-__device__ __forceinline__ void mma_step(float (&acc)[4], const MmaLoads<U>& cur, const QuantizedGemvArgs& a,
-                                         const uint32_t* table, const float* map, const T* x_row, uint32_t lane_bytes,
-                                         int64_t s0, int u) {
-    // x[gid][s·64 + tig·16 …] (16 values); columns gid ≥ M read row M-1, their results unused
+// x[gid][s·64 + tig·16 …] (16 values) of step u of the round at s0. Columns gid ≥ M are zeros, not
+// loads: their results are never stored, and at one row of x the other 28 lanes' loads would make
+// the loads' register writeback (L1's busiest pipe in this kernel) four times longer.
+template <typename T, int M>
+__device__ __forceinline__ void load_x(uint4 (&x)[2], const T* x_row, int64_t s0, int u) {
     const uint4* xp = reinterpret_cast<const uint4*>(x_row + (s0 + u * kWarps) * 64);
-    const uint4 x[2] = {__ldg(xp), __ldg(xp + 1)};
+    const bool column = M == kMmaRows || threadIdx.x % 32 / 4 < M;
+    x[0] = column ? __ldg(xp) : make_uint4(0, 0, 0, 0);
+    x[1] = column ? __ldg(xp + 1) : make_uint4(0, 0, 0, 0);
+}
+
+// Step u's products: the 16 rows' code pairs (PRMT + LDS) times x on tensor cores, in two chains
+// of two mmas, unscaled.
+template <typename T, int U>
+__device__ __forceinline__ void step_products(float (&d)[2][4], const MmaLoads<U>& cur, const uint4 (&x)[2],
+                                              uint32_t lane_bytes, int u) {
     const uint32_t xw[8] = {x[0].x, x[0].y, x[0].z, x[0].w, x[1].x, x[1].y, x[1].z, x[1].w};
-    float d[2][4] = {};  // two chains of mmas: half the dependent latency
+#pragma unroll
+    for (int i = 0; i < 4; ++i) d[0][i] = d[1][i] = 0.f;
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
         const uint32_t w0 = j < 2 ? cur.w[u][0].x : cur.w[u][0].y, w1 = j < 2 ? cur.w[u][1].x : cur.w[u][1].y;
         const int k = (j % 2) * 2;  // byte 2j of the lane's 8: values 4j+{0,1}; byte 2j+1: 4j+{2,3}
-        const uint32_t frag[4] = {lookup(table, w0, lane_bytes, k), lookup(table, w1, lane_bytes, k),
-                                  lookup(table, w0, lane_bytes, k + 1), lookup(table, w1, lane_bytes, k + 1)};
+        const uint32_t frag[4] = {code_pair(__byte_perm(w0, lane_bytes, 0x5504u | (k << 4))),
+                                  code_pair(__byte_perm(w1, lane_bytes, 0x5504u | (k << 4))),
+                                  code_pair(__byte_perm(w0, lane_bytes, 0x5504u | ((k + 1) << 4))),
+                                  code_pair(__byte_perm(w1, lane_bytes, 0x5504u | ((k + 1) << 4)))};
         mma16816<T>(d[j % 2], frag, xw[2 * j], xw[2 * j + 1]);
     }
-    const float sc[2] = {cur.step_scale(a, map, u, 0), cur.step_scale(a, map, u, 1)};
+}
+
+// The products scaled per row (sc: rows gid, gid+8) into acc.
+__device__ __forceinline__ void fold_products(float (&acc)[4], const float (&d)[2][4], const float (&sc)[2]) {
 #pragma unroll
     for (int i = 0; i < 4; ++i) acc[i] = fmaf(d[0][i] + d[1][i], sc[i / 2], acc[i]);
+}
+
+// A round of U steps, x loaded a step ahead. In a full round each step's products are folded into
+// acc after the next step's mmas are issued (no warp waits on its own mmas before the next
+// lookups); a row's last round, of varying length, folds each step at once.
+template <typename T, int M, int U, bool Full>
+__device__ __forceinline__ void mma_round(float (&acc)[4], const MmaLoads<U>& cur, const QuantizedGemvArgs& a,
+                                          const float* map, const T* x_row, uint32_t lane_bytes, int64_t s0,
+                                          int64_t steps) {
+    uint4 x[2][2];
+    float d[2][2][4], sc[2][2];
+    load_x<T, M>(x[0], x_row, s0, 0);
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+        if (!Full && s0 + u * kWarps >= steps) break;
+        if (u + 1 < U && (Full || s0 + (u + 1) * kWarps < steps)) load_x<T, M>(x[(u + 1) % 2], x_row, s0, u + 1);
+        sc[u % 2][0] = cur.step_scale(a, map, u, 0);
+        sc[u % 2][1] = cur.step_scale(a, map, u, 1);
+        step_products<T, U>(d[u % 2], cur, x[u % 2], lane_bytes, u);
+        if (!Full) fold_products(acc, d[u % 2], sc[u % 2]);
+        else if (u > 0) fold_products(acc, d[(u - 1) % 2], sc[(u - 1) % 2]);
+    }
+    if (Full) fold_products(acc, d[(U - 1) % 2], sc[(U - 1) % 2]);
 }
 
 // The block's 8 warps' partial tiles summed in a fixed order and stored by warp 0.
@@ -367,71 +404,44 @@ __device__ __forceinline__ void reduce_tile(float (&acc)[4], float (&partial)[kW
     __syncthreads();  // partial is reused by the next tile
 }
 
-// Rolling (TUNEBENCH_NF4_GEMV=rolling, not yet measured on a GPU): each step's registers are
-// reloaded with the warp's next round as soon as the step is used, so loads stay in flight while
-// the round computes and while the block sums a finished tile (the default waits for a whole
-// round's loads, computes, then loads the next).
-template <typename T, int M, bool Rolling>
+template <typename T, int M>
 __global__ void __launch_bounds__(kThreads, 2) nf4_mma_gemv_kernel(const __grid_constant__ QuantizedGemvArgs a) {
-    extern __shared__ uint32_t table[];
     __shared__ float map[256];
     __shared__ float partial[kWarps][32][4];
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, gid = lane / 4, tig = lane % 4;
-    const uint32_t lane_bytes = lane * 4;
     const int64_t tiles = (a.out + 15) / 16, steps = a.in / 64;
     constexpr int U = kMmaSteps;
     MmaLoads<U> cur;
-    if (blockIdx.x < tiles) cur.load(a, blockIdx.x, warp, steps);
-    for (int i = threadIdx.x; i < 256 * 32; i += blockDim.x) {
-        const int e = i / 32;  // the same for a whole warp: the parameter reads broadcast
-        table[e * 64 + i % 32] = pack2<T>(a.nf4.code[e >> 4], a.nf4.code[e & 15]);
+    TileRows rows;
+    auto load_first_round = [&](int64_t tile) {  // the warp's first round of a tile, and the tile's rows
+        rows.set(a, tile, steps);
+        if (warp + (U - 1) * kWarps < steps) cur.template load<true>(a, rows, warp, steps);
+        else cur.template load<false>(a, rows, warp, steps);
+    };
+    if (blockIdx.x < tiles) load_first_round(blockIdx.x);  // in flight while the table is built
+    for (int c = threadIdx.x; c < 256 * 8; c += kThreads) {  // row e: 32 copies of e's pair, 16 bytes a store
+        const int e = c / 8;
+        const uint32_t v = pack2<T>(a.nf4.code[e >> 4], a.nf4.code[e & 15]);
+        nf4_code_pairs[e * 16 + c % 8] = make_uint4(v, v, v, v);
     }
     for (int i = threadIdx.x; i < 256; i += blockDim.x) map[i] = a.nf4.map[i];
     __syncthreads();
+    const uint32_t lane_bytes = lane * 4;
     const T* x_row = static_cast<const T*>(a.x) + min(gid, M - 1) * a.in + tig * 16;
-    if constexpr (!Rolling) {
-        for (int64_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
-            float acc[4] = {};
-            for (int64_t s0 = warp; s0 < steps; s0 += kWarps * U) {
-                if (tile != blockIdx.x || s0 != warp) cur.load(a, tile, s0, steps);  // the first came before the table
-#pragma unroll
-                for (int u = 0; u < U; ++u) {
-                    if (s0 + u * kWarps >= steps) break;
-                    mma_step<T, U>(acc, cur, a, table, map, x_row, lane_bytes, s0, u);
-                }
-            }
-            reduce_tile<T, M>(acc, partial, a, tile);
-        }
-    } else {
+    for (int64_t tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
         float acc[4] = {};
-        int64_t tile = blockIdx.x, s0 = warp;
-        while (tile < tiles) {
-            // the round after this one: the tile's next steps, or the block's next tile
-            int64_t next_tile = tile, next_s0 = s0 + kWarps * U;
-            if (next_s0 >= steps) {
-                next_tile = tile + gridDim.x;
-                next_s0 = warp;
+        for (int64_t s0 = warp; s0 < steps; s0 += kWarps * U) {
+            const bool full = s0 + (U - 1) * kWarps < steps;
+            if (s0 != warp) {  // a tile's first round was loaded ahead
+                if (full) cur.template load<true>(a, rows, s0, steps);
+                else cur.template load<false>(a, rows, s0, steps);
             }
-            const bool more = next_tile < tiles;
-            int64_t first_block[2];
-#pragma unroll
-            for (int h = 0; h < 2; ++h) first_block[h] = min(next_tile * 16 + gid + h * 8, a.out - 1) * steps + next_s0;
-#pragma unroll
-            for (int u = 0; u < U; ++u) {
-                if (s0 + u * kWarps < steps) mma_step<T, U>(acc, cur, a, table, map, x_row, lane_bytes, s0, u);
-                if (more) {
-                    cur.load_step(a, first_block, next_s0, steps, u);
-                    if (u % 4 == 3) cur.load_scales(a, first_block, next_s0, steps, u / 4);
-                }
-            }
-            if (next_tile != tile) {  // this warp's share of the tile is done
-                reduce_tile<T, M>(acc, partial, a, tile);
-#pragma unroll
-                for (int i = 0; i < 4; ++i) acc[i] = 0.f;
-            }
-            tile = next_tile;
-            s0 = next_s0;
+            if (full) mma_round<T, M, U, true>(acc, cur, a, map, x_row, lane_bytes, s0, steps);
+            else mma_round<T, M, U, false>(acc, cur, a, map, x_row, lane_bytes, s0, steps);
         }
+        // the block's next tile: its first loads in flight while this tile's partial sums meet
+        if (tile + gridDim.x < tiles) load_first_round(tile + gridDim.x);
+        reduce_tile<T, M>(acc, partial, a, tile);
     }
 }
 
@@ -474,16 +484,11 @@ cudaError_t launch(const QuantizedGemvArgs& a) {
     return cudaGetLastError();
 }
 
-template <typename T, int M, bool Rolling>
-cudaError_t launch_mma_variant(const QuantizedGemvArgs& a) {
-    constexpr auto kernel = nf4_mma_gemv_kernel<T, M, Rolling>;
-    kernel<<<blocks_for<kernel>((a.out + 15) / 16, kMmaTableBytes), kThreads, kMmaTableBytes, a.stream>>>(a);
-    return cudaGetLastError();
-}
-
 template <typename T, int M>
 cudaError_t launch_mma(const QuantizedGemvArgs& a) {
-    return a.nf4_rolling ? launch_mma_variant<T, M, true>(a) : launch_mma_variant<T, M, false>(a);
+    constexpr auto kernel = nf4_mma_gemv_kernel<T, M>;
+    kernel<<<blocks_for<kernel>((a.out + 15) / 16, kMmaTableBytes), kThreads, kMmaTableBytes, a.stream>>>(a);
+    return cudaGetLastError();
 }
 
 template <typename T, bool Nf4>

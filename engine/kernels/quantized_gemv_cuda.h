@@ -31,7 +31,6 @@ struct QuantizedGemvArgs {
     const int8_t* cb = nullptr;
     const float* scb = nullptr;
     cudaStream_t stream;
-    bool nf4_rolling = false;  // the tensor-core NF4 kernel's rolling loads (quantized_gemv_cuda.cu), opt-in
 };
 
 cudaError_t nf4_gemv(const QuantizedGemvArgs& args);

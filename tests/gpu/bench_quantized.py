@@ -22,23 +22,6 @@ def tps(v, b):
 R = {"variants": {v: {"decode": {d["batch"]: round(d["tokens_per_s"], 1) for d in r["decode"]},
                       "weights_gib": round(r["weights_bytes"] / 2**30, 2), "peak_gib": round(r["peak_bytes"] / 2**30, 2),
                       "ttft_512_ms": round(r["ttft"][0]["seconds"] * 1000, 1)} for v, r in by.items()}}
-# The tensor-core NF4 kernel's opt-in rolling loads (TUNEBENCH_NF4_GEMV=rolling), measured beside
-# the default in the same run: its NF4 row joins the table as "base, NF4 (rolling loads)".
-js2 = os.path.join(OUT, "compare-rolling.jsonl")
-p2 = subprocess.run([CLI, "bench", "--compare", "--model_name_or_path", MODEL, "--dtype", "bfloat16", "--device", "cuda",
-                     "--batch_sizes", "1,4,8", "--ttft_prompts", "512", "--json", js2], capture_output=True, text=True,
-                    env={**os.environ, "TUNEBENCH_NF4_GEMV": "rolling"})
-print(p2.stdout, p2.stderr[-3000:], flush=True)
-if p2.returncode != 0:
-    R["rolling_error"] = p2.stderr[-2000:]  # reported, not fatal: the variant is opt-in
-else:
-    for l in open(js2):
-        r = json.loads(l) if l.strip() else None
-        if r and r["variant"] == "base, NF4":
-            R["variants"]["base, NF4 (rolling loads)"] = {
-                "decode": {d["batch"]: round(d["tokens_per_s"], 1) for d in r["decode"]},
-                "weights_gib": round(r["weights_bytes"] / 2**30, 2), "peak_gib": round(r["peak_bytes"] / 2**30, 2),
-                "ttft_512_ms": round(r["ttft"][0]["seconds"] * 1000, 1)}
 R["ratios"] = {f"{k}_batch{b}_vs_bf16": round(tps(v, b) / tps("base", b), 2)
                for k, v in (("nf4", "base, NF4"), ("int8", "base, int8")) for b in (1, 4, 8)}
 R["targets"] = {"nf4_batch1_ge_2x": R["ratios"]["nf4_batch1_vs_bf16"] >= 2.0,

@@ -136,14 +136,7 @@ bool quantized_gemv_check() {
                             Shape{100, 128}, Shape{40, 96}}) {
         for (auto dtype : {at::kBFloat16, at::kHalf, at::kFloat}) {
             auto w = (at::randn({sh.out, sh.in}, at::TensorOptions().device(at::kCUDA)) * 0.02).to(dtype);
-            // NF4, NF4 + double quantization, int8; then both NF4 kinds again with the tensor-core
-            // kernel's opt-in rolling loads (TUNEBENCH_NF4_GEMV=rolling, read by every call)
-            for (int pass = 0; pass < 5; ++pass) {
-                const int kind = pass < 3 ? pass : pass - 3;
-                const bool rolling = pass >= 3;
-                if (rolling && (dtype == at::kFloat || sh.in % 64 != 0)) continue;  // the scalar kernel: no variant
-                if (rolling) setenv("TUNEBENCH_NF4_GEMV", "rolling", 1);
-                else unsetenv("TUNEBENCH_NF4_GEMV");
+            for (int kind = 0; kind < 3; ++kind) {  // NF4, NF4 + double quantization, int8
                 const QuantizedWeight q = kind == 2 ? quantize_int8(w) : quantize_nf4(w, kind == 1);
                 QuantizedWeight q32 = q;
                 q32.compute_dtype = at::kFloat;
@@ -176,9 +169,7 @@ bool quantized_gemv_check() {
                     if (diff_acc > tol_sum || diff_bias > tol_sum)
                         std::printf("epilogue: accumulate max diff %.3g, bias max diff %.3g (tolerance %.3g)\n", diff_acc, diff_bias, tol_sum);
                     all_ok &= ok;
-                    const char* name = kind == 0 ? (rolling ? "gemv nf4 rolling" : "gemv nf4")
-                                       : kind == 1 ? (rolling ? "gemv nf4+dq rolling" : "gemv nf4+dq")
-                                                   : "gemv int8";
+                    const char* name = kind == 0 ? "gemv nf4" : kind == 1 ? "gemv nf4+dq" : "gemv int8";
                     std::printf("{\"kernel\": \"%s\", \"dtype\": \"%s\", \"rows\": %lld, \"out\": %lld, \"in\": %lld, "
                                 "\"max_abs_diff\": %.3g, \"tolerance\": %.3g, \"kernel_us\": %.2f, \"aten_us\": %.2f, "
                                 "\"speedup\": %.2f, \"weight_GBps\": %.0f, \"ok\": %s}\n",
@@ -186,7 +177,6 @@ bool quantized_gemv_check() {
                                 t_ker * 1e6, t_ref * 1e6, t_ref / t_ker, q.bytes() / t_ker / 1e9, ok ? "true" : "false");
                 }
             }
-            unsetenv("TUNEBENCH_NF4_GEMV");
         }
     }
     return all_ok;
