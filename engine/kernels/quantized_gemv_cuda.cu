@@ -298,6 +298,7 @@ struct MmaLoads {
                 const uint32_t block = rows.block[h] + static_cast<uint32_t>(s0 + step);
                 if (a.nf4.absmax) {
                     scale[i][h] = valid ? __ldg(a.nf4.absmax + block) : 0.f;
+                    code8[i][h] = 0;  // read, then discarded, by step_scale
                 } else {
                     code8[i][h] = valid ? __ldg(a.nf4.qabsmax + block) : 0;
                     scale[i][h] = valid ? __ldg(a.nf4.absmax2 + block / 256) : 0.f;
@@ -493,7 +494,8 @@ cudaError_t launch_mma(const QuantizedGemvArgs& a) {
 
 template <typename T, bool Nf4>
 cudaError_t by_rows(const QuantizedGemvArgs& a) {
-    const bool mma = Nf4 && nf4_uses_tensor_cores(a.dtype, a.in);
+    // (the tensor-core kernel indexes 64-blocks in 32 bits)
+    const bool mma = Nf4 && nf4_uses_tensor_cores(a.dtype, a.in) && a.out * (a.in / 64) < (int64_t{1} << 32);
     if constexpr (Nf4 && !std::is_same_v<T, float>) {
         if (mma && a.m <= kMmaRows) {
             switch (a.m) {
