@@ -11,16 +11,16 @@ namespace tb {
 ChatSession::ChatSession(const InferenceArgs& args, bool unmerged_adapters)
     : args_(args), unmerged_adapters_(unmerged_adapters || args.quantization_bit) {
     // a model folder, or a GGUF file (Tunebench's own export, a llama.cpp model)
-    std::filesystem::path folder = args.model_name_or_path;
-    const bool gguf_file = std::filesystem::is_regular_file(folder) && folder.extension() == ".gguf";
-    if (!std::filesystem::is_directory(folder) && !gguf_file) {
+    const std::filesystem::path path = args.model_name_or_path;
+    const bool gguf_file = std::filesystem::is_regular_file(path) && path.extension() == ".gguf";
+    if (!std::filesystem::is_directory(path) && !gguf_file) {
         const std::string hint = "model_name_or_path must be a local model folder (Hugging Face layout) or a .gguf file";
-        if (!std::filesystem::exists(folder)) throw FileError("model " + folder.string() + " does not exist", hint);
-        throw FileError("model " + folder.string() + " is neither a folder nor a .gguf file", hint);
+        if (!std::filesystem::exists(path)) throw FileError("model " + path.string() + " does not exist", hint);
+        throw FileError("model " + path.string() + " is neither a folder nor a .gguf file", hint);
     }
-    model_ = Model::load(folder, {.dtype = args.dtype, .device = args.device, .quantization_bit = args.quantization_bit,
+    model_ = Model::load(path, {.dtype = args.dtype, .device = args.device, .quantization_bit = args.quantization_bit,
                                   .flash_attn = args.flash_attn});
-    tokenizer_ = load_tokenizer(folder, &model_->config());
+    tokenizer_ = load_tokenizer(path, &model_->config());
     if (unmerged_adapters_ && args.adapter_name_or_path.find(',') != std::string::npos) {
         throw UnsupportedError(std::string("several adapters ") +
                                    (args.quantization_bit ? "on a quantized base" : "kept beside the base") +
@@ -32,7 +32,7 @@ ChatSession::ChatSession(const InferenceArgs& args, bool unmerged_adapters)
         if (unmerged_adapters_) load_lora(*model_, one);  // beside the base: quantized, or to be switched off
         else merge_lora_adapter(*model_, one);
     }
-    std::string name = args.template_name.empty() ? detect_template(folder, model_->config(), *tokenizer_)
+    std::string name = args.template_name.empty() ? detect_template(path, model_->config(), *tokenizer_)
                                                    : args.template_name;
     template_ = &ChatTemplate::get(name);
     stop_ids_ = template_stop_ids(*template_, *tokenizer_);
